@@ -1,0 +1,1 @@
+//! Binary Merkle tree over message and withdrawal hashes (roots checked on Ethereum).
