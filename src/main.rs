@@ -1,1 +1,199 @@
-fn main() {}
+//! `sec`: the one binary of the SEC chain. Wiring only: every behaviour lives in the crates.
+
+mod bench;
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::{B256, U256};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use sec_primitives::{DEV_MNEMONIC, dev_signers};
+use sec_sequencer::{Node, NodeConfig};
+use tracing::info;
+
+#[derive(Parser)]
+#[command(name = "sec", version, about = "SEC chain: devnet, node and tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A complete local network in one process: an Ethereum dev chain and the SEC domains.
+    Devnet(DevnetArgs),
+    /// Runs the SEC node (all domains) from a TOML config.
+    Node(NodeArgs),
+    /// Measures any Ethereum JSON-RPC endpoint with pre-signed ERC-20 transfers.
+    Bench(bench::BenchArgs),
+}
+
+/// Settings shared by `devnet` and `node`; flags override the config file.
+#[derive(Args, Clone)]
+struct NodeFlags {
+    /// Data directory (resumes from it on restart).
+    #[arg(long, env = "SEC_DATADIR")]
+    datadir: Option<PathBuf>,
+    /// Number of domains.
+    #[arg(long)]
+    domains: Option<u32>,
+    /// Seconds between blocks; 0 makes a block as soon as transactions arrive.
+    #[arg(long)]
+    block_time: Option<f64>,
+    /// JSON-RPC listen address.
+    #[arg(long)]
+    rpc_addr: Option<SocketAddr>,
+    /// Chain id of domain 0 (domain d has base + d).
+    #[arg(long)]
+    chain_id_base: Option<u64>,
+}
+
+impl NodeFlags {
+    fn apply(&self, c: &mut NodeConfig) {
+        if let Some(d) = &self.datadir {
+            c.datadir = d.clone();
+        }
+        if let Some(d) = self.domains {
+            c.domains = d;
+        }
+        if let Some(t) = self.block_time {
+            c.block_time_ms = (t * 1000.0).round() as u64;
+        }
+        if let Some(a) = self.rpc_addr {
+            c.rpc.addr = a;
+        }
+        if let Some(b) = self.chain_id_base {
+            c.chain_id_base = b;
+        }
+    }
+}
+
+#[derive(Args)]
+struct DevnetArgs {
+    #[command(flatten)]
+    node: NodeFlags,
+    /// JSON-RPC address of the embedded Ethereum dev chain.
+    #[arg(long, default_value = "127.0.0.1:9545")]
+    l1_addr: SocketAddr,
+    /// Number of funded dev accounts (from the dev mnemonic) on L1 and every domain.
+    #[arg(long, default_value_t = 10)]
+    accounts: u32,
+}
+
+#[derive(Args)]
+struct NodeArgs {
+    /// TOML config file (every key optional; see `NodeConfig`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    node: NodeFlags,
+    /// Block producer key (hex). Default: the dev producer key, for local use only.
+    #[arg(long, env = "SEC_PRODUCER_KEY", hide_env_values = true)]
+    producer_key: Option<B256>,
+}
+
+/// 10,000 ether, what each dev account gets.
+fn dev_balance() -> U256 {
+    U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// The dev block producer: an account of the dev mnemonic that is never funded.
+fn dev_producer() -> Result<PrivateKeySigner> {
+    Ok(dev_signers(DEV_MNEMONIC, 21)?.pop().context("dev producer key")?)
+}
+
+async fn wait_for_ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+    info!("shutting down");
+}
+
+async fn devnet(args: DevnetArgs) -> Result<()> {
+    let accounts = dev_signers(DEV_MNEMONIC, args.accounts)?;
+    let addresses: Vec<_> = accounts.iter().map(|s| s.address()).collect();
+    let mut l2 = NodeConfig::default();
+    l2.datadir = PathBuf::from("data/devnet");
+    args.node.apply(&mut l2);
+    l2.fund(addresses.iter().copied(), dev_balance());
+    let mut l1 = NodeConfig {
+        datadir: l2.datadir.join("l1"),
+        chain_id_base: 31337,
+        domains: 1,
+        block_time_ms: 1000,
+        gas_limit: 30_000_000,
+        ..Default::default()
+    };
+    l1.rpc.addr = args.l1_addr;
+    l1.fund(addresses.iter().copied(), dev_balance());
+    l2.datadir = l2.datadir.join("l2");
+
+    let producer = dev_producer()?;
+    let l1_node = Node::start(l1, producer.clone()).await.context("starting the L1 dev chain")?;
+    let l2_node = Node::start(l2.clone(), producer).await.context("starting the SEC domains")?;
+
+    let rpc = l2_node.rpc_addr();
+    println!("SEC devnet");
+    println!("  L1 (Ethereum dev chain)  http://{}  chain id 31337", l1_node.rpc_addr());
+    for d in l2_node.domains() {
+        let path = if d.id() == 0 { String::new() } else { format!("domain/{}", d.id()) };
+        println!(
+            "  domain {:<2}                http://{rpc}/{path}  chain id {}  (ws://{rpc}/{path})",
+            d.id(),
+            d.chain_id()
+        );
+    }
+    println!("  data directory           {}", l2.datadir.parent().unwrap_or(&l2.datadir).display());
+    println!(
+        "\nDev accounts (10,000 ETH on L1 and 10,000 SEC on every domain; mnemonic \"{DEV_MNEMONIC}\"):"
+    );
+    for (i, s) in accounts.iter().enumerate() {
+        println!("  ({i}) {}  0x{}", s.address(), alloy_primitives::hex::encode(s.to_bytes()));
+    }
+    println!("\nCtrl-C stops it; starting it again with the same --datadir resumes.");
+    wait_for_ctrl_c().await;
+    l2_node.shutdown().await;
+    l1_node.shutdown().await;
+    Ok(())
+}
+
+async fn node(args: NodeArgs) -> Result<()> {
+    let mut config: NodeConfig = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => NodeConfig::default(),
+    };
+    args.node.apply(&mut config);
+    let producer = match args.producer_key {
+        Some(k) => PrivateKeySigner::from_bytes(&k).context("producer key")?,
+        None => {
+            tracing::warn!("no --producer-key: using the public dev producer key");
+            dev_producer()?
+        }
+    };
+    let node = Node::start(config, producer).await?;
+    println!("SEC node: JSON-RPC on http://{} ({} domains)", node.rpc_addr(), node.domains().len());
+    wait_for_ctrl_c().await;
+    node.shutdown().await;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Devnet(a) => devnet(a).await,
+            Command::Node(a) => node(a).await,
+            Command::Bench(a) => bench::run(a).await,
+        }
+    })
+}

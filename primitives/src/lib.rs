@@ -5,5 +5,13 @@
 //! Everything here is pure data and hashing, so that the node, the bridge, the indexer and
 //! the contracts' tests agree byte for byte on what a commitment is.
 
+pub mod domain;
+pub mod extension;
+pub mod genesis;
 pub mod merkle;
 pub mod message;
+pub mod quantity;
+
+pub use domain::DomainId;
+pub use extension::{InboxCursor, L1Origin, SecExtension};
+pub use genesis::{DEV_MNEMONIC, GenesisAccount, dev_signers};

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the pinned npm packages the tests drive (compiler, clients,
+# an independent Ethereum node), then runs every Rust test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for dir in contracts e2e/js; do
+  if [[ -f "$dir/package-lock.json" ]]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
+
+cargo test --workspace "$@"

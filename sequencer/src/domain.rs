@@ -1,0 +1,669 @@
+//! One domain: its state, pool, store and block production loop.
+//!
+//! Each domain produces blocks on its own thread, so domains execute in parallel. A block is
+//! executed against the head state without blocking readers; then, under the write lock, its
+//! changes are applied, the state root computed, and the block committed to disk in one
+//! transaction before anyone can see it: readers always see a head that is on disk.
+
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use alloy::{
+    consensus::{
+        EMPTY_OMMER_ROOT_HASH, Header, Transaction, TxEnvelope,
+        constants::EMPTY_WITHDRAWALS,
+        proofs::{calculate_receipt_root, calculate_transaction_root},
+    },
+    eips::{
+        eip1559::BaseFeeParams,
+        eip2718::{Decodable2718, Encodable2718},
+        eip7685::EMPTY_REQUESTS_HASH,
+    },
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
+use parking_lot::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
+use sec_primitives::{DomainId, GenesisAccount, L1Origin, SecExtension};
+use tokio::sync::broadcast;
+use tracing::{debug, info, warn};
+
+use crate::{
+    executor::{self, BlockInput},
+    mempool::{Mempool, PoolConfig, PoolError, PooledTx, SenderState},
+    state::{Account, HeadReader, StateReader, WorldState},
+    storage::{BlockRecord, ChainStore, StoreError, StoreReader, StoredTx},
+};
+
+/// Settings of one domain.
+#[derive(Debug, Clone)]
+pub struct DomainConfig {
+    /// Domain index.
+    pub id: DomainId,
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// Time between blocks; zero means "a block as soon as transactions arrive".
+    pub block_time: Duration,
+    /// Block gas limit.
+    pub gas_limit: u64,
+    /// Base fee of the first block.
+    pub initial_base_fee: u64,
+    /// Pool limits.
+    pub pool: PoolConfig,
+    /// Directory for this domain's files.
+    pub datadir: PathBuf,
+    /// Genesis allocation.
+    pub alloc: Vec<(Address, GenesisAccount)>,
+    /// Genesis timestamp.
+    pub genesis_timestamp: u64,
+}
+
+/// Errors of a domain.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored state does not hash to the stored head's state root.
+    #[error("state root mismatch at block {number}: stored {stored}, computed {computed}")]
+    StateRootMismatch {
+        /// Head number.
+        number: u64,
+        /// Header's root.
+        stored: B256,
+        /// Recomputed root.
+        computed: B256,
+    },
+    /// The directory could not be created.
+    #[error("cannot create {path}: {source}")]
+    Io {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Execution could not read state.
+    #[error(transparent)]
+    State(#[from] crate::state::StateReadError),
+}
+
+/// Why `eth_sendRawTransaction` refused a transaction.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Bytes are not a transaction.
+    #[error("rlp: {0}")]
+    Decode(String),
+    /// Blob transactions are not carried.
+    #[error("transaction type not supported")]
+    TypeNotSupported,
+    /// Signed for another chain.
+    #[error("invalid chain id for signer: have {have} want {want}")]
+    InvalidChainId {
+        /// Transaction's chain id.
+        have: u64,
+        /// This domain's.
+        want: u64,
+    },
+    /// Pre-EIP-155 signature.
+    #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
+    Unprotected,
+    /// The signature does not recover.
+    #[error("invalid sender")]
+    InvalidSender,
+    /// Gas limit below intrinsic gas.
+    #[error("intrinsic gas too low: gas {gas}, minimum needed {needed}")]
+    IntrinsicGas {
+        /// Limit given.
+        gas: u64,
+        /// Intrinsic gas.
+        needed: u64,
+    },
+    /// The pool refused it.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+}
+
+/// The head block and the state after it.
+#[derive(Debug)]
+pub struct Chain {
+    /// State after `head`.
+    pub state: WorldState,
+    /// Head header.
+    pub head: Header,
+    /// Head hash.
+    pub head_hash: B256,
+}
+
+/// What subscribers hear about.
+#[derive(Debug, Clone)]
+pub enum ChainEvent {
+    /// A block was committed.
+    Block(Arc<BlockRecord>),
+    /// A transaction entered the pool.
+    PendingTx(B256),
+}
+
+/// One domain of the chain.
+pub struct Domain {
+    config: DomainConfig,
+    store: ChainStore,
+    chain: RwLock<Chain>,
+    pool: Mutex<Mempool>,
+    events: broadcast::Sender<ChainEvent>,
+    wake: (Mutex<bool>, Condvar),
+    stop: AtomicBool,
+    producer: PrivateKeySigner,
+    /// The latest blocks, decoded, for the reads that follow a block (receipts, logs, heads).
+    recent: Mutex<std::collections::BTreeMap<u64, Arc<BlockRecord>>>,
+}
+
+/// How many recent blocks stay decoded in memory.
+const RECENT_BLOCKS: usize = 256;
+
+impl std::fmt::Debug for Domain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Domain")
+            .field("id", &self.config.id)
+            .field("chain_id", &self.config.chain_id)
+            .finish()
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// Reads state at a past block: values changed since come from the history tables.
+pub struct HistoricalReader<'a> {
+    state: &'a WorldState,
+    store: &'a StoreReader,
+    block: u64,
+}
+
+impl StateReader for HistoricalReader<'_> {
+    fn account(&self, address: &Address) -> Option<Account> {
+        match self.store.account_at(address, self.block) {
+            Ok(Some(past)) => past,
+            Ok(None) => self.state.account(address),
+            Err(e) => {
+                warn!(error = %e, "history read failed");
+                None
+            }
+        }
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> U256 {
+        match self.store.storage_at(address, slot, self.block) {
+            Ok(Some(v)) => v,
+            Ok(None) => self.state.storage(address, slot),
+            Err(e) => {
+                warn!(error = %e, "history read failed");
+                U256::ZERO
+            }
+        }
+    }
+    fn code(&self, hash: &B256) -> Option<revm::bytecode::Bytecode> {
+        self.state.code(hash).cloned()
+    }
+    fn block_hash(&self, number: u64) -> B256 {
+        self.store.block_hash(number).ok().flatten().unwrap_or_default()
+    }
+}
+
+impl Domain {
+    /// Opens the domain's store (creating genesis on first start) and loads its state.
+    pub fn open(
+        config: DomainConfig,
+        producer: PrivateKeySigner,
+    ) -> Result<Arc<Self>, DomainError> {
+        std::fs::create_dir_all(&config.datadir)
+            .map_err(|source| DomainError::Io { path: config.datadir.clone(), source })?;
+        let store = ChainStore::open(&config.datadir.join("chain.redb"))?;
+        let chain = match store.head()? {
+            Some(number) => {
+                let started = Instant::now();
+                let mut state = store.load_state()?;
+                let reader = store.reader()?;
+                let head = reader.header(number)?.ok_or(StoreError::Corrupt {
+                    table: "headers",
+                    reason: "head missing".into(),
+                })?;
+                let computed = state.state_root();
+                if computed != head.state_root {
+                    return Err(DomainError::StateRootMismatch {
+                        number,
+                        stored: head.state_root,
+                        computed,
+                    });
+                }
+                info!(
+                    domain = config.id,
+                    number,
+                    accounts = state.account_count(),
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "resumed"
+                );
+                let head_hash = head.hash_slow();
+                Chain { state, head, head_hash }
+            }
+            None => Self::genesis(&config, &store, producer.address())?,
+        };
+        let (events, _) = broadcast::channel(4096);
+        Ok(Arc::new(Self {
+            pool: Mutex::new(Mempool::new(config.pool.clone())),
+            config,
+            store,
+            chain: RwLock::new(chain),
+            events,
+            wake: (Mutex::new(false), Condvar::new()),
+            stop: AtomicBool::new(false),
+            producer,
+            recent: Mutex::new(Default::default()),
+        }))
+    }
+
+    fn genesis(
+        config: &DomainConfig,
+        store: &ChainStore,
+        producer: Address,
+    ) -> Result<Chain, DomainError> {
+        let mut state = WorldState::new();
+        for (address, a) in &config.alloc {
+            let code_hash = if a.code.is_empty() {
+                alloy_primitives::KECCAK256_EMPTY
+            } else {
+                state.insert_code(a.code.clone())
+            };
+            let account = Account { nonce: a.nonce, balance: a.balance, code_hash };
+            let storage =
+                a.storage.iter().map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0)));
+            state.load_account(*address, account, storage);
+        }
+        let state_root = state.state_root();
+        let extension = SecExtension {
+            domain: config.id,
+            producer,
+            outbox_root: B256::ZERO,
+            inbox_cursor: vec![],
+            l1_origin: L1Origin::default(),
+            epoch: 0,
+        };
+        let header = Header {
+            parent_hash: B256::ZERO,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: Address::ZERO,
+            state_root,
+            transactions_root: alloy_trie::EMPTY_ROOT_HASH,
+            receipts_root: alloy_trie::EMPTY_ROOT_HASH,
+            logs_bloom: Bloom::ZERO,
+            difficulty: U256::ZERO,
+            number: 0,
+            gas_limit: config.gas_limit,
+            gas_used: 0,
+            timestamp: config.genesis_timestamp,
+            extra_data: Bytes::copy_from_slice(extension.commitment().as_slice()),
+            mix_hash: keccak256(format!("sec-domain-{}", config.id)),
+            nonce: Default::default(),
+            base_fee_per_gas: Some(config.initial_base_fee),
+            withdrawals_root: Some(EMPTY_WITHDRAWALS),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            requests_hash: Some(EMPTY_REQUESTS_HASH),
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        let record = BlockRecord {
+            header: header.clone(),
+            hash,
+            txs: vec![],
+            tx_hashes: vec![],
+            receipts: vec![],
+            extension,
+        };
+        store.write_genesis(&state, &record)?;
+        info!(domain = config.id, %hash, %state_root, "genesis written");
+        Ok(Chain { state, head: header, head_hash: hash })
+    }
+
+    /// Domain index.
+    pub fn id(&self) -> DomainId {
+        self.config.id
+    }
+
+    /// Chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.config.chain_id
+    }
+
+    /// Settings.
+    pub fn config(&self) -> &DomainConfig {
+        &self.config
+    }
+
+    /// Events: committed blocks, pooled transactions.
+    pub fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
+        self.events.subscribe()
+    }
+
+    /// Head number and hash.
+    pub fn head(&self) -> (u64, B256) {
+        let c = self.chain.read();
+        (c.head.number, c.head_hash)
+    }
+
+    /// Head header.
+    pub fn head_header(&self) -> Header {
+        self.chain.read().head.clone()
+    }
+
+    /// A consistent snapshot of the store.
+    pub fn store(&self) -> Result<StoreReader, StoreError> {
+        self.store.reader()
+    }
+
+    /// Block `number`, from memory if recent.
+    pub fn block(&self, number: u64) -> Result<Option<Arc<BlockRecord>>, StoreError> {
+        if let Some(b) = self.recent.lock().get(&number) {
+            return Ok(Some(b.clone()));
+        }
+        Ok(self.store.reader()?.block(number)?.map(Arc::new))
+    }
+
+    /// Number of the block with `hash`.
+    pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StoreError> {
+        self.store.reader()?.block_number(hash)
+    }
+
+    /// Block number and index of a mined transaction.
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, u32)>, StoreError> {
+        self.store.reader()?.tx_location(hash)
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> parking_lot::MutexGuard<'_, Mempool> {
+        self.pool.lock()
+    }
+
+    /// Runs `f` with the state after block `number` (the head if `None` or at the head).
+    pub fn with_state<T>(
+        &self,
+        number: Option<u64>,
+        f: impl FnOnce(&dyn StateReader, &Header) -> T,
+    ) -> Result<Option<T>, StoreError> {
+        let chain = self.chain.read();
+        let store = self.store.reader()?;
+        let number = number.unwrap_or(chain.head.number);
+        if number >= chain.head.number {
+            if number > chain.head.number {
+                return Ok(None);
+            }
+            let reader = HeadReader {
+                state: &chain.state,
+                block_hash: |n| store.block_hash(n).ok().flatten().unwrap_or_default(),
+            };
+            return Ok(Some(f(&reader, &chain.head)));
+        }
+        let Some(header) = store.header(number)? else { return Ok(None) };
+        let reader = HistoricalReader { state: &chain.state, store: &store, block: number };
+        Ok(Some(f(&reader, &header)))
+    }
+
+    /// `eth_getProof` at the head.
+    pub fn proof(&self, address: &Address, slots: &[B256]) -> (crate::state::AccountProof, u64) {
+        // Proof generation reads cached node hashes, which requires exclusive access.
+        let mut chain = self.chain.write();
+        let number = chain.head.number;
+        (chain.state.proof(address, slots), number)
+    }
+
+    /// Accepts a raw transaction into the pool; CPU-heavy (signature recovery): call it off the
+    /// async runtime.
+    pub fn submit(&self, raw: Bytes) -> Result<B256, SubmitError> {
+        let tx = TxEnvelope::decode_2718_exact(raw.as_ref())
+            .map_err(|e| SubmitError::Decode(e.to_string()))?;
+        if tx.is_eip4844() {
+            return Err(SubmitError::TypeNotSupported);
+        }
+        match tx.chain_id() {
+            None => return Err(SubmitError::Unprotected),
+            Some(id) if id != self.config.chain_id => {
+                return Err(SubmitError::InvalidChainId { have: id, want: self.config.chain_id });
+            }
+            _ => {}
+        }
+        self.pool.lock().precheck(&tx, raw.len(), self.config.gas_limit)?;
+        let sender = {
+            use alloy::consensus::transaction::SignerRecoverable;
+            tx.recover_signer().map_err(|_| SubmitError::InvalidSender)?
+        };
+        let env = executor::tx_env(&tx, sender);
+        let needed = executor::intrinsic_gas(&env);
+        if tx.gas_limit() < needed {
+            return Err(SubmitError::IntrinsicGas { gas: tx.gas_limit(), needed });
+        }
+        let pooled = PooledTx::new(tx, sender, raw);
+        let hash = pooled.hash;
+        {
+            let chain = self.chain.read();
+            let account = chain.state.account(&sender).unwrap_or_default();
+            let mut pool = self.pool.lock();
+            pool.add(pooled, SenderState { nonce: account.nonce, balance: account.balance })?;
+        }
+        let _ = self.events.send(ChainEvent::PendingTx(hash));
+        let (lock, cv) = &self.wake;
+        *lock.lock() = true;
+        cv.notify_one();
+        Ok(hash)
+    }
+
+    /// The nonce for a sender's next transaction, counting pooled ones.
+    pub fn pending_nonce(&self, sender: &Address) -> u64 {
+        let chain = self.chain.read();
+        let nonce = chain.state.account(sender).map(|a| a.nonce).unwrap_or_default();
+        self.pool.lock().pending_nonce(sender, nonce)
+    }
+
+    /// The base fee of the next block.
+    pub fn next_base_fee(&self) -> u64 {
+        let chain = self.chain.read();
+        next_base_fee(&chain.head)
+    }
+
+    /// Asks the loop to stop after the current block.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let (lock, cv) = &self.wake;
+        *lock.lock() = true;
+        cv.notify_all();
+    }
+
+    /// The block production loop; returns on [`Domain::shutdown`].
+    pub fn run(self: Arc<Self>) {
+        let block_time = self.config.block_time;
+        let mut next = Instant::now() + block_time;
+        while !self.stop.load(Ordering::SeqCst) {
+            {
+                let (lock, cv) = &self.wake;
+                let mut woken = lock.lock();
+                if block_time.is_zero() {
+                    if !*woken && self.pool.lock().is_empty() {
+                        cv.wait_for(&mut woken, Duration::from_millis(200));
+                    }
+                } else {
+                    while !self.stop.load(Ordering::SeqCst) && Instant::now() < next {
+                        cv.wait_until(&mut woken, next);
+                    }
+                    next = (next + block_time).max(Instant::now());
+                }
+                *woken = false;
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if block_time.is_zero() && self.pool.lock().is_empty() {
+                continue;
+            }
+            if let Err(e) = self.produce_block() {
+                warn!(domain = self.config.id, error = %e, "block production failed");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        info!(domain = self.config.id, "block production stopped");
+    }
+
+    /// Builds, executes, commits and announces one block.
+    pub fn produce_block(&self) -> Result<Arc<BlockRecord>, DomainError> {
+        let chain = self.chain.upgradable_read();
+        let parent = &chain.head;
+        let number = parent.number + 1;
+        let base_fee = next_base_fee(parent);
+        let timestamp = now_secs().max(parent.timestamp + 1);
+        let seed = self
+            .producer
+            .sign_hash_sync(&keccak256(
+                [self.config.id.to_be_bytes().as_slice(), &number.to_be_bytes()].concat(),
+            ))
+            .map(|s| s.as_bytes().to_vec())
+            .unwrap_or_default();
+        let mix_hash = keccak256([parent.mix_hash.as_slice(), &seed].concat());
+        let input = BlockInput {
+            number,
+            timestamp,
+            beneficiary: self.producer.address(),
+            gas_limit: self.config.gas_limit,
+            base_fee,
+            prevrandao: mix_hash,
+        };
+        let candidates = self.pool.lock().best(base_fee, self.config.gas_limit, |a| {
+            chain.state.account(a).map(|a| a.nonce).unwrap_or_default()
+        });
+        let store = self.store.reader()?;
+        let reader = HeadReader {
+            state: &chain.state,
+            block_hash: |n| store.block_hash(n).ok().flatten().unwrap_or_default(),
+        };
+        let txs: Vec<(&TxEnvelope, Address)> =
+            candidates.iter().map(|t| (&t.tx, t.sender)).collect();
+        let started = Instant::now();
+        let exec = executor::execute_block(reader, self.config.chain_id, &input, &txs)?;
+        let executed_at = started.elapsed();
+        drop(store);
+
+        let mut included = Vec::with_capacity(exec.included.len());
+        let mut receipts = Vec::with_capacity(exec.included.len());
+        for (i, e) in &exec.included {
+            included.push(candidates[*i].clone());
+            receipts.push(e.receipt.clone());
+        }
+        let envelopes: Vec<TxEnvelope> = included.iter().map(|t| t.tx.clone()).collect();
+        let mut logs_bloom = Bloom::ZERO;
+        for r in &receipts {
+            logs_bloom.accrue_bloom(r.logs_bloom());
+        }
+        let extension = SecExtension {
+            domain: self.config.id,
+            producer: self.producer.address(),
+            outbox_root: B256::ZERO,
+            inbox_cursor: vec![],
+            l1_origin: L1Origin::default(),
+            epoch: 0,
+        };
+
+        let mut chain = RwLockUpgradableReadGuard::upgrade(chain);
+        let reverts = chain.state.apply(&exec.changes);
+        let state_root = chain.state.state_root();
+        let header = Header {
+            parent_hash: chain.head_hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: self.producer.address(),
+            state_root,
+            transactions_root: calculate_transaction_root(&envelopes),
+            receipts_root: calculate_receipt_root(&receipts),
+            logs_bloom,
+            difficulty: U256::ZERO,
+            number,
+            gas_limit: self.config.gas_limit,
+            gas_used: exec.gas_used,
+            timestamp,
+            extra_data: Bytes::copy_from_slice(extension.commitment().as_slice()),
+            mix_hash,
+            nonce: Default::default(),
+            base_fee_per_gas: Some(base_fee),
+            withdrawals_root: Some(EMPTY_WITHDRAWALS),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            requests_hash: Some(EMPTY_REQUESTS_HASH),
+            ..Default::default()
+        };
+        let hash = header.hash_slow();
+        let record = Arc::new(BlockRecord {
+            header: header.clone(),
+            hash,
+            txs: included
+                .iter()
+                .map(|t| StoredTx { raw: t.raw.clone(), sender: t.sender })
+                .collect(),
+            tx_hashes: included.iter().map(|t| t.hash).collect(),
+            receipts,
+            extension,
+        });
+        if let Err(e) = self.store.write_block(&record, &exec.changes, &reverts) {
+            // The in-memory state already moved; reload it from disk so it matches the head.
+            chain.state = self.store.load_state()?;
+            chain.state.state_root();
+            return Err(e.into());
+        }
+        chain.head = header;
+        chain.head_hash = hash;
+        {
+            let mut recent = self.recent.lock();
+            recent.insert(number, record.clone());
+            while recent.len() > RECENT_BLOCKS {
+                recent.pop_first();
+            }
+        }
+        let new_nonces: Vec<(Address, u64)> = included
+            .iter()
+            .map(|t| {
+                (t.sender, chain.state.account(&t.sender).map(|a| a.nonce).unwrap_or_default())
+            })
+            .collect();
+        let chain = parking_lot::RwLockWriteGuard::downgrade(chain);
+        {
+            let mut pool = self.pool.lock();
+            for (i, reason) in &exec.invalid {
+                debug!(domain = self.config.id, tx = %candidates[*i].hash, reason, "dropping invalid transaction");
+                pool.discard(&candidates[*i].hash);
+            }
+            pool.on_new_nonces(new_nonces);
+        }
+        drop(chain);
+        debug!(
+            domain = self.config.id,
+            number,
+            txs = record.txs.len(),
+            gas = exec.gas_used,
+            exec_us = executed_at.as_micros() as u64,
+            total_us = started.elapsed().as_micros() as u64,
+            "block"
+        );
+        let _ = self.events.send(ChainEvent::Block(record.clone()));
+        Ok(record)
+    }
+}
+
+/// EIP-1559 base fee of the block after `parent`.
+pub fn next_base_fee(parent: &Header) -> u64 {
+    parent.next_block_base_fee(BaseFeeParams::ethereum()).unwrap_or_default()
+}
+
+/// Encodes a transaction for storage.
+pub fn encode_tx(tx: &TxEnvelope) -> Bytes {
+    Bytes::from(tx.encoded_2718())
+}

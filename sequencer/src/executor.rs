@@ -1,0 +1,320 @@
+//! Transaction execution with revm under Prague rules: blocks, calls, gas estimation.
+
+use alloy::{
+    consensus::{Eip658Value, Receipt, ReceiptEnvelope, Transaction, TxEnvelope},
+    eips::eip7702::SignedAuthorization,
+};
+use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
+use revm::{
+    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    context::{BlockEnv, CfgEnv, TxEnv},
+    context_interface::block::BlobExcessGasAndPrice,
+    context_interface::{
+        cfg::gas::calculate_initial_tx_gas_for_tx,
+        result::{EVMError, ExecutionResult, HaltReason, InvalidTransaction, Output},
+    },
+    primitives::hardfork::SpecId,
+};
+
+use crate::state::{Overlay, StateChanges, StateReadError, StateReader};
+
+/// The hardfork every domain runs.
+pub const SPEC: SpecId = SpecId::PRAGUE;
+
+/// The block-level inputs of execution.
+#[derive(Debug, Clone)]
+pub struct BlockInput {
+    /// Block number.
+    pub number: u64,
+    /// Timestamp (seconds).
+    pub timestamp: u64,
+    /// Fee recipient (the producer).
+    pub beneficiary: Address,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// EIP-1559 base fee.
+    pub base_fee: u64,
+    /// `mixHash` / PREVRANDAO.
+    pub prevrandao: B256,
+}
+
+impl BlockInput {
+    /// revm's block environment.
+    pub fn env(&self) -> BlockEnv {
+        BlockEnv {
+            number: U256::from(self.number),
+            beneficiary: self.beneficiary,
+            timestamp: U256::from(self.timestamp),
+            gas_limit: self.gas_limit,
+            basefee: self.base_fee,
+            difficulty: U256::ZERO,
+            prevrandao: Some(self.prevrandao),
+            blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new(0, 1)),
+            ..Default::default()
+        }
+    }
+}
+
+/// The configuration of a domain's EVM.
+pub fn cfg(chain_id: u64) -> CfgEnv {
+    let mut cfg = CfgEnv::new_with_spec(SPEC);
+    cfg.chain_id = chain_id;
+    cfg
+}
+
+/// revm's view of a signed transaction.
+pub fn tx_env(tx: &TxEnvelope, sender: Address) -> TxEnv {
+    let (gas_price, priority) = match tx {
+        TxEnvelope::Legacy(_) | TxEnvelope::Eip2930(_) => (tx.max_fee_per_gas(), None),
+        _ => (tx.max_fee_per_gas(), tx.max_priority_fee_per_gas()),
+    };
+    TxEnv {
+        tx_type: tx.tx_type() as u8,
+        caller: sender,
+        gas_limit: tx.gas_limit(),
+        gas_price,
+        kind: tx.kind(),
+        value: tx.value(),
+        data: tx.input().clone(),
+        nonce: tx.nonce(),
+        chain_id: tx.chain_id(),
+        access_list: tx.access_list().cloned().unwrap_or_default(),
+        gas_priority_fee: priority,
+        blob_hashes: Vec::new(),
+        max_fee_per_blob_gas: 0,
+        authorization_list: tx
+            .authorization_list()
+            .map(|l| l.iter().cloned().map(revm::context::either::Either::Left).collect::<Vec<_>>())
+            .unwrap_or_default(),
+    }
+}
+
+/// The intrinsic gas a transaction needs (including the EIP-7623 calldata floor).
+pub fn intrinsic_gas(tx: &TxEnv) -> u64 {
+    let g = calculate_initial_tx_gas_for_tx(tx, SPEC, None);
+    (g.initial_regular_gas + g.initial_state_gas).max(g.floor_gas)
+}
+
+/// A transaction executed in a block.
+#[derive(Debug, Clone)]
+pub struct ExecutedTx {
+    /// Its consensus receipt.
+    pub receipt: ReceiptEnvelope,
+    /// Gas it used.
+    pub gas_used: u64,
+}
+
+/// A block's execution: receipts of the included transactions, the rejected ones, the writes.
+#[derive(Debug, Default)]
+pub struct BlockExecution {
+    /// Indices (into the input) of the included transactions, with their results.
+    pub included: Vec<(usize, ExecutedTx)>,
+    /// Indices of transactions that were invalid against the state (dropped from the pool).
+    pub invalid: Vec<(usize, String)>,
+    /// All state writes.
+    pub changes: StateChanges,
+    /// Total gas used.
+    pub gas_used: u64,
+}
+
+/// Executes `txs` in order on top of `reader`; invalid ones are skipped, not fatal.
+pub fn execute_block<R: StateReader>(
+    reader: R,
+    chain_id: u64,
+    block: &BlockInput,
+    txs: &[(&TxEnvelope, Address)],
+) -> Result<BlockExecution, StateReadError> {
+    let mut overlay = Overlay::new(reader);
+    let mut out = BlockExecution::default();
+    {
+        let mut evm = Context::mainnet()
+            .with_db(&mut overlay)
+            .with_cfg(cfg(chain_id))
+            .with_block(block.env())
+            .build_mainnet();
+        for (i, &(tx, sender)) in txs.iter().enumerate() {
+            if out.gas_used + Transaction::gas_limit(tx) > block.gas_limit {
+                continue;
+            }
+            match evm.transact_commit(tx_env(tx, sender)) {
+                Ok(result) => {
+                    let gas_used = result.tx_gas_used();
+                    out.gas_used += gas_used;
+                    let success = result.is_success();
+                    let logs: Vec<Log> = result.into_logs();
+                    let receipt = Receipt {
+                        status: Eip658Value::Eip658(success),
+                        cumulative_gas_used: out.gas_used,
+                        logs,
+                    };
+                    let receipt = ReceiptEnvelope::from_typed(tx.tx_type(), receipt.with_bloom());
+                    out.included.push((i, ExecutedTx { receipt, gas_used }));
+                }
+                Err(EVMError::Database(e)) => return Err(e),
+                Err(e) => out.invalid.push((i, e.to_string())),
+            }
+        }
+    }
+    out.changes = overlay.into_changes();
+    Ok(out)
+}
+
+/// Why a call could not run (as opposed to running and reverting).
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The transaction is invalid against the state (nonce, funds, gas).
+    #[error("{0}")]
+    Invalid(String),
+    /// State could not be read.
+    #[error(transparent)]
+    State(#[from] StateReadError),
+}
+
+fn invalid_message(e: &InvalidTransaction) -> String {
+    match e {
+        InvalidTransaction::LackOfFundForMaxFee { fee, balance } => {
+            format!("insufficient funds for gas * price + value: have {balance} want {fee}")
+        }
+        InvalidTransaction::CallGasCostMoreThanGasLimit { initial_gas, gas_limit } => {
+            format!("intrinsic gas too low: gas {gas_limit}, minimum needed {initial_gas}")
+        }
+        InvalidTransaction::GasPriceLessThanBasefee => {
+            "max fee per gas less than block base fee".into()
+        }
+        InvalidTransaction::CallerGasLimitMoreThanBlock => "exceeds block gas limit".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Runs one transaction on `overlay` without committing it; the overlay is left unchanged.
+pub fn call<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    chain_id: u64,
+    block: &BlockInput,
+    tx: TxEnv,
+    no_base_fee: bool,
+) -> Result<ExecutionResult<HaltReason>, CallError> {
+    let mut cfg = cfg(chain_id);
+    cfg.disable_nonce_check = true;
+    cfg.disable_base_fee = no_base_fee;
+    cfg.disable_block_gas_limit = true;
+    cfg.tx_chain_id_check = false;
+    let mut evm =
+        Context::mainnet().with_db(overlay).with_cfg(cfg).with_block(block.env()).build_mainnet();
+    match evm.transact(tx) {
+        Ok(r) => Ok(r.result),
+        Err(EVMError::Database(e)) => Err(CallError::State(e)),
+        Err(EVMError::Transaction(e)) => Err(CallError::Invalid(invalid_message(&e))),
+        Err(e) => Err(CallError::Invalid(e.to_string())),
+    }
+}
+
+/// The outcome of a call as JSON-RPC reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// Returned data.
+    Success(Bytes),
+    /// Reverted with data.
+    Revert(Bytes),
+    /// Halted (out of gas, invalid opcode, ...).
+    Halt(String),
+}
+
+impl CallOutcome {
+    /// From revm's result.
+    pub fn from_result(r: &ExecutionResult<HaltReason>) -> Self {
+        match r {
+            ExecutionResult::Success { output, .. } => match output {
+                Output::Call(b) => Self::Success(b.clone()),
+                Output::Create(b, _) => Self::Success(b.clone()),
+            },
+            ExecutionResult::Revert { output, .. } => Self::Revert(output.clone()),
+            ExecutionResult::Halt { reason, .. } => Self::Halt(halt_message(reason)),
+        }
+    }
+}
+
+/// geth's wording for halts.
+pub fn halt_message(reason: &HaltReason) -> String {
+    match reason {
+        HaltReason::OutOfGas(_) => "out of gas".into(),
+        HaltReason::OpcodeNotFound | HaltReason::InvalidFEOpcode => "invalid opcode".into(),
+        HaltReason::StackUnderflow => "stack underflow".into(),
+        HaltReason::StackOverflow => "stack overflow".into(),
+        HaltReason::InvalidJump => "invalid jump destination".into(),
+        HaltReason::StateChangeDuringStaticCall => "write protection".into(),
+        HaltReason::CreateContractSizeLimit => "max code size exceeded".into(),
+        HaltReason::CreateCollision => "contract address collision".into(),
+        HaltReason::OutOfFunds => "insufficient balance for transfer".into(),
+        HaltReason::CallTooDeep => "max call depth exceeded".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Smallest gas limit with which `tx` succeeds, by binary search as geth does.
+pub fn estimate_gas<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    chain_id: u64,
+    block: &BlockInput,
+    mut tx: TxEnv,
+    cap: u64,
+    no_base_fee: bool,
+) -> Result<Result<u64, CallOutcome>, CallError> {
+    let mut hi = tx.gas_limit.min(cap);
+    // Limit by what the sender can pay for.
+    if tx.gas_price > 0 {
+        let balance = overlay.account(&tx.caller).map(|a| a.balance).unwrap_or_default();
+        let available = balance.saturating_sub(tx.value) / U256::from(tx.gas_price);
+        hi = hi.min(available.try_into().unwrap_or(u64::MAX));
+    }
+    tx.gas_limit = hi;
+    let first = call(overlay, chain_id, block, tx.clone(), no_base_fee)?;
+    if !first.is_success() {
+        return Ok(Err(CallOutcome::from_result(&first)));
+    }
+    let used = first.tx_gas_used();
+    // Most calls succeed with used * 64/63 (all-but-one-64th rule); try that first.
+    let mut lo = intrinsic_gas(&tx).saturating_sub(1).max(used.saturating_sub(1));
+    let optimistic = (used + 2300) * 64 / 63;
+    if optimistic < hi {
+        tx.gas_limit = optimistic;
+        if call(overlay, chain_id, block, tx.clone(), no_base_fee)?.is_success() {
+            hi = optimistic;
+        } else {
+            lo = optimistic;
+        }
+    }
+    while lo + 1 < hi {
+        // Stop when within 1.5% like geth, saving iterations.
+        if (hi - lo) * 1000 / hi < 15 {
+            break;
+        }
+        let mid = lo + (hi - lo) / 2;
+        tx.gas_limit = mid;
+        match call(overlay, chain_id, block, tx.clone(), no_base_fee) {
+            Ok(r) if r.is_success() => hi = mid,
+            Ok(_) | Err(CallError::Invalid(_)) => lo = mid,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Ok(hi))
+}
+
+/// Decodes `Error(string)` revert data into its reason.
+pub fn revert_reason(data: &[u8]) -> Option<String> {
+    use alloy::sol_types::{GenericRevertReason, SolError};
+    if data.len() >= 4 && data[..4] == alloy::sol_types::Revert::SELECTOR {
+        return alloy::sol_types::Revert::abi_decode(data).ok().map(|r| r.reason);
+    }
+    GenericRevertReason::decode(data).map(|r| r.to_string())
+}
+
+/// Authorization list conversion kept here so the signer type stays in one place.
+pub fn authorizations(tx: &TxEnvelope) -> Vec<SignedAuthorization> {
+    tx.authorization_list().map(|l| l.to_vec()).unwrap_or_default()
+}
+
+/// The contract address a creation from `sender` at `nonce` gets.
+pub fn create_address(tx: &TxEnvelope, sender: Address) -> Option<Address> {
+    matches!(tx.kind(), TxKind::Create).then(|| sender.create(tx.nonce()))
+}

@@ -1,0 +1,167 @@
+//! The node: every domain of the chain, their production threads and the RPC server.
+
+use std::{
+    collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc, thread::JoinHandle,
+    time::Duration,
+};
+
+use alloy::signers::local::PrivateKeySigner;
+use alloy_primitives::{Address, U256};
+use sec_primitives::{DomainId, GenesisAccount, domain::domain_chain_id};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{Domain, DomainConfig, DomainError},
+    mempool::PoolConfig,
+    rpc::{RpcConfig, RpcServer},
+};
+
+/// Settings of a node; every field has a documented default so a TOML file may set any subset.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Where each domain keeps its files (`<datadir>/domain-<d>/`). Default `./data`.
+    pub datadir: PathBuf,
+    /// Chain id of domain 0; domain `d` has `chain_id_base + d`. Default 53500.
+    pub chain_id_base: u64,
+    /// Number of domains. Default 4.
+    pub domains: u32,
+    /// Milliseconds between blocks; 0 produces a block as soon as transactions arrive. Default 1000.
+    pub block_time_ms: u64,
+    /// Block gas limit. Default 150,000,000.
+    pub gas_limit: u64,
+    /// Base fee of block 1 in wei. Default 1 gwei.
+    pub initial_base_fee: u64,
+    /// Genesis timestamp; default: the time of first start.
+    pub genesis_timestamp: Option<u64>,
+    /// Accounts funded at genesis in every domain.
+    pub alloc: BTreeMap<Address, GenesisAccount>,
+    /// Transaction pool limits.
+    pub pool: PoolConfig,
+    /// JSON-RPC server.
+    pub rpc: RpcConfig,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            datadir: PathBuf::from("data"),
+            chain_id_base: 53500,
+            domains: 4,
+            block_time_ms: 1000,
+            gas_limit: 150_000_000,
+            initial_base_fee: 1_000_000_000,
+            genesis_timestamp: None,
+            alloc: BTreeMap::new(),
+            pool: PoolConfig::default(),
+            rpc: RpcConfig::default(),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Funds `addresses` with `balance` wei in every domain's genesis.
+    pub fn fund(&mut self, addresses: impl IntoIterator<Item = Address>, balance: U256) {
+        for a in addresses {
+            self.alloc.insert(a, GenesisAccount { balance, ..Default::default() });
+        }
+    }
+}
+
+/// Errors starting a node.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// A domain failed to open.
+    #[error("domain {domain}: {source}")]
+    Domain {
+        /// Which.
+        domain: DomainId,
+        /// Why.
+        source: DomainError,
+    },
+    /// The RPC server failed to start.
+    #[error("rpc: {0}")]
+    Rpc(#[from] std::io::Error),
+    /// Bad configuration.
+    #[error("config: {0}")]
+    Config(String),
+}
+
+/// A running node.
+pub struct Node {
+    domains: Vec<Arc<Domain>>,
+    threads: Vec<JoinHandle<()>>,
+    rpc: RpcServer,
+}
+
+impl Node {
+    /// Opens every domain, starts block production and serves JSON-RPC.
+    pub async fn start(config: NodeConfig, producer: PrivateKeySigner) -> Result<Self, NodeError> {
+        if config.domains == 0 {
+            return Err(NodeError::Config("at least one domain is required".into()));
+        }
+        let genesis_timestamp = config.genesis_timestamp.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default()
+        });
+        let mut domains = Vec::new();
+        for id in 0..config.domains {
+            let dc = DomainConfig {
+                id,
+                chain_id: domain_chain_id(config.chain_id_base, id),
+                block_time: Duration::from_millis(config.block_time_ms),
+                gas_limit: config.gas_limit,
+                initial_base_fee: config.initial_base_fee,
+                pool: config.pool.clone(),
+                datadir: config.datadir.join(format!("domain-{id}")),
+                alloc: config.alloc.iter().map(|(a, g)| (*a, g.clone())).collect(),
+                genesis_timestamp,
+            };
+            let producer = producer.clone();
+            let domain = tokio::task::spawn_blocking(move || Domain::open(dc, producer))
+                .await
+                .map_err(|e| NodeError::Config(e.to_string()))?
+                .map_err(|source| NodeError::Domain { domain: id, source })?;
+            domains.push(domain);
+        }
+        let threads = domains
+            .iter()
+            .map(|d| {
+                let d = d.clone();
+                std::thread::Builder::new()
+                    .name(format!("domain-{}", d.id()))
+                    .spawn(move || d.run())
+                    .map_err(NodeError::Rpc)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let rpc = RpcServer::start(&config.rpc, domains.clone()).await?;
+        Ok(Self { domains, threads, rpc })
+    }
+
+    /// The domains, by index.
+    pub fn domains(&self) -> &[Arc<Domain>] {
+        &self.domains
+    }
+
+    /// Where JSON-RPC listens.
+    pub fn rpc_addr(&self) -> SocketAddr {
+        self.rpc.local_addr()
+    }
+
+    /// Stops RPC, then block production, waiting for the blocks in progress to commit.
+    pub async fn shutdown(self) {
+        self.rpc.stop().await;
+        for d in &self.domains {
+            d.shutdown();
+        }
+        let threads = self.threads;
+        let _ = tokio::task::spawn_blocking(move || {
+            for t in threads {
+                let _ = t.join();
+            }
+        })
+        .await;
+    }
+}

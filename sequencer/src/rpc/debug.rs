@@ -1,0 +1,311 @@
+//! `debug_trace*` (geth's callTracer and struct logger, via revm-inspectors) and the access-list
+//! inspector behind `eth_createAccessList`.
+
+use alloy::{
+    eips::{BlockId, BlockNumberOrTag},
+    rpc::types::{
+        AccessListResult, TransactionRequest,
+        trace::geth::{
+            GethDebugBuiltInTracerType, GethDebugTracerType, GethDebugTracingCallOptions,
+            GethDebugTracingOptions, GethTrace, NoopFrame, TraceResult,
+        },
+    },
+};
+use alloy_primitives::{B256, U256};
+use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
+use revm::{
+    Context, ExecuteCommitEvm, InspectCommitEvm, InspectEvm, MainBuilder, MainContext,
+    context::TxEnv,
+    context_interface::result::{EVMError, ExecutionResult},
+};
+use revm_inspectors::{
+    access_list::AccessListInspector,
+    tracing::{TracingInspector, TracingInspectorConfig},
+};
+use serde_json::Value;
+
+use super::{
+    convert,
+    error::{RpcError, RpcResult},
+    eth::EthApi,
+};
+use crate::{
+    executor::{self, BlockInput, cfg, halt_message, tx_env},
+    state::{Overlay, StateReader},
+};
+
+fn evm_error<E: std::fmt::Display>(e: EVMError<crate::state::StateReadError, E>) -> RpcError {
+    match e {
+        EVMError::Database(e) => RpcError::Internal(e.to_string()),
+        other => RpcError::Server(other.to_string()),
+    }
+}
+
+/// Runs `tx` with the tracer `opts` asks for, committing its writes to `overlay`.
+fn trace_one<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    chain_id: u64,
+    block: &BlockInput,
+    tx: TxEnv,
+    opts: &GethDebugTracingOptions,
+    call_mode: bool,
+) -> RpcResult<GethTrace> {
+    let mut config = cfg(chain_id);
+    if call_mode {
+        config.disable_nonce_check = true;
+        config.disable_base_fee = tx.gas_price == 0;
+        config.disable_block_gas_limit = true;
+    }
+    let gas_limit = tx.gas_limit;
+    match &opts.tracer {
+        None => {
+            let mut insp =
+                TracingInspector::new(TracingInspectorConfig::from_geth_config(&opts.config));
+            let result = {
+                let mut evm = Context::mainnet()
+                    .with_db(&mut *overlay)
+                    .with_cfg(config)
+                    .with_block(block.env())
+                    .build_mainnet_with_inspector(&mut insp);
+                evm.inspect_tx_commit(tx).map_err(evm_error)?
+            };
+            let output = match &result {
+                ExecutionResult::Success { output, .. } => output.data().clone(),
+                ExecutionResult::Revert { output, .. } => output.clone(),
+                ExecutionResult::Halt { .. } => Default::default(),
+            };
+            Ok(insp
+                .geth_builder()
+                .geth_traces(result.tx_gas_used(), output, opts.config.clone())
+                .into())
+        }
+        Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
+            let call_config = opts
+                .tracer_config
+                .clone()
+                .into_call_config()
+                .map_err(|e| RpcError::InvalidParams(e.to_string()))?;
+            let mut insp =
+                TracingInspector::new(TracingInspectorConfig::from_geth_call_config(&call_config));
+            let result = {
+                let mut evm = Context::mainnet()
+                    .with_db(&mut *overlay)
+                    .with_cfg(config)
+                    .with_block(block.env())
+                    .build_mainnet_with_inspector(&mut insp);
+                evm.inspect_tx_commit(tx).map_err(evm_error)?
+            };
+            insp.set_transaction_gas_limit(gas_limit);
+            let mut frame = insp.geth_builder().geth_call_traces(call_config, result.tx_gas_used());
+            if let ExecutionResult::Halt { reason, .. } = &result {
+                frame.error = Some(halt_message(reason));
+            }
+            Ok(frame.into())
+        }
+        Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::NoopTracer)) => {
+            let mut evm = Context::mainnet()
+                .with_db(&mut *overlay)
+                .with_cfg(config)
+                .with_block(block.env())
+                .build_mainnet();
+            evm.transact_commit(tx).map_err(evm_error)?;
+            Ok(NoopFrame::default().into())
+        }
+        Some(other) => Err(RpcError::InvalidParams(format!("tracer not supported: {other:?}"))),
+    }
+}
+
+fn block_input(header: &alloy::consensus::Header) -> BlockInput {
+    BlockInput {
+        number: header.number,
+        timestamp: header.timestamp,
+        beneficiary: header.beneficiary,
+        gas_limit: header.gas_limit,
+        base_fee: header.base_fee_per_gas.unwrap_or_default(),
+        prevrandao: header.mix_hash,
+    }
+}
+
+/// Replays block `number` on its parent state; traces transaction `only` or all of them.
+fn trace_block(
+    api: &EthApi,
+    number: u64,
+    only: Option<usize>,
+    opts: &GethDebugTracingOptions,
+) -> RpcResult<Vec<TraceResult>> {
+    if number == 0 {
+        return Ok(vec![]);
+    }
+    let block = api
+        .domain
+        .block(number)?
+        .ok_or_else(|| RpcError::Server(format!("block #{number} not found")))?;
+    let input = block_input(&block.header);
+    let chain_id = api.domain.chain_id();
+    let txs: Vec<_> = block.txs.iter().map(convert::decode_tx).collect::<RpcResult<_>>()?;
+    api.domain
+        .with_state(Some(number - 1), |reader, _| -> RpcResult<Vec<TraceResult>> {
+            let mut overlay = Overlay::new(reader);
+            let mut out = Vec::new();
+            for (i, (tx, stored)) in txs.iter().zip(&block.txs).enumerate() {
+                let env = tx_env(tx, stored.sender);
+                let hash = block.tx_hashes[i];
+                match only {
+                    Some(j) if j == i => {
+                        let trace = trace_one(&mut overlay, chain_id, &input, env, opts, false)?;
+                        return Ok(vec![TraceResult::Success {
+                            result: trace,
+                            tx_hash: Some(hash),
+                        }]);
+                    }
+                    Some(_) => {
+                        let mut evm = Context::mainnet()
+                            .with_db(&mut overlay)
+                            .with_cfg(cfg(chain_id))
+                            .with_block(input.env())
+                            .build_mainnet();
+                        evm.transact_commit(env).map_err(evm_error)?;
+                    }
+                    None => {
+                        let trace = trace_one(&mut overlay, chain_id, &input, env, opts, false)?;
+                        out.push(TraceResult::Success { result: trace, tx_hash: Some(hash) });
+                    }
+                }
+            }
+            Ok(out)
+        })?
+        .ok_or_else(RpcError::header_not_found)?
+}
+
+/// The access list a call touches and the gas it uses with that list.
+pub fn access_list<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    chain_id: u64,
+    block: &BlockInput,
+    mut tx: TxEnv,
+    no_base_fee: bool,
+) -> RpcResult<AccessListResult> {
+    let mut config = cfg(chain_id);
+    config.disable_nonce_check = true;
+    config.disable_base_fee = no_base_fee;
+    config.disable_block_gas_limit = true;
+    let mut insp = AccessListInspector::new(tx.access_list.clone());
+    let result = {
+        let mut evm = Context::mainnet()
+            .with_db(&mut *overlay)
+            .with_cfg(config)
+            .with_block(block.env())
+            .build_mainnet_with_inspector(&mut insp);
+        evm.inspect_tx(tx.clone()).map_err(evm_error)?.result
+    };
+    let access_list = insp.into_access_list();
+    tx.access_list = access_list.clone();
+    if tx.tx_type == 0 {
+        tx.tx_type = 1;
+    }
+    let with_list = executor::call(overlay, chain_id, block, tx, no_base_fee)?;
+    let error = match (&result, &with_list) {
+        (ExecutionResult::Revert { output, .. }, _) => {
+            Some(match executor::revert_reason(output) {
+                Some(r) => format!("execution reverted: {r}"),
+                None => "execution reverted".to_string(),
+            })
+        }
+        (ExecutionResult::Halt { reason, .. }, _) => Some(halt_message(reason)),
+        _ => None,
+    };
+    Ok(AccessListResult { access_list, gas_used: U256::from(with_list.tx_gas_used()), error })
+}
+
+fn opts_from(v: Option<GethDebugTracingOptions>) -> GethDebugTracingOptions {
+    v.unwrap_or_default()
+}
+
+/// Registers the `debug_` namespace.
+pub fn register(m: &mut RpcModule<EthApi>) {
+    let reg = |m: &mut RpcModule<EthApi>,
+               name: &'static str,
+               f: fn(&EthApi, jsonrpsee::types::Params) -> RpcResult<Value>| {
+        m.register_blocking_method(name, move |p, api, _| -> Result<Value, ErrorObjectOwned> {
+            f(&api, p).map_err(Into::into)
+        })
+        .expect("unique method");
+    };
+    reg(m, "debug_traceTransaction", |api, p| {
+        let mut seq = p.sequence();
+        let hash: B256 =
+            seq.next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
+        let opts = opts_from(
+            seq.optional_next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?,
+        );
+        let (number, index) = api
+            .domain
+            .tx_location(&hash)?
+            .ok_or_else(|| RpcError::Server(format!("transaction {hash} not found")))?;
+        let mut traces = trace_block(api, number, Some(index as usize), &opts)?;
+        match traces.pop() {
+            Some(TraceResult::Success { result, .. }) => to_value(result),
+            _ => Err(RpcError::Internal("trace missing".into())),
+        }
+    });
+    reg(m, "debug_traceBlockByNumber", |api, p| {
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag =
+            seq.next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
+        let opts = opts_from(
+            seq.optional_next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?,
+        );
+        let number = api
+            .resolve(BlockId::Number(tag))?
+            .ok_or_else(|| RpcError::Server(format!("block #{tag} not found")))?;
+        to_value(trace_block(api, number, None, &opts)?)
+    });
+    reg(m, "debug_traceBlockByHash", |api, p| {
+        let mut seq = p.sequence();
+        let hash: B256 =
+            seq.next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
+        let opts = opts_from(
+            seq.optional_next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?,
+        );
+        let number = api
+            .domain
+            .block_number(&hash)?
+            .ok_or_else(|| RpcError::Server(format!("block {hash} not found")))?;
+        to_value(trace_block(api, number, None, &opts)?)
+    });
+    reg(m, "debug_traceCall", |api, p| {
+        let mut seq = p.sequence();
+        let req: TransactionRequest =
+            seq.next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
+        let block: Option<BlockId> =
+            seq.optional_next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
+        let opts: GethDebugTracingCallOptions = seq
+            .optional_next()
+            .map_err(|e| RpcError::InvalidParams(e.message().to_string()))?
+            .unwrap_or_default();
+        let number = api
+            .resolve(block.unwrap_or(BlockId::latest()))?
+            .ok_or_else(RpcError::header_not_found)?;
+        let chain_id = api.domain.chain_id();
+        let trace = api
+            .domain
+            .with_state(Some(number), |reader, header| -> RpcResult<GethTrace> {
+                let mut input = block_input(header);
+                if let Some(b) = &opts.block_overrides
+                    && let Some(n) = b.number
+                {
+                    input.number = n.saturating_to();
+                }
+                let (tx, _) = api.call_tx(&req, api.config.gas_cap)?;
+                let mut overlay = Overlay::new(reader);
+                EthApi::apply_overrides(&mut overlay, opts.state_overrides.as_ref())?;
+                trace_one(&mut overlay, chain_id, &input, tx, &opts.tracing_options, true)
+            })?
+            .ok_or_else(RpcError::header_not_found)??;
+        to_value(trace)
+    });
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> RpcResult<Value> {
+    serde_json::to_value(v).map_err(|e| RpcError::Internal(e.to_string()))
+}

@@ -1,0 +1,598 @@
+//! The world state of one domain: flat account and storage maps for execution, and the
+//! account and storage tries that give the state root and `eth_getProof`.
+//!
+//! Execution reads through an [`Overlay`] that collects a block's writes without touching the
+//! head state; [`WorldState::apply`] then applies those [`StateChanges`], updates only the
+//! touched trie paths, and returns the values they replaced (for historical reads).
+
+use std::collections::{BTreeMap, HashMap};
+
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
+use alloy_trie::{EMPTY_ROOT_HASH, TrieAccount};
+use revm::{
+    Database, DatabaseCommit,
+    bytecode::Bytecode,
+    primitives::{AddressMap, StorageKey, StorageValue},
+    state::{Account as EvmAccount, AccountInfo},
+};
+
+use crate::trie::Trie;
+
+/// An account as the state stores it (code lives in a separate map, by hash).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Account {
+    /// Nonce.
+    pub nonce: u64,
+    /// Balance in wei.
+    pub balance: U256,
+    /// `keccak256(code)`; [`KECCAK256_EMPTY`] for accounts without code.
+    pub code_hash: B256,
+}
+
+impl Account {
+    /// Converts to revm's account info (without the code itself).
+    pub fn to_info(self) -> AccountInfo {
+        AccountInfo {
+            balance: self.balance,
+            nonce: self.nonce,
+            code_hash: self.code_hash,
+            ..Default::default()
+        }
+    }
+
+    fn from_info(info: &AccountInfo) -> Self {
+        Self { nonce: info.nonce, balance: info.balance, code_hash: info.code_hash }
+    }
+}
+
+/// An account with its storage and storage trie.
+#[derive(Debug, Clone, Default)]
+struct AccountEntry {
+    account: Account,
+    storage: HashMap<U256, U256>,
+    storage_trie: Trie,
+    storage_root: B256,
+}
+
+/// What one account's entry became during a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChange {
+    /// The account after the block; `None` if it no longer exists.
+    pub account: Option<Account>,
+    /// Whether its storage was cleared first (self-destruct or re-creation).
+    pub wiped: bool,
+    /// Storage slots written, after `wiped` is applied; zero means removed.
+    pub storage: BTreeMap<U256, U256>,
+}
+
+/// All state writes of one block, sorted so that applying and persisting them is deterministic.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateChanges {
+    /// Per account, what changed.
+    pub accounts: BTreeMap<Address, AccountChange>,
+    /// New bytecode by hash.
+    pub codes: BTreeMap<B256, Bytes>,
+}
+
+/// The values a block replaced: what historical reads at the parent block see.
+#[derive(Debug, Clone, Default)]
+pub struct Reverts {
+    /// Account before the block (`None`: did not exist).
+    pub accounts: Vec<(Address, Option<Account>)>,
+    /// Storage slot values before the block.
+    pub storage: Vec<(Address, U256, U256)>,
+}
+
+/// The head state of a domain.
+#[derive(Debug, Default)]
+pub struct WorldState {
+    accounts: HashMap<Address, AccountEntry>,
+    codes: HashMap<B256, Bytecode>,
+    trie: Trie,
+}
+
+impl WorldState {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The account at `address`, if it exists.
+    pub fn account(&self, address: &Address) -> Option<Account> {
+        self.accounts.get(address).map(|e| e.account)
+    }
+
+    /// The value of a storage slot (zero if unset).
+    pub fn storage(&self, address: &Address, slot: &U256) -> U256 {
+        self.accounts.get(address).and_then(|e| e.storage.get(slot).copied()).unwrap_or_default()
+    }
+
+    /// Bytecode by its hash.
+    pub fn code(&self, hash: &B256) -> Option<&Bytecode> {
+        self.codes.get(hash)
+    }
+
+    /// Number of accounts.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Iterates every account with its storage, for persisting a genesis state.
+    pub fn iter(&self) -> impl Iterator<Item = (&Address, Account, &HashMap<U256, U256>)> {
+        self.accounts.iter().map(|(a, e)| (a, e.account, &e.storage))
+    }
+
+    /// Adds code without touching accounts (loading from disk, genesis).
+    pub fn insert_code(&mut self, code: Bytes) -> B256 {
+        let hash = keccak256(&code);
+        self.codes.entry(hash).or_insert_with(|| Bytecode::new_raw(code));
+        hash
+    }
+
+    /// Loads an account and its storage as stored on disk; call [`WorldState::state_root`] after.
+    pub fn load_account(
+        &mut self,
+        address: Address,
+        account: Account,
+        storage: impl IntoIterator<Item = (U256, U256)>,
+    ) {
+        let mut entry = AccountEntry { account, ..Default::default() };
+        for (slot, value) in storage {
+            if !value.is_zero() {
+                entry
+                    .storage_trie
+                    .insert(&keccak256(slot.to_be_bytes::<32>()), alloy_rlp::encode(value));
+                entry.storage.insert(slot, value);
+            }
+        }
+        self.accounts.insert(address, entry);
+        self.dirty_account(address);
+    }
+
+    fn dirty_account(&mut self, address: Address) {
+        // Marks the account for re-encoding; done lazily in `state_root`.
+        if let Some(entry) = self.accounts.get_mut(&address) {
+            entry.storage_root = B256::ZERO;
+        }
+    }
+
+    /// Applies a block's changes and returns what they replaced.
+    pub fn apply(&mut self, changes: &StateChanges) -> Reverts {
+        let mut reverts = Reverts::default();
+        for (hash, code) in &changes.codes {
+            self.codes.entry(*hash).or_insert_with(|| Bytecode::new_raw(code.clone()));
+        }
+        for (address, change) in &changes.accounts {
+            let previous = self.accounts.get(address).map(|e| e.account);
+            reverts.accounts.push((*address, previous));
+            let entry = self.accounts.entry(*address).or_default();
+            if change.wiped {
+                for (slot, value) in entry.storage.drain() {
+                    if !change.storage.contains_key(&slot) {
+                        reverts.storage.push((*address, slot, value));
+                    }
+                }
+                entry.storage_trie = Trie::new();
+            }
+            for (slot, value) in &change.storage {
+                let old = if value.is_zero() {
+                    entry.storage.remove(slot)
+                } else {
+                    entry.storage.insert(*slot, *value)
+                };
+                reverts.storage.push((*address, *slot, old.unwrap_or_default()));
+                let key = keccak256(slot.to_be_bytes::<32>());
+                if value.is_zero() {
+                    entry.storage_trie.remove(&key);
+                } else {
+                    entry.storage_trie.insert(&key, alloy_rlp::encode(value));
+                }
+            }
+            match change.account {
+                Some(account) => {
+                    entry.account = account;
+                    entry.storage_root = B256::ZERO;
+                }
+                None => {
+                    self.accounts.remove(address);
+                    self.trie.remove(&keccak256(address));
+                }
+            }
+        }
+        reverts
+    }
+
+    /// The state root; re-encodes only accounts changed since the last call.
+    pub fn state_root(&mut self) -> B256 {
+        use rayon::prelude::*;
+        let dirty: Vec<(Address, &mut AccountEntry)> = self
+            .accounts
+            .iter_mut()
+            .filter(|(_, e)| e.storage_root.is_zero())
+            .map(|(a, e)| (*a, e))
+            .collect();
+        let leaves: Vec<(B256, Vec<u8>)> = dirty
+            .into_par_iter()
+            .map(|(address, entry)| {
+                entry.storage_root = if entry.storage_trie.is_empty() {
+                    EMPTY_ROOT_HASH
+                } else {
+                    entry.storage_trie.root()
+                };
+                let leaf = TrieAccount {
+                    nonce: entry.account.nonce,
+                    balance: entry.account.balance,
+                    storage_root: entry.storage_root,
+                    code_hash: entry.account.code_hash,
+                };
+                (keccak256(address), alloy_rlp::encode(leaf))
+            })
+            .collect();
+        for (key, value) in leaves {
+            self.trie.insert(&key, value);
+        }
+        self.trie.root()
+    }
+
+    /// Account proof and storage proofs for `eth_getProof`, against [`WorldState::state_root`].
+    pub fn proof(&mut self, address: &Address, slots: &[B256]) -> AccountProof {
+        let account_proof = self.trie.proof(&keccak256(address));
+        let entry = self.accounts.get_mut(address);
+        let (account, storage_root, storage_proofs) = match entry {
+            Some(entry) => {
+                let root = entry.storage_trie.root();
+                let proofs = slots
+                    .iter()
+                    .map(|slot| {
+                        let value = entry
+                            .storage
+                            .get(&U256::from_be_bytes(slot.0))
+                            .copied()
+                            .unwrap_or_default();
+                        (*slot, value, entry.storage_trie.proof(&keccak256(slot)))
+                    })
+                    .collect();
+                (entry.account, root, proofs)
+            }
+            None => (
+                Account { code_hash: KECCAK256_EMPTY, ..Default::default() },
+                EMPTY_ROOT_HASH,
+                slots.iter().map(|s| (*s, U256::ZERO, Vec::new())).collect(),
+            ),
+        };
+        AccountProof { account, storage_root, account_proof, storage_proofs }
+    }
+}
+
+/// The data of `eth_getProof`.
+#[derive(Debug, Clone)]
+pub struct AccountProof {
+    /// The account (a default one with the empty code hash if absent).
+    pub account: Account,
+    /// Its storage root.
+    pub storage_root: B256,
+    /// Nodes from the state root to the account.
+    pub account_proof: Vec<Bytes>,
+    /// Per requested slot: key, value, nodes from the storage root.
+    pub storage_proofs: Vec<(B256, U256, Vec<Bytes>)>,
+}
+
+/// A read-only view of state at some block, as execution needs it.
+pub trait StateReader {
+    /// The account at `address`.
+    fn account(&self, address: &Address) -> Option<Account>;
+    /// A storage slot's value.
+    fn storage(&self, address: &Address, slot: &U256) -> U256;
+    /// Bytecode by hash.
+    fn code(&self, hash: &B256) -> Option<Bytecode>;
+    /// Hash of a canonical block (for BLOCKHASH).
+    fn block_hash(&self, number: u64) -> B256;
+}
+
+/// An error reading state; the store is local, so this means a corrupt or unreadable disk.
+#[derive(Debug, thiserror::Error)]
+#[error("state read failed: {0}")]
+pub struct StateReadError(pub String);
+
+impl revm::database_interface::DBErrorMarker for StateReadError {}
+
+#[derive(Debug, Default, Clone)]
+struct OverlayAccount {
+    account: Option<Account>,
+    wiped: bool,
+    storage: HashMap<U256, U256>,
+}
+
+/// Collects the writes of a block (or a call) on top of a [`StateReader`], as a revm database.
+pub struct Overlay<R> {
+    base: R,
+    accounts: HashMap<Address, OverlayAccount>,
+    codes: HashMap<B256, Bytecode>,
+}
+
+impl<R: StateReader> Overlay<R> {
+    /// An overlay with no writes yet.
+    pub fn new(base: R) -> Self {
+        Self { base, accounts: HashMap::new(), codes: HashMap::new() }
+    }
+
+    /// The underlying reader.
+    pub fn base(&self) -> &R {
+        &self.base
+    }
+
+    /// Sets an account's fields directly (state overrides of `eth_call`, system credits).
+    pub fn set_account(&mut self, address: Address, account: Account) {
+        let entry = self.entry(address);
+        entry.account = Some(account);
+    }
+
+    /// Replaces an account's whole storage (`state` override of `eth_call`).
+    pub fn replace_storage(
+        &mut self,
+        address: Address,
+        storage: impl IntoIterator<Item = (U256, U256)>,
+    ) {
+        let entry = self.entry(address);
+        entry.wiped = true;
+        entry.storage = storage.into_iter().collect();
+    }
+
+    /// Sets one storage slot (`stateDiff` override of `eth_call`).
+    pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
+        self.entry(address).storage.insert(slot, value);
+    }
+
+    /// Installs code for an account and returns its hash.
+    pub fn set_code(&mut self, address: Address, code: Bytes) {
+        let hash = if code.is_empty() { KECCAK256_EMPTY } else { keccak256(&code) };
+        self.codes.insert(hash, Bytecode::new_raw(code));
+        let entry = self.entry(address);
+        let mut account =
+            entry.account.unwrap_or(Account { code_hash: KECCAK256_EMPTY, ..Default::default() });
+        account.code_hash = hash;
+        entry.account = Some(account);
+    }
+
+    fn entry(&mut self, address: Address) -> &mut OverlayAccount {
+        let base = &self.base;
+        self.accounts.entry(address).or_insert_with(|| OverlayAccount {
+            account: base.account(&address),
+            ..Default::default()
+        })
+    }
+
+    /// The account as this overlay sees it.
+    pub fn account(&self, address: &Address) -> Option<Account> {
+        match self.accounts.get(address) {
+            Some(a) => a.account,
+            None => self.base.account(address),
+        }
+    }
+
+    /// The block's writes, sorted.
+    pub fn into_changes(self) -> StateChanges {
+        let accounts = self
+            .accounts
+            .into_iter()
+            .map(|(address, a)| {
+                let change = AccountChange {
+                    account: a.account,
+                    wiped: a.wiped,
+                    storage: a.storage.into_iter().collect(),
+                };
+                (address, change)
+            })
+            .collect();
+        let codes = self
+            .codes
+            .into_iter()
+            .filter(|(h, _)| *h != KECCAK256_EMPTY)
+            .map(|(h, c)| (h, c.original_bytes()))
+            .collect();
+        StateChanges { accounts, codes }
+    }
+}
+
+impl<R: StateReader> Database for Overlay<R> {
+    type Error = StateReadError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        Ok(self.account(&address).map(Account::to_info))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        if code_hash == KECCAK256_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        if let Some(code) = self.codes.get(&code_hash) {
+            return Ok(code.clone());
+        }
+        self.base
+            .code(&code_hash)
+            .ok_or_else(|| StateReadError(format!("missing code {code_hash}")))
+    }
+
+    fn storage(
+        &mut self,
+        address: Address,
+        index: StorageKey,
+    ) -> Result<StorageValue, Self::Error> {
+        if let Some(a) = self.accounts.get(&address) {
+            if let Some(v) = a.storage.get(&index) {
+                return Ok(*v);
+            }
+            if a.wiped {
+                return Ok(U256::ZERO);
+            }
+        }
+        Ok(self.base.storage(&address, &index))
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+        Ok(self.base.block_hash(number))
+    }
+}
+
+impl<R: StateReader> DatabaseCommit for Overlay<R> {
+    fn commit(&mut self, changes: AddressMap<EvmAccount>) {
+        for (address, account) in changes {
+            if !account.is_touched() {
+                continue;
+            }
+            // Self-destructed, or touched and empty (EIP-161): the account is removed.
+            if account.is_selfdestructed() || account.is_empty() {
+                let entry = self.entry(address);
+                entry.account = None;
+                entry.wiped = true;
+                entry.storage.clear();
+                continue;
+            }
+            if let Some(code) = &account.info.code
+                && account.info.code_hash != KECCAK256_EMPTY
+            {
+                self.codes.entry(account.info.code_hash).or_insert_with(|| code.clone());
+            }
+            let created = account.is_created();
+            let entry = self.entry(address);
+            if created {
+                entry.wiped = true;
+                entry.storage.clear();
+            }
+            entry.account = Some(Account::from_info(&account.info));
+            for (slot, value) in account.storage {
+                if value.is_changed() || created {
+                    entry.storage.insert(slot, value.present_value());
+                }
+            }
+        }
+    }
+}
+
+/// The head state as a [`StateReader`], with block hashes from a callback.
+pub struct HeadReader<'a, F> {
+    /// The state.
+    pub state: &'a WorldState,
+    /// Canonical block hash by number.
+    pub block_hash: F,
+}
+
+impl<F: Fn(u64) -> B256> StateReader for HeadReader<'_, F> {
+    fn account(&self, address: &Address) -> Option<Account> {
+        self.state.account(address)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> U256 {
+        self.state.storage(address, slot)
+    }
+    fn code(&self, hash: &B256) -> Option<Bytecode> {
+        self.state.code(hash).cloned()
+    }
+    fn block_hash(&self, number: u64) -> B256 {
+        (self.block_hash)(number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_trie::{HashBuilder, Nibbles};
+
+    /// The root of a state rebuilt from scratch with alloy-trie's builder.
+    fn reference_root(state: &WorldState) -> B256 {
+        let mut leaves: Vec<(B256, Vec<u8>)> = state
+            .accounts
+            .iter()
+            .map(|(a, e)| {
+                let mut slots: Vec<(B256, Vec<u8>)> = e
+                    .storage
+                    .iter()
+                    .map(|(k, v)| (keccak256(k.to_be_bytes::<32>()), alloy_rlp::encode(v)))
+                    .collect();
+                slots.sort();
+                let mut hb = HashBuilder::default();
+                for (k, v) in &slots {
+                    hb.add_leaf(Nibbles::unpack(k), v);
+                }
+                let storage_root = hb.root();
+                let leaf = TrieAccount {
+                    nonce: e.account.nonce,
+                    balance: e.account.balance,
+                    storage_root,
+                    code_hash: e.account.code_hash,
+                };
+                (keccak256(a), alloy_rlp::encode(leaf))
+            })
+            .collect();
+        leaves.sort();
+        let mut hb = HashBuilder::default();
+        for (k, v) in &leaves {
+            hb.add_leaf(Nibbles::unpack(k), v);
+        }
+        hb.root()
+    }
+
+    fn acct(n: u64) -> Account {
+        Account { nonce: n, balance: U256::from(n * 1000), code_hash: KECCAK256_EMPTY }
+    }
+
+    #[test]
+    fn incremental_root_matches_a_rebuild_across_blocks() {
+        let mut state = WorldState::new();
+        for block in 0u64..5 {
+            let mut changes = StateChanges::default();
+            for i in 0..50u64 {
+                let address = Address::with_last_byte((i * 3 + block) as u8);
+                let storage =
+                    (0..(i % 4)).map(|s| (U256::from(s + block), U256::from(i * s))).collect();
+                let account = if (i + block) % 11 == 0 { None } else { Some(acct(i + block)) };
+                changes
+                    .accounts
+                    .insert(address, AccountChange { account, wiped: i % 7 == 0, storage });
+            }
+            state.apply(&changes);
+            assert_eq!(state.state_root(), reference_root(&state), "block {block}");
+        }
+    }
+
+    #[test]
+    fn reverts_hold_previous_values() {
+        let mut state = WorldState::new();
+        let a = Address::with_last_byte(1);
+        let mut changes = StateChanges::default();
+        changes.accounts.insert(
+            a,
+            AccountChange {
+                account: Some(acct(1)),
+                wiped: false,
+                storage: [(U256::from(1), U256::from(5))].into(),
+            },
+        );
+        let reverts = state.apply(&changes);
+        assert_eq!(reverts.accounts, vec![(a, None)]);
+        assert_eq!(reverts.storage, vec![(a, U256::from(1), U256::ZERO)]);
+        let mut changes = StateChanges::default();
+        changes.accounts.insert(
+            a,
+            AccountChange { account: Some(acct(2)), wiped: true, storage: BTreeMap::new() },
+        );
+        let reverts = state.apply(&changes);
+        assert_eq!(reverts.accounts, vec![(a, Some(acct(1)))]);
+        assert_eq!(reverts.storage, vec![(a, U256::from(1), U256::from(5))]);
+        assert_eq!(state.storage(&a, &U256::from(1)), U256::ZERO);
+    }
+}
+
+impl<T: StateReader + ?Sized> StateReader for &T {
+    fn account(&self, address: &Address) -> Option<Account> {
+        (**self).account(address)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> U256 {
+        (**self).storage(address, slot)
+    }
+    fn code(&self, hash: &B256) -> Option<Bytecode> {
+        (**self).code(hash)
+    }
+    fn block_hash(&self, number: u64) -> B256 {
+        (**self).block_hash(number)
+    }
+}

@@ -1,0 +1,410 @@
+//! Durable storage of one domain in a redb file: blocks, receipts, the transaction index, the
+//! flat state and the per-block history of replaced values.
+//!
+//! A block and all its effects are written in one redb transaction (one fsync), so after a crash
+//! the file holds exactly the blocks whose commit returned, and nothing of a block whose commit
+//! did not.
+
+use std::path::Path;
+
+use alloy::consensus::{Header, ReceiptEnvelope};
+use alloy::eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
+use sec_primitives::SecExtension;
+
+use crate::state::{Account, Reverts, StateChanges, WorldState};
+
+const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
+const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
+const BLOCK_NUMBERS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_numbers");
+const BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("bodies");
+const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+const EXTENSIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("extensions");
+const TX_LOOKUP: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_lookup");
+const ACCOUNTS: TableDefinition<&[u8; 20], &[u8]> = TableDefinition::new("accounts");
+const STORAGE: TableDefinition<(&[u8; 20], &[u8; 32]), &[u8; 32]> = TableDefinition::new("storage");
+const CODES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("codes");
+/// (account, block) -> the account before `block` (empty: it did not exist).
+const ACCOUNT_HISTORY: TableDefinition<(&[u8; 20], u64), &[u8]> =
+    TableDefinition::new("account_history");
+/// (account, slot, block) -> the slot's value before `block`.
+const STORAGE_HISTORY: TableDefinition<(&[u8; 20], &[u8; 32], u64), &[u8; 32]> =
+    TableDefinition::new("storage_history");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// Storage errors. All of them mean the disk or the file is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// redb failed.
+    #[error("database: {0}")]
+    Db(String),
+    /// A stored record did not decode.
+    #[error("corrupt record in {table}: {reason}")]
+    Corrupt {
+        /// Table name.
+        table: &'static str,
+        /// Decoding error.
+        reason: String,
+    },
+}
+
+macro_rules! db_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.to_string())
+            }
+        }
+    )*};
+}
+db_err!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+fn corrupt(table: &'static str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { table, reason: e.to_string() }
+}
+
+/// A transaction as stored: its network encoding and its recovered sender.
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct StoredTx {
+    /// EIP-2718 encoding (what `eth_sendRawTransaction` received).
+    pub raw: Bytes,
+    /// Recovered sender, kept so that reads never recover signatures again.
+    pub sender: Address,
+}
+
+#[derive(RlpEncodable, RlpDecodable)]
+struct StoredAccount {
+    nonce: u64,
+    balance: U256,
+    code_hash: B256,
+}
+
+fn encode_account(a: &Account) -> Vec<u8> {
+    alloy_rlp::encode(StoredAccount { nonce: a.nonce, balance: a.balance, code_hash: a.code_hash })
+}
+
+fn decode_account(mut bytes: &[u8]) -> Result<Account, StoreError> {
+    let s = StoredAccount::decode(&mut bytes).map_err(|e| corrupt("accounts", e))?;
+    Ok(Account { nonce: s.nonce, balance: s.balance, code_hash: s.code_hash })
+}
+
+/// A sealed block with everything written alongside it.
+#[derive(Debug, Clone)]
+pub struct BlockRecord {
+    /// The header.
+    pub header: Header,
+    /// `keccak256(rlp(header))`.
+    pub hash: B256,
+    /// Transactions in order.
+    pub txs: Vec<StoredTx>,
+    /// Transaction hashes in order.
+    pub tx_hashes: Vec<B256>,
+    /// Consensus receipts in order.
+    pub receipts: Vec<ReceiptEnvelope>,
+    /// The SEC extension committed in `extraData`.
+    pub extension: SecExtension,
+}
+
+/// The redb file of one domain.
+#[derive(Debug)]
+pub struct ChainStore {
+    db: Database,
+}
+
+impl ChainStore {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path)?;
+        let tx = db.begin_write()?;
+        {
+            // Create every table so that readers never see a missing one.
+            tx.open_table(HEADERS)?;
+            tx.open_table(CANONICAL)?;
+            tx.open_table(BLOCK_NUMBERS)?;
+            tx.open_table(BODIES)?;
+            tx.open_table(RECEIPTS)?;
+            tx.open_table(EXTENSIONS)?;
+            tx.open_table(TX_LOOKUP)?;
+            tx.open_table(ACCOUNTS)?;
+            tx.open_table(STORAGE)?;
+            tx.open_table(CODES)?;
+            tx.open_table(ACCOUNT_HISTORY)?;
+            tx.open_table(STORAGE_HISTORY)?;
+            tx.open_table(META)?;
+        }
+        tx.commit()?;
+        Ok(Self { db })
+    }
+
+    /// A consistent snapshot for reads.
+    pub fn reader(&self) -> Result<StoreReader, StoreError> {
+        Ok(StoreReader { tx: self.db.begin_read()? })
+    }
+
+    /// The head block number, if any block was written.
+    pub fn head(&self) -> Result<Option<u64>, StoreError> {
+        self.reader()?.head()
+    }
+
+    /// Loads the whole flat state into memory (at startup).
+    pub fn load_state(&self) -> Result<WorldState, StoreError> {
+        let tx = self.db.begin_read()?;
+        let mut state = WorldState::new();
+        let codes = tx.open_table(CODES)?;
+        for row in codes.iter()? {
+            let (_, code) = row?;
+            state.insert_code(Bytes::copy_from_slice(code.value()));
+        }
+        let accounts = tx.open_table(ACCOUNTS)?;
+        let storage = tx.open_table(STORAGE)?;
+        for row in accounts.iter()? {
+            let (address, account) = row?;
+            let address_bytes = *address.value();
+            let account = decode_account(account.value())?;
+            let mut slots = Vec::new();
+            let lo = (&address_bytes, &[0u8; 32]);
+            let hi = (&address_bytes, &[0xffu8; 32]);
+            for row in storage.range(lo..=hi)? {
+                let (k, v) = row?;
+                slots.push((U256::from_be_bytes(*k.value().1), U256::from_be_bytes(*v.value())));
+            }
+            state.load_account(Address::from(address_bytes), account, slots);
+        }
+        Ok(state)
+    }
+
+    /// Writes the genesis state and block 0 in one transaction.
+    pub fn write_genesis(&self, state: &WorldState, block: &BlockRecord) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut accounts = tx.open_table(ACCOUNTS)?;
+            let mut storage = tx.open_table(STORAGE)?;
+            let mut codes = tx.open_table(CODES)?;
+            for (address, account, slots) in state.iter() {
+                accounts.insert(&address.0.0, encode_account(&account).as_slice())?;
+                for (slot, value) in slots {
+                    storage.insert(
+                        (&address.0.0, &slot.to_be_bytes::<32>()),
+                        &value.to_be_bytes::<32>(),
+                    )?;
+                }
+                if let Some(code) = state.code(&account.code_hash) {
+                    codes.insert(&account.code_hash.0, code.original_byte_slice())?;
+                }
+            }
+        }
+        Self::write_block_tables(&tx, block)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Writes a block, its state changes and their reverts atomically.
+    pub fn write_block(
+        &self,
+        block: &BlockRecord,
+        changes: &StateChanges,
+        reverts: &Reverts,
+    ) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        let number = block.header.number;
+        {
+            let mut accounts = tx.open_table(ACCOUNTS)?;
+            let mut storage = tx.open_table(STORAGE)?;
+            let mut codes = tx.open_table(CODES)?;
+            for (hash, code) in &changes.codes {
+                codes.insert(&hash.0, code.as_ref())?;
+            }
+            for (address, change) in &changes.accounts {
+                let a = &address.0.0;
+                if change.wiped {
+                    storage.retain_in((a, &[0u8; 32])..=(a, &[0xffu8; 32]), |_, _| false)?;
+                }
+                for (slot, value) in &change.storage {
+                    let key = (a, &slot.to_be_bytes::<32>());
+                    if value.is_zero() {
+                        storage.remove(key)?;
+                    } else {
+                        storage.insert(key, &value.to_be_bytes::<32>())?;
+                    }
+                }
+                match &change.account {
+                    Some(account) => {
+                        accounts.insert(a, encode_account(account).as_slice())?;
+                    }
+                    None => {
+                        accounts.remove(a)?;
+                    }
+                }
+            }
+            let mut account_history = tx.open_table(ACCOUNT_HISTORY)?;
+            for (address, before) in &reverts.accounts {
+                let value = before.as_ref().map(encode_account).unwrap_or_default();
+                account_history.insert((&address.0.0, number), value.as_slice())?;
+            }
+            let mut storage_history = tx.open_table(STORAGE_HISTORY)?;
+            for (address, slot, before) in &reverts.storage {
+                storage_history.insert(
+                    (&address.0.0, &slot.to_be_bytes::<32>(), number),
+                    &before.to_be_bytes::<32>(),
+                )?;
+            }
+        }
+        Self::write_block_tables(&tx, block)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn write_block_tables(
+        tx: &redb::WriteTransaction,
+        block: &BlockRecord,
+    ) -> Result<(), StoreError> {
+        let number = block.header.number;
+        tx.open_table(HEADERS)?.insert(number, alloy_rlp::encode(&block.header).as_slice())?;
+        tx.open_table(CANONICAL)?.insert(number, &block.hash.0)?;
+        tx.open_table(BLOCK_NUMBERS)?.insert(&block.hash.0, number)?;
+        tx.open_table(BODIES)?.insert(number, alloy_rlp::encode(&block.txs).as_slice())?;
+        let receipts: Vec<Bytes> =
+            block.receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
+        tx.open_table(RECEIPTS)?.insert(number, alloy_rlp::encode(&receipts).as_slice())?;
+        tx.open_table(EXTENSIONS)?
+            .insert(number, alloy_rlp::encode(&block.extension).as_slice())?;
+        let mut lookup = tx.open_table(TX_LOOKUP)?;
+        for (i, hash) in block.tx_hashes.iter().enumerate() {
+            lookup.insert(&hash.0, (number, i as u32))?;
+        }
+        tx.open_table(META)?.insert("head", number.to_be_bytes().as_slice())?;
+        Ok(())
+    }
+}
+
+/// A read snapshot of the store.
+pub struct StoreReader {
+    tx: ReadTransaction,
+}
+
+impl StoreReader {
+    /// The head block number.
+    pub fn head(&self) -> Result<Option<u64>, StoreError> {
+        let meta = self.tx.open_table(META)?;
+        let Some(v) = meta.get("head")? else { return Ok(None) };
+        let bytes: [u8; 8] = v.value().try_into().map_err(|e| corrupt("meta", e))?;
+        Ok(Some(u64::from_be_bytes(bytes)))
+    }
+
+    /// Header of block `number`.
+    pub fn header(&self, number: u64) -> Result<Option<Header>, StoreError> {
+        let t = self.tx.open_table(HEADERS)?;
+        let Some(v) = t.get(number)? else { return Ok(None) };
+        Header::decode(&mut v.value()).map(Some).map_err(|e| corrupt("headers", e))
+    }
+
+    /// Hash of canonical block `number`.
+    pub fn block_hash(&self, number: u64) -> Result<Option<B256>, StoreError> {
+        let t = self.tx.open_table(CANONICAL)?;
+        Ok(t.get(number)?.map(|v| B256::from(*v.value())))
+    }
+
+    /// Number of the block with `hash`.
+    pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StoreError> {
+        let t = self.tx.open_table(BLOCK_NUMBERS)?;
+        Ok(t.get(&hash.0)?.map(|v| v.value()))
+    }
+
+    /// Transactions of block `number`.
+    pub fn body(&self, number: u64) -> Result<Option<Vec<StoredTx>>, StoreError> {
+        let t = self.tx.open_table(BODIES)?;
+        let Some(v) = t.get(number)? else { return Ok(None) };
+        Vec::<StoredTx>::decode(&mut v.value()).map(Some).map_err(|e| corrupt("bodies", e))
+    }
+
+    /// Receipts of block `number`.
+    pub fn receipts(&self, number: u64) -> Result<Option<Vec<ReceiptEnvelope>>, StoreError> {
+        let t = self.tx.open_table(RECEIPTS)?;
+        let Some(v) = t.get(number)? else { return Ok(None) };
+        let raw = Vec::<Bytes>::decode(&mut v.value()).map_err(|e| corrupt("receipts", e))?;
+        raw.iter()
+            .map(|r| {
+                ReceiptEnvelope::decode_2718(&mut r.as_ref()).map_err(|e| corrupt("receipts", e))
+            })
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    /// Everything about block `number`.
+    pub fn block(&self, number: u64) -> Result<Option<BlockRecord>, StoreError> {
+        let Some(header) = self.header(number)? else { return Ok(None) };
+        let hash = self.block_hash(number)?.unwrap_or_else(|| header.hash_slow());
+        let txs = self.body(number)?.unwrap_or_default();
+        let tx_hashes = txs.iter().map(|t| alloy_primitives::keccak256(&t.raw)).collect();
+        let receipts = self.receipts(number)?.unwrap_or_default();
+        let extension = self.extension(number)?.ok_or(StoreError::Corrupt {
+            table: "extensions",
+            reason: format!("block {number} missing"),
+        })?;
+        Ok(Some(BlockRecord { header, hash, txs, tx_hashes, receipts, extension }))
+    }
+
+    /// The SEC extension of block `number`.
+    pub fn extension(&self, number: u64) -> Result<Option<SecExtension>, StoreError> {
+        let t = self.tx.open_table(EXTENSIONS)?;
+        let Some(v) = t.get(number)? else { return Ok(None) };
+        SecExtension::decode(&mut v.value()).map(Some).map_err(|e| corrupt("extensions", e))
+    }
+
+    /// Block number and index of a transaction.
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, u32)>, StoreError> {
+        let t = self.tx.open_table(TX_LOOKUP)?;
+        Ok(t.get(&hash.0)?.map(|v| v.value()))
+    }
+
+    /// The account as it was at the end of block `block`, if it changed after that block;
+    /// `None` means "unchanged since: read the head state".
+    pub fn account_at(
+        &self,
+        address: &Address,
+        block: u64,
+    ) -> Result<Option<Option<Account>>, StoreError> {
+        let t = self.tx.open_table(ACCOUNT_HISTORY)?;
+        let a = &address.0.0;
+        let mut range = t.range((a, block + 1)..=(a, u64::MAX))?;
+        match range.next() {
+            None => Ok(None),
+            Some(row) => {
+                let (_, v) = row?;
+                let v = v.value();
+                if v.is_empty() { Ok(Some(None)) } else { decode_account(v).map(|a| Some(Some(a))) }
+            }
+        }
+    }
+
+    /// A storage slot as it was at the end of `block`, if it changed after that block.
+    pub fn storage_at(
+        &self,
+        address: &Address,
+        slot: &U256,
+        block: u64,
+    ) -> Result<Option<U256>, StoreError> {
+        let t = self.tx.open_table(STORAGE_HISTORY)?;
+        let a = &address.0.0;
+        let s = slot.to_be_bytes::<32>();
+        let mut range = t.range((a, &s, block + 1)..=(a, &s, u64::MAX))?;
+        match range.next() {
+            None => Ok(None),
+            Some(row) => Ok(Some(U256::from_be_bytes(*row?.1.value()))),
+        }
+    }
+
+    /// Code by hash.
+    pub fn code(&self, hash: &B256) -> Result<Option<Bytes>, StoreError> {
+        let t = self.tx.open_table(CODES)?;
+        Ok(t.get(&hash.0)?.map(|v| Bytes::copy_from_slice(v.value())))
+    }
+}

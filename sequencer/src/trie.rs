@@ -1,0 +1,512 @@
+//! An in-memory Merkle-Patricia trie with cached node hashes.
+//!
+//! Every node remembers its RLP reference (inline encoding or hash) until something below it
+//! changes, so recomputing the root after a block touches only the paths of the keys that block
+//! wrote: the cost is proportional to the block's writes, not to the size of the state. Keys are
+//! always 32-byte hashes (secure trie), so branch nodes never carry values.
+//!
+//! The same tree serves `eth_getProof`: [`Trie::proof`] returns the RLP of every node on a key's
+//! path, which any client verifies against the root.
+
+use alloy_primitives::{B256, Bytes, keccak256};
+use alloy_rlp::{BufMut, Encodable, Header};
+use alloy_trie::{EMPTY_ROOT_HASH, nodes::RlpNode};
+
+/// One nibble (0..16) per byte.
+type Path = Vec<u8>;
+
+#[derive(Debug, Default, Clone)]
+enum Node {
+    #[default]
+    Empty,
+    Leaf(Box<Leaf>),
+    Extension(Box<Extension>),
+    Branch(Box<Branch>),
+}
+
+#[derive(Debug, Clone)]
+struct Leaf {
+    path: Path,
+    value: Vec<u8>,
+    cache: Option<RlpNode>,
+}
+
+#[derive(Debug, Clone)]
+struct Extension {
+    path: Path,
+    child: Node,
+    cache: Option<RlpNode>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Branch {
+    children: [Node; 16],
+    cache: Option<RlpNode>,
+}
+
+/// A secure Merkle-Patricia trie keyed by 32-byte hashes.
+#[derive(Debug, Default, Clone)]
+pub struct Trie {
+    root: Node,
+    len: usize,
+}
+
+fn unpack(key: &B256) -> Path {
+    let mut out = Vec::with_capacity(64);
+    for b in key.iter() {
+        out.push(b >> 4);
+        out.push(b & 0x0f);
+    }
+    out
+}
+
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+fn leaf(path: &[u8], value: Vec<u8>) -> Node {
+    Node::Leaf(Box::new(Leaf { path: path.to_vec(), value, cache: None }))
+}
+
+fn extension(path: Path, child: Node) -> Node {
+    Node::Extension(Box::new(Extension { path, child, cache: None }))
+}
+
+/// Hex-prefix encoding of a nibble path (Ethereum yellow paper, appendix C).
+fn hex_prefix(path: &[u8], is_leaf: bool) -> Vec<u8> {
+    let flag = if is_leaf { 2 } else { 0 };
+    let mut out = Vec::with_capacity(path.len() / 2 + 1);
+    let rest = if path.len() % 2 == 1 {
+        out.push(((flag + 1) << 4) | path[0]);
+        &path[1..]
+    } else {
+        out.push(flag << 4);
+        path
+    };
+    for pair in rest.chunks(2) {
+        out.push((pair[0] << 4) | pair[1]);
+    }
+    out
+}
+
+fn encode_leaf(path: &[u8], value: &[u8], out: &mut Vec<u8>) {
+    let hp = hex_prefix(path, true);
+    let payload = hp.as_slice().length() + value.length();
+    Header { list: true, payload_length: payload }.encode(out);
+    hp.as_slice().encode(out);
+    value.encode(out);
+}
+
+fn encode_extension(path: &[u8], child: &RlpNode, out: &mut Vec<u8>) {
+    let hp = hex_prefix(path, false);
+    let payload = hp.as_slice().length() + child.len();
+    Header { list: true, payload_length: payload }.encode(out);
+    hp.as_slice().encode(out);
+    out.put_slice(child);
+}
+
+fn encode_branch(children: &[Option<RlpNode>; 16], out: &mut Vec<u8>) {
+    // An empty child and the (always empty) value are both the empty string 0x80.
+    let payload: usize =
+        children.iter().map(|c| c.as_ref().map_or(1, |c| c.len())).sum::<usize>() + 1;
+    Header { list: true, payload_length: payload }.encode(out);
+    for c in children {
+        match c {
+            Some(c) => out.put_slice(c),
+            None => out.put_u8(alloy_rlp::EMPTY_STRING_CODE),
+        }
+    }
+    out.put_u8(alloy_rlp::EMPTY_STRING_CODE);
+}
+
+impl Node {
+    fn is_empty(&self) -> bool {
+        matches!(self, Node::Empty)
+    }
+
+    fn insert(self, path: &[u8], value: Vec<u8>) -> (Node, bool) {
+        match self {
+            Node::Empty => (leaf(path, value), true),
+            Node::Leaf(mut l) => {
+                if l.path == path {
+                    l.value = value;
+                    l.cache = None;
+                    return (Node::Leaf(l), false);
+                }
+                let c = common_prefix(&l.path, path);
+                let mut branch = Branch::default();
+                branch.children[l.path[c] as usize] =
+                    leaf(&l.path[c + 1..], std::mem::take(&mut l.value));
+                branch.children[path[c] as usize] = leaf(&path[c + 1..], value);
+                let node = Node::Branch(Box::new(branch));
+                (if c > 0 { extension(path[..c].to_vec(), node) } else { node }, true)
+            }
+            Node::Extension(mut e) => {
+                let c = common_prefix(&e.path, path);
+                if c == e.path.len() {
+                    let (child, added) = std::mem::take(&mut e.child).insert(&path[c..], value);
+                    e.child = child;
+                    e.cache = None;
+                    return (Node::Extension(e), added);
+                }
+                let mut branch = Branch::default();
+                let old_child = std::mem::take(&mut e.child);
+                branch.children[e.path[c] as usize] = if c + 1 == e.path.len() {
+                    old_child
+                } else {
+                    extension(e.path[c + 1..].to_vec(), old_child)
+                };
+                branch.children[path[c] as usize] = leaf(&path[c + 1..], value);
+                let node = Node::Branch(Box::new(branch));
+                (if c > 0 { extension(path[..c].to_vec(), node) } else { node }, true)
+            }
+            Node::Branch(mut b) => {
+                let i = path[0] as usize;
+                let (child, added) = std::mem::take(&mut b.children[i]).insert(&path[1..], value);
+                b.children[i] = child;
+                b.cache = None;
+                (Node::Branch(b), added)
+            }
+        }
+    }
+
+    /// Removes `path`; returns the new node and whether the key existed.
+    fn remove(self, path: &[u8]) -> (Node, bool) {
+        match self {
+            Node::Empty => (Node::Empty, false),
+            Node::Leaf(l) => {
+                if l.path == path {
+                    (Node::Empty, true)
+                } else {
+                    (Node::Leaf(l), false)
+                }
+            }
+            Node::Extension(mut e) => {
+                if !path.starts_with(&e.path) {
+                    return (Node::Extension(e), false);
+                }
+                let (child, removed) = std::mem::take(&mut e.child).remove(&path[e.path.len()..]);
+                if !removed {
+                    e.child = child;
+                    return (Node::Extension(e), false);
+                }
+                (prepend(e.path, child), true)
+            }
+            Node::Branch(mut b) => {
+                let i = path[0] as usize;
+                let (child, removed) = std::mem::take(&mut b.children[i]).remove(&path[1..]);
+                b.children[i] = child;
+                if !removed {
+                    return (Node::Branch(b), false);
+                }
+                b.cache = None;
+                let mut remaining = b.children.iter().enumerate().filter(|(_, c)| !c.is_empty());
+                let first = remaining.next().map(|(i, _)| i);
+                let more = remaining.next().is_some();
+                match (first, more) {
+                    (None, _) => (Node::Empty, true),
+                    (Some(only), false) => {
+                        let child = std::mem::take(&mut b.children[only]);
+                        (prepend(vec![only as u8], child), true)
+                    }
+                    _ => (Node::Branch(b), true),
+                }
+            }
+        }
+    }
+
+    fn get(&self, path: &[u8]) -> Option<&[u8]> {
+        match self {
+            Node::Empty => None,
+            Node::Leaf(l) => (l.path == path).then_some(l.value.as_slice()),
+            Node::Extension(e) => {
+                path.strip_prefix(e.path.as_slice()).and_then(|rest| e.child.get(rest))
+            }
+            Node::Branch(b) => b.children[path[0] as usize].get(&path[1..]),
+        }
+    }
+
+    /// The node's reference in its parent, computing (and caching) what changed below it.
+    fn commit(&mut self, depth: usize) -> Option<RlpNode> {
+        let mut buf = Vec::new();
+        match self {
+            Node::Empty => None,
+            Node::Leaf(l) => {
+                if l.cache.is_none() {
+                    encode_leaf(&l.path, &l.value, &mut buf);
+                    l.cache = Some(RlpNode::from_rlp(&buf));
+                }
+                l.cache.clone()
+            }
+            Node::Extension(e) => {
+                if e.cache.is_none() {
+                    let child = e.child.commit(depth + e.path.len())?;
+                    encode_extension(&e.path, &child, &mut buf);
+                    e.cache = Some(RlpNode::from_rlp(&buf));
+                }
+                e.cache.clone()
+            }
+            Node::Branch(b) => {
+                if b.cache.is_none() {
+                    let refs = commit_children(&mut b.children, depth);
+                    encode_branch(&refs, &mut buf);
+                    b.cache = Some(RlpNode::from_rlp(&buf));
+                }
+                b.cache.clone()
+            }
+        }
+    }
+
+    /// The node's full RLP encoding; children must be committed.
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Node::Empty => out.put_u8(alloy_rlp::EMPTY_STRING_CODE),
+            Node::Leaf(l) => encode_leaf(&l.path, &l.value, out),
+            Node::Extension(e) => {
+                let child = e.child.cached().unwrap_or_default();
+                encode_extension(&e.path, &child, out)
+            }
+            Node::Branch(b) => {
+                let refs: [Option<RlpNode>; 16] = std::array::from_fn(|i| b.children[i].cached());
+                encode_branch(&refs, out)
+            }
+        }
+    }
+
+    fn cached(&self) -> Option<RlpNode> {
+        match self {
+            Node::Empty => None,
+            Node::Leaf(l) => l.cache.clone(),
+            Node::Extension(e) => e.cache.clone(),
+            Node::Branch(b) => b.cache.clone(),
+        }
+    }
+}
+
+/// Children of a branch near the root are hashed in parallel: below depth 2 a block's writes
+/// rarely share subtrees, so the work splits evenly.
+fn commit_children(children: &mut [Node; 16], depth: usize) -> [Option<RlpNode>; 16] {
+    let dirty = children.iter().filter(|c| !c.is_empty() && c.cached().is_none()).count();
+    if depth < 2 && dirty > 1 {
+        use rayon::prelude::*;
+        let refs: Vec<Option<RlpNode>> =
+            children.par_iter_mut().map(|c| c.commit(depth + 1)).collect();
+        std::array::from_fn(|i| refs[i].clone())
+    } else {
+        std::array::from_fn(|i| children[i].commit(depth + 1))
+    }
+}
+
+/// Puts `prefix` in front of a node that lost its parent branch.
+fn prepend(mut prefix: Path, node: Node) -> Node {
+    match node {
+        Node::Empty => Node::Empty,
+        Node::Leaf(mut l) => {
+            prefix.extend_from_slice(&l.path);
+            l.path = prefix;
+            l.cache = None;
+            Node::Leaf(l)
+        }
+        Node::Extension(mut e) => {
+            prefix.extend_from_slice(&e.path);
+            e.path = prefix;
+            e.cache = None;
+            Node::Extension(e)
+        }
+        branch @ Node::Branch(_) => extension(prefix, branch),
+    }
+}
+
+impl Trie {
+    /// An empty trie.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the trie holds no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Sets `key` to `value`; an empty value removes the key, as in Ethereum's tries.
+    pub fn insert(&mut self, key: &B256, value: Vec<u8>) {
+        if value.is_empty() {
+            self.remove(key);
+            return;
+        }
+        let (root, added) = std::mem::take(&mut self.root).insert(&unpack(key), value);
+        self.root = root;
+        self.len += added as usize;
+    }
+
+    /// Removes `key` if present.
+    pub fn remove(&mut self, key: &B256) {
+        let (root, removed) = std::mem::take(&mut self.root).remove(&unpack(key));
+        self.root = root;
+        self.len -= removed as usize;
+    }
+
+    /// The value at `key`.
+    pub fn get(&self, key: &B256) -> Option<&[u8]> {
+        self.root.get(&unpack(key))
+    }
+
+    /// The root hash, rehashing only the nodes changed since the last call.
+    pub fn root(&mut self) -> B256 {
+        if self.root.is_empty() {
+            return EMPTY_ROOT_HASH;
+        }
+        self.root.commit(0);
+        let mut buf = Vec::new();
+        self.root.encode(&mut buf);
+        keccak256(&buf)
+    }
+
+    /// The RLP of every node on the path to `key`, root first: a proof of the key's value or
+    /// of its absence. Call [`Trie::root`] first so that every node's hash is current.
+    pub fn proof(&mut self, key: &B256) -> Vec<Bytes> {
+        self.root.commit(0);
+        let path = unpack(key);
+        let mut out = Vec::new();
+        let mut node = &self.root;
+        let mut rest = path.as_slice();
+        let mut is_root = true;
+        loop {
+            let mut buf = Vec::new();
+            node.encode(&mut buf);
+            // Nodes shorter than 32 bytes live inside their parent, except the root.
+            if is_root || buf.len() >= 32 {
+                out.push(Bytes::from(buf));
+            }
+            is_root = false;
+            match node {
+                Node::Empty | Node::Leaf(_) => break,
+                Node::Extension(e) => match rest.strip_prefix(e.path.as_slice()) {
+                    Some(r) => {
+                        rest = r;
+                        node = &e.child;
+                    }
+                    None => break,
+                },
+                Node::Branch(b) => {
+                    let child = &b.children[rest[0] as usize];
+                    if child.is_empty() {
+                        break;
+                    }
+                    rest = &rest[1..];
+                    node = child;
+                }
+            }
+        }
+        if self.root.is_empty() {
+            out.clear();
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_trie::{HashBuilder, Nibbles, proof::verify_proof};
+    use std::collections::BTreeMap;
+
+    fn reference_root(map: &BTreeMap<B256, Vec<u8>>) -> B256 {
+        let mut hb = HashBuilder::default();
+        for (k, v) in map {
+            hb.add_leaf(Nibbles::unpack(k), v);
+        }
+        hb.root()
+    }
+
+    fn key(i: u64) -> B256 {
+        keccak256(i.to_be_bytes())
+    }
+
+    #[test]
+    fn empty_trie_has_the_empty_root() {
+        assert_eq!(Trie::new().root(), EMPTY_ROOT_HASH);
+    }
+
+    #[test]
+    fn roots_match_a_full_rebuild_through_inserts_updates_and_removals() {
+        let mut trie = Trie::new();
+        let mut map = BTreeMap::new();
+        // Small values make short leaves that are inlined in their parents.
+        for round in 0u64..6 {
+            for i in 0..300u64 {
+                let k = key(i * 7 % (100 + round * 50));
+                let v = alloy_rlp::encode(i + round + 1);
+                trie.insert(&k, v.clone());
+                map.insert(k, v);
+            }
+            for i in (0..300u64).step_by(3 + round as usize) {
+                let k = key(i);
+                trie.remove(&k);
+                map.remove(&k);
+            }
+            assert_eq!(trie.len(), map.len());
+            assert_eq!(trie.root(), reference_root(&map), "round {round}");
+        }
+        for k in map.keys().cloned().collect::<Vec<_>>() {
+            trie.remove(&k);
+        }
+        assert_eq!(trie.root(), EMPTY_ROOT_HASH);
+    }
+
+    #[test]
+    fn a_single_key_and_shared_prefixes() {
+        let mut trie = Trie::new();
+        let mut map = BTreeMap::new();
+        let mut a = B256::ZERO;
+        a[31] = 1;
+        let mut b = B256::ZERO;
+        b[31] = 2;
+        trie.insert(&a, vec![1]);
+        map.insert(a, vec![1]);
+        assert_eq!(trie.root(), reference_root(&map));
+        trie.insert(&b, vec![2]);
+        map.insert(b, vec![2]);
+        assert_eq!(trie.root(), reference_root(&map));
+        trie.remove(&a);
+        map.remove(&a);
+        assert_eq!(trie.root(), reference_root(&map));
+    }
+
+    #[test]
+    fn proofs_verify_for_present_and_absent_keys() {
+        let mut trie = Trie::new();
+        for i in 0..500u64 {
+            trie.insert(&key(i), alloy_rlp::encode(U256Wrap(i + 1)));
+        }
+        let root = trie.root();
+        for i in [0u64, 1, 77, 499] {
+            let proof = trie.proof(&key(i));
+            verify_proof(
+                root,
+                Nibbles::unpack(key(i)),
+                Some(alloy_rlp::encode(U256Wrap(i + 1))),
+                &proof,
+            )
+            .unwrap();
+        }
+        let absent = key(10_000);
+        let proof = trie.proof(&absent);
+        verify_proof(root, Nibbles::unpack(absent), None, &proof).unwrap();
+        // A proof does not verify a wrong value.
+        let proof = trie.proof(&key(5));
+        assert!(verify_proof(root, Nibbles::unpack(key(5)), Some(vec![0x42]), &proof).is_err());
+    }
+
+    struct U256Wrap(u64);
+    impl Encodable for U256Wrap {
+        fn encode(&self, out: &mut dyn BufMut) {
+            alloy_primitives::U256::from(self.0).encode(out)
+        }
+    }
+}

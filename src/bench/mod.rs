@@ -1,0 +1,495 @@
+//! `sec bench`: throughput and latency of any Ethereum JSON-RPC endpoint, measured with
+//! pre-signed ERC-20 transfers.
+//!
+//! Per endpoint (a domain, or any other node): deploy a minimal ERC-20, fund `senders` fresh
+//! accounts with gas and tokens, pre-sign every transfer, then submit them with
+//! `eth_sendRawTransaction` in batches over several connections. Submission goes in rounds of
+//! one transaction per sender, so that a node without a nonce queue (hardhat's automine) never
+//! sees a nonce gap. Inclusion is observed by following new blocks; latency is the time from a
+//! transaction's submission to the first sight of the block that holds it.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::eip2718::Encodable2718,
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex, keccak256};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use jsonrpsee::{
+    core::{client::ClientT, params::BatchRequestBuilder},
+    http_client::{HttpClient, HttpClientBuilder},
+    rpc_params,
+};
+use rayon::prelude::*;
+use sec_primitives::{DEV_MNEMONIC, dev_signers};
+use serde_json::Value;
+
+/// Creation code of the benchmark ERC-20 (`BenchToken.sol`, solc 0.8.37, optimizer, prague).
+const TOKEN_CODE: &str = include_str!("BenchToken.bin");
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// JSON-RPC endpoints; each is measured as an independent chain, all at the same time.
+    #[arg(long = "rpc", required = true, num_args = 1..)]
+    rpc: Vec<String>,
+    /// Senders per endpoint.
+    #[arg(long, default_value_t = 200)]
+    senders: usize,
+    /// Transfers per endpoint.
+    #[arg(long, default_value_t = 20_000)]
+    txs: usize,
+    /// Target submission rate per endpoint in tx/s; 0 submits as fast as possible.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
+    /// Transactions per JSON-RPC batch.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Concurrent HTTP connections per endpoint.
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
+    /// Key that pays for the setup (default: dev account 0).
+    #[arg(long)]
+    funder_key: Option<B256>,
+    /// Processes whose peak resident memory to report (the nodes under test).
+    #[arg(long = "pid")]
+    pids: Vec<u32>,
+    /// A label printed with the results.
+    #[arg(long, default_value = "")]
+    label: String,
+    /// Seed for the sender keys; distinct seeds let runs against one chain not collide.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+fn client(url: &str) -> Result<HttpClient> {
+    Ok(HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(120))
+        .max_request_size(256 * 1024 * 1024)
+        .max_response_size(256 * 1024 * 1024)
+        .build(url)?)
+}
+
+async fn quantity(
+    c: &HttpClient,
+    method: &str,
+    params: jsonrpsee::core::params::ArrayParams,
+) -> Result<u64> {
+    let v: String = c.request(method, params).await.with_context(|| method.to_string())?;
+    Ok(u64::from_str_radix(v.trim_start_matches("0x"), 16)?)
+}
+
+struct Chain {
+    url: String,
+    chain_id: u64,
+    clients: Vec<HttpClient>,
+}
+
+fn sign(
+    key: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Bytes,
+    gas: u64,
+    fee: u128,
+) -> Result<(B256, Bytes)> {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: gas,
+        max_fee_per_gas: fee,
+        max_priority_fee_per_gas: 1_000_000_000.min(fee),
+        to,
+        value,
+        input,
+        access_list: Default::default(),
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash())?;
+    let env = TxEnvelope::from(tx.into_signed(sig));
+    Ok((*env.tx_hash(), Bytes::from(env.encoded_2718())))
+}
+
+fn transfer_data(to: Address, amount: U256) -> Bytes {
+    let mut data = hex::decode("a9059cbb").expect("constant selector").to_vec();
+    data.extend_from_slice(&[0u8; 12]);
+    data.extend_from_slice(to.as_slice());
+    data.extend_from_slice(&amount.to_be_bytes::<32>());
+    data.into()
+}
+
+async fn wait_receipt(c: &HttpClient, hash: B256) -> Result<Value> {
+    let started = Instant::now();
+    loop {
+        let r: Value = c.request("eth_getTransactionReceipt", rpc_params![hash]).await?;
+        if !r.is_null() {
+            if r["status"] != "0x1" {
+                bail!("setup transaction {hash} failed: {r}");
+            }
+            return Ok(r);
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("setup transaction {hash} not included after 120 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends setup transactions one at a time (in nonce order) and waits for all of them.
+async fn send_in_order(c: &HttpClient, raws: Vec<(B256, Bytes)>) -> Result<Vec<Value>> {
+    for (_, raw) in &raws {
+        let _: B256 = c
+            .request("eth_sendRawTransaction", rpc_params![raw])
+            .await
+            .context("setup transaction")?;
+    }
+    let mut receipts = Vec::new();
+    for (hash, _) in &raws {
+        receipts.push(wait_receipt(c, *hash).await?);
+    }
+    Ok(receipts)
+}
+
+struct Prepared {
+    /// rounds[r] = the r-th transfer of every sender.
+    rounds: Vec<Vec<(B256, Bytes)>>,
+}
+
+async fn prepare(
+    chain: &Chain,
+    args: &BenchArgs,
+    index: usize,
+    funder: &PrivateKeySigner,
+) -> Result<Prepared> {
+    let c = &chain.clients[0];
+    let gas_price = quantity(c, "eth_gasPrice", rpc_params![]).await?;
+    let fee = (gas_price as u128) * 3 + 1_000_000_000;
+    let per_sender = args.txs.div_ceil(args.senders);
+    // Senders are derived from the seed, endpoint and index: fresh accounts every run.
+    let senders: Vec<PrivateKeySigner> = (0..args.senders)
+        .into_par_iter()
+        .map(|i| {
+            let k = keccak256(format!("sec-bench/{}/{}/{}", args.seed, index, i));
+            PrivateKeySigner::from_bytes(&k).context("sender key")
+        })
+        .collect::<Result<_>>()?;
+    let mut nonce =
+        quantity(c, "eth_getTransactionCount", rpc_params![funder.address(), "pending"]).await?;
+    let code = Bytes::from(hex::decode(TOKEN_CODE.trim())?);
+    let mut create = code.to_vec();
+    create.extend_from_slice(&U256::MAX.to_be_bytes::<32>());
+    let deploy = sign(
+        funder,
+        chain.chain_id,
+        nonce,
+        TxKind::Create,
+        U256::ZERO,
+        create.into(),
+        1_500_000,
+        fee,
+    )?;
+    nonce += 1;
+    let receipt = send_in_order(c, vec![deploy]).await?;
+    let token: Address =
+        serde_json::from_value(receipt[0]["contractAddress"].clone()).context("token address")?;
+    // Each sender gets gas for its transfers (60k gas each at `fee`) and tokens.
+    let gas_money = U256::from(fee) * U256::from(60_000u64) * U256::from(per_sender as u64 + 1);
+    let mut setup = Vec::new();
+    for s in &senders {
+        setup.push(sign(
+            funder,
+            chain.chain_id,
+            nonce,
+            TxKind::Call(s.address()),
+            gas_money,
+            Bytes::new(),
+            21_000,
+            fee,
+        )?);
+        nonce += 1;
+        let data = transfer_data(s.address(), U256::from(per_sender as u64 * 1000));
+        setup.push(sign(
+            funder,
+            chain.chain_id,
+            nonce,
+            TxKind::Call(token),
+            U256::ZERO,
+            data,
+            80_000,
+            fee,
+        )?);
+        nonce += 1;
+    }
+    send_in_order(c, setup).await?;
+    eprintln!("[{}] deployed token {token}, funded {} senders", chain.url, senders.len());
+    let chain_id = chain.chain_id;
+    // Recipients: a fixed set, so state grows with senders, not with transactions.
+    let recipients: Vec<Address> =
+        (0..1000u64).map(|i| Address::from_word(keccak256(i.to_be_bytes()))).collect();
+    let signed: Vec<Vec<(B256, Bytes)>> = senders
+        .par_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (0..per_sender as u64)
+                .map(|n| {
+                    let to = recipients[(i + n as usize) % recipients.len()];
+                    sign(
+                        s,
+                        chain_id,
+                        n,
+                        TxKind::Call(token),
+                        U256::ZERO,
+                        transfer_data(to, U256::from(1u64)),
+                        60_000,
+                        fee,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<_>>()?;
+    let mut rounds = vec![Vec::with_capacity(senders.len()); per_sender];
+    for txs in signed {
+        for (r, tx) in txs.into_iter().enumerate() {
+            rounds[r].push(tx);
+        }
+    }
+    let total: usize = rounds.iter().map(|r| r.len()).sum();
+    let excess = total.saturating_sub(args.txs);
+    if excess > 0
+        && let Some(last) = rounds.last_mut()
+    {
+        last.truncate(last.len().saturating_sub(excess));
+    }
+    Ok(Prepared { rounds })
+}
+
+#[derive(Default, Debug)]
+struct Outcome {
+    submitted: usize,
+    included: usize,
+    rejected: usize,
+    gas: u64,
+    elapsed: f64,
+    latencies: Vec<f64>,
+    failed: usize,
+}
+
+async fn run_chain(chain: Arc<Chain>, prepared: Prepared, args: BenchArgs) -> Result<Outcome> {
+    let start = Instant::now();
+    let submit_times: Arc<parking_lot::Mutex<HashMap<B256, f64>>> = Default::default();
+    let rejected = Arc::new(AtomicU64::new(0));
+    let first_block = quantity(&chain.clients[0], "eth_blockNumber", rpc_params![]).await? + 1;
+    let total: usize = prepared.rounds.iter().map(|r| r.len()).sum();
+
+    // Follow blocks: inclusion time of each transaction, and gas.
+    let follower = {
+        let chain = chain.clone();
+        let submit_times = submit_times.clone();
+        let rejected = rejected.clone();
+        tokio::spawn(async move {
+            let c = &chain.clients[0];
+            let mut next = first_block;
+            let mut latencies = Vec::new();
+            let mut gas = 0u64;
+            let mut seen = 0usize;
+            let mut last_inclusion = 0.0f64;
+            let deadline = Duration::from_secs(600);
+            while seen < total && start.elapsed() < deadline {
+                let head = quantity(c, "eth_blockNumber", rpc_params![]).await?;
+                if head < next {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                for n in next..=head {
+                    let block: Value = c
+                        .request("eth_getBlockByNumber", rpc_params![format!("{n:#x}"), false])
+                        .await?;
+                    let now = start.elapsed().as_secs_f64();
+                    let hashes: Vec<B256> =
+                        serde_json::from_value(block["transactions"].clone()).unwrap_or_default();
+                    let times = submit_times.lock();
+                    let mut ours = 0;
+                    for h in &hashes {
+                        if let Some(t) = times.get(h) {
+                            latencies.push(now - t);
+                            ours += 1;
+                        }
+                    }
+                    drop(times);
+                    if ours > 0 {
+                        let used = block["gasUsed"]
+                            .as_str()
+                            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+                            .unwrap_or(0);
+                        gas += used;
+                        seen += ours;
+                        last_inclusion = now;
+                    }
+                }
+                next = head + 1;
+                if seen + rejected.load(Ordering::Relaxed) as usize >= total && seen > 0 {
+                    break;
+                }
+            }
+            anyhow::Ok((latencies, gas, seen, last_inclusion))
+        })
+    };
+
+    // Submit round by round; within a round, batches go out over all connections at once.
+    let interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate));
+    let mut sent = 0usize;
+    for round in prepared.rounds {
+        let batches: Vec<Vec<(B256, Bytes)>> =
+            round.chunks(args.batch).map(|c| c.to_vec()).collect();
+        let mut tasks = Vec::new();
+        for (i, batch) in batches.into_iter().enumerate() {
+            if let Some(iv) = interval {
+                let due = start + iv * sent as u32;
+                tokio::time::sleep_until(due.into()).await;
+            }
+            sent += batch.len();
+            let c = chain.clients[i % chain.clients.len()].clone();
+            let times = submit_times.clone();
+            let rejected = rejected.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut b = BatchRequestBuilder::new();
+                for (_, raw) in &batch {
+                    b.insert("eth_sendRawTransaction", rpc_params![raw]).expect("serializable");
+                }
+                let at = start.elapsed().as_secs_f64();
+                {
+                    let mut t = times.lock();
+                    for (h, _) in &batch {
+                        t.insert(*h, at);
+                    }
+                }
+                let resp = c.batch_request::<B256>(b).await;
+                match resp {
+                    Ok(r) => {
+                        let errors = r.num_failed_calls();
+                        if errors > 0 {
+                            if let Some(Err(e)) = r.into_iter().find(|x| x.is_err()) {
+                                eprintln!("rejected: {}", e.message());
+                            }
+                            rejected.fetch_add(errors as u64, Ordering::Relaxed);
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("batch failed: {e}");
+                        rejected.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await?;
+        }
+    }
+    let submitted_at = start.elapsed().as_secs_f64();
+    let rejected = rejected.load(Ordering::Relaxed) as usize;
+    let (mut latencies, gas, included, last) = follower.await??;
+    latencies.sort_by(|a, b| a.total_cmp(b));
+
+    // Check every included transfer succeeded (not timed).
+    let hashes: Vec<B256> = submit_times.lock().keys().copied().collect();
+    let mut failed = 0;
+    for chunk in hashes.chunks(500) {
+        let mut b = BatchRequestBuilder::new();
+        for h in chunk {
+            b.insert("eth_getTransactionReceipt", rpc_params![h]).expect("serializable");
+        }
+        let r = chain.clients[0].batch_request::<Value>(b).await?;
+        failed += r
+            .into_iter()
+            .filter(|x| matches!(x, Ok(v) if !v.is_null() && v["status"] != "0x1"))
+            .count();
+    }
+    eprintln!("[{}] submitted {} in {submitted_at:.1}s", chain.url, total);
+    Ok(Outcome { submitted: total, included, rejected, gas, elapsed: last, latencies, failed })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+pub async fn run(args: BenchArgs) -> Result<()> {
+    if args.senders == 0 || args.txs == 0 || args.batch == 0 || args.connections == 0 {
+        bail!("senders, txs, batch and connections must be positive");
+    }
+    let funder = match args.funder_key {
+        Some(k) => PrivateKeySigner::from_bytes(&k)?,
+        None => dev_signers(DEV_MNEMONIC, 1)?.remove(0),
+    };
+    let mut chains = Vec::new();
+    for url in &args.rpc {
+        let clients = (0..args.connections).map(|_| client(url)).collect::<Result<Vec<_>>>()?;
+        let chain_id = quantity(&clients[0], "eth_chainId", rpc_params![])
+            .await
+            .with_context(|| format!("{url} unreachable"))?;
+        chains.push(Arc::new(Chain { url: url.clone(), chain_id, clients }));
+    }
+    let mut prepared = Vec::new();
+    for (i, c) in chains.iter().enumerate() {
+        prepared.push(prepare(c, &args, i, &funder).await?);
+    }
+    eprintln!("pre-signed {} transfers; submitting", args.txs * chains.len());
+    let mut tasks = Vec::new();
+    for (c, p) in chains.iter().zip(prepared) {
+        tasks.push(tokio::spawn(run_chain(c.clone(), p, args.clone())));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await??);
+    }
+    let included: usize = outcomes.iter().map(|o| o.included).sum();
+    let submitted: usize = outcomes.iter().map(|o| o.submitted).sum();
+    let rejected: usize = outcomes.iter().map(|o| o.rejected).sum();
+    let failed: usize = outcomes.iter().map(|o| o.failed).sum();
+    let gas: u64 = outcomes.iter().map(|o| o.gas).sum();
+    let elapsed = outcomes.iter().map(|o| o.elapsed).fold(0.0, f64::max);
+    let mut lat: Vec<f64> = outcomes.iter().flat_map(|o| o.latencies.iter().copied()).collect();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!("bench {}", args.label);
+    println!("  endpoints            {}", args.rpc.join(" "));
+    println!(
+        "  transfers            {submitted} submitted, {included} included, {rejected} rejected, {failed} reverted"
+    );
+    println!("  window               {elapsed:.2} s");
+    println!("  throughput           {:.0} tx/s", included as f64 / elapsed.max(1e-9));
+    println!("  gas                  {:.0} gas/s", gas as f64 / elapsed.max(1e-9));
+    println!(
+        "  latency p50 / p99    {:.3} s / {:.3} s",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    for pid in &args.pids {
+        match peak_rss_mib(*pid) {
+            Some(m) => println!("  peak RSS pid {pid:<7} {m:.0} MiB"),
+            None => println!("  peak RSS pid {pid:<7} unavailable"),
+        }
+    }
+    if included + rejected < submitted {
+        bail!("{} transfers were neither included nor rejected", submitted - included - rejected);
+    }
+    Ok(())
+}
