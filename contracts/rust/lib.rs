@@ -1,0 +1,28 @@
+//! The SEC chain's contracts, for Rust: alloy `sol!` bindings generated from the committed
+//! compiler artifacts (`contracts/out/*.json`, so building needs no Solidity toolchain), the
+//! creation and runtime bytecode of every contract, the deployment plan of the whole Ethereum
+//! side in one call, the fixed addresses of the L2 predeploys, and the EIP-712 digests that
+//! validators sign (finality votes, checkpoints, signer registration).
+//!
+//! The node uses it to install predeploys and sign votes, the bridge to deploy, watch and call
+//! the L1 contracts, and the tests to run the real contracts on revm.
+
+pub mod bindings;
+pub mod deploy;
+pub mod digest;
+pub mod predeploy;
+
+pub use deploy::{
+    DeployError, DeployStep, L1Addresses, L1DeployConfig, L1Deployment, plan_l1_deployment,
+};
+
+/// Errors of this crate's helpers.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractsError {
+    /// The deployment configuration is unusable.
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    /// Return data or an event could not be decoded with the contract's ABI.
+    #[error("abi decoding failed: {0}")]
+    Abi(#[from] alloy::sol_types::Error),
+}

@@ -1,0 +1,82 @@
+//! L2 predeploys: contracts present in every domain's genesis at fixed addresses.
+//!
+//! Genesis installs each one by running its creation code (with the constructor arguments
+//! below) and copying the resulting runtime code and storage to the fixed address; immutables
+//! live in the code, so the constructor must run with the final addresses as arguments.
+
+use alloy::sol_types::SolConstructor;
+use alloy_primitives::{Address, Bytes, address};
+use sec_primitives::DomainId;
+
+use crate::bindings::{CrossDomain, L2Bridge, L2TokenFactory};
+
+/// `CrossDomain`: the BGC outbox (`send(dstDomain, to, data)` payable).
+pub const CROSS_DOMAIN: Address = address!("0x5ec0000000000000000000000000000000000001");
+/// `L2Bridge`: deposits (system calls) and `withdraw(token, l1Recipient, amount)`.
+pub const L2_BRIDGE: Address = address!("0x5ec0000000000000000000000000000000000002");
+/// `L2TokenFactory`: one `BridgedERC20` per L1 token at a CREATE2 address.
+pub const L2_TOKEN_FACTORY: Address = address!("0x5ec0000000000000000000000000000000000003");
+/// Sender of the node's system transactions (deposit credits), as in `L2Bridge.SYSTEM`.
+pub const SYSTEM_ADDRESS: Address = address!("0xfffffffffffffffffffffffffffffffffffffffe");
+
+/// One predeploy: where it lives and the creation code (with constructor arguments) to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Predeploy {
+    /// Contract name.
+    pub name: &'static str,
+    /// Fixed address in every domain.
+    pub address: Address,
+    /// Creation bytecode followed by the ABI-encoded constructor arguments.
+    pub init_code: Bytes,
+}
+
+/// The predeploys of domain `domain` on a chain whose SEC token lives at `l1_sec` on Ethereum.
+pub fn predeploys(domain: DomainId, l1_sec: Address) -> Vec<Predeploy> {
+    vec![
+        Predeploy {
+            name: "CrossDomain",
+            address: CROSS_DOMAIN,
+            init_code: init_code(
+                &CrossDomain::BYTECODE,
+                CrossDomain::constructorCall { domainId_: domain, l2Bridge_: L2_BRIDGE }
+                    .abi_encode(),
+            ),
+        },
+        Predeploy {
+            name: "L2Bridge",
+            address: L2_BRIDGE,
+            init_code: init_code(
+                &L2Bridge::BYTECODE,
+                L2Bridge::constructorCall {
+                    crossDomain_: CROSS_DOMAIN,
+                    factory_: L2_TOKEN_FACTORY,
+                    l1Sec_: l1_sec,
+                }
+                .abi_encode(),
+            ),
+        },
+        Predeploy {
+            name: "L2TokenFactory",
+            address: L2_TOKEN_FACTORY,
+            init_code: init_code(
+                &L2TokenFactory::BYTECODE,
+                L2TokenFactory::constructorCall { bridge_: L2_BRIDGE }.abi_encode(),
+            ),
+        },
+    ]
+}
+
+/// The L2 address of the bridged token for `l1_token` (address zero = ETH), as computed by
+/// `L2TokenFactory.predictAddress`.
+pub fn bridged_token_address(l1_token: Address) -> Address {
+    let salt = l1_token.into_word();
+    let code_hash =
+        alloy_primitives::keccak256(&crate::bindings::bridged_erc20::BridgedERC20::BYTECODE);
+    L2_TOKEN_FACTORY.create2(salt, code_hash)
+}
+
+pub(crate) fn init_code(bytecode: &Bytes, args: Vec<u8>) -> Bytes {
+    let mut code = bytecode.to_vec();
+    code.extend_from_slice(&args);
+    code.into()
+}
