@@ -1,0 +1,359 @@
+//! Validator registration, delegation, unbonding, active set, judges and slashing.
+
+mod common;
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use common::*;
+use sec_contracts::{
+    bindings::{SECToken, StakeManager},
+    digest,
+};
+
+fn vote(
+    v: &TestValidator,
+    sm: Address,
+    domain: u32,
+    height: u64,
+    ts: u64,
+    hash: B256,
+) -> StakeManager::HeaderVote {
+    let d = digest::header_vote_digest(CHAIN_ID, sm, domain, height, ts, hash);
+    StakeManager::HeaderVote {
+        domain,
+        height,
+        timestamp: ts,
+        blockHash: hash,
+        signature: v.sign(d).as_bytes().to_vec().into(),
+    }
+}
+
+fn judge(l1: &mut L1) -> Address {
+    let j = Address::repeat_byte(0x1d);
+    l1.chain.fund(j, ether(1));
+    let bond = l1.config.judge_bond;
+    l1.give_sec(j, bond);
+    let sm = l1.a.stake_manager;
+    l1.approve(j, sm, bond);
+    l1.chain.must(j, sm, StakeManager::bondJudgeCall {});
+    j
+}
+
+#[test]
+fn registration_rules() {
+    let mut l1 = L1::new();
+    let sm = l1.a.stake_manager;
+    let v = TestValidator::new(1);
+    l1.chain.fund(v.owner, ether(1));
+    l1.give_sec(v.owner, ether(100_000));
+    l1.approve(v.owner, sm, ether(100_000));
+    let good =
+        v.sign(digest::signer_registration_digest(CHAIN_ID, sm, v.owner)).as_bytes().to_vec();
+    let call = |amount: U256, proof: Vec<u8>, bls: usize| StakeManager::registerValidatorCall {
+        signer: v.signer_address(),
+        blsKey: Bytes::from(vec![1u8; bls]),
+        commissionBps: 500,
+        amount,
+        signerProof: proof.into(),
+    };
+    let err = expect_err::<StakeManager::BelowMinSelfStake, _>(l1.chain.send(
+        v.owner,
+        sm,
+        call(ether(9_999), good.clone(), 48),
+    ));
+    assert_eq!(err.minimum, ether(10_000));
+    expect_err::<StakeManager::BadBlsKey, _>(l1.chain.send(
+        v.owner,
+        sm,
+        call(ether(10_000), good.clone(), 47),
+    ));
+    // a proof signed for another validator address, or by another key, is refused
+    let other = TestValidator::new(2);
+    let wrong_key =
+        other.sign(digest::signer_registration_digest(CHAIN_ID, sm, v.owner)).as_bytes().to_vec();
+    expect_err::<StakeManager::BadSignerProof, _>(l1.chain.send(
+        v.owner,
+        sm,
+        call(ether(10_000), wrong_key, 48),
+    ));
+    let wrong_chain =
+        v.sign(digest::signer_registration_digest(1, sm, v.owner)).as_bytes().to_vec();
+    expect_err::<StakeManager::BadSignerProof, _>(l1.chain.send(
+        v.owner,
+        sm,
+        call(ether(10_000), wrong_chain, 48),
+    ));
+    l1.chain.must(v.owner, sm, call(ether(10_000), good.clone(), 48));
+    expect_err::<StakeManager::AlreadyRegistered, _>(l1.chain.send(
+        v.owner,
+        sm,
+        call(ether(10_000), good, 48),
+    ));
+    // the same signer cannot serve a second validator
+    l1.chain.fund(other.owner, ether(1));
+    l1.give_sec(other.owner, ether(10_000));
+    l1.approve(other.owner, sm, ether(10_000));
+    let proof =
+        v.sign(digest::signer_registration_digest(CHAIN_ID, sm, other.owner)).as_bytes().to_vec();
+    let err = expect_err::<StakeManager::SignerTaken, _>(l1.chain.send(
+        other.owner,
+        sm,
+        StakeManager::registerValidatorCall {
+            signer: v.signer_address(),
+            blsKey: Bytes::from(vec![1u8; 96]),
+            commissionBps: 0,
+            amount: ether(10_000),
+            signerProof: proof.into(),
+        },
+    ));
+    assert_eq!(err.signer, v.signer_address());
+    assert_eq!(l1.chain.view(sm, StakeManager::selfStakeCall { v: v.owner }), ether(10_000));
+}
+
+#[test]
+fn active_set_orders_by_stake_and_respects_unbonding() {
+    let mut l1 = L1::new();
+    let sm = l1.a.stake_manager;
+    let vs = register_validators(
+        &mut l1,
+        1,
+        &[ether(20_000), ether(50_000), ether(30_000), ether(10_000), ether(40_000)],
+    );
+    let set = l1.chain.view(sm, StakeManager::activeSetCall { n: U256::from(4) });
+    let owners: Vec<Address> = set.iter().map(|v| v.validator).collect();
+    assert_eq!(owners, vec![vs[1].owner, vs[4].owner, vs[2].owner, vs[0].owner]);
+    assert_eq!(set[0].stake, ether(50_000));
+
+    // delegation moves a validator up
+    let d = Address::repeat_byte(0xde);
+    l1.chain.fund(d, ether(1));
+    l1.give_sec(d, ether(100_000));
+    l1.approve(d, sm, ether(100_000));
+    l1.chain.must(d, sm, StakeManager::delegateCall { v: vs[3].owner, amount: ether(45_000) });
+    let set = l1.chain.view(sm, StakeManager::activeSetCall { n: U256::from(2) });
+    assert_eq!(set[0].validator, vs[3].owner);
+    assert_eq!(set[0].stake, ether(55_000));
+
+    // undelegating stops counting at once; the tokens come back only after unbonding
+    let shares = l1.chain.view(sm, StakeManager::sharesOfCall { _0: vs[3].owner, _1: d });
+    l1.chain.must(d, sm, StakeManager::undelegateCall { v: vs[3].owner, shares });
+    assert_eq!(l1.chain.view(sm, StakeManager::bondedStakeCall { v: vs[3].owner }), ether(10_000));
+    expect_err::<StakeManager::NothingToWithdraw, _>(l1.chain.send(
+        d,
+        sm,
+        StakeManager::withdrawUnbondedCall {},
+    ));
+    let err = expect_err::<StakeManager::InsufficientShares, _>(l1.chain.send(
+        d,
+        sm,
+        StakeManager::undelegateCall { v: vs[3].owner, shares: U256::from(1) },
+    ));
+    assert_eq!(err.held, U256::ZERO);
+    l1.chain.timestamp += l1.config.unbonding_period;
+    let before = l1.sec_balance(d);
+    l1.chain.must(d, sm, StakeManager::withdrawUnbondedCall {});
+    assert_eq!(l1.sec_balance(d) - before, ether(45_000));
+
+    // a validator whose self-stake falls below the minimum leaves the set
+    let own = l1.chain.view(sm, StakeManager::sharesOfCall { _0: vs[1].owner, _1: vs[1].owner });
+    l1.chain.must(
+        vs[1].owner,
+        sm,
+        StakeManager::undelegateCall { v: vs[1].owner, shares: own - ether(9_999) },
+    );
+    let set = l1.chain.view(sm, StakeManager::activeSetCall { n: U256::from(10) });
+    assert!(!set.iter().any(|v| v.validator == vs[1].owner));
+    assert_eq!(set.len(), 4);
+}
+
+#[test]
+fn double_header_evidence_slashes_jails_and_pays_the_judge() {
+    let mut l1 = L1::new();
+    let sm = l1.a.stake_manager;
+    let token = l1.a.token;
+    let vs = register_validators(&mut l1, 1, &[ether(100_000), ether(20_000)]);
+    let j = judge(&mut l1);
+    let ts = l1.chain.timestamp;
+    let a = vote(&vs[0], sm, 2, 77, ts, B256::repeat_byte(1));
+    let b = vote(&vs[0], sm, 2, 77, ts, B256::repeat_byte(2));
+
+    // only bonded judges report
+    let err = expect_err::<StakeManager::NotBondedJudge, _>(l1.chain.send(
+        OWNER,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: b.clone() },
+    ));
+    assert_eq!(err.caller, OWNER);
+    // the same block twice is not a conflict; nor are different heights or domains
+    expect_err::<StakeManager::NotConflicting, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: a.clone() },
+    ));
+    let other_height = vote(&vs[0], sm, 2, 78, ts, B256::repeat_byte(2));
+    expect_err::<StakeManager::NotConflicting, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: other_height },
+    ));
+    // forged: b signed by someone else
+    let forged = vote(&vs[1], sm, 2, 77, ts, B256::repeat_byte(2));
+    expect_err::<StakeManager::InvalidEvidenceSignature, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: forged },
+    ));
+    // forged: a signature over another contract's digest
+    let mut wrong_contract = b.clone();
+    wrong_contract.signature = vs[0]
+        .sign(digest::header_vote_digest(
+            CHAIN_ID,
+            Address::repeat_byte(3),
+            2,
+            77,
+            ts,
+            B256::repeat_byte(2),
+        ))
+        .as_bytes()
+        .to_vec()
+        .into();
+    expect_err::<StakeManager::InvalidEvidenceSignature, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: wrong_contract },
+    ));
+    // garbage signature bytes
+    let mut garbage = b.clone();
+    garbage.signature = Bytes::from(vec![7u8; 65]);
+    expect_err::<StakeManager::InvalidEvidenceSignature, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: garbage },
+    ));
+    // self-report: the validator's owner cannot collect the reward for its own misbehaviour
+    let bond = l1.config.judge_bond;
+    l1.give_sec(vs[0].owner, bond);
+    l1.approve(vs[0].owner, sm, bond);
+    l1.chain.must(vs[0].owner, sm, StakeManager::bondJudgeCall {});
+    expect_err::<StakeManager::SelfReport, _>(l1.chain.send(
+        vs[0].owner,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: b.clone() },
+    ));
+
+    let supply_before = l1.chain.view(token, SECToken::totalSupplyCall {});
+    let judge_before = l1.sec_balance(j);
+    let out =
+        l1.chain.must(j, sm, StakeManager::reportDoubleHeaderCall { a: a.clone(), b: b.clone() });
+    assert!(!out.logs.is_empty());
+    // 10% of 100,000 slashed; half burned, half to the judge
+    assert_eq!(l1.sec_balance(j) - judge_before, ether(5_000));
+    assert_eq!(supply_before - l1.chain.view(token, SECToken::totalSupplyCall {}), ether(5_000));
+    let val = l1.chain.view(sm, StakeManager::validatorCall { v: vs[0].owner });
+    assert!(val.jailed);
+    assert_eq!(val.stake, 90_000u128 * 10u128.pow(18));
+    let set = l1.chain.view(sm, StakeManager::activeSetCall { n: U256::from(10) });
+    assert_eq!(set.len(), 1);
+    assert_eq!(set[0].validator, vs[1].owner);
+
+    // the same evidence (even with another conflicting block at that height) only once
+    let c = vote(&vs[0], sm, 2, 77, ts, B256::repeat_byte(9));
+    expect_err::<StakeManager::EvidenceAlreadyUsed, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: b.clone() },
+    ));
+    expect_err::<StakeManager::EvidenceAlreadyUsed, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a, b: c },
+    ));
+    // jailed validators take no delegations and unjail only after the jail period
+    expect_err::<StakeManager::ValidatorJailed, _>(l1.chain.send(
+        OWNER,
+        sm,
+        StakeManager::delegateCall { v: vs[0].owner, amount: ether(1) },
+    ));
+    expect_err::<StakeManager::StillJailed, _>(l1.chain.send(
+        vs[0].owner,
+        sm,
+        StakeManager::unjailCall {},
+    ));
+    l1.chain.timestamp += l1.config.jail_period;
+    l1.chain.must(vs[0].owner, sm, StakeManager::unjailCall {});
+    expect_err::<StakeManager::NotJailed, _>(l1.chain.send(
+        vs[0].owner,
+        sm,
+        StakeManager::unjailCall {},
+    ));
+}
+
+#[test]
+fn stale_evidence_is_refused() {
+    let mut l1 = L1::new();
+    let sm = l1.a.stake_manager;
+    let vs = register_validators(&mut l1, 1, &[ether(100_000)]);
+    let j = judge(&mut l1);
+    let ts = l1.chain.timestamp;
+    let a = vote(&vs[0], sm, 0, 5, ts, B256::repeat_byte(1));
+    let b = vote(&vs[0], sm, 0, 5, ts, B256::repeat_byte(2));
+    l1.chain.timestamp = ts + l1.config.unbonding_period + 1;
+    let err = expect_err::<StakeManager::EvidenceTooOld, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a: a.clone(), b: b.clone() },
+    ));
+    assert_eq!(err.evidenceTime, U256::from(ts));
+    // exactly at the window's end it still counts
+    l1.chain.timestamp = ts + l1.config.unbonding_period;
+    l1.chain.must(j, sm, StakeManager::reportDoubleHeaderCall { a, b });
+}
+
+#[test]
+fn unbonding_stake_stays_slashable() {
+    let mut l1 = L1::new();
+    let sm = l1.a.stake_manager;
+    let vs = register_validators(&mut l1, 1, &[ether(100_000)]);
+    let j = judge(&mut l1);
+    let shares = l1.chain.view(sm, StakeManager::sharesOfCall { _0: vs[0].owner, _1: vs[0].owner });
+    l1.chain.must(vs[0].owner, sm, StakeManager::undelegateCall { v: vs[0].owner, shares });
+    let ts = l1.chain.timestamp;
+    let a = vote(&vs[0], sm, 1, 9, ts, B256::repeat_byte(1));
+    let b = vote(&vs[0], sm, 1, 9, ts, B256::repeat_byte(2));
+    l1.chain.must(j, sm, StakeManager::reportDoubleHeaderCall { a, b });
+    l1.chain.timestamp += l1.config.unbonding_period;
+    let before = l1.sec_balance(vs[0].owner);
+    l1.chain.must(vs[0].owner, sm, StakeManager::withdrawUnbondedCall {});
+    assert_eq!(l1.sec_balance(vs[0].owner) - before, ether(90_000));
+    assert!(l1.chain.view(sm, StakeManager::validatorsCall {}).is_empty());
+}
+
+#[test]
+fn judge_bond_exit_takes_the_unbonding_period() {
+    let mut l1 = L1::new();
+    let sm = l1.a.stake_manager;
+    let j = judge(&mut l1);
+    expect_err::<StakeManager::JudgeAlreadyBonded, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::bondJudgeCall {},
+    ));
+    l1.chain.must(j, sm, StakeManager::unbondJudgeCall {});
+    expect_err::<StakeManager::JudgeUnbonding, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::unbondJudgeCall {},
+    ));
+    // an exiting judge can no longer report
+    let vs = register_validators(&mut l1, 1, &[ether(100_000)]);
+    let ts = l1.chain.timestamp;
+    let a = vote(&vs[0], sm, 1, 9, ts, B256::repeat_byte(1));
+    let b = vote(&vs[0], sm, 1, 9, ts, B256::repeat_byte(2));
+    expect_err::<StakeManager::NotBondedJudge, _>(l1.chain.send(
+        j,
+        sm,
+        StakeManager::reportDoubleHeaderCall { a, b },
+    ));
+    l1.chain.timestamp += l1.config.unbonding_period;
+    l1.chain.must(j, sm, StakeManager::unbondJudgeCall {});
+    assert_eq!(l1.sec_balance(j), l1.config.judge_bond);
+}
