@@ -422,3 +422,17 @@ pub fn submit(
         CheckpointManager::submitCheckpointCall { cp: cp.clone(), signatures: sigs },
     )
 }
+
+impl Chain {
+    /// Installs a predeploy the way genesis does: runs its creation code, then moves the
+    /// resulting code and storage to the fixed address.
+    pub fn install(&mut self, address: Address, init_code: Bytes) {
+        let deployer = address!("0x000000000000000000000000000000000009e5e5");
+        let tmp = self.deploy(deployer, init_code);
+        let account = self.db.cache.accounts.get(&tmp).expect("deployed").clone();
+        self.db.insert_account_info(address, account.info.clone());
+        for (slot, value) in account.storage.iter() {
+            self.db.insert_account_storage(address, *slot, *value).expect("storage");
+        }
+    }
+}
