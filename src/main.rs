@@ -100,7 +100,7 @@ fn dev_balance() -> U256 {
 
 /// The dev block producer: an account of the dev mnemonic that is never funded.
 fn dev_producer() -> Result<PrivateKeySigner> {
-    Ok(dev_signers(DEV_MNEMONIC, 21)?.pop().context("dev producer key")?)
+    dev_signers(DEV_MNEMONIC, 21)?.pop().context("dev producer key")
 }
 
 async fn wait_for_ctrl_c() {
@@ -111,8 +111,7 @@ async fn wait_for_ctrl_c() {
 async fn devnet(args: DevnetArgs) -> Result<()> {
     let accounts = dev_signers(DEV_MNEMONIC, args.accounts)?;
     let addresses: Vec<_> = accounts.iter().map(|s| s.address()).collect();
-    let mut l2 = NodeConfig::default();
-    l2.datadir = PathBuf::from("data/devnet");
+    let mut l2 = NodeConfig { datadir: PathBuf::from("data/devnet"), ..Default::default() };
     args.node.apply(&mut l2);
     l2.fund(addresses.iter().copied(), dev_balance());
     let mut l1 = NodeConfig {

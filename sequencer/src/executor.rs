@@ -260,6 +260,16 @@ pub fn estimate_gas<R: StateReader>(
     cap: u64,
     no_base_fee: bool,
 ) -> Result<Result<u64, CallOutcome>, CallError> {
+    // A plain value transfer to an account without code costs exactly the intrinsic gas.
+    if tx.data.is_empty()
+        && let TxKind::Call(to) = tx.kind
+        && overlay.account(&to).is_none_or(|a| a.code_hash == alloy_primitives::KECCAK256_EMPTY)
+    {
+        let intrinsic = intrinsic_gas(&tx);
+        tx.gas_limit = intrinsic;
+        let r = call(overlay, chain_id, block, tx, no_base_fee)?;
+        return Ok(if r.is_success() { Ok(intrinsic) } else { Err(CallOutcome::from_result(&r)) });
+    }
     let mut hi = tx.gas_limit.min(cap);
     // Limit by what the sender can pay for.
     if tx.gas_price > 0 {
@@ -285,10 +295,6 @@ pub fn estimate_gas<R: StateReader>(
         }
     }
     while lo + 1 < hi {
-        // Stop when within 1.5% like geth, saving iterations.
-        if (hi - lo) * 1000 / hi < 15 {
-            break;
-        }
         let mid = lo + (hi - lo) / 2;
         tx.gas_limit = mid;
         match call(overlay, chain_id, block, tx.clone(), no_base_fee) {
@@ -303,6 +309,9 @@ pub fn estimate_gas<R: StateReader>(
 /// Decodes `Error(string)` revert data into its reason.
 pub fn revert_reason(data: &[u8]) -> Option<String> {
     use alloy::sol_types::{GenericRevertReason, SolError};
+    if data.is_empty() {
+        return None;
+    }
     if data.len() >= 4 && data[..4] == alloy::sol_types::Revert::SELECTOR {
         return alloy::sol_types::Revert::abi_decode(data).ok().map(|r| r.reason);
     }

@@ -418,7 +418,7 @@ mod tests {
     }
 
     fn tx(s: &PrivateKeySigner, nonce: u64, max_fee: u128, tip: u128) -> PooledTx {
-        let mut t = TxEip1559 {
+        let t = TxEip1559 {
             chain_id: 1,
             nonce,
             gas_limit: 21_000,
@@ -482,7 +482,7 @@ mod tests {
                 .to_string()
                 .starts_with("oversized data")
         );
-        let mut legacy = TxLegacy { gas_price: 4, gas_limit: 21_000, ..Default::default() };
+        let legacy = TxLegacy { gas_price: 4, gas_limit: 21_000, ..Default::default() };
         let sig = s.sign_hash_sync(&legacy.signature_hash()).unwrap();
         let env = TxEnvelope::from(legacy.into_signed(sig));
         assert!(matches!(pool.precheck(&env, 100, 30_000_000), Err(PoolError::Underpriced { .. })));
@@ -497,7 +497,7 @@ mod tests {
         let evicted = pool.add(tx(&signer(2), 0, 300, 10), RICH).unwrap();
         assert_eq!(evicted.len(), 1);
         assert_eq!(pool.len(), 2);
-        assert!(pool.by_sender.get(&signer(0).address()).is_none());
+        assert!(!pool.by_sender.contains_key(&signer(0).address()));
     }
 
     #[test]

@@ -32,17 +32,25 @@ pub struct Account {
 impl Account {
     /// Converts to revm's account info (without the code itself).
     pub fn to_info(self) -> AccountInfo {
+        // `code: None` makes revm load the code by hash (the default would be empty code).
         AccountInfo {
             balance: self.balance,
             nonce: self.nonce,
             code_hash: self.code_hash,
             ..Default::default()
         }
+        .without_code()
     }
 
     fn from_info(info: &AccountInfo) -> Self {
         Self { nonce: info.nonce, balance: info.balance, code_hash: info.code_hash }
     }
+}
+
+/// Bytecode from bytes that came from outside (disk, RPC overrides): a malformed EIP-7702
+/// designator is kept as plain legacy code rather than panicking.
+fn bytecode(code: Bytes) -> Bytecode {
+    Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code))
 }
 
 /// An account with its storage and storage trie.
@@ -125,7 +133,7 @@ impl WorldState {
     /// Adds code without touching accounts (loading from disk, genesis).
     pub fn insert_code(&mut self, code: Bytes) -> B256 {
         let hash = keccak256(&code);
-        self.codes.entry(hash).or_insert_with(|| Bytecode::new_raw(code));
+        self.codes.entry(hash).or_insert_with(|| bytecode(code));
         hash
     }
 
@@ -160,7 +168,7 @@ impl WorldState {
     pub fn apply(&mut self, changes: &StateChanges) -> Reverts {
         let mut reverts = Reverts::default();
         for (hash, code) in &changes.codes {
-            self.codes.entry(*hash).or_insert_with(|| Bytecode::new_raw(code.clone()));
+            self.codes.entry(*hash).or_insert_with(|| bytecode(code.clone()));
         }
         for (address, change) in &changes.accounts {
             let previous = self.accounts.get(address).map(|e| e.account);
@@ -346,7 +354,7 @@ impl<R: StateReader> Overlay<R> {
     /// Installs code for an account and returns its hash.
     pub fn set_code(&mut self, address: Address, code: Bytes) {
         let hash = if code.is_empty() { KECCAK256_EMPTY } else { keccak256(&code) };
-        self.codes.insert(hash, Bytecode::new_raw(code));
+        self.codes.insert(hash, bytecode(code));
         let entry = self.entry(address);
         let mut account =
             entry.account.unwrap_or(Account { code_hash: KECCAK256_EMPTY, ..Default::default() });
@@ -492,6 +500,21 @@ impl<F: Fn(u64) -> B256> StateReader for HeadReader<'_, F> {
     }
 }
 
+impl<T: StateReader + ?Sized> StateReader for &T {
+    fn account(&self, address: &Address) -> Option<Account> {
+        (**self).account(address)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> U256 {
+        (**self).storage(address, slot)
+    }
+    fn code(&self, hash: &B256) -> Option<Bytecode> {
+        (**self).code(hash)
+    }
+    fn block_hash(&self, number: u64) -> B256 {
+        (**self).block_hash(number)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,20 +602,5 @@ mod tests {
         assert_eq!(reverts.accounts, vec![(a, Some(acct(1)))]);
         assert_eq!(reverts.storage, vec![(a, U256::from(1), U256::from(5))]);
         assert_eq!(state.storage(&a, &U256::from(1)), U256::ZERO);
-    }
-}
-
-impl<T: StateReader + ?Sized> StateReader for &T {
-    fn account(&self, address: &Address) -> Option<Account> {
-        (**self).account(address)
-    }
-    fn storage(&self, address: &Address, slot: &U256) -> U256 {
-        (**self).storage(address, slot)
-    }
-    fn code(&self, hash: &B256) -> Option<Bytecode> {
-        (**self).code(hash)
-    }
-    fn block_hash(&self, number: u64) -> B256 {
-        (**self).block_hash(number)
     }
 }

@@ -30,7 +30,8 @@ const CODES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("codes");
 const ACCOUNT_HISTORY: TableDefinition<(&[u8; 20], u64), &[u8]> =
     TableDefinition::new("account_history");
 /// (account, slot, block) -> the slot's value before `block`.
-const STORAGE_HISTORY: TableDefinition<(&[u8; 20], &[u8; 32], u64), &[u8; 32]> =
+type SlotAtBlock = (&'static [u8; 20], &'static [u8; 32], u64);
+const STORAGE_HISTORY: TableDefinition<SlotAtBlock, &[u8; 32]> =
     TableDefinition::new("storage_history");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 

@@ -94,22 +94,29 @@ struct Chain {
     clients: Vec<HttpClient>,
 }
 
+/// Fee and chain settings every transaction of one endpoint shares.
+#[derive(Clone, Copy)]
+struct Fees {
+    chain_id: u64,
+    max_fee: u128,
+}
+
+/// Signs an EIP-1559 transaction; returns its hash and encoding.
 fn sign(
     key: &PrivateKeySigner,
-    chain_id: u64,
+    fees: Fees,
     nonce: u64,
     to: TxKind,
     value: U256,
     input: Bytes,
     gas: u64,
-    fee: u128,
 ) -> Result<(B256, Bytes)> {
     let tx = TxEip1559 {
-        chain_id,
+        chain_id: fees.chain_id,
         nonce,
         gas_limit: gas,
-        max_fee_per_gas: fee,
-        max_priority_fee_per_gas: 1_000_000_000.min(fee),
+        max_fee_per_gas: fees.max_fee,
+        max_priority_fee_per_gas: 1_000_000_000.min(fees.max_fee),
         to,
         value,
         input,
@@ -174,6 +181,7 @@ async fn prepare(
     let c = &chain.clients[0];
     let gas_price = quantity(c, "eth_gasPrice", rpc_params![]).await?;
     let fee = (gas_price as u128) * 3 + 1_000_000_000;
+    let fees = Fees { chain_id: chain.chain_id, max_fee: fee };
     let per_sender = args.txs.div_ceil(args.senders);
     // Senders are derived from the seed, endpoint and index: fresh accounts every run.
     let senders: Vec<PrivateKeySigner> = (0..args.senders)
@@ -188,16 +196,7 @@ async fn prepare(
     let code = Bytes::from(hex::decode(TOKEN_CODE.trim())?);
     let mut create = code.to_vec();
     create.extend_from_slice(&U256::MAX.to_be_bytes::<32>());
-    let deploy = sign(
-        funder,
-        chain.chain_id,
-        nonce,
-        TxKind::Create,
-        U256::ZERO,
-        create.into(),
-        1_500_000,
-        fee,
-    )?;
+    let deploy = sign(funder, fees, nonce, TxKind::Create, U256::ZERO, create.into(), 1_500_000)?;
     nonce += 1;
     let receipt = send_in_order(c, vec![deploy]).await?;
     let token: Address =
@@ -208,31 +207,20 @@ async fn prepare(
     for s in &senders {
         setup.push(sign(
             funder,
-            chain.chain_id,
+            fees,
             nonce,
             TxKind::Call(s.address()),
             gas_money,
             Bytes::new(),
             21_000,
-            fee,
         )?);
         nonce += 1;
         let data = transfer_data(s.address(), U256::from(per_sender as u64 * 1000));
-        setup.push(sign(
-            funder,
-            chain.chain_id,
-            nonce,
-            TxKind::Call(token),
-            U256::ZERO,
-            data,
-            80_000,
-            fee,
-        )?);
+        setup.push(sign(funder, fees, nonce, TxKind::Call(token), U256::ZERO, data, 80_000)?);
         nonce += 1;
     }
     send_in_order(c, setup).await?;
     eprintln!("[{}] deployed token {token}, funded {} senders", chain.url, senders.len());
-    let chain_id = chain.chain_id;
     // Recipients: a fixed set, so state grows with senders, not with transactions.
     let recipients: Vec<Address> =
         (0..1000u64).map(|i| Address::from_word(keccak256(i.to_be_bytes()))).collect();
@@ -245,13 +233,12 @@ async fn prepare(
                     let to = recipients[(i + n as usize) % recipients.len()];
                     sign(
                         s,
-                        chain_id,
+                        fees,
                         n,
                         TxKind::Call(token),
                         U256::ZERO,
                         transfer_data(to, U256::from(1u64)),
                         60_000,
-                        fee,
                     )
                 })
                 .collect::<Result<Vec<_>>>()

@@ -74,10 +74,7 @@ fn trace_one<R: StateReader>(
                 ExecutionResult::Revert { output, .. } => output.clone(),
                 ExecutionResult::Halt { .. } => Default::default(),
             };
-            Ok(insp
-                .geth_builder()
-                .geth_traces(result.tx_gas_used(), output, opts.config.clone())
-                .into())
+            Ok(insp.geth_builder().geth_traces(result.tx_gas_used(), output, opts.config).into())
         }
         Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
             let call_config = opts

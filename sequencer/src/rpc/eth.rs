@@ -403,6 +403,8 @@ impl EthApi {
     }
 
     pub(super) fn logs(&self, filter: &Filter) -> RpcResult<Vec<RpcLog>> {
+        let head = self.domain.head().0;
+        // The range as asked (for the limit and validity checks), then clamped to the head.
         let (from, to) = match filter.block_option {
             FilterBlockOption::AtBlockHash(hash) => {
                 let n = self
@@ -412,19 +414,14 @@ impl EthApi {
                 (n, n)
             }
             FilterBlockOption::Range { from_block, to_block } => {
-                let head = self.domain.head().0;
                 let resolve = |b: Option<BlockNumberOrTag>| -> RpcResult<u64> {
                     match b {
                         None => Ok(head),
-                        Some(BlockNumberOrTag::Number(n)) => Ok(n.min(head)),
+                        Some(BlockNumberOrTag::Number(n)) => Ok(n),
                         Some(t) => Ok(self.resolve(BlockId::Number(t))?.unwrap_or(head)),
                     }
                 };
-                let from = match from_block {
-                    Some(BlockNumberOrTag::Number(n)) if n > head => return Ok(vec![]),
-                    other => resolve(other)?,
-                };
-                (from, resolve(to_block)?)
+                (resolve(from_block)?, resolve(to_block)?)
             }
         };
         if from > to {
@@ -436,6 +433,7 @@ impl EthApi {
                 self.config.max_logs_range
             )));
         }
+        let to = to.min(head);
         let mut out = Vec::new();
         for n in from..=to {
             let Some(b) = self.domain.block(n)? else { break };
@@ -492,6 +490,8 @@ macro_rules! method {
         $m.register_method($name, |params, $api, _| -> Result<Value, ErrorObjectOwned> {
             #[allow(unused_mut, unused_variables)]
             let mut $args = Args::new(&params);
+            // A closure so that `?` works in the handler bodies.
+            #[allow(clippy::redundant_closure_call)]
             let r: RpcResult<Value> = (|| $body)();
             r.map_err(Into::into)
         })
@@ -507,6 +507,8 @@ macro_rules! blocking {
             #[allow(unused_mut, unused_variables)]
             let mut $args = Args::new(&params);
             let $api = &*$api;
+            // A closure so that `?` works in the handler bodies.
+            #[allow(clippy::redundant_closure_call)]
             let r: RpcResult<Value> = (|| $body)();
             r.map_err(Into::into)
         })

@@ -1,0 +1,11 @@
+//! Integration tests of the node: an in-process node with real storage and a real JSON-RPC
+//! server, driven over HTTP and WebSocket like any client would.
+
+mod common;
+
+mod blocks;
+mod errors;
+mod execution;
+mod proofs;
+mod restart;
+mod subscriptions;
