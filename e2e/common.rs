@@ -1,0 +1,144 @@
+//! Starting the real binary and talking to it.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::eip2718::Encodable2718,
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use jsonrpsee::{
+    core::{ClientError, client::ClientT, params::ArrayParams},
+    http_client::{HttpClient, HttpClientBuilder},
+};
+use serde_json::Value;
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// The repository root (where `e2e/` lives).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A `sec node` process with dev accounts funded through its TOML config.
+pub struct NodeProcess {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl NodeProcess {
+    /// Starts `sec node` on `datadir` (writing its config there) and waits for its RPC.
+    pub fn start(datadir: &Path, domains: u32, block_time: f64, port: u16) -> Self {
+        let config = datadir.join("node.toml");
+        if !config.exists() {
+            let mut toml = format!(
+                "datadir = {:?}\ndomains = {domains}\nblock_time_ms = {}\n\n[rpc]\naddr = \"127.0.0.1:{port}\"\n",
+                datadir.join("chain"),
+                (block_time * 1000.0) as u64
+            );
+            for s in
+                sec_primitives::dev_signers(sec_primitives::DEV_MNEMONIC, 10).expect("dev keys")
+            {
+                toml.push_str(&format!(
+                    "\n[alloc.\"{}\"]\nbalance = \"0x21e19e0c9bab2400000\"\n",
+                    s.address()
+                ));
+            }
+            std::fs::write(&config, toml).expect("config");
+        }
+        let child = Command::new(env!("CARGO_BIN_EXE_sec"))
+            .args(["node", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn sec");
+        let node = Self { child, port };
+        node.wait_ready();
+        node
+    }
+
+    pub fn url(&self, domain: u32) -> String {
+        if domain == 0 {
+            format!("http://127.0.0.1:{}/", self.port)
+        } else {
+            format!("http://127.0.0.1:{}/domain/{domain}", self.port)
+        }
+    }
+
+    fn wait_ready(&self) {
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(60), "node did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// SIGKILL: no shutdown path runs.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client(url: &str) -> HttpClient {
+    HttpClientBuilder::default()
+        .request_timeout(Duration::from_secs(30))
+        .build(url)
+        .expect("client")
+}
+
+pub async fn call(c: &HttpClient, method: &str, params: Vec<Value>) -> Result<Value, ClientError> {
+    let mut p = ArrayParams::new();
+    for v in params {
+        p.insert(v).expect("serializable");
+    }
+    c.request(method, p).await
+}
+
+pub fn quantity(v: &Value) -> u64 {
+    u64::from_str_radix(v.as_str().expect("quantity").trim_start_matches("0x"), 16).expect("hex")
+}
+
+/// A signed EIP-1559 value transfer.
+pub fn transfer(
+    key: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    value: U256,
+) -> (B256, Bytes) {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(to),
+        value,
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    let env = TxEnvelope::from(tx.into_signed(sig));
+    (*env.tx_hash(), env.encoded_2718().into())
+}

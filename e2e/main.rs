@@ -1,0 +1,7 @@
+//! Whole-system tests: the `sec` binary as users run it, killed and restarted, driven by
+//! independent clients.
+
+mod common;
+
+mod crash;
+mod ethers;
