@@ -49,7 +49,6 @@ contract CheckpointManager is EIP712 {
     struct Record {
         bytes32 withdrawalRoot;
         bytes32 validatorSetHash;
-        bytes32 bodyHash;
         uint64 submittedAt;
     }
 
@@ -57,7 +56,6 @@ contract CheckpointManager is EIP712 {
     uint64 public lastId;
     mapping(uint64 => Record) private _records;
     mapping(uint64 => mapping(uint32 => DomainState)) private _domainStates;
-    mapping(uint64 => uint32[]) private _domainIds;
 
     error ZeroAddress();
     error NonConsecutiveId(uint64 expected, uint64 got);
@@ -71,6 +69,7 @@ contract CheckpointManager is EIP712 {
     error InsufficientStake(uint256 signed, uint256 total);
     error InvalidSignature(address signer);
     error UnknownCheckpoint(uint64 id);
+    error UnknownDomain(uint64 id, uint32 domain);
 
     event CheckpointSubmitted(
         uint64 indexed id, bytes32 withdrawalRoot, bytes32 validatorSetHash, bytes32 bodyHash, uint256 signedStake
@@ -103,7 +102,7 @@ contract CheckpointManager is EIP712 {
         uint256 signed = _checkStake(signatures); // 2. membership and stake
         bytes32 body = bodyHash(cp);
         _checkSignatures(checkpointDigest(cp.id, body), signatures); // 3. signatures
-        _store(cp, body); // 4. effects
+        _store(cp); // 4. effects (the body hash and domain list live in the event)
         emit CheckpointSubmitted(cp.id, cp.withdrawalRoot, cp.validatorSetHash, body, signed);
     }
 
@@ -151,14 +150,13 @@ contract CheckpointManager is EIP712 {
         }
     }
 
-    function _store(Checkpoint calldata cp, bytes32 body) private {
+    function _store(Checkpoint calldata cp) private {
         uint64 id = cp.id;
         lastId = id;
-        _records[id] = Record(cp.withdrawalRoot, cp.validatorSetHash, body, uint64(block.timestamp));
+        _records[id] = Record(cp.withdrawalRoot, cp.validatorSetHash, uint64(block.timestamp));
         for (uint256 i = 0; i < cp.domains.length; i++) {
             DomainState calldata d = cp.domains[i];
             _domainStates[id][d.domain] = d;
-            _domainIds[id].push(d.domain);
         }
     }
 
@@ -177,12 +175,11 @@ contract CheckpointManager is EIP712 {
         return _records[id];
     }
 
-    function domainState(uint64 id, uint32 domain) external view returns (DomainState memory) {
+    /// @notice The state of `domain` covered by checkpoint `id` (zero roots are never stored,
+    /// so an empty entry means the checkpoint did not cover that domain).
+    function domainState(uint64 id, uint32 domain) external view returns (DomainState memory state) {
         if (_records[id].submittedAt == 0) revert UnknownCheckpoint(id);
-        return _domainStates[id][domain];
-    }
-
-    function domainIds(uint64 id) external view returns (uint32[] memory) {
-        return _domainIds[id];
+        state = _domainStates[id][domain];
+        if (state.blockHash == bytes32(0)) revert UnknownDomain(id, domain);
     }
 }

@@ -60,6 +60,7 @@ contract Presale is IAllocation, Ownable2Step, ReentrancyGuard {
     event Finalized(bool success, uint256 raised, uint256 unsoldToReserve);
     event Claimed(address indexed buyer, uint256 tokenAmount);
     event Refunded(address indexed buyer, uint256 ethAmount);
+    event ProceedsPending(uint256 ethAmount);
 
     constructor(
         address token_,
@@ -155,9 +156,19 @@ contract Presale is IAllocation, Ownable2Step, ReentrancyGuard {
         emit Finalized(success, totalRaised, unsold);
         if (unsold > 0) token.safeTransfer(businessReserve, unsold);
         if (success) {
-            (bool ok,) = treasury.call{value: address(this).balance}("");
-            if (!ok) revert TreasuryPaymentFailed();
+            // A treasury that cannot receive must not block the buyers' claims: the ETH then
+            // stays here until `withdrawProceeds` succeeds.
+            uint256 amount = address(this).balance;
+            (bool ok,) = treasury.call{value: amount}("");
+            if (!ok) emit ProceedsPending(amount);
         }
+    }
+
+    /// @notice Retries paying the proceeds of a successful sale to the treasury.
+    function withdrawProceeds() external nonReentrant {
+        if (!finalized || totalRaised < SOFT_CAP) revert NotFinalized();
+        (bool ok,) = treasury.call{value: address(this).balance}("");
+        if (!ok) revert TreasuryPaymentFailed();
     }
 
     function claim() external nonReentrant {

@@ -211,58 +211,91 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
     /// @notice The top `n` eligible validators (registered, not jailed, self-stake at least the
     /// minimum) ordered by bonded stake, largest first; ties broken by lower validator address.
     function activeSet(uint256 n) public view returns (ActiveValidator[] memory set) {
-        uint256 len = _validatorList.length;
-        ActiveValidator[] memory all = new ActiveValidator[](len);
-        uint256 count;
-        for (uint256 i = 0; i < len; i++) {
-            address v = _validatorList[i];
-            Validator storage val = _validators[v];
-            if (val.jailed || val.shares == 0) continue;
-            uint256 stake = val.stake;
-            uint256 shares = val.shares;
-            if (stake * val.selfShares / shares < minSelfStake) continue;
-            uint256 bonded = stake * (shares - val.unbondingShares) / shares;
-            ActiveValidator memory item = ActiveValidator(v, val.signer, bonded);
-            // insertion sort, descending by stake then ascending by address
-            uint256 j = count;
-            while (j > 0 && _ranksBefore(item, all[j - 1])) {
-                all[j] = all[j - 1];
-                j--;
-            }
-            all[j] = item;
-            count++;
-        }
+        uint256[] memory keys = _rankedKeys();
+        uint256 count = keys.length;
         if (n > count) n = count;
         set = new ActiveValidator[](n);
         for (uint256 i = 0; i < n; i++) {
-            set[i] = all[i];
+            uint256 key = keys[count - 1 - i];
+            address v = address(uint160(type(uint160).max - uint160(key)));
+            set[i] = ActiveValidator(v, _validators[v].signer, key >> 160);
         }
     }
 
     /// @notice The active set of `activeSetSize`, as parallel arrays sorted by signer address
     /// ascending (the order checkpoint signatures must be in), and its total stake.
     function activeSigners() external view returns (address[] memory signers, uint256[] memory stakes, uint256 total) {
-        ActiveValidator[] memory set = activeSet(activeSetSize);
-        uint256 n = set.length;
+        uint256[] memory keys = _rankedKeys();
+        uint256 count = keys.length;
+        uint256 n = activeSetSize < count ? activeSetSize : count;
+        // re-key the top n by (signer, stake) and sort ascending by signer
+        uint256[] memory bySigner = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) {
+            uint256 key = keys[count - 1 - i];
+            address v = address(uint160(type(uint160).max - uint160(key)));
+            bySigner[i] = (uint256(uint160(_validators[v].signer)) << 96) | (key >> 160);
+        }
+        _sort(bySigner);
         signers = new address[](n);
         stakes = new uint256[](n);
         for (uint256 i = 0; i < n; i++) {
-            address s = set[i].signer;
-            uint256 st = set[i].stake;
-            uint256 j = i;
-            while (j > 0 && signers[j - 1] > s) {
-                signers[j] = signers[j - 1];
-                stakes[j] = stakes[j - 1];
-                j--;
-            }
-            signers[j] = s;
-            stakes[j] = st;
-            total += st;
+            signers[i] = address(uint160(bySigner[i] >> 96));
+            stakes[i] = bySigner[i] & type(uint96).max;
+            total += stakes[i];
         }
     }
 
-    function _ranksBefore(ActiveValidator memory a, ActiveValidator memory b) private pure returns (bool) {
-        return a.stake > b.stake || (a.stake == b.stake && a.validator < b.validator);
+    /// @dev Eligible validators as sortable keys `bonded << 160 | (max - validator)`, sorted
+    /// ascending (so the best validator is last). Bonded stake always fits 96 bits (the whole
+    /// supply is below 2^91), checked anyway.
+    function _rankedKeys() private view returns (uint256[] memory keys) {
+        uint256 len = _validatorList.length;
+        keys = new uint256[](len);
+        uint256 count;
+        for (uint256 i = 0; i < len; i++) {
+            address v = _validatorList[i];
+            Validator storage val = _validators[v];
+            if (val.jailed) continue;
+            uint256 shares = val.shares;
+            if (shares == 0) continue;
+            uint256 stake = val.stake;
+            if (stake * val.selfShares / shares < minSelfStake) continue;
+            uint256 bonded = stake * (shares - val.unbondingShares) / shares;
+            if (bonded > type(uint96).max) revert BadParameter();
+            keys[count++] = (bonded << 160) | (type(uint160).max - uint160(v));
+        }
+        assembly ("memory-safe") {
+            mstore(keys, count)
+        }
+        _sort(keys);
+    }
+
+    function _sort(uint256[] memory a) private pure {
+        if (a.length > 1) _quickSort(a, 0, a.length - 1);
+    }
+
+    function _quickSort(uint256[] memory a, uint256 lo, uint256 hi) private pure {
+        while (lo < hi) {
+            uint256 pivot = a[lo + (hi - lo) / 2];
+            uint256 i = lo;
+            uint256 j = hi;
+            while (true) {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i >= j) break;
+                (a[i], a[j]) = (a[j], a[i]);
+                i++;
+                j--;
+            }
+            // Hoare partition: [lo, j] and [j + 1, hi]; recurse on the smaller side
+            if (j - lo < hi - j) {
+                _quickSort(a, lo, j);
+                lo = j + 1;
+            } else {
+                _quickSort(a, j + 1, hi);
+                hi = j;
+            }
+        }
     }
 
     /// @notice EIP-712 digest a validator signs for an L2 block (finality vote).

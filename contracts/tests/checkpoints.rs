@@ -34,9 +34,15 @@ fn valid_checkpoint_is_stored() {
     assert_eq!(l1.chain.view(cm, CheckpointManager::submittedAtCall { id: 1 }), l1.chain.timestamp);
     let d = l1.chain.view(cm, CheckpointManager::domainStateCall { id: 1, domain: 3 });
     assert_eq!(d, cp.domains[3]);
-    assert_eq!(l1.chain.view(cm, CheckpointManager::domainIdsCall { id: 1 }), vec![0, 1, 2, 3]);
+    let err = expect_err::<CheckpointManager::UnknownDomain, _>(l1.chain.send(
+        OWNER,
+        cm,
+        CheckpointManager::domainStateCall { id: 1, domain: 4 },
+    ));
+    assert_eq!((err.id, err.domain), (1, 4));
     let rec = l1.chain.view(cm, CheckpointManager::checkpointCall { id: 1 });
-    assert_eq!(rec.bodyHash, body_hash(&cp));
+    assert_eq!(rec.withdrawalRoot, root());
+    assert_eq!(rec.validatorSetHash, cp.validatorSetHash);
     assert_eq!(
         l1.chain.view(cm, CheckpointManager::bodyHashCall { cp: cp.clone() }),
         body_hash(&cp)

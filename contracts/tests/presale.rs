@@ -160,3 +160,35 @@ fn exactly_the_soft_cap_succeeds() {
     l1.chain.must(alice, p, Presale::claimCall {});
     assert_eq!(l1.sec_balance(alice), sec(19_800 * 11_000));
 }
+
+#[test]
+fn a_treasury_that_rejects_eth_does_not_block_claims() {
+    use sec_contracts::bindings::test::reverting_recipient::RevertingRecipient;
+    let treasury = Address::repeat_byte(0x7e);
+    let mut l1 = L1::with_config(|c| c.presale_treasury = treasury);
+    l1.chain.install(treasury, RevertingRecipient::BYTECODE.clone());
+    let p = l1.a.presale;
+    let alice = Address::repeat_byte(0xa1);
+    l1.chain.fund(alice, ether(40_000));
+    l1.chain.must(OWNER, p, Presale::setWhitelistCall { accounts: vec![alice], allowed: true });
+    expect_err::<Presale::NotFinalized, _>(l1.chain.send(
+        alice,
+        p,
+        Presale::withdrawProceedsCall {},
+    ));
+    l1.chain.must_value(alice, p, Presale::buyCall {}, ether(20_000));
+    l1.chain.timestamp = START + 30 * DAY;
+    l1.chain.must(alice, p, Presale::finalizeCall {});
+    assert_eq!(l1.chain.balance(p), ether(20_000));
+    expect_err::<Presale::TreasuryPaymentFailed, _>(l1.chain.send(
+        alice,
+        p,
+        Presale::withdrawProceedsCall {},
+    ));
+    l1.chain.timestamp = START + 120 * DAY;
+    l1.chain.must(alice, p, Presale::claimCall {});
+    assert_eq!(l1.sec_balance(alice), sec(20_000 * 11_000));
+    l1.chain.must(OWNER, treasury, RevertingRecipient::setBlockedCall { b: false });
+    l1.chain.must(alice, p, Presale::withdrawProceedsCall {});
+    assert_eq!(l1.chain.balance(treasury), ether(20_000));
+}

@@ -357,3 +357,27 @@ fn judge_bond_exit_takes_the_unbonding_period() {
     l1.chain.must(j, sm, StakeManager::unbondJudgeCall {});
     assert_eq!(l1.sec_balance(j), l1.config.judge_bond);
 }
+
+#[test]
+fn active_set_matches_a_reference_sort() {
+    let mut l1 = L1::with_config(|c| c.active_set_size = 20);
+    let sm = l1.a.stake_manager;
+    // pseudo-random stakes with ties
+    let stakes: Vec<U256> = (0..30u64).map(|i| ether(10_000 + (i * 7919) % 13)).collect();
+    let vs = register_validators(&mut l1, 1, &stakes);
+    let mut expected: Vec<(U256, Address, Address)> =
+        vs.iter().zip(&stakes).map(|(v, s)| (*s, v.owner, v.signer_address())).collect();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for n in [0usize, 1, 7, 20, 30, 50] {
+        let set = l1.chain.view(sm, StakeManager::activeSetCall { n: U256::from(n) });
+        let got: Vec<(U256, Address, Address)> =
+            set.iter().map(|v| (v.stake, v.validator, v.signer)).collect();
+        assert_eq!(got, expected[..n.min(30)].to_vec(), "n={n}");
+    }
+    let signers = l1.chain.view(sm, StakeManager::activeSignersCall {});
+    let mut top: Vec<(Address, U256)> = expected[..20].iter().map(|e| (e.2, e.0)).collect();
+    top.sort();
+    assert_eq!(signers.signers, top.iter().map(|t| t.0).collect::<Vec<_>>());
+    assert_eq!(signers.stakes, top.iter().map(|t| t.1).collect::<Vec<_>>());
+    assert_eq!(signers.total, top.iter().map(|t| t.1).sum::<U256>());
+}

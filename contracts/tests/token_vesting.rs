@@ -308,3 +308,45 @@ fn merchant_issuance_price_cap_and_proceeds() {
     );
     assert_eq!(l1.chain.view(mi, MerchantIssuance::issuedInYearCall(U256::from(1))), sec(10_000));
 }
+
+#[test]
+fn permit_sets_allowance_from_a_signature() {
+    use alloy::signers::{SignerSync, local::PrivateKeySigner};
+    use alloy::sol_types::SolValue;
+    use alloy_primitives::{B256, keccak256};
+    let mut l1 = L1::new();
+    let token = l1.a.token;
+    let holder = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x42)).unwrap();
+    let spender = Address::repeat_byte(0x5b);
+    l1.give_sec(holder.address(), sec(10));
+    let deadline = U256::from(START + 3_600);
+    let value = sec(7);
+    let typehash = keccak256(
+        "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)",
+    );
+    let struct_hash =
+        keccak256((typehash, holder.address(), spender, value, U256::ZERO, deadline).abi_encode());
+    let separator = l1.chain.view(token, SECToken::DOMAIN_SEPARATORCall {});
+    assert_eq!(separator, sec_contracts::digest::domain_separator("SEC", CHAIN_ID, token));
+    let digest = sec_contracts::digest::typed_data_digest(separator, struct_hash);
+    let sig = holder.sign_hash_sync(&digest).unwrap();
+    let call = SECToken::permitCall {
+        owner: holder.address(),
+        spender,
+        value,
+        deadline,
+        v: 27 + sig.v() as u8,
+        r: sig.r().into(),
+        s: sig.s().into(),
+    };
+    l1.chain.must(spender, token, call.clone());
+    assert_eq!(
+        l1.chain.view(token, SECToken::allowanceCall { owner: holder.address(), spender }),
+        value
+    );
+    // replay fails: the nonce moved on
+    expect_err::<SECToken::ERC2612InvalidSigner, _>(l1.chain.send(spender, token, call.clone()));
+    // expired
+    l1.chain.timestamp = START + 3_601;
+    expect_err::<SECToken::ERC2612ExpiredSignature, _>(l1.chain.send(spender, token, call));
+}
