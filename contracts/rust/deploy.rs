@@ -460,3 +460,65 @@ pub fn plan_l1_deployment(
         .collect();
     Ok(L1Deployment { deployer, steps, addresses })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner() -> Address {
+        Address::repeat_byte(1)
+    }
+
+    #[test]
+    fn plan_has_eleven_steps_at_consecutive_create_addresses() {
+        let deployer = Address::repeat_byte(9);
+        let plan =
+            plan_l1_deployment(&L1DeployConfig::devnet(owner(), 1_000), deployer, 5).unwrap();
+        assert_eq!(plan.steps.len(), 11);
+        for (i, step) in plan.steps.iter().enumerate() {
+            assert_eq!(step.nonce, 5 + i as u64);
+            assert_eq!(step.address, deployer.create(5 + i as u64));
+            let tx = step.transaction_request(deployer);
+            assert_eq!(tx.nonce, Some(step.nonce));
+            assert_eq!(tx.to, Some(TxKind::Create));
+        }
+        assert_eq!(plan.addresses.token, plan.steps[0].address);
+        assert_eq!(plan.addresses.l1_bridge, plan.steps[10].address);
+        let sum: U256 = [angel_tranches(), foundation_tranches(), team_tranches()]
+            .iter()
+            .flat_map(|t| t.iter().map(|x| x.1))
+            .sum();
+        assert_eq!(sum, sec(allocation::ANGEL + allocation::FOUNDATION + allocation::TEAM));
+    }
+
+    #[test]
+    fn invalid_configs_are_refused() {
+        let base = L1DeployConfig::devnet(owner(), 1_000);
+        let check = |edit: &dyn Fn(&mut L1DeployConfig), expected: DeployError| {
+            let mut c = base.clone();
+            edit(&mut c);
+            assert_eq!(plan_l1_deployment(&c, owner(), 0), Err(expected));
+        };
+        check(&|c| c.owner = Address::ZERO, DeployError::ZeroAddress("owner"));
+        check(
+            &|c| c.team_beneficiary = Address::ZERO,
+            DeployError::ZeroAddress("team_beneficiary"),
+        );
+        check(
+            &|c| c.presale_end = c.presale_start,
+            DeployError::PresaleTimes { start: 1_000, end: 1_000 },
+        );
+        check(&|c| c.slash_bps = 0, DeployError::SlashFraction { slash_bps: 0, burn_bps: 5_000 });
+        check(
+            &|c| c.slash_bps = 10_000,
+            DeployError::SlashFraction { slash_bps: 10_000, burn_bps: 5_000 },
+        );
+        check(
+            &|c| c.burn_bps = 10_001,
+            DeployError::SlashFraction { slash_bps: 1_000, burn_bps: 10_001 },
+        );
+        check(&|c| c.active_set_size = 0, DeployError::ActiveSetSize(0));
+        check(&|c| c.active_set_size = 257, DeployError::ActiveSetSize(257));
+        check(&|c| c.judge_bond = U256::ZERO, DeployError::ZeroStake);
+    }
+}

@@ -11,10 +11,12 @@ pub mod bindings;
 pub mod deploy;
 pub mod digest;
 pub mod predeploy;
+pub mod revert;
 
 pub use deploy::{
     DeployError, DeployStep, L1Addresses, L1DeployConfig, L1Deployment, plan_l1_deployment,
 };
+pub use revert::decode_revert;
 
 /// Errors of this crate's helpers.
 #[derive(Debug, thiserror::Error)]

@@ -226,6 +226,9 @@ impl Chain {
 }
 
 pub fn describe(output: &Bytes) -> String {
+    if let Some(text) = sec_contracts::decode_revert(output) {
+        return text;
+    }
     if output.len() >= 4 {
         if let Ok(reason) = alloy::sol_types::Revert::abi_decode(output) {
             return format!("Error({:?})", reason.reason);
