@@ -1,5 +1,6 @@
 //! kill -9 at arbitrary moments under load, then restart: nothing returned before the kill is
-//! lost or changed, and the chain goes on from the same head.
+//! lost or changed (receipts, blocks, and accepted transactions, which the pool journal brings
+//! back), and the chain goes on from the same head.
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -12,10 +13,12 @@ use crate::common::*;
 const DOMAINS: u32 = 2;
 const CHAIN_ID_BASE: u64 = 53500;
 
-/// Sends transfers from every key to every domain until `deadline`, recording the receipts seen.
+/// Sends transfers from every key to every domain for `run_for`, recording what was accepted
+/// and the receipts seen.
 async fn load(
     port: u16,
     nonces: &mut BTreeMap<(u32, usize), u64>,
+    accepted: &mut BTreeMap<B256, u32>,
     seen: &mut BTreeMap<B256, (u32, Value)>,
     run_for: Duration,
 ) {
@@ -47,6 +50,7 @@ async fn load(
                     .is_ok()
                 {
                     *nonce += 1;
+                    accepted.insert(hash, d);
                     pending.push((d, hash));
                 }
             }
@@ -70,10 +74,11 @@ async fn kill_9_under_load_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut seen: BTreeMap<B256, (u32, Value)> = BTreeMap::new();
+    let mut accepted: BTreeMap<B256, u32> = BTreeMap::new();
     let mut heads: Vec<BTreeMap<u32, Value>> = Vec::new();
     for (round, run_for) in [700u64, 1100, 450].into_iter().enumerate() {
         let node = NodeProcess::start(dir.path(), DOMAINS, 0.05, port);
-        // Nonces come back from the node: whatever was accepted but not mined may be gone.
+        // Nonces come back from the node, counting the journaled pool.
         let mut nonces = BTreeMap::new();
         let keys = dev_signers(DEV_MNEMONIC, 4).unwrap();
         for d in 0..DOMAINS {
@@ -114,7 +119,7 @@ async fn kill_9_under_load_loses_nothing() {
                 assert_eq!(again["stateRoot"], block["stateRoot"]);
             }
         }
-        load(port, &mut nonces, &mut seen, Duration::from_millis(run_for)).await;
+        load(port, &mut nonces, &mut accepted, &mut seen, Duration::from_millis(run_for)).await;
         let mut h = BTreeMap::new();
         for d in 0..DOMAINS {
             let b = call(
@@ -130,10 +135,46 @@ async fn kill_9_under_load_loses_nothing() {
         node.kill9();
     }
     assert!(seen.len() > 50, "too little load: {} receipts", seen.len());
-    // The chain continues after the last kill.
+    // After the last kill: every accepted transaction is mined, exactly once, and the chain goes on.
     let node = NodeProcess::start(dir.path(), DOMAINS, 0.05, port);
+    let started = std::time::Instant::now();
+    let mut missing: Vec<(B256, u32)> = accepted.iter().map(|(h, d)| (*h, *d)).collect();
+    while !missing.is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{} accepted transactions never mined, e.g. {:?}",
+            missing.len(),
+            missing[0]
+        );
+        let mut still = Vec::new();
+        for (hash, d) in missing {
+            let r = call(&client(&node.url(d)), "eth_getTransactionReceipt", vec![json!(hash)])
+                .await
+                .unwrap();
+            if r.is_null() {
+                still.push((hash, d));
+            }
+        }
+        missing = still;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Nonces have no gaps and no repeats: the account nonce equals the number of accepted transfers.
+    let keys = dev_signers(DEV_MNEMONIC, 4).unwrap();
+    for d in 0..DOMAINS {
+        let c = client(&node.url(d));
+        let total = accepted.values().filter(|x| **x == d).count() as u64;
+        let mut nonces = 0;
+        for key in &keys {
+            nonces += quantity(
+                &call(&c, "eth_getTransactionCount", vec![json!(key.address()), "latest".into()])
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(nonces, total, "domain {d}");
+    }
     let c = client(&node.url(1));
-    let key = &dev_signers(DEV_MNEMONIC, 1).unwrap()[0];
+    let key = &keys[0];
     let n = quantity(
         &call(&c, "eth_getTransactionCount", vec![json!(key.address()), "latest".into()])
             .await

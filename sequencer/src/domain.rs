@@ -61,6 +61,8 @@ pub struct DomainConfig {
     pub alloc: Vec<(Address, GenesisAccount)>,
     /// Genesis timestamp.
     pub genesis_timestamp: u64,
+    /// Page cache of the domain's database, in bytes.
+    pub db_cache_bytes: usize,
 }
 
 /// Errors of a domain.
@@ -128,6 +130,63 @@ pub enum SubmitError {
     Pool(#[from] PoolError),
 }
 
+/// A transaction accepted into the pool. Reply to the sender only once `durable` resolves:
+/// then the transaction is journaled on disk and survives a crash.
+#[derive(Debug)]
+pub struct Submitted {
+    /// Transaction hash.
+    pub hash: B256,
+    /// Resolves when the journal commit that holds the transaction is on disk.
+    pub durable: tokio::sync::oneshot::Receiver<()>,
+}
+
+/// Pool journal operations, applied in order by the journal thread.
+enum JournalOp {
+    Insert { hash: B256, raw: Bytes, done: tokio::sync::oneshot::Sender<()> },
+    Remove(B256),
+}
+
+/// Writes journal operations in groups: one durable commit for everything that queued up while
+/// the previous commit was in flight.
+fn run_journal(store: Arc<ChainStore>, rx: std::sync::mpsc::Receiver<JournalOp>, domain: DomainId) {
+    while let Ok(first) = rx.recv() {
+        let mut ops = vec![first];
+        while ops.len() < 50_000 {
+            match rx.try_recv() {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
+            }
+        }
+        let mut insert = Vec::new();
+        let mut remove = Vec::new();
+        let mut done = Vec::new();
+        for op in ops {
+            match op {
+                JournalOp::Insert { hash, raw, done: d } => {
+                    insert.push((hash, raw));
+                    done.push(d);
+                }
+                JournalOp::Remove(hash) => {
+                    // A removal cancels an insert of the same group.
+                    if let Some(i) = insert.iter().position(|(h, _)| *h == hash) {
+                        insert.swap_remove(i);
+                    }
+                    remove.push(hash);
+                }
+            }
+        }
+        match store.journal(&insert, &remove) {
+            Ok(()) => {
+                for d in done {
+                    let _ = d.send(());
+                }
+            }
+            // Dropping `done` fails the waiting submissions: they are not durable.
+            Err(e) => warn!(domain, error = %e, "pool journal write failed"),
+        }
+    }
+}
+
 /// The head block and the state after it.
 #[derive(Debug)]
 pub struct Chain {
@@ -151,7 +210,8 @@ pub enum ChainEvent {
 /// One domain of the chain.
 pub struct Domain {
     config: DomainConfig,
-    store: ChainStore,
+    store: Arc<ChainStore>,
+    journal: std::sync::mpsc::Sender<JournalOp>,
     chain: RwLock<Chain>,
     pool: Mutex<Mempool>,
     events: broadcast::Sender<ChainEvent>,
@@ -222,7 +282,8 @@ impl Domain {
     ) -> Result<Arc<Self>, DomainError> {
         std::fs::create_dir_all(&config.datadir)
             .map_err(|source| DomainError::Io { path: config.datadir.clone(), source })?;
-        let store = ChainStore::open(&config.datadir.join("chain.redb"))?;
+        let store =
+            Arc::new(ChainStore::open(&config.datadir.join("chain.redb"), config.db_cache_bytes)?);
         let chain = match store.head()? {
             Some(number) => {
                 let started = Instant::now();
@@ -253,7 +314,17 @@ impl Domain {
             None => Self::genesis(&config, &store, producer.address())?,
         };
         let (events, _) = broadcast::channel(4096);
-        Ok(Arc::new(Self {
+        let (journal, journal_rx) = std::sync::mpsc::channel();
+        {
+            let store = store.clone();
+            let id = config.id;
+            std::thread::Builder::new()
+                .name(format!("journal-{id}"))
+                .spawn(move || run_journal(store, journal_rx, id))
+                .map_err(|source| DomainError::Io { path: config.datadir.clone(), source })?;
+        }
+        let domain = Arc::new(Self {
+            journal,
             pool: Mutex::new(Mempool::new(config.pool.clone())),
             config,
             store,
@@ -263,7 +334,63 @@ impl Domain {
             stop: AtomicBool::new(false),
             producer,
             recent: Mutex::new(Default::default()),
-        }))
+        });
+        domain.restore_pool()?;
+        Ok(domain)
+    }
+
+    /// Re-admits the journaled transactions after a restart; those the chain made stale are
+    /// removed from the journal.
+    fn restore_pool(&self) -> Result<(), DomainError> {
+        use rayon::prelude::*;
+        let journaled = self.store.journaled()?;
+        if journaled.is_empty() {
+            return Ok(());
+        }
+        let mut txs: Vec<(B256, Option<PooledTx>)> = journaled
+            .into_par_iter()
+            .map(|(hash, raw)| {
+                use alloy::consensus::transaction::SignerRecoverable;
+                let tx = TxEnvelope::decode_2718_exact(raw.as_ref()).ok();
+                let pooled =
+                    tx.and_then(|tx| tx.recover_signer().ok().map(|s| PooledTx::new(tx, s, raw)));
+                (hash, pooled)
+            })
+            .collect();
+        txs.sort_by_key(|(_, t)| t.as_ref().map(|t| (t.sender, t.tx.nonce())));
+        let (mut restored, mut dropped) = (0usize, Vec::new());
+        {
+            let chain = self.chain.read();
+            let mut pool = self.pool.lock();
+            for (hash, tx) in txs {
+                let Some(tx) = tx else {
+                    dropped.push(hash);
+                    continue;
+                };
+                let account = chain.state.account(&tx.sender).unwrap_or_default();
+                match pool.add(tx, SenderState { nonce: account.nonce, balance: account.balance }) {
+                    Ok(evicted) => {
+                        restored += 1;
+                        dropped.extend(evicted);
+                    }
+                    Err(_) => dropped.push(hash),
+                }
+            }
+        }
+        info!(
+            domain = self.config.id,
+            restored,
+            dropped = dropped.len(),
+            "pool restored from journal"
+        );
+        self.store.journal(&[], &dropped)?;
+        Ok(())
+    }
+
+    fn forget(&self, hashes: impl IntoIterator<Item = B256>) {
+        for h in hashes {
+            let _ = self.journal.send(JournalOp::Remove(h));
+        }
     }
 
     fn genesis(
@@ -423,7 +550,7 @@ impl Domain {
 
     /// Accepts a raw transaction into the pool; CPU-heavy (signature recovery): call it off the
     /// async runtime.
-    pub fn submit(&self, raw: Bytes) -> Result<B256, SubmitError> {
+    pub fn submit(&self, raw: Bytes) -> Result<Submitted, SubmitError> {
         let tx = TxEnvelope::decode_2718_exact(raw.as_ref())
             .map_err(|e| SubmitError::Decode(e.to_string()))?;
         if tx.is_eip4844() {
@@ -446,19 +573,22 @@ impl Domain {
         if tx.gas_limit() < needed {
             return Err(SubmitError::IntrinsicGas { gas: tx.gas_limit(), needed });
         }
-        let pooled = PooledTx::new(tx, sender, raw);
+        let pooled = PooledTx::new(tx, sender, raw.clone());
         let hash = pooled.hash;
-        {
+        let evicted = {
             let chain = self.chain.read();
             let account = chain.state.account(&sender).unwrap_or_default();
             let mut pool = self.pool.lock();
-            pool.add(pooled, SenderState { nonce: account.nonce, balance: account.balance })?;
-        }
+            pool.add(pooled, SenderState { nonce: account.nonce, balance: account.balance })?
+        };
+        let (done, durable) = tokio::sync::oneshot::channel();
+        let _ = self.journal.send(JournalOp::Insert { hash, raw, done });
+        self.forget(evicted);
         let _ = self.events.send(ChainEvent::PendingTx(hash));
         let (lock, cv) = &self.wake;
         *lock.lock() = true;
         cv.notify_one();
-        Ok(hash)
+        Ok(Submitted { hash, durable })
     }
 
     /// The nonce for a sender's next transaction, counting pooled ones.
@@ -635,14 +765,18 @@ impl Domain {
             })
             .collect();
         let chain = parking_lot::RwLockWriteGuard::downgrade(chain);
-        {
+        let dropped = {
             let mut pool = self.pool.lock();
+            let mut dropped = Vec::new();
             for (i, reason) in &exec.invalid {
                 debug!(domain = self.config.id, tx = %candidates[*i].hash, reason, "dropping invalid transaction");
                 pool.discard(&candidates[*i].hash);
+                dropped.push(candidates[*i].hash);
             }
-            pool.on_new_nonces(new_nonces);
-        }
+            dropped.extend(pool.on_new_nonces(new_nonces));
+            dropped
+        };
+        self.forget(dropped.into_iter().filter(|h| !record.tx_hashes.contains(h)));
         drop(chain);
         debug!(
             domain = self.config.id,

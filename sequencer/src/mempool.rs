@@ -298,8 +298,9 @@ impl Mempool {
         self.remove(hash);
     }
 
-    /// After a block: senders' new nonces; drops what they made stale.
-    pub fn on_new_nonces(&mut self, nonces: impl IntoIterator<Item = (Address, u64)>) {
+    /// After a block: senders' new nonces; drops what they made stale and returns those hashes.
+    pub fn on_new_nonces(&mut self, nonces: impl IntoIterator<Item = (Address, u64)>) -> Vec<B256> {
+        let mut dropped = Vec::new();
         for (sender, nonce) in nonces {
             let stale: Vec<B256> = match self.by_sender.get(&sender) {
                 Some(txs) => txs.range(..nonce).map(|(_, t)| t.hash).collect(),
@@ -307,11 +308,13 @@ impl Mempool {
             };
             for h in stale {
                 self.remove(&h);
+                dropped.push(h);
             }
             if self.by_sender.contains_key(&sender) {
                 self.nonces.insert(sender, nonce);
             }
         }
+        dropped
     }
 
     /// The next nonce a sender can use: state nonce plus its gapless pooled run.

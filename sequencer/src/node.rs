@@ -32,6 +32,8 @@ pub struct NodeConfig {
     pub gas_limit: u64,
     /// Base fee of block 1 in wei. Default 1 gwei.
     pub initial_base_fee: u64,
+    /// Page cache of each domain's database in MiB. Default 64.
+    pub db_cache_mib: usize,
     /// Genesis timestamp; default: the time of first start.
     pub genesis_timestamp: Option<u64>,
     /// Accounts funded at genesis in every domain.
@@ -51,6 +53,7 @@ impl Default for NodeConfig {
             block_time_ms: 1000,
             gas_limit: 150_000_000,
             initial_base_fee: 1_000_000_000,
+            db_cache_mib: 64,
             genesis_timestamp: None,
             alloc: BTreeMap::new(),
             pool: PoolConfig::default(),
@@ -118,6 +121,7 @@ impl Node {
                 datadir: config.datadir.join(format!("domain-{id}")),
                 alloc: config.alloc.iter().map(|(a, g)| (*a, g.clone())).collect(),
                 genesis_timestamp,
+                db_cache_bytes: config.db_cache_mib * 1024 * 1024,
             };
             let producer = producer.clone();
             let domain = tokio::task::spawn_blocking(move || Domain::open(dc, producer))

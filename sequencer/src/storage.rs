@@ -34,6 +34,8 @@ type SlotAtBlock = (&'static [u8; 20], &'static [u8; 32], u64);
 const STORAGE_HISTORY: TableDefinition<SlotAtBlock, &[u8; 32]> =
     TableDefinition::new("storage_history");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Accepted transactions not yet in a block: the pool's journal, so none is lost in a crash.
+const POOL: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("pool");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -121,9 +123,9 @@ pub struct ChainStore {
 }
 
 impl ChainStore {
-    /// Opens (or creates) the store at `path`.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path)?;
+    /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`.
+    pub fn open(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        let db = Database::builder().set_cache_size(cache_bytes).create(path)?;
         let tx = db.begin_write()?;
         {
             // Create every table so that readers never see a missing one.
@@ -140,6 +142,7 @@ impl ChainStore {
             tx.open_table(ACCOUNT_HISTORY)?;
             tx.open_table(STORAGE_HISTORY)?;
             tx.open_table(META)?;
+            tx.open_table(POOL)?;
         }
         tx.commit()?;
         Ok(Self { db })
@@ -263,11 +266,46 @@ impl ChainStore {
         Ok(())
     }
 
+    /// Journals accepted transactions and forgets dropped ones, in one durable commit.
+    pub fn journal(&self, insert: &[(B256, Bytes)], remove: &[B256]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut pool = tx.open_table(POOL)?;
+            for (hash, raw) in insert {
+                pool.insert(&hash.0, raw.as_ref())?;
+            }
+            for hash in remove {
+                pool.remove(&hash.0)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The journaled pool (at startup).
+    pub fn journaled(&self) -> Result<Vec<(B256, Bytes)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let pool = tx.open_table(POOL)?;
+        let mut out = Vec::new();
+        for row in pool.iter()? {
+            let (k, v) = row?;
+            out.push((B256::from(*k.value()), Bytes::copy_from_slice(v.value())));
+        }
+        Ok(out)
+    }
+
     fn write_block_tables(
         tx: &redb::WriteTransaction,
         block: &BlockRecord,
     ) -> Result<(), StoreError> {
         let number = block.header.number;
+        {
+            // Mined transactions leave the pool journal in the same commit as their block.
+            let mut pool = tx.open_table(POOL)?;
+            for hash in &block.tx_hashes {
+                pool.remove(&hash.0)?;
+            }
+        }
         tx.open_table(HEADERS)?.insert(number, alloy_rlp::encode(&block.header).as_slice())?;
         tx.open_table(CANONICAL)?.insert(number, &block.hash.0)?;
         tx.open_table(BLOCK_NUMBERS)?.insert(&block.hash.0, number)?;

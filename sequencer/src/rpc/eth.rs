@@ -602,10 +602,22 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
         let block: Option<BlockId> = a.opt()?;
         to_json(api.create_access_list(req, block)?)
     });
-    blocking!(m, "eth_sendRawTransaction", |api, a| {
-        let raw: Bytes = a.next()?;
-        to_json(api.domain.submit(raw)?)
-    });
+    m.register_async_method("eth_sendRawTransaction", |params, api, _| async move {
+        let raw: Bytes =
+            params.one().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
+        let domain = api.domain.clone();
+        // Decoding and signature recovery are CPU work: off the async runtime.
+        let submitted = tokio::task::spawn_blocking(move || domain.submit(raw))
+            .await
+            .map_err(|e| RpcError::Internal(e.to_string()))?
+            .map_err(RpcError::from)?;
+        submitted
+            .durable
+            .await
+            .map_err(|_| RpcError::Internal("transaction journal unavailable".into()))?;
+        Ok::<_, ErrorObjectOwned>(submitted.hash)
+    })
+    .expect("method names are unique");
     method!(m, "eth_getTransactionByHash", |api, a| {
         let hash: B256 = a.next()?;
         api.tx_by_hash(hash)

@@ -1,6 +1,7 @@
 //! Ethereum JSON-RPC over HTTP and WebSocket on one port: domain 0 at `/`, domain `d` at
 //! `/domain/{d}`, each path with its own method set bound to its domain.
 
+mod batch;
 mod convert;
 mod debug;
 mod error;
@@ -99,7 +100,14 @@ impl RpcServer {
             .max_connections(config.max_connections)
             .set_id_provider(filters::HexIdProvider)
             .build();
-        let builder = Server::builder().set_config(server_config).to_service_builder();
+        let max_response_size = config.max_response_size as usize;
+        let builder = Server::builder()
+            .set_config(server_config)
+            .set_rpc_middleware(
+                jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+                    .layer_fn(move |inner| batch::ConcurrentBatch { inner, max_response_size }),
+            )
+            .to_service_builder();
         let cors = (!config.cors.is_empty())
             .then(|| HeaderValue::from_str(&config.cors))
             .transpose()
