@@ -44,6 +44,7 @@ contract L2Bridge is ReentrancyGuard {
     error ZeroAmount();
     error WrongValue(uint256 value, uint256 amount);
     error UnknownToken(address token);
+    error NativeToken();
 
     event DepositFinalized(uint64 indexed depositNonce, address indexed l1Token, address indexed to, address l2Token, uint256 amount);
     event WithdrawalInitiated(
@@ -69,6 +70,8 @@ contract L2Bridge is ReentrancyGuard {
     ) external nonReentrant {
         if (msg.sender != SYSTEM) revert NotSystem(msg.sender);
         if (depositProcessed[depositNonce]) revert DepositAlreadyProcessed(depositNonce);
+        // SEC arrives as native balance; a bridged SEC token could never withdraw.
+        if (l1Token == l1Sec) revert NativeToken();
         depositProcessed[depositNonce] = true;
         address l2Token = factory.deployToken(l1Token, name, symbol, decimals);
         IBridgedToken(l2Token).mint(to, amount);

@@ -512,6 +512,18 @@ fn guardian_pause_blocks_and_expires() {
     ));
     assert_eq!(err.until, U256::from(until + DAY));
     b.finalize(&w, id, &proofs[0]).unwrap();
+    // after the cooldown the guardian may pause again; the owner can lift it early
+    b.l1.chain.timestamp = until + DAY;
+    b.l1.chain.must(OWNER, bridge, L1Bridge::pauseCall {});
+    assert!(b.l1.chain.view(bridge, L1Bridge::pausedCall {}));
+    expect_err::<L1Bridge::BridgePaused, _>(b.l1.chain.send(OWNER, bridge, L1Bridge::pauseCall {}));
+    expect_err::<L1Bridge::NotGuardian, _>(b.l1.chain.send(
+        stranger,
+        bridge,
+        L1Bridge::unpauseCall {},
+    ));
+    b.l1.chain.must(OWNER, bridge, L1Bridge::unpauseCall {});
+    assert!(!b.l1.chain.view(bridge, L1Bridge::pausedCall {}));
 }
 
 #[test]

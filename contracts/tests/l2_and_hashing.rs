@@ -174,6 +174,19 @@ fn l2_bridge_mints_and_withdraws_through_the_outbox() {
         },
     ));
     assert_eq!(err.caller, user);
+    expect_err::<L2Bridge::NativeToken, _>(l2.chain.send(
+        SYSTEM_ADDRESS,
+        L2_BRIDGE,
+        L2Bridge::finalizeDepositCall {
+            depositNonce: 9,
+            l1Token: l1_sec,
+            name: "SEC".into(),
+            symbol: "SEC".into(),
+            decimals: 18,
+            to: user,
+            amount: ether(1),
+        },
+    ));
     l2.deposit_eth(1, user, ether(5)).unwrap();
     let err = expect_err::<L2Bridge::DepositAlreadyProcessed, _>(l2.deposit_eth(1, user, ether(5)));
     assert_eq!(err.nonce, 1);

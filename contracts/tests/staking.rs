@@ -107,6 +107,34 @@ fn registration_rules() {
     ));
     assert_eq!(err.signer, v.signer_address());
     assert_eq!(l1.chain.view(sm, StakeManager::selfStakeCall { v: v.owner }), ether(10_000));
+
+    // commission and set size bounds; only the owner sets the size
+    expect_err::<StakeManager::BadParameter, _>(l1.chain.send(
+        v.owner,
+        sm,
+        StakeManager::setCommissionCall { commissionBps: 10_001 },
+    ));
+    expect_err::<StakeManager::UnknownValidator, _>(l1.chain.send(
+        OWNER,
+        sm,
+        StakeManager::setCommissionCall { commissionBps: 1 },
+    ));
+    l1.chain.must(v.owner, sm, StakeManager::setCommissionCall { commissionBps: 1_000 });
+    assert_eq!(l1.chain.view(sm, StakeManager::validatorCall { v: v.owner }).commissionBps, 1_000);
+    expect_err::<StakeManager::OwnableUnauthorizedAccount, _>(l1.chain.send(
+        v.owner,
+        sm,
+        StakeManager::setActiveSetSizeCall { size: U256::from(5) },
+    ));
+    for bad in [0u64, 257] {
+        expect_err::<StakeManager::BadParameter, _>(l1.chain.send(
+            OWNER,
+            sm,
+            StakeManager::setActiveSetSizeCall { size: U256::from(bad) },
+        ));
+    }
+    l1.chain.must(OWNER, sm, StakeManager::setActiveSetSizeCall { size: U256::from(21) });
+    assert_eq!(l1.chain.view(sm, StakeManager::activeSetSizeCall {}), U256::from(21));
 }
 
 #[test]
