@@ -647,7 +647,8 @@ impl Domain {
     }
 
     /// Builds, executes, commits and announces one block.
-    pub fn produce_block(&self) -> Result<Arc<BlockRecord>, DomainError> {
+    pub fn produce_block(&self) -> Result<ProducedBlock, DomainError> {
+        let started = Instant::now();
         let chain = self.chain.upgradable_read();
         let parent = &chain.head;
         let number = parent.number + 1;
@@ -679,7 +680,7 @@ impl Domain {
         };
         let txs: Vec<(&TxEnvelope, Address)> =
             candidates.iter().map(|t| (&t.tx, t.sender)).collect();
-        let started = Instant::now();
+        let selected_at = started.elapsed();
         let exec = executor::execute_block(reader, self.config.chain_id, &input, &txs)?;
         let executed_at = started.elapsed();
         drop(store);
@@ -707,6 +708,7 @@ impl Domain {
         let mut chain = RwLockUpgradableReadGuard::upgrade(chain);
         let reverts = chain.state.apply(&exec.changes);
         let state_root = chain.state.state_root();
+        let rooted_at = started.elapsed();
         let header = Header {
             parent_hash: chain.head_hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
@@ -749,6 +751,7 @@ impl Domain {
             chain.state.state_root();
             return Err(e.into());
         }
+        let committed_at = started.elapsed();
         chain.head = header;
         chain.head_hash = hash;
         {
@@ -776,20 +779,56 @@ impl Domain {
             dropped.extend(pool.on_new_nonces(new_nonces));
             dropped
         };
-        self.forget(dropped.into_iter().filter(|h| !record.tx_hashes.contains(h)));
+        // Mined transactions leave the journal with their block; the rest are forgotten here.
+        let mined: std::collections::HashSet<&B256> = record.tx_hashes.iter().collect();
+        self.forget(dropped.into_iter().filter(|h| !mined.contains(h)));
         drop(chain);
+        let timings = BlockTimings {
+            select: selected_at,
+            execute: executed_at - selected_at,
+            state_root: rooted_at - executed_at,
+            commit: committed_at - rooted_at,
+            total: started.elapsed(),
+        };
         debug!(
             domain = self.config.id,
             number,
             txs = record.txs.len(),
             gas = exec.gas_used,
-            exec_us = executed_at.as_micros() as u64,
-            total_us = started.elapsed().as_micros() as u64,
+            select_us = timings.select.as_micros() as u64,
+            exec_us = timings.execute.as_micros() as u64,
+            root_us = timings.state_root.as_micros() as u64,
+            commit_us = timings.commit.as_micros() as u64,
+            total_us = timings.total.as_micros() as u64,
             "block"
         );
         let _ = self.events.send(ChainEvent::Block(record.clone()));
-        Ok(record)
+        Ok(ProducedBlock { record, timings })
     }
+}
+
+/// A block just produced, with where its production time went.
+#[derive(Debug, Clone)]
+pub struct ProducedBlock {
+    /// The block.
+    pub record: Arc<BlockRecord>,
+    /// Time per stage.
+    pub timings: BlockTimings,
+}
+
+/// Where the time of producing one block went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BlockTimings {
+    /// Choosing transactions from the pool.
+    pub select: Duration,
+    /// Running them in the EVM.
+    pub execute: Duration,
+    /// Applying the writes and computing the state root.
+    pub state_root: Duration,
+    /// The durable commit (one fsync).
+    pub commit: Duration,
+    /// All of it, including announcing the block.
+    pub total: Duration,
 }
 
 /// EIP-1559 base fee of the block after `parent`.

@@ -6,6 +6,7 @@ mod common;
 mod blocks;
 mod errors;
 mod execution;
+mod methods;
 mod proofs;
 mod restart;
 mod subscriptions;

@@ -1,0 +1,143 @@
+//! The smaller methods, each checked against what the specification says it returns.
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip7702, TxEnvelope},
+    eips::{eip2718::Encodable2718, eip7702::Authorization},
+    signers::SignerSync,
+    sol_types::SolCall,
+};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn small_methods() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(TestNode::config(dir.path(), 1)).await;
+    let rpc = node.rpc(0);
+    let cid = node.chain_id(0);
+    assert_eq!(rpc.call("web3_sha3", vec!["0x68656c6c6f".into()]).await, json!(keccak256("hello")));
+    assert!(rpc.call("web3_clientVersion", vec![]).await.as_str().unwrap().starts_with("sec/v"));
+    assert_eq!(rpc.call("eth_syncing", vec![]).await, false);
+    assert_eq!(rpc.call("net_listening", vec![]).await, true);
+    assert_eq!(rpc.call("net_peerCount", vec![]).await, "0x0");
+    assert_eq!(rpc.call("eth_accounts", vec![]).await, json!([]));
+
+    let key = dev_key(4);
+    let r = rpc
+        .send_and_wait(
+            &Tx::transfer(cid, 0, Address::repeat_byte(0x21), U256::from(9u64)).legacy(&key),
+        )
+        .await;
+    let hash = r["transactionHash"].clone();
+    let by_hash = rpc.call("eth_getTransactionByHash", vec![hash.clone()]).await;
+    assert_eq!(by_hash["hash"], hash);
+    assert_eq!(by_hash["from"], json!(key.address()));
+    assert_eq!(by_hash["blockHash"], r["blockHash"]);
+    assert_eq!(by_hash["type"], "0x0");
+    assert_eq!(by_hash["chainId"], format!("{cid:#x}"));
+    let by_index = rpc
+        .call("eth_getTransactionByBlockHashAndIndex", vec![r["blockHash"].clone(), "0x0".into()])
+        .await;
+    assert_eq!(by_index, by_hash);
+    let by_number = rpc
+        .call(
+            "eth_getTransactionByBlockNumberAndIndex",
+            vec![r["blockNumber"].clone(), "0x0".into()],
+        )
+        .await;
+    assert_eq!(by_number, by_hash);
+    assert_eq!(
+        rpc.call(
+            "eth_getTransactionByBlockNumberAndIndex",
+            vec![r["blockNumber"].clone(), "0x5".into()]
+        )
+        .await,
+        Value::Null
+    );
+    assert_eq!(
+        rpc.call("eth_getTransactionByHash", vec![json!(B256::repeat_byte(3))]).await,
+        Value::Null
+    );
+    assert_eq!(
+        rpc.call("eth_getTransactionReceipt", vec![json!(B256::repeat_byte(3))]).await,
+        Value::Null
+    );
+    assert_eq!(
+        rpc.call("eth_getBlockTransactionCountByHash", vec![r["blockHash"].clone()]).await,
+        "0x1"
+    );
+    assert_eq!(rpc.call("eth_getUncleCountByBlockHash", vec![r["blockHash"].clone()]).await, "0x0");
+    assert_eq!(
+        rpc.call("eth_getUncleCountByBlockNumber", vec![r["blockNumber"].clone()]).await,
+        "0x0"
+    );
+    assert_eq!(
+        rpc.call("eth_getBlockByHash", vec![json!(B256::repeat_byte(3)), false.into()]).await,
+        Value::Null
+    );
+
+    // A queued transaction shows in txpool_content and eth_getTransactionByHash (as pending).
+    let queued = rpc
+        .send(&Tx::transfer(cid, 3, Address::repeat_byte(0x21), U256::from(1u64)).eip1559(&key))
+        .await
+        .unwrap();
+    let content = rpc.call("txpool_content", vec![]).await;
+    let entry = &content["queued"][key.address().to_checksum(None)]["3"];
+    assert_eq!(entry["hash"], json!(queued));
+    assert_eq!(entry["blockHash"], Value::Null);
+    assert_eq!(content["pending"], json!({}));
+    let pending = rpc.call("eth_getTransactionByHash", vec![json!(queued)]).await;
+    assert_eq!(pending["blockNumber"], Value::Null);
+    assert_eq!(pending["nonce"], "0x3");
+    // The pending nonce counts only the gapless run.
+    assert_eq!(rpc.nonce(key.address()).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eip7702_delegation_runs_the_delegates_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(TestNode::config(dir.path(), 1)).await;
+    let rpc = node.rpc(0);
+    let cid = node.chain_id(0);
+    let probe = deploy_probe(&rpc, cid).await;
+    // Account 3 delegates its code to the probe; account 2 pays for the transaction.
+    let eoa = dev_key(3);
+    let payer = dev_key(2);
+    let auth = Authorization { chain_id: U256::from(cid), address: probe, nonce: 0 };
+    let sig = eoa.sign_hash_sync(&auth.signature_hash()).unwrap();
+    let signed_auth = auth.into_signed(sig);
+    let tx = TxEip7702 {
+        chain_id: cid,
+        nonce: 0,
+        gas_limit: 300_000,
+        max_fee_per_gas: 10 * GWEI,
+        max_priority_fee_per_gas: GWEI,
+        to: eoa.address(),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        authorization_list: vec![signed_auth],
+        input: setCall { v: U256::from(77u64) }.abi_encode().into(),
+    };
+    let sig = payer.sign_hash_sync(&tx.signature_hash()).unwrap();
+    let raw: Bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into();
+    let r = rpc.send_and_wait(&raw).await;
+    assert_eq!(r["status"], "0x1", "{r}");
+    assert_eq!(r["type"], "0x4");
+    // The probe's code ran in the EOA's storage; the EOA's code is the delegation designator.
+    let slot0 = rpc
+        .call("eth_getStorageAt", vec![json!(eoa.address()), "0x0".into(), "latest".into()])
+        .await;
+    assert_eq!(slot0, json!(B256::from(U256::from(77u64))));
+    let code: Bytes = serde_json::from_value(
+        rpc.call("eth_getCode", vec![json!(eoa.address()), "latest".into()]).await,
+    )
+    .unwrap();
+    assert_eq!(&code[..3], &[0xef, 0x01, 0x00]);
+    assert_eq!(&code[3..], probe.as_slice());
+    assert_eq!(
+        rpc.call("eth_getTransactionCount", vec![json!(eoa.address()), "latest".into()]).await,
+        "0x1"
+    );
+}
