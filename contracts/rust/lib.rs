@@ -12,6 +12,10 @@ pub mod deploy;
 pub mod digest;
 pub mod predeploy;
 pub mod revert;
+mod sandbox;
+pub mod verify;
+
+pub use sandbox::BlockContext;
 
 pub use deploy::{
     DeployError, DeployStep, L1Addresses, L1DeployConfig, L1Deployment, plan_l1_deployment,
@@ -27,4 +31,27 @@ pub enum ContractsError {
     /// Return data or an event could not be decoded with the contract's ABI.
     #[error("abi decoding failed: {0}")]
     Abi(#[from] alloy::sol_types::Error),
+    /// Running a contract's creation code in the local EVM failed.
+    #[error("creating {name} failed: {reason}")]
+    Creation {
+        /// Contract name.
+        name: &'static str,
+        /// Revert reason, halt reason or EVM error.
+        reason: String,
+    },
+    /// A predeploy's constructor stored its own (temporary) address, so its code cannot be
+    /// moved to the fixed predeploy address.
+    #[error("{name} captures its creation address and cannot be installed at genesis")]
+    AddressCaptured {
+        /// Contract name.
+        name: &'static str,
+    },
+    /// The number of block contexts does not match the deployment's steps.
+    #[error("{steps} deployment steps but {blocks} block contexts")]
+    BlockCount {
+        /// Steps in the plan.
+        steps: usize,
+        /// Block contexts given.
+        blocks: usize,
+    },
 }

@@ -6,9 +6,13 @@
 
 use alloy::sol_types::SolConstructor;
 use alloy_primitives::{Address, Bytes, address};
-use sec_primitives::DomainId;
+use sec_primitives::{DomainId, GenesisAccount};
 
-use crate::bindings::{CrossDomain, L2Bridge, L2TokenFactory};
+use crate::{
+    ContractsError,
+    bindings::{CrossDomain, L2Bridge, L2TokenFactory},
+    sandbox::{BlockContext, Sandbox},
+};
 
 /// `CrossDomain`: the BGC outbox (`send(dstDomain, to, data)` payable).
 pub const CROSS_DOMAIN: Address = address!("0x5ec0000000000000000000000000000000000001");
@@ -64,6 +68,46 @@ pub fn predeploys(domain: DomainId, l1_sec: Address) -> Vec<Predeploy> {
             ),
         },
     ]
+}
+
+/// Account that runs the predeploys' creation code in [`genesis_alloc`]; it exists only there.
+const GENESIS_DEPLOYER: Address = address!("0x5ec000000000000000000000000000000000dead");
+
+/// The genesis accounts of domain `domain`'s predeploys, ready for the genesis state: each
+/// predeploy's creation code is executed (revm, Prague, block 0, timestamp 0) and the runtime
+/// code and non-zero storage it leaves are placed at the predeploy's fixed address, with the
+/// balance (zero) and nonce (1, EIP-161) a real creation leaves. Sorted by address.
+///
+/// The creation runs at a temporary CREATE address and is then moved, so a constructor that
+/// captured `address(this)` (in an immutable) would leave the wrong address in the code; that
+/// is checked and refused rather than installed. The result is the same for every chain id:
+/// no predeploy constructor reads `block.chainid` (constructors here see chain id 0), which
+/// keeps genesis a function of the domain and the L1 token only.
+pub fn genesis_alloc(
+    domain: DomainId,
+    l1_sec: Address,
+) -> Result<Vec<(Address, GenesisAccount)>, ContractsError> {
+    let mut sandbox = Sandbox::new(0);
+    let mut alloc = Vec::new();
+    for (nonce, p) in predeploys(domain, l1_sec).into_iter().enumerate() {
+        let block = BlockContext { number: 0, timestamp: 0 };
+        let created = sandbox.create(p.name, GENESIS_DEPLOYER, nonce as u64, p.init_code, block)?;
+        let account = sandbox.account(created);
+        if account.code.windows(20).any(|w| w == created.as_slice()) {
+            return Err(ContractsError::AddressCaptured { name: p.name });
+        }
+        alloc.push((
+            p.address,
+            GenesisAccount {
+                balance: account.balance,
+                nonce: account.nonce,
+                code: account.code,
+                storage: account.storage,
+            },
+        ));
+    }
+    alloc.sort_by_key(|(address, _)| *address);
+    Ok(alloc)
 }
 
 /// The L2 address of the bridged token for `l1_token` (address zero = ETH), as computed by

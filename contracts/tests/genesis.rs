@@ -1,0 +1,104 @@
+//! `predeploy::genesis_alloc`: the accounts a domain's genesis installs behave like the
+//! deployed predeploys (the bridge credits a deposit through the factory at the predicted
+//! address, the outbox knows its domain), and match a real creation's code and storage.
+
+mod common;
+
+use alloy_primitives::{Address, U256};
+use common::*;
+use revm::{bytecode::Bytecode, state::AccountInfo};
+use sec_contracts::{
+    bindings::{CrossDomain, L2Bridge, L2TokenFactory, bridged_erc20::BridgedERC20},
+    predeploy::{
+        CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY, SYSTEM_ADDRESS, bridged_token_address,
+        genesis_alloc, predeploys,
+    },
+};
+
+fn genesis_chain(domain: u32, l1_sec: Address) -> Chain {
+    let mut chain = Chain::new();
+    for (address, account) in genesis_alloc(domain, l1_sec).expect("genesis alloc") {
+        chain.db.insert_account_info(
+            address,
+            AccountInfo {
+                balance: account.balance,
+                nonce: account.nonce,
+                code_hash: alloy_primitives::keccak256(&account.code),
+                code: Some(Bytecode::new_raw(account.code.clone())),
+                ..Default::default()
+            },
+        );
+        for (slot, value) in account.storage {
+            chain.db.insert_account_storage(address, slot.into(), value.into()).unwrap();
+        }
+    }
+    chain
+}
+
+#[test]
+fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
+    let l1_sec = Address::repeat_byte(0x5e);
+    let alloc = genesis_alloc(3, l1_sec).unwrap();
+    let addresses: Vec<Address> = alloc.iter().map(|(a, _)| *a).collect();
+    assert_eq!(addresses, vec![CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY]);
+    for (address, account) in &alloc {
+        assert_eq!(account.nonce, 1, "{address}: a created contract starts at nonce 1");
+        assert_eq!(account.balance, U256::ZERO);
+        assert!(!account.code.is_empty());
+        assert!(account.storage.values().all(|v| !v.is_zero()), "zero slots are not state");
+    }
+    // the same code and storage as the creation the contract tests install
+    let mut reference = Chain::new();
+    for p in predeploys(3, l1_sec) {
+        reference.install(p.address, p.init_code);
+    }
+    for (address, account) in &alloc {
+        let info = reference.account(*address);
+        assert_eq!(info.code.unwrap().original_bytes(), account.code, "{address}");
+    }
+    // another domain's outbox differs (its domain id is an immutable), the bridge does not
+    let other = genesis_alloc(4, l1_sec).unwrap();
+    assert_ne!(alloc[0].1.code, other[0].1.code);
+    assert_eq!(alloc[1].1.code, other[1].1.code);
+    assert_ne!(alloc[1].1.code, genesis_alloc(3, Address::repeat_byte(1)).unwrap()[1].1.code);
+}
+
+#[test]
+fn calls_against_genesis_state_behave() {
+    let l1_sec = Address::repeat_byte(0x5e);
+    let mut chain = genesis_chain(2, l1_sec);
+    assert_eq!(chain.view(CROSS_DOMAIN, CrossDomain::domainIdCall {}), 2);
+    assert_eq!(chain.view(L2_BRIDGE, L2Bridge::l1SecCall {}), l1_sec);
+    let l1_token = Address::repeat_byte(0x70);
+    let predicted = bridged_token_address(l1_token);
+    assert_eq!(
+        chain.view(L2_TOKEN_FACTORY, L2TokenFactory::predictAddressCall { l1Token: l1_token }),
+        predicted
+    );
+    // a deposit credited by the system deploys the token there and mints
+    let user = Address::repeat_byte(0x0a);
+    let deposit = |nonce| L2Bridge::finalizeDepositCall {
+        depositNonce: nonce,
+        l1Token: l1_token,
+        name: "Test".into(),
+        symbol: "TST".into(),
+        decimals: 6,
+        to: user,
+        amount: U256::from(1_000u64),
+    };
+    chain.must(SYSTEM_ADDRESS, L2_BRIDGE, deposit(1));
+    assert_eq!(
+        chain.view(predicted, BridgedERC20::balanceOfCall { account: user }),
+        U256::from(1_000u64)
+    );
+    assert_eq!(chain.view(predicted, BridgedERC20::decimalsCall {}), 6);
+    // the money rule still holds at genesis: a replayed deposit and a non-system caller fail
+    let err = expect_err::<L2Bridge::DepositAlreadyProcessed, _>(chain.send(
+        SYSTEM_ADDRESS,
+        L2_BRIDGE,
+        deposit(1),
+    ));
+    assert_eq!(err.nonce, 1);
+    expect_err::<L2Bridge::NotSystem, _>(chain.send(user, L2_BRIDGE, deposit(2)));
+    assert_eq!(chain.view(predicted, BridgedERC20::totalSupplyCall {}), U256::from(1_000u64));
+}
