@@ -142,3 +142,76 @@ pub fn transfer(
     let env = TxEnvelope::from(tx.into_signed(sig));
     (*env.tx_hash(), env.encoded_2718().into())
 }
+
+/// hardhat's node (the independent Ethereum implementation pinned in `e2e/js`).
+///
+/// Started as `node node_modules/.bin/hardhat node ...` in `e2e/js`: the very script
+/// `npx hardhat` resolves to, with the same arguments and environment, but without npm's
+/// wrapper processes, so the child handle is the node itself and dropping it stops exactly
+/// the process this test started (killing `npx` would leave its grandchild running).
+pub struct HardhatNode {
+    child: Child,
+    pub port: u16,
+}
+
+impl HardhatNode {
+    /// Starts it on a free port and waits until `eth_chainId` answers.
+    pub fn start() -> Self {
+        let js = root().join("e2e/js");
+        assert!(
+            js.join("node_modules/hardhat").exists(),
+            "e2e/js/node_modules/hardhat is missing: run ./scripts/test.sh, which installs the pinned npm packages"
+        );
+        let port = free_port();
+        let child = Command::new("node")
+            .arg("node_modules/.bin/hardhat")
+            .args(["node", "--hostname", "127.0.0.1", "--port", &port.to_string()])
+            .current_dir(&js)
+            .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn hardhat node");
+        let mut node = Self { child, port };
+        node.wait_ready();
+        node
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&mut self) {
+        let started = Instant::now();
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                use std::io::{Read, Write};
+                let request = format!(
+                    "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut response = String::new();
+                if s.write_all(request.as_bytes()).is_ok()
+                    && s.read_to_string(&mut response).is_ok()
+                    && response.contains("\"result\"")
+                {
+                    return;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("hardhat node exited during startup: {status}");
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "hardhat node did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for HardhatNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

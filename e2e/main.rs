@@ -5,3 +5,4 @@ mod common;
 
 mod crash;
 mod ethers;
+mod l1_hardhat;

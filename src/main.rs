@@ -1,6 +1,7 @@
 //! `sec`: the one binary of the SEC chain. Wiring only: every behaviour lives in the crates.
 
 mod bench;
+mod l1_deploy;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -27,6 +28,8 @@ enum Command {
     Node(NodeArgs),
     /// Measures any Ethereum JSON-RPC endpoint with pre-signed ERC-20 transfers.
     Bench(bench::BenchArgs),
+    /// Deploys the SEC contracts to an Ethereum node and verifies every deployed code hash.
+    L1Deploy(l1_deploy::L1DeployArgs),
 }
 
 /// Settings shared by `devnet` and `node`; flags override the config file.
@@ -193,6 +196,7 @@ fn main() -> Result<()> {
             Command::Devnet(a) => devnet(a).await,
             Command::Node(a) => node(a).await,
             Command::Bench(a) => bench::run(a).await,
+            Command::L1Deploy(a) => l1_deploy::run(a).await,
         }
     })
 }

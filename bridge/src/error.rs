@@ -122,6 +122,9 @@ pub enum BridgeError {
         /// Checkpoint.
         checkpoint_id: u64,
     },
+    /// `CheckpointManager` has not accepted a checkpoint with this id.
+    #[error("checkpoint {0} has not been accepted on L1")]
+    UnknownCheckpoint(u64),
     /// A withdrawal is not among the given withdrawals.
     #[error("withdrawal {0} is not in the tree")]
     NotInTree(B256),

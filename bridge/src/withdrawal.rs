@@ -77,7 +77,7 @@ pub struct FinalizedWithdrawal {
 
 /// Finalizes `withdrawal` under checkpoint `checkpoint_id` with `proof`.
 ///
-/// The proof is checked first against the root `CheckpointManager` holds, so a wrong proof or
+/// The checkpoint must be accepted and the proof is checked first against the root `CheckpointManager` holds, so a wrong proof or
 /// checkpoint costs no gas; the contract then enforces the challenge window, the daily limit
 /// and exactly-once payment (a repeat is refused with `AlreadyFinalized` at gas estimation,
 /// and nothing is sent).
@@ -92,6 +92,12 @@ pub async fn finalize_withdrawal(
     let w = to_contract(withdrawal);
     let withdrawal_hash =
         client.view(bridge, L1Bridge::withdrawalHashCall { w: w.clone() }).await?;
+    let submitted = client
+        .view(checkpoint_manager, CheckpointManager::submittedAtCall { id: checkpoint_id })
+        .await?;
+    if submitted == 0 {
+        return Err(BridgeError::UnknownCheckpoint(checkpoint_id));
+    }
     let root = client
         .view(checkpoint_manager, CheckpointManager::withdrawalRootCall { id: checkpoint_id })
         .await?;
