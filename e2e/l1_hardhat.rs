@@ -176,6 +176,7 @@ async fn l1_deploy_and_bridge_on_hardhat() {
         .collect();
     let min_stake = owner.view(a.stake_manager, StakeManager::minSelfStakeCall {}).await.unwrap();
     let mut validators = Vec::new();
+    let mut last_registration = 0;
     for (i, signer) in signer_keys.iter().enumerate() {
         let v = owner.with_signer(accounts[i + 1].clone()).await.unwrap();
         let stake = min_stake + sec(i as u64);
@@ -202,7 +203,8 @@ async fn l1_deploy_and_bridge_on_hardhat() {
                 .unwrap_or_else(|| panic!("{err}"));
             assert_eq!(e.minimum, min_stake);
         }
-        register_validator(&v, a.stake_manager, a.token, &reg).await.unwrap();
+        let receipt = register_validator(&v, a.stake_manager, a.token, &reg).await.unwrap();
+        last_registration = receipt.block();
         validators.push(v);
     }
     // registering twice, or with another's signer key, is refused
@@ -219,7 +221,12 @@ async fn l1_deploy_and_bridge_on_hardhat() {
     let err = register_validator(&outsider, a.stake_manager, a.token, &again).await.unwrap_err();
     assert!(err.revert_as::<StakeManager::SignerTaken>().is_some(), "{err}");
 
-    let set = active_signers(&owner, a.stake_manager).await.unwrap();
+    let set = active_signers(&owner, a.stake_manager, None).await.unwrap();
+    // at the block before the last registration, the set had three validators
+    let earlier =
+        active_signers(&owner, a.stake_manager, Some(last_registration - 1)).await.unwrap();
+    assert_eq!(earlier.signers.len(), 3);
+    assert!(!earlier.signers.contains(&signer_keys[3].address()));
     let mut expected_signers: Vec<Address> = signer_keys.iter().map(|s| s.address()).collect();
     expected_signers.sort();
     assert_eq!(set.signers, expected_signers);

@@ -264,7 +264,18 @@ impl L1Client {
 
     /// A typed view call at the latest block.
     pub async fn view<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return> {
-        let out = self.call(to, call.abi_encode().into(), None).await?;
+        self.view_at(to, call, None).await
+    }
+
+    /// A typed view call at block `block` (`None` = latest): what the node needs to read the
+    /// L1 state at an L1 origin rather than at whatever is newest.
+    pub async fn view_at<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+        block: Option<u64>,
+    ) -> Result<C::Return> {
+        let out = self.call(to, call.abi_encode().into(), block).await?;
         Ok(C::abi_decode_returns(&out)?)
     }
 

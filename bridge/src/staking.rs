@@ -72,8 +72,12 @@ pub struct ActiveSigners {
     pub total: U256,
 }
 
-/// Reads `StakeManager.activeSigners()` at the latest block.
-pub async fn active_signers(client: &L1Client, stake_manager: Address) -> Result<ActiveSigners> {
-    let r = client.view(stake_manager, StakeManager::activeSignersCall {}).await?;
+/// Reads `StakeManager.activeSigners()` at L1 block `block` (`None` = latest).
+pub async fn active_signers(
+    client: &L1Client,
+    stake_manager: Address,
+    block: Option<u64>,
+) -> Result<ActiveSigners> {
+    let r = client.view_at(stake_manager, StakeManager::activeSignersCall {}, block).await?;
     Ok(ActiveSigners { signers: r.signers, stakes: r.stakes, total: r.total })
 }
