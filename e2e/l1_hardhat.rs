@@ -21,7 +21,7 @@ use sec_contracts::{
     bindings::{
         CheckpointManager::{self, Checkpoint, DomainState},
         L1Bridge, SECToken, StakeManager, VestingVault,
-        test::test_token::TestToken,
+        test::{fee_on_transfer_token::FeeOnTransferToken, test_token::TestToken},
     },
     predeploy::L2_BRIDGE,
 };
@@ -144,6 +144,29 @@ async fn l1_deploy_and_bridge_on_hardhat() {
         sec(200)
     );
 
+    // a fee-on-transfer token: the deposit credits what arrived (99%), not what was sent
+    let fee_token = owner
+        .send(TxKind::Create, FeeOnTransferToken::BYTECODE.clone(), U256::ZERO)
+        .await
+        .unwrap()
+        .contract_address
+        .unwrap();
+    owner
+        .send_call(
+            fee_token,
+            FeeOnTransferToken::mintCall { to: owner.address(), amount: sec(100) },
+            U256::ZERO,
+        )
+        .await
+        .unwrap();
+    let d_fee =
+        deposit::deposit_erc20(&owner, a.l1_bridge, fee_token, 0, l2_user, sec(100)).await.unwrap();
+    assert_eq!(d_fee.amount, sec(99));
+    assert_eq!(
+        owner.view(fee_token, IERC20::balanceOfCall { account: a.l1_bridge }).await.unwrap(),
+        sec(99)
+    );
+
     // refusals: nothing is sent, so the nonce does not move
     let nonce = owner.next_nonce().await;
     let err = deposit::deposit_eth(&owner, a.l1_bridge, 4, l2_user, sec(1)).await.unwrap_err();
@@ -163,10 +186,11 @@ async fn l1_deploy_and_bridge_on_hardhat() {
     // the two ERC-20 refusals each sent an approval (the allowance was short), no deposit
     assert_eq!(owner.next_nonce().await, nonce + 2, "only the two approvals were sent");
 
-    // the watcher's view: exactly the three deposits, in order
+    // the watcher's view: exactly the four deposits, in order
     let latest = owner.block_number().await.unwrap();
     let seen = deposit::deposits(&owner, a.l1_bridge, first_block, latest).await.unwrap();
-    assert_eq!(seen, vec![d_eth.clone(), d_sec.clone(), d_erc.clone()]);
+    assert_eq!(seen, vec![d_eth.clone(), d_sec.clone(), d_erc.clone(), d_fee.clone()]);
+    assert_eq!(seen.iter().map(|d| d.nonce).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
 
     // ---------------------------------------------------------------- validators
     let signer_keys: Vec<PrivateKeySigner> = (1..=4u64)
