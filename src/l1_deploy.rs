@@ -7,7 +7,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256};
 use anyhow::{Context, Result};
 use clap::Args;
-use sec_bridge::{L1Client, deploy_l1};
+use sec_bridge::{L1Client, L1Deployment, deploy_l1};
 use sec_contracts::L1DeployConfig;
 
 /// Arguments of `sec l1-deploy`.
@@ -37,6 +37,22 @@ pub struct L1DeployArgs {
     domains: u32,
 }
 
+/// Deploys the devnet L1 set from `signer` and verifies it (used by `sec devnet` too).
+pub async fn deploy_devnet(l1_rpc: &str, signer: PrivateKeySigner, domains: u32) -> Result<L1Deployment> {
+    let client = L1Client::connect(l1_rpc, signer).await.with_context(|| format!("connecting to {l1_rpc}"))?;
+    let owner = client.address();
+    let now = client.block(None).await?.timestamp.to::<u64>();
+    let config = L1DeployConfig { num_domains: domains, ..L1DeployConfig::devnet(owner, now) };
+    deploy_l1(&client, &config).await.context("deploying the L1 contracts")
+}
+
+/// Prints a deployment's contracts.
+pub fn print(deployment: &L1Deployment) {
+    for c in &deployment.contracts {
+        println!("  {:<30} {}  code hash {}", c.name, c.address, c.code_hash);
+    }
+}
+
 /// Runs `sec l1-deploy`.
 pub async fn run(args: L1DeployArgs) -> Result<()> {
     let signer = PrivateKeySigner::from_bytes(&args.key).context("invalid --key")?;
@@ -61,9 +77,7 @@ pub async fn run(args: L1DeployArgs) -> Result<()> {
         "SEC L1 contracts on chain {} (deployer {}, from block {}):",
         deployment.chain_id, deployment.deployer, deployment.block
     );
-    for c in &deployment.contracts {
-        println!("  {:<30} {}  code hash {}", c.name, c.address, c.code_hash);
-    }
+    print(&deployment);
     println!("every code hash verified; written to {}", args.out.display());
     Ok(())
 }

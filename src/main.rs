@@ -10,6 +10,7 @@ use alloy_primitives::{B256, U256};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
+use sec_bridge::L1Deployment;
 use sec_sequencer::{Node, NodeConfig};
 use tracing::info;
 
@@ -127,10 +128,23 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     };
     l1.rpc.addr = args.l1_addr;
     l1.fund(addresses.iter().copied(), dev_balance());
+    let data = l2.datadir.clone();
     l2.datadir = l2.datadir.join("l2");
 
     let producer = dev_producer()?;
     let l1_node = Node::start(l1, producer.clone()).await.context("starting the L1 dev chain")?;
+    // The L1 contracts are deployed once, at the first start; later starts read the record.
+    let deployment_file = data.join("l1-deployment.json");
+    let deployment = if deployment_file.exists() {
+        L1Deployment::load(&deployment_file)?
+    } else {
+        let url = format!("http://{}", l1_node.rpc_addr());
+        info!(%url, "deploying the L1 contracts");
+        let d = l1_deploy::deploy_devnet(&url, accounts[0].clone(), l2.domains).await?;
+        d.save(&deployment_file)?;
+        d
+    };
+    l2.l1_sec_token = deployment.addresses.token;
     let l2_node = Node::start(l2.clone(), producer).await.context("starting the SEC domains")?;
 
     let rpc = l2_node.rpc_addr();
@@ -144,7 +158,13 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
             d.chain_id()
         );
     }
-    println!("  data directory           {}", l2.datadir.parent().unwrap_or(&l2.datadir).display());
+    println!("  data directory           {}", data.display());
+    println!("\nL1 contracts (chain 31337, from block {}):", deployment.block);
+    l1_deploy::print(&deployment);
+    println!("\nL2 system contracts (the same address in every domain):");
+    println!("  CrossDomain                    {}", sec_contracts::predeploy::CROSS_DOMAIN);
+    println!("  L2Bridge                       {}", sec_contracts::predeploy::L2_BRIDGE);
+    println!("  L2TokenFactory                 {}", sec_contracts::predeploy::L2_TOKEN_FACTORY);
     println!(
         "\nDev accounts (10,000 ETH on L1 and 10,000 SEC on every domain; mnemonic \"{DEV_MNEMONIC}\"):"
     );

@@ -79,7 +79,7 @@ fn main() {
         block_time: Duration::ZERO,
         gas_limit: 1_000_000_000,
         initial_base_fee: 1_000_000_000,
-        pool: PoolConfig { max_total: 1_000_000, ..Default::default() },
+        pool: PoolConfig { max_total: 1_000_000, max_per_sender: 1_000_000, ..Default::default() },
         datadir: dir.path().to_path_buf(),
         alloc,
         genesis_timestamp: 1_700_000_000,

@@ -38,6 +38,9 @@ pub struct NodeConfig {
     pub genesis_timestamp: Option<u64>,
     /// Accounts funded at genesis in every domain.
     pub alloc: BTreeMap<Address, GenesisAccount>,
+    /// The SEC token on Ethereum, which the L2 bridge predeploy refers to. Default: zero (no
+    /// L1 known yet).
+    pub l1_sec_token: Address,
     /// Transaction pool limits.
     pub pool: PoolConfig,
     /// JSON-RPC server.
@@ -56,6 +59,7 @@ impl Default for NodeConfig {
             db_cache_mib: 64,
             genesis_timestamp: None,
             alloc: BTreeMap::new(),
+            l1_sec_token: Address::ZERO,
             pool: PoolConfig::default(),
             rpc: RpcConfig::default(),
         }
@@ -88,6 +92,9 @@ pub enum NodeError {
     /// Bad configuration.
     #[error("config: {0}")]
     Config(String),
+    /// The predeployed contracts could not be built.
+    #[error("predeploys: {0}")]
+    Predeploys(#[from] sec_contracts::ContractsError),
 }
 
 /// A running node.
@@ -111,6 +118,11 @@ impl Node {
         });
         let mut domains = Vec::new();
         for id in 0..config.domains {
+            // Every domain starts with the system contracts (cross-domain messages, the L2
+            // bridge, the token factory) at their fixed addresses.
+            let mut alloc: Vec<(Address, GenesisAccount)> =
+                config.alloc.iter().map(|(a, g)| (*a, g.clone())).collect();
+            alloc.extend(sec_contracts::predeploy::genesis_alloc(id, config.l1_sec_token)?);
             let dc = DomainConfig {
                 id,
                 chain_id: domain_chain_id(config.chain_id_base, id),
@@ -119,7 +131,7 @@ impl Node {
                 initial_base_fee: config.initial_base_fee,
                 pool: config.pool.clone(),
                 datadir: config.datadir.join(format!("domain-{id}")),
-                alloc: config.alloc.iter().map(|(a, g)| (*a, g.clone())).collect(),
+                alloc,
                 genesis_timestamp,
                 db_cache_bytes: config.db_cache_mib * 1024 * 1024,
             };

@@ -149,6 +149,17 @@ async fn domains_are_separate_chains() {
     };
     assert_eq!(bal(0).await, "0x1");
     assert_eq!(bal(2).await, "0x0");
+    // The system contracts are in every domain's genesis, at the same addresses.
+    for d in 0..3 {
+        for a in [
+            sec_contracts::predeploy::CROSS_DOMAIN,
+            sec_contracts::predeploy::L2_BRIDGE,
+            sec_contracts::predeploy::L2_TOKEN_FACTORY,
+        ] {
+            let code = node.rpc(d).call("eth_getCode", vec![json!(a), "0x0".into()]).await;
+            assert!(code.as_str().unwrap().len() > 100, "no code at {a} in domain {d}");
+        }
+    }
     let domains = node.rpc(1).call("sec_domains", vec![]).await;
     assert_eq!(domains.as_array().unwrap().len(), 3);
     assert_eq!(domains[2]["path"], "/domain/2");
