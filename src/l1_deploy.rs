@@ -38,8 +38,14 @@ pub struct L1DeployArgs {
 }
 
 /// Deploys the devnet L1 set from `signer` and verifies it (used by `sec devnet` too).
-pub async fn deploy_devnet(l1_rpc: &str, signer: PrivateKeySigner, domains: u32) -> Result<L1Deployment> {
-    let client = L1Client::connect(l1_rpc, signer).await.with_context(|| format!("connecting to {l1_rpc}"))?;
+pub async fn deploy_devnet(
+    l1_rpc: &str,
+    signer: PrivateKeySigner,
+    domains: u32,
+) -> Result<L1Deployment> {
+    let client = L1Client::connect(l1_rpc, signer)
+        .await
+        .with_context(|| format!("connecting to {l1_rpc}"))?;
     let owner = client.address();
     let now = client.block(None).await?.timestamp.to::<u64>();
     let config = L1DeployConfig { num_domains: domains, ..L1DeployConfig::devnet(owner, now) };

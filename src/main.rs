@@ -9,8 +9,8 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{B256, U256};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use sec_primitives::{DEV_MNEMONIC, dev_signers};
 use sec_bridge::L1Deployment;
+use sec_primitives::{DEV_MNEMONIC, dev_signers};
 use sec_sequencer::{Node, NodeConfig};
 use tracing::info;
 

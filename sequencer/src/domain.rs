@@ -222,8 +222,10 @@ pub struct Domain {
     recent: Mutex<std::collections::BTreeMap<u64, Arc<BlockRecord>>>,
 }
 
-/// How many recent blocks stay decoded in memory.
-const RECENT_BLOCKS: usize = 256;
+/// How many recent blocks stay decoded in memory, and how many transactions they may hold in
+/// all: enough for the reads that follow a block, without letting memory follow the load.
+const RECENT_BLOCKS: usize = 64;
+const RECENT_TXS: usize = 20_000;
 
 impl std::fmt::Debug for Domain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -501,6 +503,11 @@ impl Domain {
         Ok(self.store.reader()?.block(number)?.map(Arc::new))
     }
 
+    /// Block `number` if it is among the recent blocks kept decoded in memory.
+    pub fn recent_block(&self, number: u64) -> Option<Arc<BlockRecord>> {
+        self.recent.lock().get(&number).cloned()
+    }
+
     /// Number of the block with `hash`.
     pub fn block_number(&self, hash: &B256) -> Result<Option<u64>, StoreError> {
         self.store.reader()?.block_number(hash)
@@ -757,8 +764,11 @@ impl Domain {
         {
             let mut recent = self.recent.lock();
             recent.insert(number, record.clone());
-            while recent.len() > RECENT_BLOCKS {
-                recent.pop_first();
+            let mut txs: usize = recent.values().map(|b| b.txs.len()).sum();
+            while recent.len() > RECENT_BLOCKS || (txs > RECENT_TXS && recent.len() > 1) {
+                if let Some((_, b)) = recent.pop_first() {
+                    txs -= b.txs.len();
+                }
             }
         }
         let new_nonces: Vec<(Address, u64)> = included

@@ -32,7 +32,7 @@ pub struct NodeConfig {
     pub gas_limit: u64,
     /// Base fee of block 1 in wei. Default 1 gwei.
     pub initial_base_fee: u64,
-    /// Page cache of each domain's database in MiB. Default 64.
+    /// Page cache of each domain's database in MiB. Default 32.
     pub db_cache_mib: usize,
     /// Genesis timestamp; default: the time of first start.
     pub genesis_timestamp: Option<u64>,
@@ -56,7 +56,7 @@ impl Default for NodeConfig {
             block_time_ms: 1000,
             gas_limit: 150_000_000,
             initial_base_fee: 1_000_000_000,
-            db_cache_mib: 64,
+            db_cache_mib: 32,
             genesis_timestamp: None,
             alloc: BTreeMap::new(),
             l1_sec_token: Address::ZERO,

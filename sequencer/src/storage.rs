@@ -19,8 +19,12 @@ use crate::state::{Account, Reverts, StateChanges, WorldState};
 const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
 const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
 const BLOCK_NUMBERS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_numbers");
-const BODIES: TableDefinition<u64, &[u8]> = TableDefinition::new("bodies");
-const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+/// (block, index) -> the transaction (rlp `StoredTx`). One row per transaction, so that reading
+/// one transaction or receipt never decodes its whole block.
+const TRANSACTIONS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("transactions");
+/// (block, index) -> index of the receipt's first log in the block (u32, big-endian) followed
+/// by the receipt (EIP-2718): what `eth_getTransactionReceipt` needs, in one read.
+const RECEIPTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("receipts");
 const EXTENSIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("extensions");
 const TX_LOOKUP: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_lookup");
 const ACCOUNTS: TableDefinition<&[u8; 20], &[u8]> = TableDefinition::new("accounts");
@@ -94,6 +98,17 @@ fn encode_account(a: &Account) -> Vec<u8> {
     alloy_rlp::encode(StoredAccount { nonce: a.nonce, balance: a.balance, code_hash: a.code_hash })
 }
 
+fn decode_tx(mut bytes: &[u8]) -> Result<StoredTx, StoreError> {
+    StoredTx::decode(&mut bytes).map_err(|e| corrupt("transactions", e))
+}
+
+fn decode_receipt(bytes: &[u8]) -> Result<(u32, ReceiptEnvelope), StoreError> {
+    let (first_log, mut rest) =
+        bytes.split_first_chunk::<4>().ok_or_else(|| corrupt("receipts", "short row"))?;
+    let receipt = ReceiptEnvelope::decode_2718(&mut rest).map_err(|e| corrupt("receipts", e))?;
+    Ok((u32::from_be_bytes(*first_log), receipt))
+}
+
 fn decode_account(mut bytes: &[u8]) -> Result<Account, StoreError> {
     let s = StoredAccount::decode(&mut bytes).map_err(|e| corrupt("accounts", e))?;
     Ok(Account { nonce: s.nonce, balance: s.balance, code_hash: s.code_hash })
@@ -132,7 +147,7 @@ impl ChainStore {
             tx.open_table(HEADERS)?;
             tx.open_table(CANONICAL)?;
             tx.open_table(BLOCK_NUMBERS)?;
-            tx.open_table(BODIES)?;
+            tx.open_table(TRANSACTIONS)?;
             tx.open_table(RECEIPTS)?;
             tx.open_table(EXTENSIONS)?;
             tx.open_table(TX_LOOKUP)?;
@@ -309,10 +324,18 @@ impl ChainStore {
         tx.open_table(HEADERS)?.insert(number, alloy_rlp::encode(&block.header).as_slice())?;
         tx.open_table(CANONICAL)?.insert(number, &block.hash.0)?;
         tx.open_table(BLOCK_NUMBERS)?.insert(&block.hash.0, number)?;
-        tx.open_table(BODIES)?.insert(number, alloy_rlp::encode(&block.txs).as_slice())?;
-        let receipts: Vec<Bytes> =
-            block.receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
-        tx.open_table(RECEIPTS)?.insert(number, alloy_rlp::encode(&receipts).as_slice())?;
+        {
+            let mut txs = tx.open_table(TRANSACTIONS)?;
+            let mut receipts = tx.open_table(RECEIPTS)?;
+            let mut first_log = 0u32;
+            for (i, (t, r)) in block.txs.iter().zip(&block.receipts).enumerate() {
+                txs.insert((number, i as u32), alloy_rlp::encode(t).as_slice())?;
+                let mut value = first_log.to_be_bytes().to_vec();
+                r.encode_2718(&mut value);
+                receipts.insert((number, i as u32), value.as_slice())?;
+                first_log += r.logs().len() as u32;
+            }
+        }
         tx.open_table(EXTENSIONS)?
             .insert(number, alloy_rlp::encode(&block.extension).as_slice())?;
         let mut lookup = tx.open_table(TX_LOOKUP)?;
@@ -358,32 +381,48 @@ impl StoreReader {
     }
 
     /// Transactions of block `number`.
-    pub fn body(&self, number: u64) -> Result<Option<Vec<StoredTx>>, StoreError> {
-        let t = self.tx.open_table(BODIES)?;
-        let Some(v) = t.get(number)? else { return Ok(None) };
-        Vec::<StoredTx>::decode(&mut v.value()).map(Some).map_err(|e| corrupt("bodies", e))
+    pub fn body(&self, number: u64) -> Result<Vec<StoredTx>, StoreError> {
+        let t = self.tx.open_table(TRANSACTIONS)?;
+        let mut out = Vec::new();
+        for row in t.range((number, 0)..=(number, u32::MAX))? {
+            out.push(decode_tx(row?.1.value())?);
+        }
+        Ok(out)
     }
 
     /// Receipts of block `number`.
-    pub fn receipts(&self, number: u64) -> Result<Option<Vec<ReceiptEnvelope>>, StoreError> {
+    pub fn receipts(&self, number: u64) -> Result<Vec<ReceiptEnvelope>, StoreError> {
         let t = self.tx.open_table(RECEIPTS)?;
-        let Some(v) = t.get(number)? else { return Ok(None) };
-        let raw = Vec::<Bytes>::decode(&mut v.value()).map_err(|e| corrupt("receipts", e))?;
-        raw.iter()
-            .map(|r| {
-                ReceiptEnvelope::decode_2718(&mut r.as_ref()).map_err(|e| corrupt("receipts", e))
-            })
-            .collect::<Result<_, _>>()
-            .map(Some)
+        let mut out = Vec::new();
+        for row in t.range((number, 0)..=(number, u32::MAX))? {
+            out.push(decode_receipt(row?.1.value())?.1);
+        }
+        Ok(out)
+    }
+
+    /// Transaction `index` of block `number`.
+    pub fn transaction(&self, number: u64, index: u32) -> Result<Option<StoredTx>, StoreError> {
+        let t = self.tx.open_table(TRANSACTIONS)?;
+        t.get((number, index))?.map(|v| decode_tx(v.value())).transpose()
+    }
+
+    /// Receipt `index` of block `number`, with the block-wide index of its first log.
+    pub fn receipt(
+        &self,
+        number: u64,
+        index: u32,
+    ) -> Result<Option<(u32, ReceiptEnvelope)>, StoreError> {
+        let t = self.tx.open_table(RECEIPTS)?;
+        t.get((number, index))?.map(|v| decode_receipt(v.value())).transpose()
     }
 
     /// Everything about block `number`.
     pub fn block(&self, number: u64) -> Result<Option<BlockRecord>, StoreError> {
         let Some(header) = self.header(number)? else { return Ok(None) };
         let hash = self.block_hash(number)?.unwrap_or_else(|| header.hash_slow());
-        let txs = self.body(number)?.unwrap_or_default();
+        let txs = self.body(number)?;
         let tx_hashes = txs.iter().map(|t| alloy_primitives::keccak256(&t.raw)).collect();
-        let receipts = self.receipts(number)?.unwrap_or_default();
+        let receipts = self.receipts(number)?;
         let extension = self.extension(number)?.ok_or(StoreError::Corrupt {
             table: "extensions",
             reason: format!("block {number} missing"),

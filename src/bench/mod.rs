@@ -153,16 +153,21 @@ async fn wait_receipt(c: &HttpClient, hash: B256) -> Result<Value> {
 }
 
 /// Sends setup transactions one at a time (in nonce order) and waits for all of them.
+///
+/// In chunks of 500, waiting for each chunk's receipts: pools limit how many transactions one
+/// account may have waiting.
 async fn send_in_order(c: &HttpClient, raws: Vec<(B256, Bytes)>) -> Result<Vec<Value>> {
-    for (_, raw) in &raws {
-        let _: B256 = c
-            .request("eth_sendRawTransaction", rpc_params![raw])
-            .await
-            .context("setup transaction")?;
-    }
     let mut receipts = Vec::new();
-    for (hash, _) in &raws {
-        receipts.push(wait_receipt(c, *hash).await?);
+    for chunk in raws.chunks(500) {
+        for (_, raw) in chunk {
+            let _: B256 = c
+                .request("eth_sendRawTransaction", rpc_params![raw])
+                .await
+                .context("setup transaction")?;
+        }
+        for (hash, _) in chunk {
+            receipts.push(wait_receipt(c, *hash).await?);
+        }
     }
     Ok(receipts)
 }

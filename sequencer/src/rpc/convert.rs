@@ -1,7 +1,7 @@
 //! Stored blocks, transactions and receipts in the shapes of the JSON-RPC specification.
 
 use alloy::{
-    consensus::{Header, Transaction as _, TxEnvelope, transaction::Recovered},
+    consensus::{Header, ReceiptEnvelope, Transaction as _, TxEnvelope, transaction::Recovered},
     eips::eip2718::Decodable2718,
     rpc::types::{
         Block, BlockTransactions, Header as RpcHeader, Log as RpcLog, Transaction as RpcTx,
@@ -96,50 +96,96 @@ pub fn position(block: &BlockRecord, index: usize) -> TxPosition {
     }
 }
 
-/// The receipt of transaction `index` of `block`.
-pub fn rpc_receipt(block: &BlockRecord, index: usize) -> RpcResult<Option<TransactionReceipt>> {
-    let (Some(stored), Some(receipt)) = (block.txs.get(index), block.receipts.get(index)) else {
-        return Ok(None);
-    };
-    let first_log: usize = block.receipts[..index].iter().map(|r| r.logs().len()).sum();
-    let prev_cumulative =
-        if index == 0 { 0 } else { block.receipts[index - 1].cumulative_gas_used() };
-    let tx = decode_tx(stored)?;
-    let tx_hash = block.tx_hashes[index];
-    let mut log_index = first_log as u64;
-    let inner = receipt.clone().map_logs(|log| {
+/// Where a receipt sits, and what of its neighbours it depends on.
+pub struct ReceiptContext<'a> {
+    pub block_hash: B256,
+    pub number: u64,
+    pub timestamp: u64,
+    pub base_fee: Option<u64>,
+    pub index: usize,
+    pub tx: &'a StoredTx,
+    pub tx_hash: B256,
+    /// Cumulative gas of the previous receipt (0 for the first).
+    pub prev_cumulative: u64,
+    /// Block-wide index of the receipt's first log.
+    pub first_log: u64,
+}
+
+/// A receipt in RPC form.
+pub fn build_receipt(
+    receipt: ReceiptEnvelope,
+    c: ReceiptContext<'_>,
+) -> RpcResult<TransactionReceipt> {
+    let tx = decode_tx(c.tx)?;
+    let gas_used = receipt.cumulative_gas_used() - c.prev_cumulative;
+    let mut log_index = c.first_log;
+    let inner = receipt.map_logs(|log| {
         let l = RpcLog {
             inner: log,
-            block_hash: Some(block.hash),
-            block_number: Some(block.header.number),
-            block_timestamp: Some(block.header.timestamp),
-            transaction_hash: Some(tx_hash),
-            transaction_index: Some(index as u64),
+            block_hash: Some(c.block_hash),
+            block_number: Some(c.number),
+            block_timestamp: Some(c.timestamp),
+            transaction_hash: Some(c.tx_hash),
+            transaction_index: Some(c.index as u64),
             log_index: Some(log_index),
             removed: false,
         };
         log_index += 1;
         l
     });
-    Ok(Some(TransactionReceipt {
+    Ok(TransactionReceipt {
         inner,
-        transaction_hash: tx_hash,
-        transaction_index: Some(index as u64),
-        block_hash: Some(block.hash),
-        block_number: Some(block.header.number),
-        gas_used: receipt.cumulative_gas_used() - prev_cumulative,
-        effective_gas_price: tx.effective_gas_price(block.header.base_fee_per_gas),
+        transaction_hash: c.tx_hash,
+        transaction_index: Some(c.index as u64),
+        block_hash: Some(c.block_hash),
+        block_number: Some(c.number),
+        gas_used,
+        effective_gas_price: tx.effective_gas_price(c.base_fee),
         blob_gas_used: None,
         blob_gas_price: None,
-        from: stored.sender,
+        from: c.tx.sender,
         to: tx.to(),
-        contract_address: create_address(&tx, stored.sender),
-    }))
+        contract_address: create_address(&tx, c.tx.sender),
+    })
 }
 
-/// Every receipt of a block.
+fn context(
+    block: &BlockRecord,
+    index: usize,
+    prev_cumulative: u64,
+    first_log: u64,
+) -> ReceiptContext<'_> {
+    ReceiptContext {
+        block_hash: block.hash,
+        number: block.header.number,
+        timestamp: block.header.timestamp,
+        base_fee: block.header.base_fee_per_gas,
+        index,
+        tx: &block.txs[index],
+        tx_hash: block.tx_hashes[index],
+        prev_cumulative,
+        first_log,
+    }
+}
+
+/// The receipt of transaction `index` of `block`.
+pub fn rpc_receipt(block: &BlockRecord, index: usize) -> RpcResult<Option<TransactionReceipt>> {
+    let Some(receipt) = block.receipts.get(index) else { return Ok(None) };
+    let first_log: usize = block.receipts[..index].iter().map(|r| r.logs().len()).sum();
+    let prev = if index == 0 { 0 } else { block.receipts[index - 1].cumulative_gas_used() };
+    build_receipt(receipt.clone(), context(block, index, prev, first_log as u64)).map(Some)
+}
+
+/// Every receipt of a block, in one pass.
 pub fn rpc_receipts(block: &BlockRecord) -> RpcResult<Vec<TransactionReceipt>> {
-    (0..block.txs.len()).filter_map(|i| rpc_receipt(block, i).transpose()).collect()
+    let (mut prev, mut first_log) = (0u64, 0u64);
+    let mut out = Vec::with_capacity(block.receipts.len());
+    for (i, receipt) in block.receipts.iter().enumerate() {
+        out.push(build_receipt(receipt.clone(), context(block, i, prev, first_log))?);
+        prev = receipt.cumulative_gas_used();
+        first_log += receipt.logs().len() as u64;
+    }
+    Ok(out)
 }
 
 /// Logs of a block, as `eth_getLogs` returns them.

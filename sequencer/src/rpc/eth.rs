@@ -111,16 +111,27 @@ impl EthApi {
     }
 
     fn tx_by_block_index(&self, number: Option<u64>, index: U64) -> RpcResult<Value> {
-        let Some(b) = number.map(|n| self.domain.block(n)).transpose()?.flatten() else {
+        let Some(number) = number else { return Ok(Value::Null) };
+        let i = index.to::<u32>();
+        if let Some(b) = self.domain.recent_block(number) {
+            let Some(stored) = b.txs.get(i as usize) else { return Ok(Value::Null) };
+            let pos = convert::position(&b, i as usize);
+            return to_json(convert::rpc_tx(convert::decode_tx(stored)?, stored.sender, Some(pos)));
+        }
+        // Older blocks: read the one transaction, not the block.
+        let store = self.domain.store()?;
+        let (Some(header), Some(stored)) = (store.header(number)?, store.transaction(number, i)?)
+        else {
             return Ok(Value::Null);
         };
-        let i = index.to::<usize>();
-        let Some(stored) = b.txs.get(i) else { return Ok(Value::Null) };
-        to_json(convert::rpc_tx(
-            convert::decode_tx(stored)?,
-            stored.sender,
-            Some(convert::position(&b, i)),
-        ))
+        let pos = convert::TxPosition {
+            block_hash: store.block_hash(number)?.unwrap_or_else(|| header.hash_slow()),
+            block_number: number,
+            timestamp: header.timestamp,
+            index: i as u64,
+            base_fee: header.base_fee_per_gas,
+        };
+        to_json(convert::rpc_tx(convert::decode_tx(&stored)?, stored.sender, Some(pos)))
     }
 
     fn tx_by_hash(&self, hash: B256) -> RpcResult<Value> {
@@ -135,8 +146,37 @@ impl EthApi {
 
     fn receipt(&self, hash: B256) -> RpcResult<Value> {
         let Some((number, index)) = self.domain.tx_location(&hash)? else { return Ok(Value::Null) };
-        let Some(b) = self.domain.block(number)? else { return Ok(Value::Null) };
-        to_json(convert::rpc_receipt(&b, index as usize)?)
+        if let Some(b) = self.domain.recent_block(number) {
+            return to_json(convert::rpc_receipt(&b, index as usize)?);
+        }
+        // Older blocks: three point reads instead of decoding the block.
+        let store = self.domain.store()?;
+        let (Some(header), Some(stored), Some((first_log, receipt))) = (
+            store.header(number)?,
+            store.transaction(number, index)?,
+            store.receipt(number, index)?,
+        ) else {
+            return Ok(Value::Null);
+        };
+        let prev_cumulative = match index {
+            0 => 0,
+            i => store
+                .receipt(number, i - 1)?
+                .map(|(_, r)| r.cumulative_gas_used())
+                .unwrap_or_default(),
+        };
+        let context = convert::ReceiptContext {
+            block_hash: store.block_hash(number)?.unwrap_or_else(|| header.hash_slow()),
+            number,
+            timestamp: header.timestamp,
+            base_fee: header.base_fee_per_gas,
+            index: index as usize,
+            tx: &stored,
+            tx_hash: hash,
+            prev_cumulative,
+            first_log: first_log as u64,
+        };
+        to_json(convert::build_receipt(receipt, context)?)
     }
 
     /// The EVM context of a call at block `header`, with overrides.

@@ -119,7 +119,9 @@ impl RpcServer {
                     res = listener.accept() => match res {
                         Ok(s) => s,
                         Err(e) => {
+                            // Out of descriptors, most likely: back off instead of spinning.
                             debug!(error = %e, "accept failed");
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                             continue;
                         }
                     },

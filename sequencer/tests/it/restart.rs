@@ -23,18 +23,30 @@ async fn restart_resumes_head_state_and_receipts() {
             receipts.push((d, rpc.send_and_wait(&raw).await));
         }
     }
+    let mut txs = Vec::new();
+    for (d, r) in &receipts {
+        txs.push(
+            node.rpc(*d).call("eth_getTransactionByHash", vec![r["transactionHash"].clone()]).await,
+        );
+    }
+    let block_receipts = node.rpc(1).call("eth_getBlockReceipts", vec!["latest".into()]).await;
     let heads: Vec<Value> = futures_heads(&node).await;
     node.stop().await;
 
     let node = TestNode::start(config).await;
     assert_eq!(futures_heads(&node).await, heads);
-    for (d, r) in &receipts {
-        let again = node
-            .rpc(*d)
-            .call("eth_getTransactionReceipt", vec![r["transactionHash"].clone()])
-            .await;
+    // After a restart nothing is cached: these come from the per-transaction rows on disk.
+    for ((d, r), tx) in receipts.iter().zip(&txs) {
+        let hash = r["transactionHash"].clone();
+        let again = node.rpc(*d).call("eth_getTransactionReceipt", vec![hash.clone()]).await;
         assert_eq!(&again, r);
+        let again = node.rpc(*d).call("eth_getTransactionByHash", vec![hash]).await;
+        assert_eq!(&again, tx);
     }
+    assert_eq!(
+        node.rpc(1).call("eth_getBlockReceipts", vec![heads[1][0].clone()]).await,
+        block_receipts
+    );
     // It keeps producing on top of the restored state.
     let rpc = node.rpc(1);
     let nonce = rpc.nonce(key.address()).await;
