@@ -677,7 +677,10 @@ impl Domain {
             base_fee,
             prevrandao: mix_hash,
         };
-        let candidates = self.pool.lock().best(base_fee, self.config.gas_limit, |a| {
+        // Candidates by declared gas limits, several blocks' worth: transactions use less than
+        // they declare, and execution stops adding them when the gas actually used is full.
+        let budget = self.config.gas_limit.saturating_mul(4);
+        let candidates = self.pool.lock().best(base_fee, budget, |a| {
             chain.state.account(a).map(|a| a.nonce).unwrap_or_default()
         });
         let store = self.store.reader()?;

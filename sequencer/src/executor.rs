@@ -117,7 +117,8 @@ pub struct BlockExecution {
     pub gas_used: u64,
 }
 
-/// Executes `txs` in order on top of `reader`; invalid ones are skipped, not fatal.
+/// Executes `txs` in order on top of `reader`; invalid ones are skipped, not fatal, and so are
+/// those that no longer fit the block (by the gas actually used so far, as geth counts).
 pub fn execute_block<R: StateReader>(
     reader: R,
     chain_id: u64,
@@ -132,8 +133,15 @@ pub fn execute_block<R: StateReader>(
             .with_cfg(cfg(chain_id))
             .with_block(block.env())
             .build_mainnet();
+        // A sender whose transaction was skipped or invalid has its later nonces skipped too:
+        // they wait for the next block instead of failing on a nonce gap.
+        let mut held_back = std::collections::HashSet::new();
         for (i, &(tx, sender)) in txs.iter().enumerate() {
+            if held_back.contains(&sender) {
+                continue;
+            }
             if out.gas_used + Transaction::gas_limit(tx) > block.gas_limit {
+                held_back.insert(sender);
                 continue;
             }
             match evm.transact_commit(tx_env(tx, sender)) {
@@ -151,7 +159,10 @@ pub fn execute_block<R: StateReader>(
                     out.included.push((i, ExecutedTx { receipt, gas_used }));
                 }
                 Err(EVMError::Database(e)) => return Err(e),
-                Err(e) => out.invalid.push((i, e.to_string())),
+                Err(e) => {
+                    held_back.insert(sender);
+                    out.invalid.push((i, e.to_string()));
+                }
             }
         }
     }

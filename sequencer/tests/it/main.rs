@@ -7,6 +7,7 @@ mod blocks;
 mod errors;
 mod execution;
 mod methods;
+mod packing;
 mod proofs;
 mod restart;
 mod subscriptions;
