@@ -312,31 +312,43 @@ async fn run_chain(chain: Arc<Chain>, prepared: Prepared, args: BenchArgs) -> Re
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 }
-                for n in next..=head {
-                    let block: Value = c
-                        .request("eth_getBlockByNumber", rpc_params![format!("{n:#x}"), false])
-                        .await?;
-                    let now = start.elapsed().as_secs_f64();
-                    let hashes: Vec<B256> =
-                        serde_json::from_value(block["transactions"].clone()).unwrap_or_default();
-                    let times = submit_times.lock();
-                    let mut ours = 0;
-                    for h in &hashes {
-                        if let Some(t) = times.get(h) {
-                            latencies.push(now - t);
-                            ours += 1;
-                        }
+                // New blocks in batches, so that a chain with a block per transaction (an
+                // automining node) is followed as fast as it grows.
+                let numbers: Vec<u64> = (next..=head).collect();
+                for chunk in numbers.chunks(200) {
+                    let mut batch = BatchRequestBuilder::new();
+                    for n in chunk {
+                        batch
+                            .insert("eth_getBlockByNumber", rpc_params![format!("{n:#x}"), false])
+                            .expect("serializable");
                     }
-                    drop(times);
-                    if ours > 0 {
-                        progress = Instant::now();
-                        let used = block["gasUsed"]
-                            .as_str()
-                            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-                            .unwrap_or(0);
-                        gas += used;
-                        seen += ours;
-                        last_inclusion = now;
+                    let blocks = c.batch_request::<Value>(batch).await?;
+                    let now = start.elapsed().as_secs_f64();
+                    for block in blocks.into_iter().flatten() {
+                        let hashes: Vec<B256> =
+                            serde_json::from_value(block["transactions"].clone())
+                                .unwrap_or_default();
+                        let times = submit_times.lock();
+                        let mut ours = 0;
+                        for h in &hashes {
+                            if let Some(t) = times.get(h) {
+                                latencies.push(now - t);
+                                ours += 1;
+                            }
+                        }
+                        drop(times);
+                        if ours > 0 {
+                            progress = Instant::now();
+                            let used = block["gasUsed"]
+                                .as_str()
+                                .and_then(|s| {
+                                    u64::from_str_radix(s.trim_start_matches("0x"), 16).ok()
+                                })
+                                .unwrap_or(0);
+                            gas += used;
+                            seen += ours;
+                            last_inclusion = now;
+                        }
                     }
                 }
                 next = head + 1;
