@@ -236,3 +236,20 @@ async fn rpc_errors() {
     assert_eq!(v["error"]["code"], -32010, "{body}");
     assert_eq!(v["error"]["message"], "The batch request was too large", "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn request_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = TestNode::config(dir.path(), 1);
+    config.rpc.max_request_size = 2_000;
+    let node = TestNode::start(config).await;
+    let small = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#;
+    let (status, _) = raw_post(node.addr, "/", small).await;
+    assert_eq!(status, 200);
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"web3_sha3","params":["0x{}"]}}"#,
+        "ab".repeat(2_000)
+    );
+    let (status, body) = raw_post(node.addr, "/", &big).await;
+    assert_eq!(status, 413, "{body}");
+}
