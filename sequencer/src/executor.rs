@@ -39,6 +39,18 @@ pub struct BlockInput {
 }
 
 impl BlockInput {
+    /// The inputs a mined block was executed with (for replays and calls at that block).
+    pub fn from_header(header: &alloy::consensus::Header) -> Self {
+        Self {
+            number: header.number,
+            timestamp: header.timestamp,
+            beneficiary: header.beneficiary,
+            gas_limit: header.gas_limit,
+            base_fee: header.base_fee_per_gas.unwrap_or_default(),
+            prevrandao: header.mix_hash,
+        }
+    }
+
     /// revm's block environment.
     pub fn env(&self) -> BlockEnv {
         BlockEnv {

@@ -27,7 +27,7 @@ use serde_json::Value;
 use super::{
     convert,
     error::{RpcError, RpcResult},
-    eth::EthApi,
+    eth::{Args, EthApi},
 };
 use crate::{
     executor::{self, BlockInput, cfg, halt_message, tx_env},
@@ -112,17 +112,6 @@ fn trace_one<R: StateReader>(
     }
 }
 
-fn block_input(header: &alloy::consensus::Header) -> BlockInput {
-    BlockInput {
-        number: header.number,
-        timestamp: header.timestamp,
-        beneficiary: header.beneficiary,
-        gas_limit: header.gas_limit,
-        base_fee: header.base_fee_per_gas.unwrap_or_default(),
-        prevrandao: header.mix_hash,
-    }
-}
-
 /// Replays block `number` on its parent state; traces transaction `only` or all of them.
 fn trace_block(
     api: &EthApi,
@@ -137,7 +126,7 @@ fn trace_block(
         .domain
         .block(number)?
         .ok_or_else(|| RpcError::Server(format!("block #{number} not found")))?;
-    let input = block_input(&block.header);
+    let input = BlockInput::from_header(&block.header);
     let chain_id = api.domain.chain_id();
     let txs: Vec<_> = block.txs.iter().map(convert::decode_tx).collect::<RpcResult<_>>()?;
     api.domain
@@ -229,12 +218,9 @@ pub fn register(m: &mut RpcModule<EthApi>) {
         .expect("unique method");
     };
     reg(m, "debug_traceTransaction", |api, p| {
-        let mut seq = p.sequence();
-        let hash: B256 =
-            seq.next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
-        let opts = opts_from(
-            seq.optional_next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?,
-        );
+        let mut a = Args::new(&p);
+        let hash: B256 = a.next()?;
+        let opts = opts_from(a.opt()?);
         let (number, index) = api
             .domain
             .tx_location(&hash)?
@@ -246,24 +232,18 @@ pub fn register(m: &mut RpcModule<EthApi>) {
         }
     });
     reg(m, "debug_traceBlockByNumber", |api, p| {
-        let mut seq = p.sequence();
-        let tag: BlockNumberOrTag =
-            seq.next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
-        let opts = opts_from(
-            seq.optional_next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?,
-        );
+        let mut a = Args::new(&p);
+        let tag: BlockNumberOrTag = a.next()?;
+        let opts = opts_from(a.opt()?);
         let number = api
             .resolve(BlockId::Number(tag))?
             .ok_or_else(|| RpcError::Server(format!("block #{tag} not found")))?;
         to_value(trace_block(api, number, None, &opts)?)
     });
     reg(m, "debug_traceBlockByHash", |api, p| {
-        let mut seq = p.sequence();
-        let hash: B256 =
-            seq.next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
-        let opts = opts_from(
-            seq.optional_next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?,
-        );
+        let mut a = Args::new(&p);
+        let hash: B256 = a.next()?;
+        let opts = opts_from(a.opt()?);
         let number = api
             .domain
             .block_number(&hash)?
@@ -271,15 +251,10 @@ pub fn register(m: &mut RpcModule<EthApi>) {
         to_value(trace_block(api, number, None, &opts)?)
     });
     reg(m, "debug_traceCall", |api, p| {
-        let mut seq = p.sequence();
-        let req: TransactionRequest =
-            seq.next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
-        let block: Option<BlockId> =
-            seq.optional_next().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
-        let opts: GethDebugTracingCallOptions = seq
-            .optional_next()
-            .map_err(|e| RpcError::InvalidParams(e.message().to_string()))?
-            .unwrap_or_default();
+        let mut a = Args::new(&p);
+        let req: TransactionRequest = a.next()?;
+        let block: Option<BlockId> = a.opt()?;
+        let opts: GethDebugTracingCallOptions = a.opt()?.unwrap_or_default();
         let number = api
             .resolve(block.unwrap_or(BlockId::latest()))?
             .ok_or_else(RpcError::header_not_found)?;
@@ -287,7 +262,7 @@ pub fn register(m: &mut RpcModule<EthApi>) {
         let trace = api
             .domain
             .with_state(Some(number), |reader, header| -> RpcResult<GethTrace> {
-                let mut input = block_input(header);
+                let mut input = BlockInput::from_header(header);
                 if let Some(b) = &opts.block_overrides
                     && let Some(n) = b.number
                 {

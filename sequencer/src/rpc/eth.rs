@@ -48,16 +48,16 @@ fn params_error(e: impl std::fmt::Display) -> RpcError {
 }
 
 /// Positional parameters, decoded one at a time with -32602 on failure.
-struct Args<'a>(jsonrpsee::types::params::ParamsSequence<'a>);
+pub(super) struct Args<'a>(jsonrpsee::types::params::ParamsSequence<'a>);
 
 impl<'a> Args<'a> {
-    fn new(p: &'a Params<'a>) -> Self {
+    pub(super) fn new(p: &'a Params<'a>) -> Self {
         Self(p.sequence())
     }
-    fn next<T: serde::de::DeserializeOwned>(&mut self) -> RpcResult<T> {
+    pub(super) fn next<T: serde::de::DeserializeOwned>(&mut self) -> RpcResult<T> {
         self.0.next::<T>().map_err(|e| RpcError::InvalidParams(e.message().to_string()))
     }
-    fn opt<T: serde::de::DeserializeOwned>(&mut self) -> RpcResult<Option<T>> {
+    pub(super) fn opt<T: serde::de::DeserializeOwned>(&mut self) -> RpcResult<Option<T>> {
         self.0.optional_next::<T>().map_err(|e| RpcError::InvalidParams(e.message().to_string()))
     }
 }
@@ -185,14 +185,7 @@ impl EthApi {
         header: &alloy::consensus::Header,
         overrides: Option<&BlockOverrides>,
     ) -> BlockInput {
-        let mut b = BlockInput {
-            number: header.number,
-            timestamp: header.timestamp,
-            beneficiary: header.beneficiary,
-            gas_limit: header.gas_limit,
-            base_fee: header.base_fee_per_gas.unwrap_or_default(),
-            prevrandao: header.mix_hash,
-        };
+        let mut b = BlockInput::from_header(header);
         if let Some(o) = overrides {
             if let Some(n) = o.number {
                 b.number = n.saturating_to();
