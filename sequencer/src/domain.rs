@@ -36,7 +36,7 @@ use tracing::{debug, info, warn};
 use crate::{
     executor::{self, BlockInput},
     mempool::{Mempool, PoolConfig, PoolError, PooledTx, SenderState},
-    state::{Account, HeadReader, StateReader, WorldState},
+    state::{Account, HeadReader, StateReadError, StateReader, WorldState},
     storage::{BlockRecord, ChainStore, StoreError, StoreReader, StoredTx},
 };
 
@@ -248,32 +248,33 @@ pub struct HistoricalReader<'a> {
 }
 
 impl StateReader for HistoricalReader<'_> {
-    fn account(&self, address: &Address) -> Option<Account> {
-        match self.store.account_at(address, self.block) {
-            Ok(Some(past)) => past,
-            Ok(None) => self.state.account(address),
-            Err(e) => {
-                warn!(error = %e, "history read failed");
-                None
-            }
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateReadError> {
+        match self.store.account_at(address, self.block).map_err(read_error)? {
+            Some(past) => Ok(past),
+            None => Ok(self.state.account(address)),
         }
     }
-    fn storage(&self, address: &Address, slot: &U256) -> U256 {
-        match self.store.storage_at(address, slot, self.block) {
-            Ok(Some(v)) => v,
-            Ok(None) => self.state.storage(address, slot),
-            Err(e) => {
-                warn!(error = %e, "history read failed");
-                U256::ZERO
-            }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateReadError> {
+        match self.store.storage_at(address, slot, self.block).map_err(read_error)? {
+            Some(v) => Ok(v),
+            None => Ok(self.state.storage(address, slot)),
         }
     }
-    fn code(&self, hash: &B256) -> Option<revm::bytecode::Bytecode> {
-        self.state.code(hash).cloned()
+    fn code(&self, hash: &B256) -> Result<Option<revm::bytecode::Bytecode>, StateReadError> {
+        Ok(self.state.code(hash).cloned())
     }
-    fn block_hash(&self, number: u64) -> B256 {
-        self.store.block_hash(number).ok().flatten().unwrap_or_default()
+    fn block_hash(&self, number: u64) -> Result<B256, StateReadError> {
+        canonical_hash(self.store, number)
     }
+}
+
+fn read_error(e: StoreError) -> StateReadError {
+    StateReadError(e.to_string())
+}
+
+/// Hash of canonical block `number`, zero if there is none (BLOCKHASH of an unknown block).
+fn canonical_hash(store: &StoreReader, number: u64) -> Result<B256, StateReadError> {
+    Ok(store.block_hash(number).map_err(read_error)?.unwrap_or_default())
 }
 
 impl Domain {
@@ -536,10 +537,8 @@ impl Domain {
             if number > chain.head.number {
                 return Ok(None);
             }
-            let reader = HeadReader {
-                state: &chain.state,
-                block_hash: |n| store.block_hash(n).ok().flatten().unwrap_or_default(),
-            };
+            let reader =
+                HeadReader { state: &chain.state, block_hash: |n| canonical_hash(&store, n) };
             return Ok(Some(f(&reader, &chain.head)));
         }
         let Some(header) = store.header(number)? else { return Ok(None) };
@@ -684,10 +683,7 @@ impl Domain {
             chain.state.account(a).map(|a| a.nonce).unwrap_or_default()
         });
         let store = self.store.reader()?;
-        let reader = HeadReader {
-            state: &chain.state,
-            block_hash: |n| store.block_hash(n).ok().flatten().unwrap_or_default(),
-        };
+        let reader = HeadReader { state: &chain.state, block_hash: |n| canonical_hash(&store, n) };
         let txs: Vec<(&TxEnvelope, Address)> =
             candidates.iter().map(|t| (&t.tx, t.sender)).collect();
         let selected_at = started.elapsed();

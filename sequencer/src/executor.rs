@@ -286,7 +286,7 @@ pub fn estimate_gas<R: StateReader>(
     // A plain value transfer to an account without code costs exactly the intrinsic gas.
     if tx.data.is_empty()
         && let TxKind::Call(to) = tx.kind
-        && overlay.account(&to).is_none_or(|a| a.code_hash == alloy_primitives::KECCAK256_EMPTY)
+        && overlay.account(&to)?.is_none_or(|a| a.code_hash == alloy_primitives::KECCAK256_EMPTY)
     {
         let intrinsic = intrinsic_gas(&tx);
         tx.gas_limit = intrinsic;
@@ -296,7 +296,7 @@ pub fn estimate_gas<R: StateReader>(
     let mut hi = tx.gas_limit.min(cap);
     // Limit by what the sender can pay for.
     if tx.gas_price > 0 {
-        let balance = overlay.account(&tx.caller).map(|a| a.balance).unwrap_or_default();
+        let balance = overlay.account(&tx.caller)?.map(|a| a.balance).unwrap_or_default();
         let available = balance.saturating_sub(tx.value) / U256::from(tx.gas_price);
         hi = hi.min(available.try_into().unwrap_or(u64::MAX));
     }

@@ -285,16 +285,17 @@ pub struct AccountProof {
     pub storage_proofs: Vec<(B256, U256, Vec<Bytes>)>,
 }
 
-/// A read-only view of state at some block, as execution needs it.
+/// A read-only view of state at some block, as execution needs it. Reads may fail (a past
+/// block's values come from disk), and a failure must reach the caller, never read as zero.
 pub trait StateReader {
     /// The account at `address`.
-    fn account(&self, address: &Address) -> Option<Account>;
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateReadError>;
     /// A storage slot's value.
-    fn storage(&self, address: &Address, slot: &U256) -> U256;
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateReadError>;
     /// Bytecode by hash.
-    fn code(&self, hash: &B256) -> Option<Bytecode>;
+    fn code(&self, hash: &B256) -> Result<Option<Bytecode>, StateReadError>;
     /// Hash of a canonical block (for BLOCKHASH).
-    fn block_hash(&self, number: u64) -> B256;
+    fn block_hash(&self, number: u64) -> Result<B256, StateReadError>;
 }
 
 /// An error reading state; the store is local, so this means a corrupt or unreadable disk.
@@ -330,9 +331,13 @@ impl<R: StateReader> Overlay<R> {
     }
 
     /// Sets an account's fields directly (state overrides of `eth_call`, system credits).
-    pub fn set_account(&mut self, address: Address, account: Account) {
-        let entry = self.entry(address);
-        entry.account = Some(account);
+    pub fn set_account(
+        &mut self,
+        address: Address,
+        account: Account,
+    ) -> Result<(), StateReadError> {
+        self.entry(address)?.account = Some(account);
+        Ok(())
     }
 
     /// Replaces an account's whole storage (`state` override of `eth_call`).
@@ -340,40 +345,54 @@ impl<R: StateReader> Overlay<R> {
         &mut self,
         address: Address,
         storage: impl IntoIterator<Item = (U256, U256)>,
-    ) {
-        let entry = self.entry(address);
+    ) -> Result<(), StateReadError> {
+        let entry = self.entry(address)?;
         entry.wiped = true;
         entry.storage = storage.into_iter().collect();
+        Ok(())
     }
 
     /// Sets one storage slot (`stateDiff` override of `eth_call`).
-    pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
-        self.entry(address).storage.insert(slot, value);
+    pub fn set_storage(
+        &mut self,
+        address: Address,
+        slot: U256,
+        value: U256,
+    ) -> Result<(), StateReadError> {
+        self.entry(address)?.storage.insert(slot, value);
+        Ok(())
     }
 
     /// Installs code for an account and returns its hash.
-    pub fn set_code(&mut self, address: Address, code: Bytes) {
+    pub fn set_code(&mut self, address: Address, code: Bytes) -> Result<(), StateReadError> {
         let hash = if code.is_empty() { KECCAK256_EMPTY } else { keccak256(&code) };
         self.codes.insert(hash, bytecode(code));
-        let entry = self.entry(address);
+        let entry = self.entry(address)?;
         let mut account =
             entry.account.unwrap_or(Account { code_hash: KECCAK256_EMPTY, ..Default::default() });
         account.code_hash = hash;
         entry.account = Some(account);
+        Ok(())
     }
 
-    fn entry(&mut self, address: Address) -> &mut OverlayAccount {
-        let base = &self.base;
-        self.accounts.entry(address).or_insert_with(|| OverlayAccount {
-            account: base.account(&address),
-            ..Default::default()
-        })
+    /// The overlay's entry for `address`, starting from the account as the base has it.
+    fn entry(&mut self, address: Address) -> Result<&mut OverlayAccount, StateReadError> {
+        if !self.accounts.contains_key(&address) {
+            let account = self.base.account(&address)?;
+            self.accounts.insert(address, OverlayAccount { account, ..Default::default() });
+        }
+        Ok(self.accounts.entry(address).or_default())
+    }
+
+    /// The entry for an account whose every field is about to be written (no base read).
+    fn entry_overwritten(&mut self, address: Address) -> &mut OverlayAccount {
+        self.accounts.entry(address).or_default()
     }
 
     /// The account as this overlay sees it.
-    pub fn account(&self, address: &Address) -> Option<Account> {
+    pub fn account(&self, address: &Address) -> Result<Option<Account>, StateReadError> {
         match self.accounts.get(address) {
-            Some(a) => a.account,
+            Some(a) => Ok(a.account),
             None => self.base.account(address),
         }
     }
@@ -406,7 +425,7 @@ impl<R: StateReader> Database for Overlay<R> {
     type Error = StateReadError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.account(&address).map(Account::to_info))
+        Ok(self.account(&address)?.map(Account::to_info))
     }
 
     fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
@@ -417,7 +436,7 @@ impl<R: StateReader> Database for Overlay<R> {
             return Ok(code.clone());
         }
         self.base
-            .code(&code_hash)
+            .code(&code_hash)?
             .ok_or_else(|| StateReadError(format!("missing code {code_hash}")))
     }
 
@@ -434,11 +453,11 @@ impl<R: StateReader> Database for Overlay<R> {
                 return Ok(U256::ZERO);
             }
         }
-        Ok(self.base.storage(&address, &index))
+        self.base.storage(&address, &index)
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
-        Ok(self.base.block_hash(number))
+        self.base.block_hash(number)
     }
 }
 
@@ -450,7 +469,7 @@ impl<R: StateReader> DatabaseCommit for Overlay<R> {
             }
             // Self-destructed, or touched and empty (EIP-161): the account is removed.
             if account.is_selfdestructed() || account.is_empty() {
-                let entry = self.entry(address);
+                let entry = self.entry_overwritten(address);
                 entry.account = None;
                 entry.wiped = true;
                 entry.storage.clear();
@@ -462,7 +481,7 @@ impl<R: StateReader> DatabaseCommit for Overlay<R> {
                 self.codes.entry(account.info.code_hash).or_insert_with(|| code.clone());
             }
             let created = account.is_created();
-            let entry = self.entry(address);
+            let entry = self.entry_overwritten(address);
             if created {
                 entry.wiped = true;
                 entry.storage.clear();
@@ -485,32 +504,32 @@ pub struct HeadReader<'a, F> {
     pub block_hash: F,
 }
 
-impl<F: Fn(u64) -> B256> StateReader for HeadReader<'_, F> {
-    fn account(&self, address: &Address) -> Option<Account> {
-        self.state.account(address)
+impl<F: Fn(u64) -> Result<B256, StateReadError>> StateReader for HeadReader<'_, F> {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateReadError> {
+        Ok(self.state.account(address))
     }
-    fn storage(&self, address: &Address, slot: &U256) -> U256 {
-        self.state.storage(address, slot)
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateReadError> {
+        Ok(self.state.storage(address, slot))
     }
-    fn code(&self, hash: &B256) -> Option<Bytecode> {
-        self.state.code(hash).cloned()
+    fn code(&self, hash: &B256) -> Result<Option<Bytecode>, StateReadError> {
+        Ok(self.state.code(hash).cloned())
     }
-    fn block_hash(&self, number: u64) -> B256 {
+    fn block_hash(&self, number: u64) -> Result<B256, StateReadError> {
         (self.block_hash)(number)
     }
 }
 
 impl<T: StateReader + ?Sized> StateReader for &T {
-    fn account(&self, address: &Address) -> Option<Account> {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateReadError> {
         (**self).account(address)
     }
-    fn storage(&self, address: &Address, slot: &U256) -> U256 {
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateReadError> {
         (**self).storage(address, slot)
     }
-    fn code(&self, hash: &B256) -> Option<Bytecode> {
+    fn code(&self, hash: &B256) -> Result<Option<Bytecode>, StateReadError> {
         (**self).code(hash)
     }
-    fn block_hash(&self, number: u64) -> B256 {
+    fn block_hash(&self, number: u64) -> Result<B256, StateReadError> {
         (**self).block_hash(number)
     }
 }

@@ -66,6 +66,12 @@ impl From<StoreError> for RpcError {
     }
 }
 
+impl From<crate::state::StateReadError> for RpcError {
+    fn from(e: crate::state::StateReadError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
 impl From<SubmitError> for RpcError {
     fn from(e: SubmitError) -> Self {
         Self::Server(e.to_string())

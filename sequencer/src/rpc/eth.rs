@@ -99,7 +99,7 @@ impl EthApi {
     }
 
     fn account(&self, address: Address, id: Option<BlockId>) -> RpcResult<Option<Account>> {
-        self.with_state(id, |s, _| s.account(&address))
+        Ok(self.with_state(id, |s, _| s.account(&address))??)
     }
 
     fn block_json(&self, number: Option<u64>, full: bool) -> RpcResult<Value> {
@@ -270,9 +270,9 @@ impl EthApi {
                 )));
             }
             if let Some(code) = &o.code {
-                overlay.set_code(*address, code.clone());
+                overlay.set_code(*address, code.clone())?;
             }
-            let mut account = overlay.account(address).unwrap_or(Account {
+            let mut account = overlay.account(address)?.unwrap_or(Account {
                 code_hash: alloy_primitives::KECCAK256_EMPTY,
                 ..Default::default()
             });
@@ -282,12 +282,12 @@ impl EthApi {
             if let Some(n) = o.nonce {
                 account.nonce = n;
             }
-            overlay.set_account(*address, account);
+            overlay.set_account(*address, account)?;
             if let Some(state) = &o.state {
                 overlay.replace_storage(
                     *address,
                     state.iter().map(|(k, v)| (U256::from_be_bytes(k.0), U256::from_be_bytes(v.0))),
-                );
+                )?;
             }
             if let Some(diff) = &o.state_diff {
                 for (k, v) in diff {
@@ -295,7 +295,7 @@ impl EthApi {
                         *address,
                         U256::from_be_bytes(k.0),
                         U256::from_be_bytes(v.0),
-                    );
+                    )?;
                 }
             }
         }
@@ -606,16 +606,17 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     method!(m, "eth_getCode", |api, a| {
         let address: Address = a.next()?;
         let block: Option<BlockId> = a.opt()?;
-        let code = api.with_state(block, |s, _| {
-            s.account(&address).and_then(|acc| s.code(&acc.code_hash)).map(|c| c.original_bytes())
-        })?;
-        to_json(code.unwrap_or_default())
+        let code = api.with_state(block, |s, _| match s.account(&address)? {
+            Some(acc) => s.code(&acc.code_hash),
+            None => Ok(None),
+        })??;
+        to_json(code.map(|c| c.original_bytes()).unwrap_or_default())
     });
     method!(m, "eth_getStorageAt", |api, a| {
         let address: Address = a.next()?;
         let slot: U256 = a.next()?;
         let block: Option<BlockId> = a.opt()?;
-        to_json(B256::from(api.with_state(block, |s, _| s.storage(&address, &slot))?))
+        to_json(B256::from(api.with_state(block, |s, _| s.storage(&address, &slot))??))
     });
     blocking!(m, "eth_call", |api, a| {
         let req: TransactionRequest = a.next()?;
