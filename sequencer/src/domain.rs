@@ -20,11 +20,7 @@ use alloy::{
         constants::EMPTY_WITHDRAWALS,
         proofs::{calculate_receipt_root, calculate_transaction_root},
     },
-    eips::{
-        eip1559::BaseFeeParams,
-        eip2718::{Decodable2718, Encodable2718},
-        eip7685::EMPTY_REQUESTS_HASH,
-    },
+    eips::{eip1559::BaseFeeParams, eip2718::Decodable2718, eip7685::EMPTY_REQUESTS_HASH},
     signers::{SignerSync, local::PrivateKeySigner},
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
@@ -424,27 +420,19 @@ impl Domain {
         };
         let header = Header {
             parent_hash: B256::ZERO,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: Address::ZERO,
             state_root,
             transactions_root: alloy_trie::EMPTY_ROOT_HASH,
             receipts_root: alloy_trie::EMPTY_ROOT_HASH,
             logs_bloom: Bloom::ZERO,
-            difficulty: U256::ZERO,
             number: 0,
             gas_limit: config.gas_limit,
             gas_used: 0,
             timestamp: config.genesis_timestamp,
             extra_data: Bytes::copy_from_slice(extension.commitment().as_slice()),
             mix_hash: keccak256(format!("sec-domain-{}", config.id)),
-            nonce: Default::default(),
             base_fee_per_gas: Some(config.initial_base_fee),
-            withdrawals_root: Some(EMPTY_WITHDRAWALS),
-            blob_gas_used: Some(0),
-            excess_blob_gas: Some(0),
-            parent_beacon_block_root: Some(B256::ZERO),
-            requests_hash: Some(EMPTY_REQUESTS_HASH),
-            ..Default::default()
+            ..post_merge_header()
         };
         let hash = header.hash_slow();
         let record = BlockRecord {
@@ -717,27 +705,19 @@ impl Domain {
         let rooted_at = started.elapsed();
         let header = Header {
             parent_hash: chain.head_hash,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: self.producer.address(),
             state_root,
             transactions_root: calculate_transaction_root(&envelopes),
             receipts_root: calculate_receipt_root(&receipts),
             logs_bloom,
-            difficulty: U256::ZERO,
             number,
             gas_limit: self.config.gas_limit,
             gas_used: exec.gas_used,
             timestamp,
             extra_data: Bytes::copy_from_slice(extension.commitment().as_slice()),
             mix_hash,
-            nonce: Default::default(),
             base_fee_per_gas: Some(base_fee),
-            withdrawals_root: Some(EMPTY_WITHDRAWALS),
-            blob_gas_used: Some(0),
-            excess_blob_gas: Some(0),
-            parent_beacon_block_root: Some(B256::ZERO),
-            requests_hash: Some(EMPTY_REQUESTS_HASH),
-            ..Default::default()
+            ..post_merge_header()
         };
         let hash = header.hash_slow();
         let record = Arc::new(BlockRecord {
@@ -816,6 +796,22 @@ impl Domain {
     }
 }
 
+/// A header with the fields every SEC block shares: no ommers, no proof of work, no withdrawals
+/// or blobs, and the empty Prague requests hash, so that standard clients hash it as they
+/// hash an Ethereum block.
+fn post_merge_header() -> Header {
+    Header {
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        difficulty: U256::ZERO,
+        withdrawals_root: Some(EMPTY_WITHDRAWALS),
+        blob_gas_used: Some(0),
+        excess_blob_gas: Some(0),
+        parent_beacon_block_root: Some(B256::ZERO),
+        requests_hash: Some(EMPTY_REQUESTS_HASH),
+        ..Default::default()
+    }
+}
+
 /// A block just produced, with where its production time went.
 #[derive(Debug, Clone)]
 pub struct ProducedBlock {
@@ -843,9 +839,4 @@ pub struct BlockTimings {
 /// EIP-1559 base fee of the block after `parent`.
 pub fn next_base_fee(parent: &Header) -> u64 {
     parent.next_block_base_fee(BaseFeeParams::ethereum()).unwrap_or_default()
-}
-
-/// Encodes a transaction for storage.
-pub fn encode_tx(tx: &TxEnvelope) -> Bytes {
-    Bytes::from(tx.encoded_2718())
 }

@@ -1,9 +1,6 @@
 //! Transaction execution with revm under Prague rules: blocks, calls, gas estimation.
 
-use alloy::{
-    consensus::{Eip658Value, Receipt, ReceiptEnvelope, Transaction, TxEnvelope},
-    eips::eip7702::SignedAuthorization,
-};
+use alloy::consensus::{Eip658Value, Receipt, ReceiptEnvelope, Transaction, TxEnvelope};
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
 use revm::{
     Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
@@ -339,11 +336,6 @@ pub fn revert_reason(data: &[u8]) -> Option<String> {
         return alloy::sol_types::Revert::abi_decode(data).ok().map(|r| r.reason);
     }
     GenericRevertReason::decode(data).map(|r| r.to_string())
-}
-
-/// Authorization list conversion kept here so the signer type stays in one place.
-pub fn authorizations(tx: &TxEnvelope) -> Vec<SignedAuthorization> {
-    tx.authorization_list().map(|l| l.to_vec()).unwrap_or_default()
 }
 
 /// The contract address a creation from `sender` at `nonce` gets.

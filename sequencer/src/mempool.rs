@@ -11,10 +11,7 @@ use std::{
     sync::Arc,
 };
 
-use alloy::{
-    consensus::{Transaction, TxEnvelope},
-    eips::eip2718::Encodable2718,
-};
+use alloy::consensus::{Transaction, TxEnvelope};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use serde::{Deserialize, Serialize};
 
@@ -394,22 +391,23 @@ impl Mempool {
 
     /// (pending, queued) counts (`txpool_status`).
     pub fn status(&self) -> (usize, usize) {
-        let (p, q) = self.content();
-        (p.values().map(|m| m.len()).sum(), q.values().map(|m| m.len()).sum())
+        // Counted in place: the same split as `content`, without building it.
+        let mut pending = 0;
+        for (sender, txs) in &self.by_sender {
+            let first = self.nonces.get(sender).copied().unwrap_or_default();
+            pending += (first..).zip(txs.keys()).take_while(|(want, have)| want == *have).count();
+        }
+        (pending, self.by_hash.len() - pending)
     }
 }
 
 /// Transactions by sender and nonce.
 pub type PoolView = BTreeMap<Address, BTreeMap<u64, Arc<PooledTx>>>;
 
-/// Whether a transaction's encoding is what the pool limits (used by RPC before decoding).
-pub fn encoded_len(tx: &TxEnvelope) -> usize {
-    tx.encode_2718_len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy::eips::eip2718::Encodable2718;
     use alloy::{
         consensus::{SignableTransaction, TxEip1559, TxLegacy},
         signers::{SignerSync, local::PrivateKeySigner},
