@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the pinned npm packages the tests drive (compiler, clients,
-# an independent Ethereum node), then runs every Rust test of the workspace.
+# an independent Ethereum node), starts a PostgreSQL server for the indexer's tests (installing
+# Debian's package if needed), then runs every Rust test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,5 +10,8 @@ for dir in contracts e2e/js; do
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
   fi
 done
+
+SEC_TEST_POSTGRES=$(./scripts/postgres.sh)
+export SEC_TEST_POSTGRES
 
 cargo test --workspace "$@"

@@ -1,1 +1,17 @@
-//! sec-indexer
+//! The SEC indexer: follows every domain of a node over JSON-RPC into SQL (SQLite by default,
+//! PostgreSQL at scale, one set of migrations), resumable and reorg-safe, for the explorer and
+//! anyone who wants to query the chain with SQL.
+
+pub mod abi;
+pub mod db;
+mod error;
+pub mod extract;
+pub mod follow;
+pub mod schema;
+pub mod source;
+pub mod state;
+pub mod writer;
+
+pub use db::{Backend, Database};
+pub use error::IndexerError;
+pub use follow::{IndexerConfig, Stats, run};

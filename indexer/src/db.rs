@@ -1,0 +1,313 @@
+//! The SQL database: SQLite or PostgreSQL behind one `sqlx::Any` pool, one set of migrations,
+//! and multi-row inserts written with `$n` placeholders, which both databases accept.
+
+use std::{borrow::Cow, fmt, future::Future, pin::Pin, str::FromStr, sync::Once};
+
+use sqlx::{
+    AnyConnection, AnyPool, Row,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    error::BoxDynError,
+    migrate::{Migration, MigrationSource, MigrationType, Migrator},
+};
+
+use crate::IndexerError;
+
+/// The migrations, in order. The same SQL runs on both databases.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "chain", include_str!("../migrations/0001_chain.sql"))];
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A connection pool to the index database.
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database").field("backend", &self.backend).finish()
+    }
+}
+
+/// Turns what the user typed (`postgres://...`, `sqlite://...` or a file path) into a URL.
+pub fn database_url(spec: &str) -> String {
+    if spec.starts_with("postgres://")
+        || spec.starts_with("postgresql://")
+        || spec.starts_with("sqlite:")
+    {
+        spec.to_string()
+    } else {
+        format!("sqlite://{spec}?mode=rwc")
+    }
+}
+
+impl Database {
+    /// Connects (creating an SQLite file if needed) and applies the migrations.
+    pub async fn connect(spec: &str, max_connections: u32) -> Result<Self, IndexerError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let url = database_url(spec);
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets the explorer read while the indexer writes; NORMAL keeps every
+                        // committed batch across a process crash (kill -9), which is what
+                        // resuming relies on.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA busy_timeout = 10000",
+                            "PRAGMA cache_size = -65536",
+                            "PRAGMA temp_store = MEMORY",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let db = Self { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for readers (the explorer, tests).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn migrate(&self) -> Result<(), IndexerError> {
+        let migrator = Migrator::new(Embedded).await?;
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Highest indexed block of `domain`, with its hash.
+    pub async fn head(&self, domain: u32) -> Result<Option<(u64, Vec<u8>)>, IndexerError> {
+        let row = sqlx::query(
+            "SELECT number, hash FROM blocks WHERE domain = $1 ORDER BY number DESC LIMIT 1",
+        )
+        .bind(i64::from(domain))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((int(&r, "number")? as u64, r.try_get::<Vec<u8>, _>("hash")?))).transpose()
+    }
+
+    /// The stored hash of block `number` of `domain`.
+    pub async fn block_hash(
+        &self,
+        domain: u32,
+        number: u64,
+    ) -> Result<Option<Vec<u8>>, IndexerError> {
+        let row = sqlx::query("SELECT hash FROM blocks WHERE domain = $1 AND number = $2")
+            .bind(i64::from(domain))
+            .bind(number as i64)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<Vec<u8>, _>("hash")).transpose()?)
+    }
+}
+
+/// Every table the indexer writes, in dump order.
+pub const TABLES: &[&str] = &[
+    "blocks",
+    "transactions",
+    "logs",
+    "tokens",
+    "token_transfers",
+    "balances",
+    "contracts",
+    "internal_transfers",
+];
+
+impl Database {
+    /// Every row of every table as text, in key order: two databases that hold the same index
+    /// dump the same text, whichever backend each is.
+    pub async fn dump(&self) -> Result<String, IndexerError> {
+        let mut out = String::new();
+        for table in TABLES {
+            out.push_str(&format!("# {table}\n"));
+            let sql = format!("SELECT * FROM {table} ORDER BY 1, 2, 3, 4");
+            for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+                let mut cells = Vec::with_capacity(row.len());
+                for i in 0..row.len() {
+                    let cell = if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                        v.map_or("NULL".into(), |v| v.to_string())
+                    } else if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                        v.map_or("NULL".into(), |v| {
+                            format!("0x{}", alloy_primitives::hex::encode(v))
+                        })
+                    } else {
+                        row.try_get::<Option<String>, _>(i)?
+                            .map_or("NULL".into(), |v| format!("{v:?}"))
+                    };
+                    cells.push(cell);
+                }
+                out.push_str(&cells.join("|"));
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reads an integer column (SQLite and PostgreSQL both hand back BIGINT as i64).
+pub(crate) fn int(row: &sqlx::any::AnyRow, column: &str) -> Result<i64, IndexerError> {
+    Ok(row.try_get::<i64, _>(column)?)
+}
+
+#[derive(Debug)]
+struct Embedded;
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 'static>> {
+        Box::pin(async {
+            Ok(MIGRATIONS
+                .iter()
+                .map(|(version, name, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(name),
+                        MigrationType::Simple,
+                        Cow::Borrowed(sql),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// One value of a row to insert. Nulls carry their type because PostgreSQL wants typed nulls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// BIGINT.
+    Int(Option<i64>),
+    /// BYTEA.
+    Bytes(Option<Vec<u8>>),
+    /// TEXT.
+    Text(Option<String>),
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        Value::Int(Some(v as i64))
+    }
+}
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(Some(v))
+    }
+}
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Self {
+        Value::Bytes(Some(v.to_vec()))
+    }
+}
+
+/// A multi-row `INSERT` of one table.
+#[derive(Debug, Clone, Copy)]
+pub struct Insert {
+    /// Table name.
+    pub table: &'static str,
+    /// Column names, in the order of each row's values.
+    pub columns: &'static [&'static str],
+    /// What follows the VALUES list (an `ON CONFLICT` clause, or empty).
+    pub tail: &'static str,
+}
+
+/// Both databases take at least this many bound parameters per statement.
+const MAX_PARAMS: usize = 30_000;
+
+impl Insert {
+    fn sql(&self, rows: usize) -> String {
+        let cols = self.columns.len();
+        let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table, self.columns.join(", "));
+        for r in 0..rows {
+            if r > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..cols {
+                if c > 0 {
+                    sql.push(',');
+                }
+                sql.push('$');
+                sql.push_str(&(r * cols + c + 1).to_string());
+            }
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(self.tail);
+        sql
+    }
+
+    /// Inserts `rows` in as few statements as the parameter limit allows.
+    pub async fn run(
+        &self,
+        conn: &mut AnyConnection,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), IndexerError> {
+        let per_statement = (MAX_PARAMS / self.columns.len()).max(1);
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
+            let sql = self.sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for row in chunk {
+                debug_assert_eq!(row.len(), self.columns.len(), "{}", self.table);
+                for value in row {
+                    query = match value {
+                        Value::Int(v) => query.bind(v),
+                        Value::Bytes(v) => query.bind(v),
+                        Value::Text(v) => query.bind(v),
+                    };
+                }
+            }
+            query.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        let insert = Insert { table: "t", columns: &["a", "b"], tail: "ON CONFLICT DO NOTHING" };
+        assert_eq!(
+            insert.sql(2),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn paths_become_sqlite_urls() {
+        assert_eq!(database_url("/x/index.db"), "sqlite:///x/index.db?mode=rwc");
+        assert_eq!(database_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+}

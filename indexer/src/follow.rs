@@ -1,0 +1,446 @@
+//! Following a node: one task per domain reads runs of blocks (HTTP batches while behind, a run
+//! per new head once caught up) and hands them to one writer, which applies them in order.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{Address, B256};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{info, warn};
+
+use crate::{
+    IndexerError,
+    db::Database,
+    extract::{self, BlockBundle, TokenKind},
+    schema::{address, hash, int},
+    source::NodeClient,
+    state,
+    writer::{self, Batch},
+};
+
+/// Settings of `sec index`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexerConfig {
+    /// The node's JSON-RPC URL; domain `d` is served at `<rpc>/domain/<d>`.
+    /// Default `http://127.0.0.1:8545`.
+    pub rpc: String,
+    /// Domains to index; default: every domain the node serves.
+    pub domains: Option<u32>,
+    /// Database: a file path (SQLite) or a `postgres://` URL. Default `data/index.db`.
+    pub db: String,
+    /// Read call trees (`debug_traceBlockByNumber`) for internal transfers. Default true.
+    pub traces: bool,
+    /// Transactions aimed for in one run of blocks (one database transaction). Default 5,000.
+    pub batch_transactions: usize,
+    /// Most blocks in one run. Default 500.
+    pub batch_blocks: u64,
+    /// Stop after this block (or the node's head, if lower) in every domain instead of following
+    /// the head. Default: follow.
+    pub to_block: Option<u64>,
+    /// Show progress bars on a terminal. Default true.
+    pub progress: bool,
+}
+
+impl Default for IndexerConfig {
+    fn default() -> Self {
+        Self {
+            rpc: "http://127.0.0.1:8545".into(),
+            domains: None,
+            db: "data/index.db".into(),
+            traces: true,
+            batch_transactions: 5_000,
+            batch_blocks: 500,
+            to_block: None,
+            progress: true,
+        }
+    }
+}
+
+/// The deepest reorg the indexer follows; anything deeper needs a re-index.
+const MAX_REORG: u64 = 1024;
+
+enum Op {
+    Batch(Box<Batch>),
+    Rollback { domain: u32, keep_through: u64, client: NodeClient, done: oneshot::Sender<()> },
+}
+
+/// Totals of a run of the indexer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Blocks written.
+    pub blocks: u64,
+    /// Transactions written.
+    pub transactions: u64,
+}
+
+/// The URL of domain `d` under the node's base URL.
+pub fn domain_url(base: &str, d: u32) -> String {
+    format!("{}/domain/{d}", base.trim_end_matches('/'))
+}
+
+/// Finds how many domains the node serves by asking each path in turn.
+pub async fn discover_domains(base: &str) -> Result<u32, IndexerError> {
+    let mut n = 0;
+    while n < 256 {
+        let client = NodeClient::new(&domain_url(base, n))?;
+        if client.chain_id().await.is_err() {
+            break;
+        }
+        n += 1;
+    }
+    if n == 0 {
+        return Err(IndexerError::Rpc { url: base.into(), message: "serves no domain".into() });
+    }
+    Ok(n)
+}
+
+/// Indexes every domain of the node into the database until `to_block` (or forever).
+pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerError> {
+    let domains = match config.domains {
+        Some(n) => n,
+        None => discover_domains(&config.rpc).await?,
+    };
+    info!(domains, rpc = %config.rpc, backend = ?db.backend(), "indexing");
+    let bars = MultiProgress::with_draw_target(if config.progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let (tx, mut rx) = mpsc::channel::<Op>(2);
+    let config = Arc::new(config);
+    let mut followers = tokio::task::JoinSet::new();
+    for d in 0..domains {
+        let follower = Follower::new(d, config.clone(), db.clone(), tx.clone(), &bars).await?;
+        followers.spawn(follower.run());
+    }
+    drop(tx);
+    let writer_db = db.clone();
+    let writer = tokio::spawn(async move {
+        let mut stats = Stats::default();
+        while let Some(op) = rx.recv().await {
+            match op {
+                Op::Batch(batch) => {
+                    stats.blocks += batch.rows.blocks.len() as u64;
+                    stats.transactions += batch.rows.tx_count as u64;
+                    writer::write(&writer_db, *batch).await?;
+                }
+                Op::Rollback { domain, keep_through, client, done } => {
+                    writer::rollback(&writer_db, &client, domain, keep_through).await?;
+                    let _ = done.send(());
+                }
+            }
+        }
+        Ok::<_, IndexerError>(stats)
+    });
+    let mut failure = None;
+    while let Some(result) = followers.join_next().await {
+        let result = result.map_err(|e| IndexerError::Config(format!("follower panicked: {e}")));
+        if let Err(e) = result.and_then(|r| r) {
+            failure.get_or_insert(e);
+            followers.abort_all();
+        }
+    }
+    let stats =
+        writer.await.map_err(|e| IndexerError::Config(format!("writer panicked: {e}")))??;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(stats),
+    }
+}
+
+struct Follower {
+    domain: u32,
+    config: Arc<IndexerConfig>,
+    db: Database,
+    client: NodeClient,
+    ops: mpsc::Sender<Op>,
+    /// Hashes of the latest indexed blocks, to check that new blocks extend them.
+    recent: BTreeMap<u64, B256>,
+    /// Tokens already in the database.
+    known_tokens: BTreeSet<Address>,
+    bar: ProgressBar,
+}
+
+impl Follower {
+    async fn new(
+        domain: u32,
+        config: Arc<IndexerConfig>,
+        db: Database,
+        ops: mpsc::Sender<Op>,
+        bars: &MultiProgress,
+    ) -> Result<Self, IndexerError> {
+        let client = NodeClient::new(&domain_url(&config.rpc, domain))?;
+        let bar = bars.add(ProgressBar::new(0));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>9} [{bar:30}] {pos}/{len} blocks {per_sec} ETA {eta} {msg}",
+            )
+            .map_err(|e| IndexerError::Config(e.to_string()))?
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("domain {domain}"));
+        let mut follower = Self {
+            domain,
+            config,
+            db,
+            client,
+            ops,
+            recent: BTreeMap::new(),
+            known_tokens: BTreeSet::new(),
+            bar,
+        };
+        follower.load().await?;
+        Ok(follower)
+    }
+
+    /// Reads back what the database holds of this domain: recent hashes and known tokens.
+    async fn load(&mut self) -> Result<(), IndexerError> {
+        let d = i64::from(self.domain);
+        let rows = sqlx::query(
+            "SELECT number, hash FROM blocks WHERE domain = $1 ORDER BY number DESC LIMIT $2",
+        )
+        .bind(d)
+        .bind(MAX_REORG as i64)
+        .fetch_all(self.db.pool())
+        .await?;
+        self.recent.clear();
+        for row in rows {
+            let number = row.try_get::<i64, _>("number")? as u64;
+            let bytes: Vec<u8> = row.try_get("hash")?;
+            let hash = B256::try_from(bytes.as_slice()).map_err(|_| IndexerError::Corrupt {
+                table: "blocks",
+                message: format!("hash of block {number}"),
+            })?;
+            self.recent.insert(number, hash);
+        }
+        self.known_tokens.clear();
+        for row in sqlx::query("SELECT address FROM tokens WHERE domain = $1")
+            .bind(d)
+            .fetch_all(self.db.pool())
+            .await?
+        {
+            let bytes: Vec<u8> = row.try_get("address")?;
+            if bytes.len() == 20 {
+                self.known_tokens.insert(Address::from_slice(&bytes));
+            }
+        }
+        Ok(())
+    }
+
+    fn next(&self) -> u64 {
+        self.recent.last_key_value().map(|(n, _)| n + 1).unwrap_or(0)
+    }
+
+    async fn run(mut self) -> Result<(), IndexerError> {
+        let (head_tx, mut head_rx) = watch::channel(0u64);
+        let live = self.config.to_block.is_none();
+        let subscription = live.then(|| {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                loop {
+                    let sent = client.follow_heads(|n| {
+                        head_tx.send_replace(n);
+                    });
+                    if let Err(e) = sent.await {
+                        warn!(url = client.url(), error = %e, "newHeads subscription ended");
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            })
+        });
+        let result = self.follow(&mut head_rx).await;
+        if let Some(s) = subscription {
+            s.abort();
+        }
+        self.bar.finish();
+        result
+    }
+
+    async fn follow(&mut self, heads: &mut watch::Receiver<u64>) -> Result<(), IndexerError> {
+        self.reconcile().await?;
+        let mut per_block = 0.0f64;
+        let mut last_log = Instant::now();
+        loop {
+            let head = self.client.block_number().await?;
+            let target = self.config.to_block.map_or(head, |t| t.min(head));
+            self.bar.set_length(target + 1);
+            self.bar.set_position(self.next());
+            let next = self.next();
+            if next > target {
+                if self.config.to_block.is_some() {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = heads.changed() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+                continue;
+            }
+            let by_txs = if per_block > 0.0 {
+                (self.config.batch_transactions as f64 / per_block) as u64
+            } else {
+                self.config.batch_blocks
+            };
+            let count = by_txs.clamp(1, self.config.batch_blocks.max(1)).min(target - next + 1);
+            let numbers: Vec<u64> = (next..next + count).collect();
+            let Some(batch) = self.read(&numbers).await? else {
+                // The chain changed under us: find where it forked and roll back to there.
+                self.reconcile().await?;
+                continue;
+            };
+            let txs = batch.rows.tx_count;
+            per_block = 0.5 * per_block + 0.5 * (txs as f64 / count as f64).max(1.0);
+            self.bar.inc(count);
+            self.bar.set_message(format!("{txs} txs in last run"));
+            if last_log.elapsed() > Duration::from_secs(10) {
+                info!(domain = self.domain, block = next + count - 1, target, "indexed");
+                last_log = Instant::now();
+            }
+            self.ops
+                .send(Op::Batch(Box::new(batch)))
+                .await
+                .map_err(|_| IndexerError::Config("writer stopped".into()))?;
+        }
+    }
+
+    /// Makes sure the latest stored block is still on the node's chain; rolls back to the
+    /// common ancestor if not.
+    async fn reconcile(&mut self) -> Result<(), IndexerError> {
+        let Some((&top, _)) = self.recent.last_key_value() else { return Ok(()) };
+        let mut number = top;
+        loop {
+            let Some(ours) = self.recent.get(&number).copied() else {
+                return Err(IndexerError::Chain {
+                    domain: self.domain,
+                    message: format!("reorg deeper than {MAX_REORG} blocks below {top}"),
+                });
+            };
+            if self.client.block_hash(number).await? == Some(ours) {
+                break;
+            }
+            if number == 0 {
+                return Err(IndexerError::Chain {
+                    domain: self.domain,
+                    message: "the node's genesis differs from the indexed one".into(),
+                });
+            }
+            number -= 1;
+        }
+        if number < top {
+            warn!(domain = self.domain, from = top, to = number, "reorg: rolling back");
+            let (done, wait) = oneshot::channel();
+            self.ops
+                .send(Op::Rollback {
+                    domain: self.domain,
+                    keep_through: number,
+                    client: self.client.clone(),
+                    done,
+                })
+                .await
+                .map_err(|_| IndexerError::Config("writer stopped".into()))?;
+            wait.await.map_err(|_| IndexerError::Config("writer stopped".into()))?;
+            self.load().await?;
+        }
+        Ok(())
+    }
+
+    /// Reads blocks `numbers` and everything needed to write them; `None` if they do not extend
+    /// what is indexed (a reorg).
+    async fn read(&mut self, numbers: &[u64]) -> Result<Option<Batch>, IndexerError> {
+        let no_traces = async { Ok(Vec::new()) };
+        let (blocks, receipts, traces) = if self.config.traces {
+            tokio::try_join!(
+                self.client.blocks(numbers),
+                self.client.receipts(numbers),
+                self.client.traces(numbers)
+            )?
+        } else {
+            tokio::try_join!(self.client.blocks(numbers), self.client.receipts(numbers), no_traces)?
+        };
+        let mut traces = traces.into_iter();
+        let mut bundles = Vec::with_capacity(blocks.len());
+        let mut parent = numbers
+            .first()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|p| self.recent.get(&p).copied());
+        for (block, receipts) in blocks.into_iter().zip(receipts) {
+            if let Some(p) = parent
+                && block.header.parent_hash != p
+            {
+                if bundles.is_empty() {
+                    return Ok(None);
+                }
+                break; // the node reorged while we read: keep the part that links
+            }
+            parent = Some(block.header.hash);
+            bundles.push(BlockBundle {
+                block,
+                receipts,
+                traces: traces.next().unwrap_or_default(),
+            });
+        }
+        let domain = self.domain;
+        let (bundles, rows) = tokio::task::spawn_blocking(move || {
+            let rows = extract::extract(domain, &bundles);
+            (bundles, rows)
+        })
+        .await
+        .map_err(|e| IndexerError::Config(format!("extraction panicked: {e}")))?;
+        let rows = rows?;
+        let Some(last) = bundles.last().map(|b| b.block.header.number) else { return Ok(None) };
+
+        let new_tokens: BTreeMap<Address, TokenKind> = rows
+            .tokens
+            .iter()
+            .filter(|(a, _)| !self.known_tokens.contains(*a))
+            .map(|(a, (kind, _))| (*a, *kind))
+            .collect();
+        let supply_tokens: BTreeSet<Address> =
+            rows.supply_changed.iter().filter(|t| !new_tokens.contains_key(*t)).copied().collect();
+        let created: Vec<Address> = rows.created.keys().copied().collect();
+        let (infos, supplies, balances, codes, finalized) = tokio::try_join!(
+            state::token_infos(&self.client, &new_tokens, last),
+            state::supplies(&self.client, &supply_tokens, last),
+            state::balances(&self.client, &rows.touched, last),
+            self.client.codes(&created, last),
+            self.client.finalized(),
+        )?;
+        let d = u64::from(domain);
+        let contracts = rows
+            .created
+            .iter()
+            .zip(codes)
+            .map(|((a, (creator, tx, block)), code)| {
+                vec![
+                    int(d),
+                    address(*a),
+                    address(*creator),
+                    hash(*tx),
+                    int(*block),
+                    code.to_vec().into(),
+                ]
+            })
+            .collect();
+        let new_tokens = infos
+            .into_iter()
+            .map(|(a, info)| (a, rows.tokens.get(&a).map(|t| t.1).unwrap_or(last), info))
+            .collect::<Vec<_>>();
+        for (a, _, _) in &new_tokens {
+            self.known_tokens.insert(*a);
+        }
+        for b in &bundles {
+            self.recent.insert(b.block.header.number, b.block.header.hash);
+        }
+        while self.recent.len() as u64 > MAX_REORG {
+            self.recent.pop_first();
+        }
+        Ok(Some(Batch { domain, rows, contracts, new_tokens, supplies, balances, finalized }))
+    }
+}

@@ -1,0 +1,216 @@
+//! A node as the indexer sees it: JSON-RPC over HTTP in batches, and `newHeads` over WebSocket.
+
+use std::time::Duration;
+
+use alloy::rpc::types::{Block, TransactionReceipt, trace::geth::CallFrame};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use jsonrpsee::{
+    core::{
+        client::{ClientT, SubscriptionClientT},
+        params::{ArrayParams, BatchRequestBuilder},
+    },
+    http_client::{HttpClient, HttpClientBuilder},
+    rpc_params,
+    ws_client::WsClientBuilder,
+};
+use serde::{Deserialize, de::DeserializeOwned};
+
+use crate::IndexerError;
+
+/// Most calls the indexer puts in one batch (the node's default limit is 1,000).
+const MAX_BATCH: usize = 500;
+
+/// One transaction's call tree from `debug_traceBlockByNumber` with the call tracer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxTrace {
+    /// The transaction.
+    pub tx_hash: Option<B256>,
+    /// Its call tree, when tracing succeeded.
+    pub result: Option<CallFrame>,
+}
+
+/// A JSON-RPC endpoint of one domain.
+#[derive(Debug, Clone)]
+pub struct NodeClient {
+    url: String,
+    http: HttpClient,
+}
+
+fn hex(n: u64) -> String {
+    format!("{n:#x}")
+}
+
+impl NodeClient {
+    /// A client of the endpoint at `url` (http://...).
+    pub fn new(url: &str) -> Result<Self, IndexerError> {
+        let http = HttpClientBuilder::default()
+            .max_response_size(u32::MAX)
+            .max_request_size(64 * 1024 * 1024)
+            .request_timeout(Duration::from_secs(300))
+            .build(url)
+            .map_err(|e| IndexerError::Rpc { url: url.into(), message: e.to_string() })?;
+        Ok(Self { url: url.to_string(), http })
+    }
+
+    /// The endpoint.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> IndexerError {
+        IndexerError::Rpc { url: self.url.clone(), message: e.to_string() }
+    }
+
+    async fn call<R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: ArrayParams,
+    ) -> Result<R, IndexerError> {
+        self.http.request(method, params).await.map_err(|e| self.err(format!("{method}: {e}")))
+    }
+
+    /// Runs `method` once per parameter list, in batches; each answer is its own result.
+    async fn batch<R: DeserializeOwned + Default + Clone + std::fmt::Debug>(
+        &self,
+        method: &str,
+        params: Vec<ArrayParams>,
+    ) -> Result<Vec<Result<R, String>>, IndexerError> {
+        let mut out = Vec::with_capacity(params.len());
+        let mut params = params.into_iter().peekable();
+        while params.peek().is_some() {
+            let mut batch = BatchRequestBuilder::new();
+            for p in params.by_ref().take(MAX_BATCH) {
+                batch.insert(method, p).map_err(|e| self.err(e))?;
+            }
+            let response = self
+                .http
+                .batch_request::<R>(batch)
+                .await
+                .map_err(|e| self.err(format!("{method}: {e}")))?;
+            out.extend(response.into_iter().map(|r| r.map_err(|e| e.message().to_string())));
+        }
+        Ok(out)
+    }
+
+    /// Like [`Self::batch`], but any failed call fails the whole.
+    async fn batch_all<R: DeserializeOwned + Default + Clone + std::fmt::Debug>(
+        &self,
+        method: &str,
+        params: Vec<ArrayParams>,
+    ) -> Result<Vec<R>, IndexerError> {
+        self.batch(method, params)
+            .await?
+            .into_iter()
+            .map(|r| r.map_err(|e| self.err(format!("{method}: {e}"))))
+            .collect()
+    }
+
+    /// The chain id.
+    pub async fn chain_id(&self) -> Result<u64, IndexerError> {
+        let id: U256 = self.call("eth_chainId", rpc_params![]).await?;
+        Ok(id.saturating_to())
+    }
+
+    /// The number of the latest block.
+    pub async fn block_number(&self) -> Result<u64, IndexerError> {
+        let n: U256 = self.call("eth_blockNumber", rpc_params![]).await?;
+        Ok(n.saturating_to())
+    }
+
+    /// The number of the latest finalized block.
+    pub async fn finalized(&self) -> Result<u64, IndexerError> {
+        let block: Option<Block> =
+            self.call("eth_getBlockByNumber", rpc_params!["finalized", false]).await?;
+        Ok(block.map(|b| b.header.number).unwrap_or(0))
+    }
+
+    /// The hash of block `number`, if the node has it.
+    pub async fn block_hash(&self, number: u64) -> Result<Option<B256>, IndexerError> {
+        let block: Option<Block> =
+            self.call("eth_getBlockByNumber", rpc_params![hex(number), false]).await?;
+        Ok(block.map(|b| b.header.hash))
+    }
+
+    /// Blocks `numbers` with their full transactions; a block the node lacks is an error.
+    pub async fn blocks(&self, numbers: &[u64]) -> Result<Vec<Block>, IndexerError> {
+        let params = numbers.iter().map(|n| rpc_params![hex(*n), true]).collect();
+        let blocks: Vec<Option<Block>> = self.batch_all("eth_getBlockByNumber", params).await?;
+        blocks
+            .into_iter()
+            .zip(numbers)
+            .map(|(b, n)| b.ok_or_else(|| self.err(format!("block {n} not found"))))
+            .collect()
+    }
+
+    /// The receipts of blocks `numbers`.
+    pub async fn receipts(
+        &self,
+        numbers: &[u64],
+    ) -> Result<Vec<Vec<TransactionReceipt>>, IndexerError> {
+        let params = numbers.iter().map(|n| rpc_params![hex(*n)]).collect();
+        let receipts: Vec<Option<Vec<TransactionReceipt>>> =
+            self.batch_all("eth_getBlockReceipts", params).await?;
+        receipts
+            .into_iter()
+            .zip(numbers)
+            .map(|(r, n)| r.ok_or_else(|| self.err(format!("receipts of block {n} not found"))))
+            .collect()
+    }
+
+    /// The call trees of every transaction of blocks `numbers`.
+    pub async fn traces(&self, numbers: &[u64]) -> Result<Vec<Vec<TxTrace>>, IndexerError> {
+        let tracer = serde_json::json!({ "tracer": "callTracer" });
+        let params = numbers.iter().map(|n| rpc_params![hex(*n), tracer.clone()]).collect();
+        self.batch_all("debug_traceBlockByNumber", params).await
+    }
+
+    /// `eth_call`s at block `at`; a reverted call is `None`.
+    pub async fn calls(
+        &self,
+        calls: &[(Address, Bytes)],
+        at: u64,
+    ) -> Result<Vec<Option<Bytes>>, IndexerError> {
+        let params = calls
+            .iter()
+            .map(|(to, data)| rpc_params![serde_json::json!({ "to": to, "input": data }), hex(at)])
+            .collect();
+        Ok(self.batch::<Bytes>("eth_call", params).await?.into_iter().map(Result::ok).collect())
+    }
+
+    /// Native balances at block `at`.
+    pub async fn balances(&self, holders: &[Address], at: u64) -> Result<Vec<U256>, IndexerError> {
+        let params = holders.iter().map(|a| rpc_params![a, hex(at)]).collect();
+        self.batch_all("eth_getBalance", params).await
+    }
+
+    /// Code at block `at`.
+    pub async fn codes(&self, addresses: &[Address], at: u64) -> Result<Vec<Bytes>, IndexerError> {
+        let params = addresses.iter().map(|a| rpc_params![a, hex(at)]).collect();
+        self.batch_all("eth_getCode", params).await
+    }
+
+    /// Calls `on_head` with each new head's number the node announces over WebSocket, until the
+    /// subscription ends (the caller reconnects or falls back to polling).
+    pub async fn follow_heads(&self, mut on_head: impl FnMut(u64)) -> Result<(), IndexerError> {
+        let ws_url = self.url.replacen("http", "ws", 1);
+        let ws = WsClientBuilder::default()
+            .max_response_size(16 * 1024 * 1024)
+            .build(&ws_url)
+            .await
+            .map_err(|e| self.err(e))?;
+        let mut sub = ws
+            .subscribe::<alloy::rpc::types::Header, _>(
+                "eth_subscribe",
+                rpc_params!["newHeads"],
+                "eth_unsubscribe",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        while let Some(head) = sub.next().await {
+            let head = head.map_err(|e| self.err(e))?;
+            on_head(head.number);
+        }
+        Ok(())
+    }
+}

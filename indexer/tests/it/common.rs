@@ -1,0 +1,248 @@
+//! What the indexer tests share: a node on a free port with funded dev accounts, a small
+//! transaction sender, and the fixture contracts.
+
+use std::{path::Path, time::Duration};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::eip2718::Encodable2718,
+    signers::{SignerSync, local::PrivateKeySigner},
+    sol,
+    sol_types::{SolCall, SolValue},
+};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex};
+use jsonrpsee::{
+    core::client::ClientT,
+    http_client::{HttpClient, HttpClientBuilder},
+    rpc_params,
+};
+use sec_indexer::{Database, IndexerConfig};
+use sec_primitives::{DEV_MNEMONIC, dev_signers};
+use sec_sequencer::{Node, NodeConfig};
+use serde_json::Value;
+
+sol! {
+    function transfer(address to, uint256 value) returns (bool);
+    function burn(uint256 value);
+    function mint(address to, uint256 id);
+    function transferFrom(address from, address to, uint256 id);
+    function split(address a, address b);
+    function spawn() returns (address);
+    function splitAndFail(address a);
+    function balanceOf(address holder) returns (uint256);
+}
+
+fn fixture(hex_text: &str) -> Vec<u8> {
+    hex::decode(hex_text.trim()).expect("fixture hex")
+}
+
+/// Creation code of `NamedToken(name, symbol, supply)`.
+pub fn named_token(name: &str, symbol: &str, supply: U256) -> Bytes {
+    let mut code = fixture(include_str!("../fixtures/NamedToken.bin"));
+    code.extend((name.to_string(), symbol.to_string(), supply).abi_encode_params());
+    code.into()
+}
+
+/// Creation code of `Collectible`.
+pub fn collectible() -> Bytes {
+    fixture(include_str!("../fixtures/Collectible.bin")).into()
+}
+
+/// Creation code of `Forwarder`.
+pub fn forwarder() -> Bytes {
+    fixture(include_str!("../fixtures/Forwarder.bin")).into()
+}
+
+/// Dev account `i`.
+pub fn dev_key(i: u32) -> PrivateKeySigner {
+    dev_signers(DEV_MNEMONIC, i + 1).expect("dev keys").pop().expect("one key")
+}
+
+pub fn ether(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// A node with `domains` domains on a free port; a block as soon as transactions arrive.
+pub async fn start_node(datadir: &Path, domains: u32) -> Node {
+    let mut config = NodeConfig {
+        datadir: datadir.to_path_buf(),
+        domains,
+        block_time_ms: 0,
+        genesis_timestamp: Some(1_700_000_000),
+        ..Default::default()
+    };
+    config.rpc.addr = "127.0.0.1:0".parse().expect("addr");
+    config.fund((0..5).map(|i| dev_key(i).address()), ether(10_000));
+    Node::start(config, dev_key(20)).await.expect("node starts")
+}
+
+pub fn base_url(node: &Node) -> String {
+    format!("http://{}", node.rpc_addr())
+}
+
+/// Indexer settings for a test: no progress bars, stop at `to_block`.
+pub fn index_config(node: &Node, db: &str, to_block: u64) -> IndexerConfig {
+    IndexerConfig {
+        rpc: base_url(node),
+        db: db.to_string(),
+        progress: false,
+        to_block: Some(to_block),
+        batch_transactions: 7,
+        ..Default::default()
+    }
+}
+
+/// Indexes `node` into `db` up to `to_block` of every domain.
+pub async fn index(node: &Node, db: &Database, to_block: u64) {
+    let config = index_config(node, "unused", to_block);
+    sec_indexer::run(config, db.clone()).await.expect("indexing succeeds");
+}
+
+/// Sends signed transactions to one domain and waits for their receipts.
+pub struct Sender {
+    pub client: HttpClient,
+    pub chain_id: u64,
+}
+
+impl Sender {
+    pub fn new(node: &Node, domain: u32) -> Self {
+        let url = format!("{}/domain/{domain}", base_url(node));
+        let client = HttpClientBuilder::default().build(url).expect("client");
+        Self { client, chain_id: 53500 + u64::from(domain) }
+    }
+
+    async fn nonce(&self, from: Address) -> u64 {
+        let n: U256 = self
+            .client
+            .request("eth_getTransactionCount", rpc_params![from, "pending"])
+            .await
+            .expect("nonce");
+        n.to()
+    }
+
+    /// Sends one transaction and returns its receipt.
+    pub async fn send(
+        &self,
+        key: &PrivateKeySigner,
+        to: TxKind,
+        value: U256,
+        input: Bytes,
+    ) -> Value {
+        let tx = TxEip1559 {
+            chain_id: self.chain_id,
+            nonce: self.nonce(key.address()).await,
+            gas_limit: 3_000_000,
+            max_fee_per_gas: 10_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+            to,
+            value,
+            input,
+            access_list: Default::default(),
+        };
+        let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+        let raw: Bytes = TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into();
+        let hash: B256 =
+            self.client.request("eth_sendRawTransaction", rpc_params![raw]).await.expect("sent");
+        for _ in 0..400 {
+            let r: Value = self
+                .client
+                .request("eth_getTransactionReceipt", rpc_params![hash])
+                .await
+                .expect("receipt");
+            if !r.is_null() {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no receipt for {hash}");
+    }
+
+    pub async fn call<C: SolCall>(
+        &self,
+        key: &PrivateKeySigner,
+        to: Address,
+        value: U256,
+        call: C,
+    ) -> Value {
+        self.send(key, TxKind::Call(to), value, call.abi_encode().into()).await
+    }
+
+    pub async fn deploy(&self, key: &PrivateKeySigner, code: Bytes) -> Address {
+        let r = self.send(key, TxKind::Create, U256::ZERO, code).await;
+        assert_eq!(r["status"], "0x1", "deployment failed: {r}");
+        r["contractAddress"].as_str().expect("address").parse().expect("address")
+    }
+
+    pub async fn block_number(&self) -> u64 {
+        let n: U256 = self.client.request("eth_blockNumber", rpc_params![]).await.expect("head");
+        n.to()
+    }
+
+    pub async fn balance(&self, a: Address) -> U256 {
+        self.client.request("eth_getBalance", rpc_params![a, "latest"]).await.expect("balance")
+    }
+
+    pub async fn token_balance(&self, token: Address, holder: Address) -> U256 {
+        let data: Bytes = balanceOfCall { holder }.abi_encode().into();
+        let out: Bytes = self
+            .client
+            .request(
+                "eth_call",
+                rpc_params![serde_json::json!({"to": token, "input": data}), "latest"],
+            )
+            .await
+            .expect("call");
+        U256::from_be_slice(&out)
+    }
+}
+
+/// What [`build_chain`] made, for the assertions.
+pub struct Built {
+    pub token: Address,
+    pub collectible: Address,
+    pub forwarder: Address,
+    pub holders: Vec<Address>,
+    pub split_tx: B256,
+}
+
+/// The token name the escaping tests look for.
+pub const HOSTILE_NAME: &str = "<script>alert(1)</script>";
+
+/// Makes a chain with every kind of row: an ERC-20 (transfers, a burn), an ERC-721 (mint,
+/// transfer), value moved and a contract created inside transactions, a failed transaction, and
+/// plain transfers in domain 1.
+pub async fn build_chain(node: &Node) -> Built {
+    let d0 = Sender::new(node, 0);
+    let d1 = Sender::new(node, 1);
+    let (a, b, c) = (dev_key(0), dev_key(1), dev_key(2));
+    let token = d0.deploy(&a, named_token(HOSTILE_NAME, "XSS", U256::from(1_000_000u64))).await;
+    d0.call(&a, token, U256::ZERO, transferCall { to: b.address(), value: U256::from(1_000u64) })
+        .await;
+    d0.call(&b, token, U256::ZERO, transferCall { to: c.address(), value: U256::from(250u64) })
+        .await;
+    d0.call(&a, token, U256::ZERO, burnCall { value: U256::from(5_000u64) }).await;
+    let collectible = d0.deploy(&a, collectible()).await;
+    d0.call(&a, collectible, U256::ZERO, mintCall { to: a.address(), id: U256::from(7u64) }).await;
+    d0.call(
+        &a,
+        collectible,
+        U256::ZERO,
+        transferFromCall { from: a.address(), to: b.address(), id: U256::from(7u64) },
+    )
+    .await;
+    let forwarder = d0.deploy(&a, forwarder()).await;
+    let split =
+        d0.call(&a, forwarder, ether(2), splitCall { a: b.address(), b: c.address() }).await;
+    d0.call(&a, forwarder, ether(1), spawnCall {}).await;
+    let failed = d0.call(&a, forwarder, ether(1), splitAndFailCall { a: b.address() }).await;
+    assert_eq!(failed["status"], "0x0");
+    d1.send(&c, TxKind::Call(b.address()), ether(3), Bytes::new()).await;
+    d1.send(&b, TxKind::Call(a.address()), ether(1), Bytes::new()).await;
+    Built {
+        token,
+        collectible,
+        forwarder,
+        holders: vec![a.address(), b.address(), c.address()],
+        split_tx: split["transactionHash"].as_str().expect("hash").parse().expect("hash"),
+    }
+}

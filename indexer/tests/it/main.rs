@@ -1,0 +1,4 @@
+//! Integration tests of the indexer against a real node, into SQLite and PostgreSQL.
+
+mod common;
+mod index;
