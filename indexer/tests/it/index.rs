@@ -138,3 +138,77 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
     index(&node, &postgres, 1_000).await;
     assert_eq!(postgres.dump().await.expect("dump"), before);
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Two nodes share a prefix of the chain, then fork. Indexing one and then the other rolls back
+/// above the fork (rows, tokens, balances) and ends exactly as indexing the second alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
+    use alloy_primitives::{Bytes, TxKind};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    let (a, b, c) = (dev_key(0), dev_key(1), dev_key(2));
+
+    // The shared prefix: a token and one transfer.
+    let node = start_node(&dir_a, 2).await;
+    let d0 = Sender::new(&node, 0);
+    let token = d0.deploy(&a, named_token("Shared", "SHR", U256::from(1_000u64))).await;
+    d0.call(&a, token, U256::ZERO, transferCall { to: b.address(), value: U256::from(10u64) }).await;
+    let fork = d0.block_number().await;
+    node.shutdown().await;
+    copy_dir(&dir_a, &dir_b);
+
+    // Branch A: more token transfers, a new token, value to c.
+    let node = start_node(&dir_a, 2).await;
+    let d0 = Sender::new(&node, 0);
+    d0.call(&b, token, U256::ZERO, transferCall { to: c.address(), value: U256::from(4u64) }).await;
+    let only_a = d0.deploy(&c, named_token("Branch A", "BRA", U256::from(5u64))).await;
+    d0.send(&a, TxKind::Call(c.address()), ether(7), Bytes::new()).await;
+    d0.send(&a, TxKind::Call(c.address()), ether(1), Bytes::new()).await;
+    let db = Database::connect(dir.path().join("index.db").to_str().expect("path"), 4)
+        .await
+        .expect("sqlite");
+    index(&node, &db, 1_000).await;
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM tokens").await, 2);
+    node.shutdown().await;
+
+    // Branch B: different transactions from the same fork point.
+    let node = start_node(&dir_b, 2).await;
+    let d0 = Sender::new(&node, 0);
+    d0.call(&b, token, U256::ZERO, transferCall { to: a.address(), value: U256::from(3u64) }).await;
+    d0.send(&c, TxKind::Call(b.address()), ether(2), Bytes::new()).await;
+    assert!(d0.block_number().await > fork);
+    index(&node, &db, 1_000).await;
+
+    // The branch-A token is gone with its balances; c's balances are B's.
+    let gone = sqlx::query("SELECT COUNT(*) FROM balances WHERE token = $1")
+        .bind(only_a.to_vec())
+        .fetch_one(db.pool())
+        .await
+        .expect("count")
+        .try_get::<i64, _>(0)
+        .unwrap();
+    assert_eq!(gone, 0);
+    assert_eq!(stored_balance(&db, 0, Address::ZERO, c.address()).await, d0.balance(c.address()).await);
+    assert_eq!(stored_balance(&db, 0, token, c.address()).await, U256::ZERO);
+    assert_eq!(stored_balance(&db, 0, token, a.address()).await, d0.token_balance(token, a.address()).await);
+
+    let clean = Database::connect(dir.path().join("clean.db").to_str().expect("path"), 4)
+        .await
+        .expect("sqlite");
+    index(&node, &clean, 1_000).await;
+    assert_eq!(db.dump().await.expect("dump"), clean.dump().await.expect("dump"));
+    node.shutdown().await;
+}
