@@ -5,4 +5,5 @@ mod common;
 
 mod crash;
 mod ethers;
+mod indexer;
 mod l1_hardhat;

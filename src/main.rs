@@ -10,6 +10,7 @@ use alloy_primitives::{B256, U256};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use sec_bridge::L1Deployment;
+use sec_indexer::IndexerConfig;
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
 use sec_sequencer::{Node, NodeConfig};
 use tracing::info;
@@ -31,6 +32,33 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Deploys the SEC contracts to an Ethereum node and verifies every deployed code hash.
     L1Deploy(l1_deploy::L1DeployArgs),
+    /// Indexes every domain of a node into SQLite (default) or PostgreSQL.
+    Index(IndexArgs),
+}
+
+#[derive(Args)]
+struct IndexArgs {
+    /// TOML config file (every key optional; see `IndexerConfig`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The node's JSON-RPC URL (domain d at <rpc>/domain/d).
+    #[arg(long)]
+    rpc: Option<String>,
+    /// Database: an SQLite file path or a postgres:// URL.
+    #[arg(long, env = "SEC_INDEX_DB")]
+    db: Option<String>,
+    /// Number of domains (default: every domain the node serves).
+    #[arg(long)]
+    domains: Option<u32>,
+    /// Do not read call trees (no internal transfers; faster).
+    #[arg(long)]
+    no_traces: bool,
+    /// Stop after this block of every domain (or the head, if lower) instead of following.
+    #[arg(long)]
+    to_block: Option<u64>,
+    /// No progress bars.
+    #[arg(long)]
+    no_progress: bool,
 }
 
 /// Settings shared by `devnet` and `node`; flags override the config file.
@@ -179,14 +207,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
 }
 
 async fn node(args: NodeArgs) -> Result<()> {
-    let mut config: NodeConfig = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
-        }
-        None => NodeConfig::default(),
-    };
+    let mut config: NodeConfig = read_config(args.config.as_ref())?;
     args.node.apply(&mut config);
     let producer = match args.producer_key {
         Some(k) => PrivateKeySigner::from_bytes(&k).context("producer key")?,
@@ -199,6 +220,55 @@ async fn node(args: NodeArgs) -> Result<()> {
     println!("SEC node: JSON-RPC on http://{} ({} domains)", node.rpc_addr(), node.domains().len());
     wait_for_ctrl_c().await;
     node.shutdown().await;
+    Ok(())
+}
+
+fn read_config<T: serde::de::DeserializeOwned + Default>(path: Option<&PathBuf>) -> Result<T> {
+    match path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        }
+        None => Ok(T::default()),
+    }
+}
+
+async fn index(args: IndexArgs) -> Result<()> {
+    let mut config: IndexerConfig = read_config(args.config.as_ref())?;
+    if let Some(rpc) = args.rpc {
+        config.rpc = rpc;
+    }
+    if let Some(db) = args.db {
+        config.db = db;
+    }
+    if args.domains.is_some() {
+        config.domains = args.domains;
+    }
+    if args.to_block.is_some() {
+        config.to_block = args.to_block;
+    }
+    config.traces &= !args.no_traces;
+    config.progress &= !args.no_progress;
+    if let Some(parent) = std::path::Path::new(&config.db).parent()
+        && !config.db.contains("://")
+    {
+        std::fs::create_dir_all(parent).ok();
+    }
+    let db = sec_indexer::Database::connect(&config.db, 4).await.context("opening the database")?;
+    let started = std::time::Instant::now();
+    let stats = tokio::select! {
+        stats = sec_indexer::run(config, db) => stats?,
+        _ = wait_for_ctrl_c() => return Ok(()),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    info!(
+        blocks = stats.blocks,
+        transactions = stats.transactions,
+        seconds = format!("{secs:.1}"),
+        tx_per_s = format!("{:.0}", stats.transactions as f64 / secs.max(1e-9)),
+        "indexed"
+    );
     Ok(())
 }
 
@@ -217,6 +287,7 @@ fn main() -> Result<()> {
             Command::Node(a) => node(a).await,
             Command::Bench(a) => bench::run(a).await,
             Command::L1Deploy(a) => l1_deploy::run(a).await,
+            Command::Index(a) => index(a).await,
         }
     })
 }

@@ -1,0 +1,66 @@
+//! `sec index` killed with SIGKILL mid-backfill, three times, then run to the end: the database
+//! holds exactly what a run that was never interrupted holds.
+
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use sec_indexer::Database;
+
+use crate::common::*;
+
+fn index_command(rpc: &str, db: &Path, to_block: u64) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sec"));
+    cmd.args(["index", "--no-progress", "--rpc", rpc, "--to-block", &to_block.to_string(), "--db"])
+        .arg(db)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_indexer_resumes_to_the_same_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let node = NodeProcess::start(dir.path(), 2, 0.0, port);
+    let rpc = format!("http://127.0.0.1:{port}");
+
+    // A chain worth indexing: ERC-20 transfers from many senders in both domains.
+    let status = Command::new(env!("CARGO_BIN_EXE_sec"))
+        .args(["bench", "--senders", "100", "--txs", "6000", "--rpc"])
+        .arg(node.url(0))
+        .arg(node.url(1))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .status()
+        .expect("bench runs");
+    assert!(status.success());
+    let head = quantity(&call(&client(&node.url(0)), "eth_blockNumber", vec![]).await.unwrap());
+
+    let clean = dir.path().join("clean.db");
+    assert!(index_command(&rpc, &clean, head).status().expect("index").success());
+
+    let killed = dir.path().join("killed.db");
+    for delay_ms in [700, 1300, 1900] {
+        let mut child = index_command(&rpc, &killed, head).spawn().expect("spawn index");
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let finished = child.try_wait().expect("poll").is_some();
+        child.kill().ok();
+        child.wait().expect("reap");
+        assert!(
+            !finished,
+            "indexing finished before the kill at {delay_ms} ms: make the chain longer"
+        );
+    }
+    assert!(index_command(&rpc, &killed, head).status().expect("index").success());
+
+    let clean = Database::connect(clean.to_str().unwrap(), 1).await.expect("clean db");
+    let killed = Database::connect(killed.to_str().unwrap(), 1).await.expect("killed db");
+    let (a, b) = (clean.dump().await.expect("dump"), killed.dump().await.expect("dump"));
+    assert!(a.lines().count() > 12_000, "the chain is indexed: {} rows", a.lines().count());
+    assert!(a == b, "the resumed index differs from the clean one");
+    node.kill9();
+}
