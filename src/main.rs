@@ -10,6 +10,7 @@ use alloy_primitives::{B256, U256};
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use sec_bridge::L1Deployment;
+use sec_explorer::{Explorer, ExplorerConfig};
 use sec_indexer::IndexerConfig;
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
 use sec_sequencer::{Node, NodeConfig};
@@ -34,6 +35,21 @@ enum Command {
     L1Deploy(l1_deploy::L1DeployArgs),
     /// Indexes every domain of a node into SQLite (default) or PostgreSQL.
     Index(IndexArgs),
+    /// Serves the block explorer (HTML, JSON API, Etherscan-compatible API) from an index.
+    Explorer(ExplorerArgs),
+}
+
+#[derive(Args)]
+struct ExplorerArgs {
+    /// TOML config file (every key optional; see `ExplorerConfig`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Database: an SQLite file path or a postgres:// URL.
+    #[arg(long, env = "SEC_INDEX_DB")]
+    db: Option<String>,
+    /// Listen address.
+    #[arg(long)]
+    addr: Option<SocketAddr>,
 }
 
 #[derive(Args)]
@@ -108,6 +124,9 @@ struct DevnetArgs {
     /// JSON-RPC address of the embedded Ethereum dev chain.
     #[arg(long, default_value = "127.0.0.1:9545")]
     l1_addr: SocketAddr,
+    /// Address of the block explorer.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    explorer_addr: SocketAddr,
     /// Number of funded dev accounts (from the dev mnemonic) on L1 and every domain.
     #[arg(long, default_value_t = 10)]
     accounts: u32,
@@ -176,6 +195,31 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     let l2_node = Node::start(l2.clone(), producer).await.context("starting the SEC domains")?;
 
     let rpc = l2_node.rpc_addr();
+    // The indexer follows the domains into an SQLite file in the data directory; the explorer
+    // serves it.
+    let index_db = data.join("index.db");
+    let db = sec_indexer::Database::connect(&index_db.to_string_lossy(), 16)
+        .await
+        .context("opening the index")?;
+    let indexer_config = IndexerConfig {
+        rpc: format!("http://{rpc}"),
+        domains: Some(l2.domains),
+        db: index_db.to_string_lossy().into_owned(),
+        progress: false,
+        ..Default::default()
+    };
+    let index_db_handle = db.clone();
+    let indexer = tokio::spawn(async move {
+        if let Err(e) = sec_indexer::run(indexer_config, index_db_handle).await {
+            tracing::error!(error = %e, "the indexer stopped");
+        }
+    });
+    let explorer_config = ExplorerConfig {
+        addr: args.explorer_addr,
+        db: index_db.to_string_lossy().into_owned(),
+        chain_id_base: l2.chain_id_base,
+    };
+    let explorer = Explorer::start(explorer_config, db).await.context("starting the explorer")?;
     println!("SEC devnet");
     println!("  L1 (Ethereum dev chain)  http://{}  chain id 31337", l1_node.rpc_addr());
     for d in l2_node.domains() {
@@ -186,6 +230,10 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
             d.chain_id()
         );
     }
+    println!(
+        "  explorer                 http://{}  (JSON API /api/v1/, Etherscan API /api)",
+        explorer.addr()
+    );
     println!("  data directory           {}", data.display());
     println!("\nL1 contracts (chain 31337, from block {}):", deployment.block);
     l1_deploy::print(&deployment);
@@ -201,6 +249,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     }
     println!("\nCtrl-C stops it; starting it again with the same --datadir resumes.");
     wait_for_ctrl_c().await;
+    explorer.stop();
+    indexer.abort();
     l2_node.shutdown().await;
     l1_node.shutdown().await;
     Ok(())
@@ -272,6 +322,23 @@ async fn index(args: IndexArgs) -> Result<()> {
     Ok(())
 }
 
+async fn explorer(args: ExplorerArgs) -> Result<()> {
+    let mut config: ExplorerConfig = read_config(args.config.as_ref())?;
+    if let Some(db) = args.db {
+        config.db = db;
+    }
+    if let Some(addr) = args.addr {
+        config.addr = addr;
+    }
+    let db =
+        sec_indexer::Database::connect(&config.db, 16).await.context("opening the database")?;
+    let server = Explorer::start(config, db).await?;
+    println!("SEC explorer on http://{}", server.addr());
+    wait_for_ctrl_c().await;
+    server.stop();
+    Ok(())
+}
+
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -288,6 +355,7 @@ fn main() -> Result<()> {
             Command::Bench(a) => bench::run(a).await,
             Command::L1Deploy(a) => l1_deploy::run(a).await,
             Command::Index(a) => index(a).await,
+            Command::Explorer(a) => explorer(a).await,
         }
     })
 }

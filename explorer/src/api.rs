@@ -1,0 +1,142 @@
+//! The JSON API: the data of every page, under `/api/v1/`, and its OpenAPI description.
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State as AxumState},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{
+    ExplorerError, State, data,
+    pages::{PageQuery, SearchQuery},
+};
+
+fn found<T: Serialize>(value: Option<T>) -> Response {
+    match value {
+        Some(v) => Json(v).into_response(),
+        None => (StatusCode::NOT_FOUND, Json(json!({ "error": "not found" }))).into_response(),
+    }
+}
+
+fn bad(what: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": what }))).into_response()
+}
+
+async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    Ok(Json(data::home(&state.db).await?).into_response())
+}
+
+async fn block(
+    AxumState(state): AxumState<State>,
+    Path((domain, number)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Ok(number)) = (domain.parse::<i64>(), number.parse::<i64>()) else {
+        return Ok(bad("domain and number must be integers"));
+    };
+    Ok(found(data::block(&state.db, domain, number, q.page()).await?))
+}
+
+async fn transaction(
+    AxumState(state): AxumState<State>,
+    Path(hash): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(h) = data::parse_hash(&hash) else { return Ok(bad("not a transaction hash")) };
+    Ok(found(data::transaction(&state.db, h.as_slice()).await?))
+}
+
+async fn address(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else { return Ok(bad("not an address")) };
+    Ok(Json(data::address_page(&state.db, a.as_slice(), q.page()).await?).into_response())
+}
+
+async fn token(
+    AxumState(state): AxumState<State>,
+    Path((domain, a)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
+        return Ok(bad("domain must be an integer and address an address"));
+    };
+    Ok(found(data::token(&state.db, domain, a.as_slice(), q.page()).await?))
+}
+
+async fn tokens(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let (tokens, page) = data::tokens(&state.db, q.page()).await?;
+    Ok(Json(json!({ "tokens": tokens, "page": page })).into_response())
+}
+
+async fn search(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, ExplorerError> {
+    let hits = data::search(&state.db, q.q.as_deref().unwrap_or("")).await?;
+    Ok(Json(json!({ "results": hits })).into_response())
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(openapi_document())
+}
+
+/// The OpenAPI 3.0 description of the JSON API and the Etherscan-compatible API.
+pub fn openapi_document() -> serde_json::Value {
+    fn op(summary: &str, params: &[(&str, &str, bool)]) -> serde_json::Value {
+        let parameters: Vec<_> = params
+            .iter()
+            .map(|(name, place, required)| {
+                json!({ "name": name, "in": place, "required": required, "schema": { "type": "string" } })
+            })
+            .collect();
+        json!({ "get": {
+            "summary": summary,
+            "parameters": parameters,
+            "responses": {
+                "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } },
+                "400": { "description": "Malformed parameter" },
+                "404": { "description": "Not indexed" }
+            }
+        }})
+    }
+    let page = ("page", "query", false);
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "SEC explorer API", "version": env!("CARGO_PKG_VERSION") },
+        "paths": {
+            "/api/v1/home": op("Latest blocks of every domain, rates, finalized heights, latest transactions", &[]),
+            "/api/v1/block/{domain}/{number}": op("A block and a page of its transactions", &[("domain", "path", true), ("number", "path", true), page]),
+            "/api/v1/tx/{hash}": op("A transaction: receipt, logs, token and internal transfers", &[("hash", "path", true)]),
+            "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address", &[("address", "path", true), page]),
+            "/api/v1/token/{domain}/{address}": op("A token: metadata, holders, transfers", &[("domain", "path", true), ("address", "path", true), page]),
+            "/api/v1/tokens": op("Every indexed token", &[page]),
+            "/api/v1/search": op("Transactions, blocks, addresses and tokens matching q", &[("q", "query", true)]),
+            "/api": op(
+                "Etherscan-compatible API: module=account (balance, txlist, tokentx, tokenbalance), block (getblocknumberbytime), transaction (gettxreceiptstatus), logs (getLogs), token (tokeninfo), stats (tokensupply); chainid selects the domain",
+                &[("module", "query", true), ("action", "query", true), ("chainid", "query", false), ("address", "query", false), ("contractaddress", "query", false), ("txhash", "query", false), ("timestamp", "query", false), ("closest", "query", false), ("startblock", "query", false), ("endblock", "query", false), ("fromBlock", "query", false), ("toBlock", "query", false), ("topic0", "query", false), ("page", "query", false), ("offset", "query", false), ("sort", "query", false)]
+            )
+        }
+    })
+}
+
+/// The API routes.
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/api/v1/home", get(home))
+        .route("/api/v1/block/{domain}/{number}", get(block))
+        .route("/api/v1/tx/{hash}", get(transaction))
+        .route("/api/v1/address/{address}", get(address))
+        .route("/api/v1/token/{domain}/{address}", get(token))
+        .route("/api/v1/tokens", get(tokens))
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/openapi.json", get(openapi))
+}

@@ -1,0 +1,862 @@
+//! Reading the index for the pages and the JSON API: one function per view, bound parameters
+//! only, every query served by an index (paging is by `LIMIT`/`OFFSET` over indexed order).
+
+use alloy_primitives::{B256, U256, keccak256};
+use sec_indexer::Database;
+use serde::Serialize;
+use sqlx::{Row, any::AnyRow};
+
+use crate::{
+    ExplorerError,
+    format::{self, address, age, amount, hex, now, sec, units},
+};
+
+/// Rows per page everywhere.
+pub const PAGE: i64 = 25;
+
+/// A byte column; SQLite hands back an empty BLOB from an expression as NULL, so NULL reads as
+/// empty.
+fn bytes(row: &AnyRow, col: &str) -> Result<Vec<u8>, ExplorerError> {
+    Ok(row.try_get::<Option<Vec<u8>>, _>(col)?.unwrap_or_default())
+}
+fn opt_bytes(row: &AnyRow, col: &str) -> Result<Option<Vec<u8>>, ExplorerError> {
+    Ok(row.try_get::<Option<Vec<u8>>, _>(col)?)
+}
+fn int(row: &AnyRow, col: &str) -> Result<i64, ExplorerError> {
+    Ok(row.try_get::<i64, _>(col)?)
+}
+fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>, ExplorerError> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}
+fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, ExplorerError> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+
+/// A block in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockSummary {
+    pub domain: i64,
+    pub number: i64,
+    pub hash: String,
+    pub timestamp: i64,
+    pub age: String,
+    pub miner: String,
+    pub tx_count: i64,
+    pub gas_used: i64,
+    pub gas_limit: i64,
+    pub finalized: bool,
+}
+
+const BLOCK_COLUMNS: &str = "domain, number, hash, parent_hash, timestamp, miner, gas_used, \
+    gas_limit, base_fee, tx_count, size, state_root, extra_data, final";
+
+fn block_summary(row: &AnyRow, now: u64) -> Result<BlockSummary, ExplorerError> {
+    let ts = int(row, "timestamp")?;
+    Ok(BlockSummary {
+        domain: int(row, "domain")?,
+        number: int(row, "number")?,
+        hash: hex(&bytes(row, "hash")?),
+        timestamp: ts,
+        age: age(ts as u64, now),
+        miner: address(&bytes(row, "miner")?),
+        tx_count: int(row, "tx_count")?,
+        gas_used: int(row, "gas_used")?,
+        gas_limit: int(row, "gas_limit")?,
+        finalized: int(row, "final")? != 0,
+    })
+}
+
+/// A block page.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockView {
+    #[serde(flatten)]
+    pub summary: BlockSummary,
+    pub parent_hash: String,
+    pub base_fee: Option<String>,
+    pub size: i64,
+    pub state_root: String,
+    pub extra_data: String,
+    pub transactions: Vec<TxSummary>,
+    pub page: Paging,
+}
+
+/// Where a paged list is.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Paging {
+    pub page: i64,
+    pub prev: Option<i64>,
+    pub next: Option<i64>,
+}
+
+impl Paging {
+    fn new(page: i64, rows: usize) -> Self {
+        Self {
+            page,
+            prev: (page > 1).then_some(page - 1),
+            next: (rows as i64 > PAGE).then_some(page + 1),
+        }
+    }
+}
+
+fn offset(page: i64) -> i64 {
+    (page.max(1) - 1) * PAGE
+}
+
+/// A transaction in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TxSummary {
+    pub domain: i64,
+    pub block_number: i64,
+    pub tx_index: i64,
+    pub hash: String,
+    pub from: String,
+    pub to: Option<String>,
+    pub contract_address: Option<String>,
+    pub value: String,
+    pub method: Option<String>,
+    pub success: bool,
+    pub timestamp: i64,
+    pub age: String,
+}
+
+const TX_SUMMARY_COLUMNS: &str = "domain, block_number, tx_index, hash, from_address, to_address, \
+    contract_address, value, substr(input, 1, 4) AS selector, status, timestamp";
+
+fn tx_summary(row: &AnyRow, now: u64) -> Result<TxSummary, ExplorerError> {
+    let ts = int(row, "timestamp")?;
+    let selector = bytes(row, "selector")?;
+    Ok(TxSummary {
+        domain: int(row, "domain")?,
+        block_number: int(row, "block_number")?,
+        tx_index: int(row, "tx_index")?,
+        hash: hex(&bytes(row, "hash")?),
+        from: address(&bytes(row, "from_address")?),
+        to: opt_bytes(row, "to_address")?.map(|b| address(&b)),
+        contract_address: opt_bytes(row, "contract_address")?.map(|b| address(&b)),
+        value: sec(amount(&bytes(row, "value")?)),
+        method: (selector.len() == 4).then(|| hex(&selector)),
+        success: int(row, "status")? == 1,
+        timestamp: ts,
+        age: age(ts as u64, now),
+    })
+}
+
+/// The latest blocks of `domain`.
+pub async fn latest_blocks(
+    db: &Database,
+    domain: i64,
+    n: i64,
+) -> Result<Vec<BlockSummary>, ExplorerError> {
+    let now = now();
+    let sql = format!(
+        "SELECT {BLOCK_COLUMNS} FROM blocks WHERE domain = $1 ORDER BY number DESC LIMIT $2"
+    );
+    sqlx::query(&sql)
+        .bind(domain)
+        .bind(n)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| block_summary(r, now))
+        .collect()
+}
+
+/// The latest transactions of `domain`.
+pub async fn latest_transactions(
+    db: &Database,
+    domain: i64,
+    n: i64,
+) -> Result<Vec<TxSummary>, ExplorerError> {
+    let now = now();
+    let sql = format!(
+        "SELECT {TX_SUMMARY_COLUMNS} FROM transactions WHERE domain = $1 \
+         ORDER BY block_number DESC, tx_index DESC LIMIT $2"
+    );
+    sqlx::query(&sql)
+        .bind(domain)
+        .bind(n)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| tx_summary(r, now))
+        .collect()
+}
+
+/// The domains the index holds.
+pub async fn domains(db: &Database) -> Result<Vec<i64>, ExplorerError> {
+    let rows = sqlx::query("SELECT DISTINCT domain FROM blocks ORDER BY domain")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(|r| int(r, "domain")).collect()
+}
+
+/// One domain on the home page.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainSummary {
+    pub domain: i64,
+    pub head: Option<i64>,
+    pub finalized: Option<i64>,
+    pub blocks: Vec<BlockSummary>,
+    /// Transactions per second over the blocks shown.
+    pub tps: String,
+    /// Per block, oldest first: (number, transactions, gas used) for the charts.
+    pub chart: Vec<(i64, i64, i64)>,
+    pub max_txs: i64,
+    pub max_gas: i64,
+}
+
+/// The home page.
+#[derive(Debug, Clone, Serialize)]
+pub struct HomeView {
+    pub domains: Vec<DomainSummary>,
+    pub transactions: Vec<TxSummary>,
+}
+
+/// Blocks in the home page charts.
+const CHART_BLOCKS: i64 = 30;
+
+/// The home page: every domain's latest blocks and activity, the latest transactions.
+pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
+    let mut domains_out = Vec::new();
+    let mut transactions = Vec::new();
+    for domain in domains(db).await? {
+        let recent = latest_blocks(db, domain, CHART_BLOCKS).await?;
+        let finalized =
+            sqlx::query("SELECT MAX(number) AS n FROM blocks WHERE domain = $1 AND final = 1")
+                .bind(domain)
+                .fetch_one(db.pool())
+                .await?;
+        let finalized = opt_int(&finalized, "n")?;
+        let txs: i64 = recent.iter().map(|b| b.tx_count).sum();
+        let span = match (recent.first(), recent.last()) {
+            (Some(a), Some(b)) => (a.timestamp - b.timestamp).max(1),
+            _ => 1,
+        };
+        let chart: Vec<(i64, i64, i64)> =
+            recent.iter().rev().map(|b| (b.number, b.tx_count, b.gas_used)).collect();
+        domains_out.push(DomainSummary {
+            domain,
+            head: recent.first().map(|b| b.number),
+            finalized,
+            tps: format!("{:.1}", txs as f64 / span as f64),
+            max_txs: chart.iter().map(|c| c.1).max().unwrap_or(0).max(1),
+            max_gas: chart.iter().map(|c| c.2).max().unwrap_or(0).max(1),
+            chart,
+            blocks: recent.into_iter().take(6).collect(),
+        });
+        transactions.extend(latest_transactions(db, domain, 10).await?);
+    }
+    transactions.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.domain.cmp(&b.domain)));
+    transactions.truncate(15);
+    Ok(HomeView { domains: domains_out, transactions })
+}
+
+/// Block `number` of `domain`, with a page of its transactions.
+pub async fn block(
+    db: &Database,
+    domain: i64,
+    number: i64,
+    page: i64,
+) -> Result<Option<BlockView>, ExplorerError> {
+    let sql = format!("SELECT {BLOCK_COLUMNS} FROM blocks WHERE domain = $1 AND number = $2");
+    let Some(row) = sqlx::query(&sql).bind(domain).bind(number).fetch_optional(db.pool()).await?
+    else {
+        return Ok(None);
+    };
+    let now = now();
+    let sql = format!(
+        "SELECT {TX_SUMMARY_COLUMNS} FROM transactions WHERE domain = $1 AND block_number = $2 \
+         ORDER BY tx_index LIMIT $3 OFFSET $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(domain)
+        .bind(number)
+        .bind(PAGE + 1)
+        .bind(offset(page))
+        .fetch_all(db.pool())
+        .await?;
+    let paging = Paging::new(page, rows.len());
+    let transactions =
+        rows.iter().take(PAGE as usize).map(|r| tx_summary(r, now)).collect::<Result<_, _>>()?;
+    Ok(Some(BlockView {
+        summary: block_summary(&row, now)?,
+        parent_hash: hex(&bytes(&row, "parent_hash")?),
+        base_fee: opt_int(&row, "base_fee")?
+            .map(|f| format!("{} gwei", units(U256::from(f as u64), 9))),
+        size: int(&row, "size")?,
+        state_root: hex(&bytes(&row, "state_root")?),
+        extra_data: hex(&bytes(&row, "extra_data")?),
+        transactions,
+        page: paging,
+    }))
+}
+
+/// Where a block hash is.
+pub async fn block_by_hash(
+    db: &Database,
+    hash: &[u8],
+) -> Result<Option<(i64, i64)>, ExplorerError> {
+    let row = sqlx::query("SELECT domain, number FROM blocks WHERE hash = $1")
+        .bind(hash.to_vec())
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| Ok((int(&r, "domain")?, int(&r, "number")?))).transpose()
+}
+
+/// A log of a transaction, decoded when it is a known event.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogView {
+    pub log_index: i64,
+    pub address: String,
+    pub topics: Vec<String>,
+    pub data: String,
+    pub event: Option<String>,
+}
+
+/// A token transfer.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenTransferView {
+    pub domain: i64,
+    pub block_number: i64,
+    pub tx_hash: String,
+    pub token: String,
+    pub token_name: Option<String>,
+    pub token_symbol: Option<String>,
+    pub kind: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub amount: Option<String>,
+    pub token_id: Option<String>,
+    pub timestamp: i64,
+    pub age: String,
+}
+
+const TRANSFER_COLUMNS: &str = "t.domain, t.block_number, t.tx_hash, t.token, t.from_address, \
+    t.to_address, t.amount, t.token_id, t.timestamp, k.name, k.symbol, k.decimals, k.kind";
+const TRANSFER_JOIN: &str =
+    "token_transfers t LEFT JOIN tokens k ON k.domain = t.domain AND k.address = t.token";
+
+fn transfer_view(row: &AnyRow, now: u64) -> Result<TokenTransferView, ExplorerError> {
+    let decimals = opt_int(row, "decimals")?.unwrap_or(0).clamp(0, 77) as u8;
+    let ts = int(row, "timestamp")?;
+    Ok(TokenTransferView {
+        domain: int(row, "domain")?,
+        block_number: int(row, "block_number")?,
+        tx_hash: hex(&bytes(row, "tx_hash")?),
+        token: address(&bytes(row, "token")?),
+        token_name: opt_text(row, "name")?,
+        token_symbol: opt_text(row, "symbol")?,
+        kind: opt_text(row, "kind")?,
+        from: address(&bytes(row, "from_address")?),
+        to: address(&bytes(row, "to_address")?),
+        amount: opt_bytes(row, "amount")?.map(|a| units(amount(&a), decimals)),
+        token_id: opt_bytes(row, "token_id")?.map(|a| amount(&a).to_string()),
+        timestamp: ts,
+        age: age(ts as u64, now),
+    })
+}
+
+/// A value transfer inside a transaction.
+#[derive(Debug, Clone, Serialize)]
+pub struct InternalView {
+    pub call_type: String,
+    pub from: String,
+    pub to: String,
+    pub value: String,
+}
+
+/// A transaction page.
+#[derive(Debug, Clone, Serialize)]
+pub struct TxView {
+    #[serde(flatten)]
+    pub summary: TxSummary,
+    pub nonce: i64,
+    pub gas: i64,
+    pub gas_used: i64,
+    pub cumulative_gas_used: i64,
+    pub effective_gas_price: String,
+    pub fee: String,
+    pub tx_type: i64,
+    pub input: String,
+    pub finalized: bool,
+    pub logs: Vec<LogView>,
+    pub token_transfers: Vec<TokenTransferView>,
+    pub internal_transfers: Vec<InternalView>,
+}
+
+fn event_name(topic0: &[u8], topics: usize) -> Option<&'static str> {
+    const EVENTS: &[&str] = &[
+        "Transfer(address,address,uint256)",
+        "Approval(address,address,uint256)",
+        "TransferSingle(address,address,address,uint256,uint256)",
+        "TransferBatch(address,address,address,uint256[],uint256[])",
+        "ApprovalForAll(address,address,bool)",
+    ];
+    let _ = topics;
+    EVENTS.iter().copied().find(|e| keccak256(e.as_bytes()).as_slice() == topic0)
+}
+
+/// Transaction `hash` (the first, if the same hash is in two domains).
+pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, ExplorerError> {
+    let sql = format!(
+        "SELECT {TX_SUMMARY_COLUMNS}, nonce, gas, gas_used, cumulative_gas_used, effective_gas_price, \
+         tx_type, input FROM transactions WHERE hash = $1 ORDER BY domain LIMIT 1"
+    );
+    let Some(row) = sqlx::query(&sql).bind(hash.to_vec()).fetch_optional(db.pool()).await? else {
+        return Ok(None);
+    };
+    let now = now();
+    let summary = tx_summary(&row, now)?;
+    let (domain, number) = (summary.domain, summary.block_number);
+    let price = amount(&bytes(&row, "effective_gas_price")?);
+    let gas_used = int(&row, "gas_used")?;
+    let finalized = sqlx::query("SELECT final FROM blocks WHERE domain = $1 AND number = $2")
+        .bind(domain)
+        .bind(number)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|r| int(&r, "final"))
+        .transpose()?
+        .unwrap_or(0)
+        != 0;
+    let logs = sqlx::query(
+        "SELECT log_index, address, topic0, topic1, topic2, topic3, data FROM logs \
+         WHERE domain = $1 AND block_number = $2 AND tx_index = $3 ORDER BY log_index",
+    )
+    .bind(domain)
+    .bind(number)
+    .bind(summary.tx_index)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let topics: Vec<Vec<u8>> = ["topic0", "topic1", "topic2", "topic3"]
+            .iter()
+            .filter_map(|c| opt_bytes(r, c).transpose())
+            .collect::<Result<_, _>>()?;
+        Ok(LogView {
+            log_index: int(r, "log_index")?,
+            address: address(&bytes(r, "address")?),
+            event: topics.first().and_then(|t| event_name(t, topics.len())).map(String::from),
+            topics: topics.iter().map(|t| hex(t)).collect(),
+            data: hex(&bytes(r, "data")?),
+        })
+    })
+    .collect::<Result<Vec<_>, ExplorerError>>()?;
+    let sql = format!(
+        "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_JOIN} WHERE t.domain = $1 AND t.block_number = $2 \
+         AND t.tx_hash = $3 ORDER BY t.log_index, t.batch_index"
+    );
+    let token_transfers = sqlx::query(&sql)
+        .bind(domain)
+        .bind(number)
+        .bind(hash.to_vec())
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| transfer_view(r, now))
+        .collect::<Result<_, _>>()?;
+    let internal_transfers = sqlx::query(
+        "SELECT call_type, from_address, to_address, value FROM internal_transfers \
+         WHERE domain = $1 AND block_number = $2 AND tx_index = $3 ORDER BY trace_index",
+    )
+    .bind(domain)
+    .bind(number)
+    .bind(summary.tx_index)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(InternalView {
+            call_type: r.try_get::<String, _>("call_type")?,
+            from: address(&bytes(r, "from_address")?),
+            to: address(&bytes(r, "to_address")?),
+            value: sec(amount(&bytes(r, "value")?)),
+        })
+    })
+    .collect::<Result<_, ExplorerError>>()?;
+    Ok(Some(TxView {
+        summary,
+        nonce: int(&row, "nonce")?,
+        gas: int(&row, "gas")?,
+        gas_used,
+        cumulative_gas_used: int(&row, "cumulative_gas_used")?,
+        effective_gas_price: format!("{} gwei", units(price, 9)),
+        fee: sec(price * U256::from(gas_used as u64)),
+        tx_type: int(&row, "tx_type")?,
+        input: hex(&bytes(&row, "input")?),
+        finalized,
+        logs,
+        token_transfers,
+        internal_transfers,
+    }))
+}
+
+/// A balance on the address page.
+#[derive(Debug, Clone, Serialize)]
+pub struct BalanceView {
+    pub domain: i64,
+    pub token: Option<String>,
+    pub name: Option<String>,
+    pub symbol: Option<String>,
+    pub kind: Option<String>,
+    pub amount: String,
+    pub token_id: Option<String>,
+}
+
+/// A contract's creation.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContractView {
+    pub domain: i64,
+    pub creator: String,
+    pub tx_hash: String,
+    pub block_number: i64,
+    pub code: String,
+    pub code_size: usize,
+}
+
+/// An address page.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddressView {
+    pub address: String,
+    pub balances: Vec<BalanceView>,
+    pub contracts: Vec<ContractView>,
+    pub tokens: Vec<TokenSummary>,
+    pub transactions: Vec<TxSummary>,
+    pub token_transfers: Vec<TokenTransferView>,
+    pub page: Paging,
+}
+
+/// A token in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenSummary {
+    pub domain: i64,
+    pub address: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub symbol: Option<String>,
+    pub decimals: Option<i64>,
+    pub total_supply: Option<String>,
+}
+
+fn token_summary(row: &AnyRow) -> Result<TokenSummary, ExplorerError> {
+    let decimals = opt_int(row, "decimals")?;
+    Ok(TokenSummary {
+        domain: int(row, "domain")?,
+        address: address(&bytes(row, "address")?),
+        kind: row.try_get::<String, _>("kind")?,
+        name: opt_text(row, "name")?,
+        symbol: opt_text(row, "symbol")?,
+        decimals,
+        total_supply: opt_bytes(row, "total_supply")?
+            .map(|s| units(amount(&s), decimals.unwrap_or(0).clamp(0, 77) as u8)),
+    })
+}
+
+/// Address `a`: balances in every domain, contract code, a page of transactions and transfers.
+pub async fn address_page(
+    db: &Database,
+    a: &[u8],
+    page: i64,
+) -> Result<AddressView, ExplorerError> {
+    let now = now();
+    let balances = sqlx::query(
+        "SELECT b.domain, b.token, b.token_id, b.balance, k.name, k.symbol, k.decimals, k.kind \
+         FROM balances b LEFT JOIN tokens k ON k.domain = b.domain AND k.address = b.token \
+         WHERE b.holder = $1 ORDER BY b.domain, b.token, b.token_id",
+    )
+    .bind(a.to_vec())
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let token = bytes(r, "token")?;
+        let native = token.iter().all(|b| *b == 0);
+        let value = amount(&bytes(r, "balance")?);
+        let id = bytes(r, "token_id")?;
+        Ok(BalanceView {
+            domain: int(r, "domain")?,
+            token: (!native).then(|| address(&token)),
+            name: if native { Some("SEC".into()) } else { opt_text(r, "name")? },
+            symbol: if native { Some("SEC".into()) } else { opt_text(r, "symbol")? },
+            kind: opt_text(r, "kind")?,
+            amount: if native {
+                units(value, 18)
+            } else {
+                units(value, opt_int(r, "decimals")?.unwrap_or(0).clamp(0, 77) as u8)
+            },
+            token_id: (!id.is_empty()).then(|| amount(&id).to_string()),
+        })
+    })
+    .collect::<Result<_, ExplorerError>>()?;
+    let contracts = sqlx::query(
+        "SELECT domain, creator, tx_hash, block_number, code FROM contracts WHERE address = $1 ORDER BY domain",
+    )
+    .bind(a.to_vec())
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let code = bytes(r, "code")?;
+        Ok(ContractView {
+            domain: int(r, "domain")?,
+            creator: address(&bytes(r, "creator")?),
+            tx_hash: hex(&bytes(r, "tx_hash")?),
+            block_number: int(r, "block_number")?,
+            code_size: code.len(),
+            code: hex(&code),
+        })
+    })
+    .collect::<Result<_, ExplorerError>>()?;
+    let tokens = sqlx::query(
+        "SELECT domain, address, kind, name, symbol, decimals, total_supply FROM tokens WHERE address = $1 ORDER BY domain",
+    )
+    .bind(a.to_vec())
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(token_summary)
+    .collect::<Result<_, _>>()?;
+    // Newest first, from either side; each side is cut at the page's end through its index
+    // before the two are merged.
+    let limit = offset(page) + PAGE + 1;
+    let sql = format!(
+        "SELECT * FROM (SELECT {TX_SUMMARY_COLUMNS} FROM transactions WHERE from_address = $1 \
+           ORDER BY timestamp DESC LIMIT $2) f \
+         UNION ALL SELECT * FROM (SELECT {TX_SUMMARY_COLUMNS} FROM transactions WHERE to_address = $1 \
+           AND from_address <> $1 ORDER BY timestamp DESC LIMIT $2) t \
+         ORDER BY timestamp DESC, domain, block_number DESC, tx_index DESC LIMIT $3 OFFSET $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(a.to_vec())
+        .bind(limit)
+        .bind(PAGE + 1)
+        .bind(offset(page))
+        .fetch_all(db.pool())
+        .await?;
+    let paging = Paging::new(page, rows.len());
+    let transactions =
+        rows.iter().take(PAGE as usize).map(|r| tx_summary(r, now)).collect::<Result<_, _>>()?;
+    let sql = format!(
+        "SELECT * FROM (SELECT {TRANSFER_COLUMNS}, t.log_index, t.batch_index FROM {TRANSFER_JOIN} \
+           WHERE t.from_address = $1 ORDER BY t.timestamp DESC LIMIT $2) f \
+         UNION ALL SELECT * FROM (SELECT {TRANSFER_COLUMNS}, t.log_index, t.batch_index FROM {TRANSFER_JOIN} \
+           WHERE t.to_address = $1 AND t.from_address <> $1 ORDER BY t.timestamp DESC LIMIT $2) t \
+         ORDER BY timestamp DESC, domain, block_number DESC, log_index DESC, batch_index LIMIT $3"
+    );
+    let token_transfers = sqlx::query(&sql)
+        .bind(a.to_vec())
+        .bind(PAGE)
+        .bind(PAGE)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| transfer_view(r, now))
+        .collect::<Result<_, _>>()?;
+    Ok(AddressView {
+        address: address(a),
+        balances,
+        contracts,
+        tokens,
+        transactions,
+        token_transfers,
+        page: paging,
+    })
+}
+
+/// A holder on the token page.
+#[derive(Debug, Clone, Serialize)]
+pub struct HolderView {
+    pub holder: String,
+    pub amount: String,
+    pub share: String,
+}
+
+/// A token page.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    #[serde(flatten)]
+    pub summary: TokenSummary,
+    pub holder_count: i64,
+    pub holders: Vec<HolderView>,
+    pub transfers: Vec<TokenTransferView>,
+    pub page: Paging,
+}
+
+/// Token `a` of `domain`, its top holders and a page of its transfers.
+pub async fn token(
+    db: &Database,
+    domain: i64,
+    a: &[u8],
+    page: i64,
+) -> Result<Option<TokenView>, ExplorerError> {
+    let Some(row) = sqlx::query(
+        "SELECT domain, address, kind, name, symbol, decimals, total_supply FROM tokens WHERE domain = $1 AND address = $2",
+    )
+    .bind(domain)
+    .bind(a.to_vec())
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let now = now();
+    let summary = token_summary(&row)?;
+    let decimals = summary.decimals.unwrap_or(0).clamp(0, 77) as u8;
+    let supply = opt_bytes(&row, "total_supply")?.map(|s| amount(&s)).unwrap_or_default();
+    let holder_count = int(
+        &sqlx::query("SELECT COUNT(*) AS n FROM balances WHERE domain = $1 AND token = $2")
+            .bind(domain)
+            .bind(a.to_vec())
+            .fetch_one(db.pool())
+            .await?,
+        "n",
+    )?;
+    let holders = sqlx::query(
+        "SELECT holder, balance FROM balances WHERE domain = $1 AND token = $2 ORDER BY balance DESC, holder LIMIT $3",
+    )
+    .bind(domain)
+    .bind(a.to_vec())
+    .bind(PAGE)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let value = amount(&bytes(r, "balance")?);
+        let share = if supply.is_zero() {
+            String::new()
+        } else {
+            let bp = value.saturating_mul(U256::from(1_000_000u64)) / supply;
+            format!("{:.4} %", bp.saturating_to::<u64>() as f64 / 10_000.0)
+        };
+        Ok(HolderView { holder: address(&bytes(r, "holder")?), amount: units(value, decimals), share })
+    })
+    .collect::<Result<_, ExplorerError>>()?;
+    let sql = format!(
+        "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_JOIN} WHERE t.token = $1 AND t.domain = $2 \
+         ORDER BY t.block_number DESC, t.log_index DESC, t.batch_index LIMIT $3 OFFSET $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(a.to_vec())
+        .bind(domain)
+        .bind(PAGE + 1)
+        .bind(offset(page))
+        .fetch_all(db.pool())
+        .await?;
+    let paging = Paging::new(page, rows.len());
+    let transfers =
+        rows.iter().take(PAGE as usize).map(|r| transfer_view(r, now)).collect::<Result<_, _>>()?;
+    Ok(Some(TokenView { summary, holder_count, holders, transfers, page: paging }))
+}
+
+/// All tokens, a page at a time.
+pub async fn tokens(
+    db: &Database,
+    page: i64,
+) -> Result<(Vec<TokenSummary>, Paging), ExplorerError> {
+    let rows = sqlx::query(
+        "SELECT domain, address, kind, name, symbol, decimals, total_supply FROM tokens \
+         ORDER BY domain, first_block, address LIMIT $1 OFFSET $2",
+    )
+    .bind(PAGE + 1)
+    .bind(offset(page))
+    .fetch_all(db.pool())
+    .await?;
+    let paging = Paging::new(page, rows.len());
+    Ok((rows.iter().take(PAGE as usize).map(token_summary).collect::<Result<_, _>>()?, paging))
+}
+
+/// What a search found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub kind: &'static str,
+    pub label: String,
+    pub url: String,
+}
+
+/// Finds transactions, blocks, addresses and tokens matching `q`.
+pub async fn search(db: &Database, q: &str) -> Result<Vec<SearchHit>, ExplorerError> {
+    let q = q.trim();
+    let mut hits = Vec::new();
+    let hex_body = q.strip_prefix("0x").unwrap_or(q);
+    let is_hex = !hex_body.is_empty() && hex_body.chars().all(|c| c.is_ascii_hexdigit());
+    if is_hex && hex_body.len() == 64 {
+        let bytes = alloy_primitives::hex::decode(hex_body).unwrap_or_default();
+        for r in sqlx::query("SELECT domain FROM transactions WHERE hash = $1")
+            .bind(bytes.clone())
+            .fetch_all(db.pool())
+            .await?
+        {
+            let d = int(&r, "domain")?;
+            let h = format!("0x{}", hex_body.to_lowercase());
+            hits.push(SearchHit {
+                kind: "transaction",
+                label: format!("{h} (domain {d})"),
+                url: format!("/tx/{h}"),
+            });
+        }
+        if let Some((d, n)) = block_by_hash(db, &bytes).await? {
+            hits.push(SearchHit {
+                kind: "block",
+                label: format!("block {n} of domain {d}"),
+                url: format!("/block/{d}/{n}"),
+            });
+        }
+    } else if is_hex && hex_body.len() == 40 {
+        let bytes = alloy_primitives::hex::decode(hex_body).unwrap_or_default();
+        hits.push(SearchHit {
+            kind: "address",
+            label: address(&bytes),
+            url: format!("/address/{}", address(&bytes)),
+        });
+    } else if let Ok(n) = q.parse::<i64>() {
+        for r in sqlx::query("SELECT domain FROM blocks WHERE number = $1 ORDER BY domain")
+            .bind(n)
+            .fetch_all(db.pool())
+            .await?
+        {
+            let d = int(&r, "domain")?;
+            hits.push(SearchHit {
+                kind: "block",
+                label: format!("block {n} of domain {d}"),
+                url: format!("/block/{d}/{n}"),
+            });
+        }
+    }
+    if !q.is_empty() && q.len() <= 64 {
+        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        for r in sqlx::query(
+            "SELECT domain, address, kind, name, symbol, decimals, total_supply FROM tokens \
+             WHERE LOWER(symbol) LIKE $1 OR LOWER(name) LIKE $1 ORDER BY domain, address LIMIT 20",
+        )
+        .bind(pattern)
+        .fetch_all(db.pool())
+        .await?
+        {
+            let t = token_summary(&r)?;
+            hits.push(SearchHit {
+                kind: "token",
+                label: format!(
+                    "{} ({}) on domain {}",
+                    t.name.clone().unwrap_or_default(),
+                    t.symbol.clone().unwrap_or_default(),
+                    t.domain
+                ),
+                url: format!("/token/{}/{}", t.domain, t.address),
+            });
+        }
+    }
+    Ok(hits)
+}
+
+/// Parses a 32-byte hash.
+pub fn parse_hash(s: &str) -> Option<B256> {
+    s.parse().ok()
+}
+
+/// Parses an address.
+pub fn parse_address(s: &str) -> Option<alloy_primitives::Address> {
+    s.parse().ok()
+}
+
+pub use format::hex as to_hex;

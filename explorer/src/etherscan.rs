@@ -1,0 +1,416 @@
+//! The Etherscan-compatible API subset wallets and tools use, at `/api`, with Etherscan's
+//! response shapes: `{"status":"1","message":"OK","result":...}`, numbers as decimal strings.
+//! `chainid` selects the domain (domain d has chain id base + d); without it, domain 0.
+
+use std::collections::HashMap;
+
+use alloy_primitives::U256;
+use axum::{
+    Json,
+    extract::{Query, State as AxumState},
+};
+use serde_json::{Value, json};
+use sqlx::{Row, any::AnyRow};
+
+use crate::{
+    ExplorerError, State, data,
+    format::{address, amount, hex},
+};
+
+fn ok(result: Value) -> Json<Value> {
+    Json(json!({ "status": "1", "message": "OK", "result": result }))
+}
+
+fn empty(message: &str) -> Json<Value> {
+    Json(json!({ "status": "0", "message": message, "result": [] }))
+}
+
+fn error(message: &str) -> Json<Value> {
+    Json(json!({ "status": "0", "message": "NOTOK", "result": format!("Error! {message}") }))
+}
+
+fn list(rows: Vec<Value>, none: &str) -> Json<Value> {
+    if rows.is_empty() { empty(none) } else { ok(Value::Array(rows)) }
+}
+
+fn b(row: &AnyRow, col: &str) -> Vec<u8> {
+    row.try_get::<Vec<u8>, _>(col).unwrap_or_default()
+}
+fn ob(row: &AnyRow, col: &str) -> Option<Vec<u8>> {
+    row.try_get::<Option<Vec<u8>>, _>(col).ok().flatten()
+}
+fn i(row: &AnyRow, col: &str) -> i64 {
+    row.try_get::<i64, _>(col).unwrap_or_default()
+}
+fn t(row: &AnyRow, col: &str) -> String {
+    row.try_get::<Option<String>, _>(col).ok().flatten().unwrap_or_default()
+}
+
+struct Params(HashMap<String, String>);
+
+impl Params {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.0.get(k).map(|s| s.as_str()).filter(|s| !s.is_empty())
+    }
+    fn int(&self, k: &str, default: i64) -> Result<i64, String> {
+        match self.get(k) {
+            None => Ok(default),
+            Some(v) => v.parse().map_err(|_| format!("Invalid {k}")),
+        }
+    }
+    fn address(&self, k: &str) -> Result<Vec<u8>, String> {
+        self.get(k)
+            .and_then(data::parse_address)
+            .map(|a| a.to_vec())
+            .ok_or_else(|| format!("Invalid {k} format"))
+    }
+    /// (page, offset) → (limit, skip), Etherscan's paging; at most 10,000 rows.
+    fn paging(&self) -> Result<(i64, i64), String> {
+        let page = self.int("page", 1)?.max(1);
+        let size = self.int("offset", 10_000)?.clamp(1, 10_000);
+        if page * size > 10_000 {
+            return Err("Result window is too large, PageNo x Offset size must be less than or equal to 10000".into());
+        }
+        Ok((size, (page - 1) * size))
+    }
+    fn order(&self) -> &'static str {
+        if self.get("sort") == Some("desc") { "DESC" } else { "ASC" }
+    }
+}
+
+/// `GET /api?module=...&action=...`.
+pub async fn handle(
+    AxumState(state): AxumState<State>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ExplorerError> {
+    let p = Params(params);
+    let domain = match p.get("chainid").map(|c| c.parse::<u64>()) {
+        None => 0i64,
+        Some(Ok(c)) if c >= state.config.chain_id_base && c < state.config.chain_id_base + 1024 => {
+            (c - state.config.chain_id_base) as i64
+        }
+        Some(_) => return Ok(error("Missing or unsupported chainid parameter")),
+    };
+    let result = match (p.get("module").unwrap_or(""), p.get("action").unwrap_or("")) {
+        ("account", "balance") => balance(&state, &p, domain).await,
+        ("account", "txlist") => txlist(&state, &p, domain).await,
+        ("account", "tokentx") => tokentx(&state, &p, domain).await,
+        ("account", "tokenbalance") => tokenbalance(&state, &p, domain).await,
+        ("block", "getblocknumberbytime") => block_by_time(&state, &p, domain).await,
+        ("transaction", "gettxreceiptstatus") => receipt_status(&state, &p, domain).await,
+        ("logs", "getLogs") => logs(&state, &p, domain).await,
+        ("token", "tokeninfo") => tokeninfo(&state, &p, domain).await,
+        ("stats", "tokensupply") => tokensupply(&state, &p, domain).await,
+        _ => return Ok(error("Missing Or invalid Module name / Action name")),
+    };
+    Ok(match result {
+        Ok(json) => json,
+        Err(Failure::Input(message)) => error(&message),
+        Err(Failure::Db(e)) => return Err(e),
+    })
+}
+
+enum Failure {
+    Input(String),
+    Db(ExplorerError),
+}
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Input(s)
+    }
+}
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Db(e.into())
+    }
+}
+
+type Answer = Result<Json<Value>, Failure>;
+
+async fn stored_balance(
+    state: &State,
+    domain: i64,
+    token: &[u8],
+    holder: &[u8],
+) -> Result<U256, Failure> {
+    let row = sqlx::query(
+        "SELECT balance FROM balances WHERE domain = $1 AND token = $2 AND holder = $3 AND token_id = $4",
+    )
+    .bind(domain)
+    .bind(token.to_vec())
+    .bind(holder.to_vec())
+    .bind(Vec::<u8>::new())
+    .fetch_optional(state.db.pool())
+    .await?;
+    Ok(row.map(|r| amount(&b(&r, "balance"))).unwrap_or_default())
+}
+
+async fn balance(state: &State, p: &Params, domain: i64) -> Answer {
+    let a = p.address("address")?;
+    Ok(ok(json!(stored_balance(state, domain, &[0u8; 20], &a).await?.to_string())))
+}
+
+async fn tokenbalance(state: &State, p: &Params, domain: i64) -> Answer {
+    let token = p.address("contractaddress")?;
+    let a = p.address("address")?;
+    Ok(ok(json!(stored_balance(state, domain, &token, &a).await?.to_string())))
+}
+
+async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
+    let a = p.address("address")?;
+    let start = p.int("startblock", 0)?;
+    let end = p.int("endblock", i64::MAX)?;
+    let (limit, skip) = p.paging()?;
+    let order = p.order();
+    let head = head(state, domain).await?;
+    let sql = format!(
+        "SELECT t.*, b.hash AS block_hash FROM transactions t JOIN blocks b \
+           ON b.domain = t.domain AND b.number = t.block_number \
+         WHERE t.domain = $1 AND (t.from_address = $2 OR t.to_address = $2) \
+           AND t.block_number >= $3 AND t.block_number <= $4 \
+         ORDER BY t.block_number {order}, t.tx_index {order} LIMIT $5 OFFSET $6"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(domain)
+        .bind(a)
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .bind(skip)
+        .fetch_all(state.db.pool())
+        .await?;
+    let out = rows
+        .iter()
+        .map(|r| {
+            let input = b(r, "input");
+            let number = i(r, "block_number");
+            json!({
+                "blockNumber": number.to_string(),
+                "timeStamp": i(r, "timestamp").to_string(),
+                "hash": hex(&b(r, "hash")),
+                "nonce": i(r, "nonce").to_string(),
+                "blockHash": hex(&b(r, "block_hash")),
+                "transactionIndex": i(r, "tx_index").to_string(),
+                "from": hex(&b(r, "from_address")),
+                "to": ob(r, "to_address").map(|a| hex(&a)).unwrap_or_default(),
+                "value": amount(&b(r, "value")).to_string(),
+                "gas": i(r, "gas").to_string(),
+                "gasPrice": amount(&b(r, "effective_gas_price")).to_string(),
+                "isError": if i(r, "status") == 1 { "0" } else { "1" },
+                "txreceipt_status": i(r, "status").to_string(),
+                "input": hex(&input),
+                "contractAddress": ob(r, "contract_address").map(|a| hex(&a)).unwrap_or_default(),
+                "cumulativeGasUsed": i(r, "cumulative_gas_used").to_string(),
+                "gasUsed": i(r, "gas_used").to_string(),
+                "confirmations": (head - number + 1).max(0).to_string(),
+                "methodId": if input.len() >= 4 { hex(&input[..4]) } else { "0x".into() },
+                "functionName": "",
+            })
+        })
+        .collect();
+    Ok(list(out, "No transactions found"))
+}
+
+async fn head(state: &State, domain: i64) -> Result<i64, Failure> {
+    let row = sqlx::query("SELECT MAX(number) AS n FROM blocks WHERE domain = $1")
+        .bind(domain)
+        .fetch_one(state.db.pool())
+        .await?;
+    Ok(row.try_get::<Option<i64>, _>("n").ok().flatten().unwrap_or(0))
+}
+
+async fn tokentx(state: &State, p: &Params, domain: i64) -> Answer {
+    let a = p.get("address").map(|_| p.address("address")).transpose()?;
+    let token = p.get("contractaddress").map(|_| p.address("contractaddress")).transpose()?;
+    if a.is_none() && token.is_none() {
+        return Err("Missing address or contractaddress".to_string().into());
+    }
+    let start = p.int("startblock", 0)?;
+    let end = p.int("endblock", i64::MAX)?;
+    let (limit, skip) = p.paging()?;
+    let order = p.order();
+    let head = head(state, domain).await?;
+    let sql = format!(
+        "SELECT t.*, k.name, k.symbol, k.decimals, x.nonce, x.gas, x.gas_used, x.effective_gas_price, \
+           x.cumulative_gas_used, x.tx_index, x.input, b.hash AS block_hash \
+         FROM token_transfers t \
+         JOIN tokens k ON k.domain = t.domain AND k.address = t.token \
+         JOIN transactions x ON x.domain = t.domain AND x.hash = t.tx_hash AND x.block_number = t.block_number \
+         JOIN blocks b ON b.domain = t.domain AND b.number = t.block_number \
+         WHERE t.domain = $1 AND k.kind = 'ERC-20' \
+           AND ($2 = 0 OR t.from_address = $3 OR t.to_address = $3) AND ($4 = 0 OR t.token = $5) \
+           AND t.block_number >= $6 AND t.block_number <= $7 \
+         ORDER BY t.block_number {order}, t.log_index {order} LIMIT $8 OFFSET $9"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(domain)
+        .bind(i64::from(a.is_some()))
+        .bind(a.unwrap_or_default())
+        .bind(i64::from(token.is_some()))
+        .bind(token.unwrap_or_default())
+        .bind(start)
+        .bind(end)
+        .bind(limit)
+        .bind(skip)
+        .fetch_all(state.db.pool())
+        .await?;
+    let out = rows
+        .iter()
+        .map(|r| {
+            let number = i(r, "block_number");
+            let input = b(r, "input");
+            json!({
+                "blockNumber": number.to_string(),
+                "timeStamp": i(r, "timestamp").to_string(),
+                "hash": hex(&b(r, "tx_hash")),
+                "nonce": i(r, "nonce").to_string(),
+                "blockHash": hex(&b(r, "block_hash")),
+                "from": hex(&b(r, "from_address")),
+                "contractAddress": hex(&b(r, "token")),
+                "to": hex(&b(r, "to_address")),
+                "value": ob(r, "amount").map(|v| amount(&v)).unwrap_or_default().to_string(),
+                "tokenName": t(r, "name"),
+                "tokenSymbol": t(r, "symbol"),
+                "tokenDecimal": r.try_get::<Option<i64>, _>("decimals").ok().flatten().unwrap_or(0).to_string(),
+                "transactionIndex": i(r, "tx_index").to_string(),
+                "gas": i(r, "gas").to_string(),
+                "gasPrice": amount(&b(r, "effective_gas_price")).to_string(),
+                "gasUsed": i(r, "gas_used").to_string(),
+                "cumulativeGasUsed": i(r, "cumulative_gas_used").to_string(),
+                "input": "deprecated",
+                "methodId": if input.len() >= 4 { hex(&input[..4]) } else { "0x".into() },
+                "confirmations": (head - number + 1).max(0).to_string(),
+            })
+        })
+        .collect();
+    Ok(list(out, "No transactions found"))
+}
+
+async fn block_by_time(state: &State, p: &Params, domain: i64) -> Answer {
+    let ts = p.int("timestamp", -1)?;
+    if ts < 0 {
+        return Err("Invalid timestamp".to_string().into());
+    }
+    let sql = match p.get("closest") {
+        Some("after") => {
+            "SELECT number FROM blocks WHERE domain = $1 AND timestamp >= $2 ORDER BY timestamp, number LIMIT 1"
+        }
+        Some("before") | None => {
+            "SELECT number FROM blocks WHERE domain = $1 AND timestamp <= $2 ORDER BY timestamp DESC, number DESC LIMIT 1"
+        }
+        Some(_) => return Err("Invalid closest value (before or after)".to_string().into()),
+    };
+    let row = sqlx::query(sql).bind(domain).bind(ts).fetch_optional(state.db.pool()).await?;
+    Ok(match row {
+        Some(r) => ok(json!(i(&r, "number").to_string())),
+        None => error("No closest block found"),
+    })
+}
+
+async fn receipt_status(state: &State, p: &Params, domain: i64) -> Answer {
+    let h = p
+        .get("txhash")
+        .and_then(data::parse_hash)
+        .ok_or_else(|| "Invalid txhash format".to_string())?;
+    let row = sqlx::query("SELECT status FROM transactions WHERE domain = $1 AND hash = $2")
+        .bind(domain)
+        .bind(h.to_vec())
+        .fetch_optional(state.db.pool())
+        .await?;
+    let status = row.map(|r| i(&r, "status").to_string()).unwrap_or_default();
+    Ok(ok(json!({ "status": status })))
+}
+
+async fn logs(state: &State, p: &Params, domain: i64) -> Answer {
+    let a = p.get("address").map(|_| p.address("address")).transpose()?;
+    let from = p.int("fromBlock", 0)?;
+    let to = p.int("toBlock", i64::MAX)?;
+    let (limit, skip) = {
+        let page = p.int("page", 1)?.max(1);
+        let size = p.int("offset", 1000)?.clamp(1, 1000);
+        (size, (page - 1) * size)
+    };
+    let mut topics = Vec::new();
+    for k in 0..4 {
+        let key = format!("topic{k}");
+        let t = match p.get(&key) {
+            Some(v) => Some(data::parse_hash(v).ok_or_else(|| format!("Invalid {key}"))?.to_vec()),
+            None => None,
+        };
+        topics.push(t);
+    }
+    if a.is_none() && topics.iter().all(Option::is_none) {
+        return Err("Missing address or topic".to_string().into());
+    }
+    let sql = "SELECT l.*, b.timestamp, x.effective_gas_price, x.gas_used FROM logs l \
+         JOIN blocks b ON b.domain = l.domain AND b.number = l.block_number \
+         JOIN transactions x ON x.domain = l.domain AND x.block_number = l.block_number AND x.tx_index = l.tx_index \
+         WHERE l.domain = $1 AND ($2 = 0 OR l.address = $3) AND l.block_number >= $4 AND l.block_number <= $5 \
+           AND ($6 = 0 OR l.topic0 = $7) AND ($8 = 0 OR l.topic1 = $9) \
+           AND ($10 = 0 OR l.topic2 = $11) AND ($12 = 0 OR l.topic3 = $13) \
+         ORDER BY l.block_number, l.log_index LIMIT $14 OFFSET $15";
+    let mut q = sqlx::query(sql)
+        .bind(domain)
+        .bind(i64::from(a.is_some()))
+        .bind(a.unwrap_or_default())
+        .bind(from)
+        .bind(to);
+    for t in topics {
+        q = q.bind(i64::from(t.is_some())).bind(t.unwrap_or_default());
+    }
+    let rows = q.bind(limit).bind(skip).fetch_all(state.db.pool()).await?;
+    let out = rows
+        .iter()
+        .map(|r| {
+            let topics: Vec<String> = ["topic0", "topic1", "topic2", "topic3"]
+                .iter()
+                .filter_map(|c| ob(r, c))
+                .map(|t| hex(&t))
+                .collect();
+            json!({
+                "address": hex(&b(r, "address")),
+                "topics": topics,
+                "data": hex(&b(r, "data")),
+                "blockNumber": format!("{:#x}", i(r, "block_number")),
+                "timeStamp": format!("{:#x}", i(r, "timestamp")),
+                "gasPrice": format!("{:#x}", amount(&b(r, "effective_gas_price"))),
+                "gasUsed": format!("{:#x}", i(r, "gas_used")),
+                "logIndex": format!("{:#x}", i(r, "log_index")),
+                "transactionHash": hex(&b(r, "tx_hash")),
+                "transactionIndex": format!("{:#x}", i(r, "tx_index")),
+            })
+        })
+        .collect();
+    Ok(list(out, "No records found"))
+}
+
+async fn token_row(state: &State, p: &Params, domain: i64) -> Result<Option<AnyRow>, Failure> {
+    let token = p.address("contractaddress")?;
+    Ok(sqlx::query("SELECT * FROM tokens WHERE domain = $1 AND address = $2")
+        .bind(domain)
+        .bind(token)
+        .fetch_optional(state.db.pool())
+        .await?)
+}
+
+async fn tokeninfo(state: &State, p: &Params, domain: i64) -> Answer {
+    let Some(r) = token_row(state, p, domain).await? else {
+        return Ok(empty("No token found"));
+    };
+    let decimals = r.try_get::<Option<i64>, _>("decimals").ok().flatten().unwrap_or(0);
+    Ok(ok(json!([{
+        "contractAddress": address(&b(&r, "address")),
+        "tokenName": t(&r, "name"),
+        "symbol": t(&r, "symbol"),
+        "divisor": decimals.to_string(),
+        "tokenType": t(&r, "kind"),
+        "totalSupply": ob(&r, "total_supply").map(|s| amount(&s)).unwrap_or_default().to_string(),
+    }])))
+}
+
+async fn tokensupply(state: &State, p: &Params, domain: i64) -> Answer {
+    let Some(r) = token_row(state, p, domain).await? else {
+        return Ok(error("Token not found"));
+    };
+    Ok(ok(json!(ob(&r, "total_supply").map(|s| amount(&s)).unwrap_or_default().to_string())))
+}

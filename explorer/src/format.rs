@@ -1,0 +1,79 @@
+//! How chain values are shown: hex, amounts with decimals, ages.
+
+use alloy_primitives::U256;
+
+/// `0x`-prefixed lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    format!("0x{}", alloy_primitives::hex::encode(bytes))
+}
+
+/// An address with its EIP-55 checksum, as wallets show it.
+pub fn address(bytes: &[u8]) -> String {
+    if bytes.len() == 20 {
+        alloy_primitives::Address::from_slice(bytes).to_checksum(None)
+    } else {
+        hex(bytes)
+    }
+}
+
+/// A 32-byte big-endian amount.
+pub fn amount(bytes: &[u8]) -> U256 {
+    U256::try_from_be_slice(bytes).unwrap_or_default()
+}
+
+/// `value` with `decimals` decimals, trailing zeros trimmed, thousands grouped.
+pub fn units(value: U256, decimals: u8) -> String {
+    let digits = value.to_string();
+    let d = decimals as usize;
+    let (int, frac) = if digits.len() > d {
+        (digits[..digits.len() - d].to_string(), digits[digits.len() - d..].to_string())
+    } else {
+        ("0".to_string(), format!("{digits:0>d$}"))
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() { grouped } else { format!("{grouped}.{frac}") }
+}
+
+/// Native coin amount (18 decimals) with its symbol.
+pub fn sec(value: U256) -> String {
+    format!("{} SEC", units(value, 18))
+}
+
+/// "12 s ago", "3 min ago", ... relative to `now`.
+pub fn age(timestamp: u64, now: u64) -> String {
+    let s = now.saturating_sub(timestamp);
+    match s {
+        0..60 => format!("{s} s ago"),
+        60..3600 => format!("{} min ago", s / 60),
+        3600..86400 => format!("{} h ago", s / 3600),
+        _ => format!("{} d ago", s / 86400),
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_group_and_trim() {
+        assert_eq!(units(U256::from(1_234_567_000_000_000_000_000u128), 18), "1,234.567");
+        assert_eq!(units(U256::from(5u64), 18), "0.000000000000000005");
+        assert_eq!(units(U256::ZERO, 6), "0");
+        assert_eq!(units(U256::from(1_000_000u64), 0), "1,000,000");
+    }
+}

@@ -1,0 +1,153 @@
+//! The HTML pages.
+
+use axum::{
+    Router,
+    extract::{Path, Query, State as AxumState},
+    http::{StatusCode, Uri},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{ExplorerError, State, data};
+
+/// `?page=` of a paged list.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    page: Option<i64>,
+}
+
+impl PageQuery {
+    /// The page number, from 1.
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(1).clamp(1, 100_000)
+    }
+}
+
+fn render(state: &State, name: &str, context: impl Serialize) -> Result<Response, ExplorerError> {
+    let html = state.templates.get_template(name)?.render(context)?;
+    Ok(Html(html).into_response())
+}
+
+fn not_found(state: &State, what: &str) -> Result<Response, ExplorerError> {
+    let mut response = render(state, "not_found.html", minijinja::context! { what })?;
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    Ok(response)
+}
+
+/// Any path no route knows.
+pub async fn not_found_route(
+    AxumState(state): AxumState<State>,
+    uri: Uri,
+) -> Result<Response, ExplorerError> {
+    not_found(&state, &format!("There is no page at {}.", uri.path()))
+}
+
+async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    let view = data::home(&state.db).await?;
+    render(&state, "home.html", view)
+}
+
+async fn block(
+    AxumState(state): AxumState<State>,
+    Path((domain, number)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Ok(number)) = (domain.parse::<i64>(), number.parse::<i64>()) else {
+        return not_found(&state, "That is not a block number.");
+    };
+    match data::block(&state.db, domain, number, q.page()).await? {
+        Some(view) => render(&state, "block.html", view),
+        None => not_found(&state, &format!("Block {number} of domain {domain} is not indexed.")),
+    }
+}
+
+async fn block_by_hash(
+    AxumState(state): AxumState<State>,
+    Path(hash): Path<String>,
+) -> Result<Response, ExplorerError> {
+    if let Some(h) = data::parse_hash(&hash)
+        && let Some((d, n)) = data::block_by_hash(&state.db, h.as_slice()).await?
+    {
+        return Ok(Redirect::to(&format!("/block/{d}/{n}")).into_response());
+    }
+    not_found(&state, "No block has that hash.")
+}
+
+async fn transaction(
+    AxumState(state): AxumState<State>,
+    Path(hash): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(h) = data::parse_hash(&hash) else {
+        return not_found(&state, "That is not a transaction hash.");
+    };
+    match data::transaction(&state.db, h.as_slice()).await? {
+        Some(view) => render(&state, "tx.html", view),
+        None => not_found(&state, "No indexed transaction has that hash."),
+    }
+}
+
+async fn address(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else {
+        return not_found(&state, "That is not an address.");
+    };
+    let view = data::address_page(&state.db, a.as_slice(), q.page()).await?;
+    render(&state, "address.html", view)
+}
+
+async fn token(
+    AxumState(state): AxumState<State>,
+    Path((domain, a)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
+        return not_found(&state, "That is not a token.");
+    };
+    match data::token(&state.db, domain, a.as_slice(), q.page()).await? {
+        Some(view) => render(&state, "token.html", view),
+        None => not_found(&state, "No token is indexed at that address."),
+    }
+}
+
+async fn tokens(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let (tokens, page) = data::tokens(&state.db, q.page()).await?;
+    render(&state, "tokens.html", minijinja::context! { tokens, page })
+}
+
+/// `?q=` of the search box.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    pub q: Option<String>,
+}
+
+async fn search(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, ExplorerError> {
+    let q = q.q.unwrap_or_default();
+    let hits = data::search(&state.db, &q).await?;
+    if let [only] = hits.as_slice() {
+        return Ok(Redirect::to(&only.url).into_response());
+    }
+    render(&state, "search.html", minijinja::context! { q, hits })
+}
+
+/// The page routes.
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/", get(home))
+        .route("/block/{domain}/{number}", get(block))
+        .route("/block/{hash}", get(block_by_hash))
+        .route("/tx/{hash}", get(transaction))
+        .route("/address/{address}", get(address))
+        .route("/token/{domain}/{address}", get(token))
+        .route("/tokens", get(tokens))
+        .route("/search", get(search))
+}

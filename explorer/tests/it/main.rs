@@ -1,0 +1,203 @@
+//! The explorer over a real index of a real node: pages, escaping, 404s, search, the JSON API
+//! and the Etherscan-compatible API.
+
+// The chain-building helpers are the indexer tests' own, shared rather than copied.
+#[path = "../../../indexer/tests/it/common.rs"]
+#[allow(dead_code)]
+mod common;
+
+use std::{
+    io::{Read, Write},
+    net::{SocketAddr, TcpStream},
+};
+
+use alloy_primitives::Address;
+use common::*;
+use sec_explorer::{Explorer, ExplorerConfig};
+use sec_indexer::Database;
+use serde_json::Value;
+
+/// A plain HTTP/1.1 GET: status, Location header, body.
+fn get(addr: SocketAddr, path: &str) -> (u16, Option<String>, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
+    let status = head.split(' ').nth(1).expect("status").parse().expect("code");
+    let location = head
+        .lines()
+        .find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")))
+        .map(String::from);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, location, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
+
+fn json(addr: SocketAddr, path: &str) -> Value {
+    let (status, _, body) = get(addr, path);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_apis_and_escaping_over_a_real_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&dir.path().join("node"), 2).await;
+    let built = build_chain(&node).await;
+    let db_path = dir.path().join("index.db");
+    let db = Database::connect(db_path.to_str().unwrap(), 4).await.expect("db");
+    index(&node, &db, 1_000).await;
+    let config = ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+    let explorer = Explorer::start(config, db).await.expect("explorer");
+    let addr = explorer.addr();
+    let d0 = Sender::new(&node, 0);
+    let (a, b) = (built.holders[0], built.holders[1]);
+
+    tokio::task::spawn_blocking(move || {
+        // Home: both domains.
+        let (status, _, home) = get(addr, "/");
+        assert_eq!(status, 200);
+        assert!(home.contains("Domain 0") && home.contains("Domain 1"), "{home}");
+
+        // The hostile token name is shown as text, never as markup.
+        let token_path = format!("/token/0/{}", built.token);
+        let (status, _, page) = get(addr, &token_path);
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+                || page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{page}"
+        );
+        assert!(!page.contains("<script>alert(1)</script>"));
+        assert!(page.contains("<td>0.995</td>"), "supply after the burn, 6 decimals: {page}");
+        for path in [format!("/address/{b}"), "/tokens".to_string()] {
+            let (_, _, page) = get(addr, &path);
+            assert!(!page.contains("<script>alert"), "{path} shows the name as markup");
+        }
+
+        // Transaction page: internal transfers of the split.
+        let (status, _, tx) = get(addr, &format!("/tx/{}", built.split_tx));
+        assert_eq!(status, 200);
+        assert!(tx.contains("Success") && tx.matches("CALL").count() >= 2, "{tx}");
+
+        // Address page: balances in both domains.
+        let (status, _, page) = get(addr, &format!("/address/{b}"));
+        assert_eq!(status, 200);
+        assert!(page.contains("XSS") && page.contains("CLT"), "{page}");
+
+        // Block pages, and 404s for unknown things.
+        assert_eq!(get(addr, "/block/0/1").0, 200);
+        assert_eq!(get(addr, "/block/0/99999").0, 404);
+        assert_eq!(get(addr, "/block/x/y").0, 404);
+        assert_eq!(get(addr, &format!("/tx/0x{}", "ab".repeat(32))).0, 404);
+        assert_eq!(get(addr, "/tx/nothex").0, 404);
+        assert_eq!(get(addr, "/no/such/page").0, 404);
+        assert_eq!(get(addr, &format!("/token/0/{}", Address::repeat_byte(9))).0, 404);
+
+        // Search: by symbol, by transaction hash, by address, by block number.
+        let (status, location, _) = get(addr, "/search?q=xss");
+        assert!(status == 303 || status == 307 || status == 302, "{status}");
+        assert_eq!(location.as_deref(), Some(token_path.as_str()));
+        let (_, location, _) = get(addr, &format!("/search?q={}", built.split_tx));
+        assert_eq!(location, Some(format!("/tx/{}", built.split_tx)));
+        let (_, location, _) = get(addr, &format!("/search?q={a}"));
+        assert_eq!(location, Some(format!("/address/{a}")));
+        let (status, _, hits) = get(addr, "/search?q=1");
+        assert_eq!(status, 200);
+        assert!(
+            hits.contains("block 1 of domain 0") && hits.contains("block 1 of domain 1"),
+            "{hits}"
+        );
+
+        // JSON API and its description.
+        let tx = json(addr, &format!("/api/v1/tx/{}", built.split_tx));
+        assert_eq!(tx["success"], true);
+        assert_eq!(tx["internal_transfers"].as_array().unwrap().len(), 2);
+        assert_eq!(json(addr, "/api/v1/openapi.json")["openapi"], "3.0.3");
+        assert_eq!(get(addr, "/api/v1/block/0/99999").0, 404);
+        assert_eq!(get(addr, "/api/v1/address/0x12").0, 400);
+    })
+    .await
+    .expect("page checks");
+
+    // Etherscan-compatible API, against what the node says.
+    let balance = json(addr, &format!("/api?module=account&action=balance&address={b}&tag=latest"));
+    assert_eq!(balance["status"], "1");
+    assert_eq!(balance["result"], d0.balance(b).await.to_string());
+    let tb = json(
+        addr,
+        &format!(
+            "/api?module=account&action=tokenbalance&contractaddress={}&address={b}",
+            built.token
+        ),
+    );
+    assert_eq!(tb["result"], d0.token_balance(built.token, b).await.to_string());
+    let list = json(addr, &format!("/api?module=account&action=txlist&address={a}&sort=asc"));
+    assert_eq!(list["result"].as_array().unwrap().len(), 10, "{list}");
+    assert_eq!(
+        list["result"][0]["contractAddress"].as_str().unwrap().to_lowercase(),
+        built.token.to_string().to_lowercase()
+    );
+    let d1 = json(addr, &format!("/api?module=account&action=txlist&address={a}&chainid=53501"));
+    assert_eq!(d1["result"].as_array().unwrap().len(), 1);
+    let tt =
+        json(addr, &format!("/api?module=account&action=tokentx&contractaddress={}", built.token));
+    assert_eq!(tt["result"].as_array().unwrap().len(), 4);
+    assert_eq!(tt["result"][0]["tokenSymbol"], "XSS");
+    let failed =
+        list["result"].as_array().unwrap().iter().find(|t| t["isError"] == "1").expect("failed tx");
+    let status = json(
+        addr,
+        &format!(
+            "/api?module=transaction&action=gettxreceiptstatus&txhash={}",
+            failed["hash"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(status["result"]["status"], "0");
+    let by_time = json(
+        addr,
+        "/api?module=block&action=getblocknumberbytime&timestamp=1700000000&closest=before",
+    );
+    assert_eq!(by_time["result"], "0");
+    let logs = json(
+        addr,
+        &format!(
+            "/api?module=logs&action=getLogs&address={}&fromBlock=0&toBlock=99999",
+            built.token
+        ),
+    );
+    assert_eq!(logs["result"].as_array().unwrap().len(), 4);
+    let info =
+        json(addr, &format!("/api?module=token&action=tokeninfo&contractaddress={}", built.token));
+    assert_eq!(info["result"][0]["divisor"], "6");
+    let supply = json(
+        addr,
+        &format!("/api?module=stats&action=tokensupply&contractaddress={}", built.token),
+    );
+    assert_eq!(supply["result"], "995000");
+    let bad = json(addr, "/api?module=account&action=balance&address=0x12");
+    assert_eq!(bad["status"], "0");
+    assert_eq!(bad["message"], "NOTOK");
+    let unknown = json(addr, "/api?module=nope&action=nope");
+    assert_eq!(unknown["status"], "0");
+    explorer.stop();
+}
