@@ -5,5 +5,6 @@ mod common;
 
 mod crash;
 mod ethers;
+mod explorer;
 mod indexer;
 mod l1_hardhat;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the pinned npm packages the tests drive (compiler, clients,
 # an independent Ethereum node), starts a PostgreSQL server for the indexer's tests (installing
-# Debian's package if needed), then runs every Rust test of the workspace.
+# Debian's package if needed), installs Debian's Chromium for the explorer's browser tests, then
+# runs every Rust test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ for dir in contracts e2e/js; do
   fi
 done
 
+./scripts/chromium.sh
 SEC_TEST_POSTGRES=$(./scripts/postgres.sh)
 export SEC_TEST_POSTGRES
 

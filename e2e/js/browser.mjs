@@ -1,0 +1,122 @@
+// The explorer in a real browser: Debian's Chromium driven by Playwright (playwright-core).
+// Makes some activity with ethers (a token deployment and transfers), waits for the explorer
+// to index it, then opens the home page, follows a block, a transaction, an address and a token,
+// searches by hash and by address, and watches a new block appear live. Screenshots go to OUT_DIR.
+//
+//   RPC_URL, EXPLORER_URL, PRIVATE_KEY, TOKEN_BIN, OUT_DIR
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { ethers } from 'ethers';
+import { chromium } from 'playwright-core';
+
+const { RPC_URL, EXPLORER_URL, PRIVATE_KEY, TOKEN_BIN, OUT_DIR } = process.env;
+fs.mkdirSync(OUT_DIR, { recursive: true });
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok: ${what}`);
+}
+
+async function waitFor(what, fn, ms = 30000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+// Activity: an ERC-20 and two transfers.
+const provider = new ethers.JsonRpcProvider(RPC_URL);
+const wallet = new ethers.Wallet(PRIVATE_KEY, provider);
+const abi = ['constructor(uint256)', 'function transfer(address,uint256) returns (bool)'];
+const bin = '0x' + fs.readFileSync(TOKEN_BIN, 'utf8').trim();
+const token = await new ethers.ContractFactory(abi, bin, wallet).deploy(10n ** 24n);
+await token.waitForDeployment();
+const tokenAddress = await token.getAddress();
+const recipient = ethers.Wallet.createRandom().address;
+const sent = await token.transfer(recipient, 12345n * 10n ** 18n);
+await sent.wait();
+const txHash = sent.hash;
+const value = await wallet.sendTransaction({ to: recipient, value: 10n ** 17n });
+await value.wait();
+
+await waitFor('the explorer to index the transfer', async () => {
+  const r = await fetch(`${EXPLORER_URL}/api/v1/tx/${txHash}`);
+  return r.ok;
+});
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+const shot = (name) => page.screenshot({ path: path.join(OUT_DIR, `${name}.png`), fullPage: true });
+try {
+  // Home.
+  await page.goto(`${EXPLORER_URL}/`);
+  check((await page.textContent('h1')) === 'SEC chain', 'home page title');
+  check(await page.locator('.domain[data-domain="0"]').count() === 1, 'home shows domain 0');
+  await shot('home');
+
+  // Follow a block from the home page.
+  await page.click('.domain[data-domain="0"] table.blocks a');
+  await page.waitForURL(/\/block\/0\/\d+$/);
+  check((await page.textContent('h1')).startsWith('Block'), 'block page from the home page');
+  await shot('block');
+
+  // Follow a transaction from the home page.
+  await page.goto(`${EXPLORER_URL}/`);
+  await page.click(`table.txs a[href="/tx/${txHash}"]`);
+  await page.waitForURL(new RegExp(`/tx/${txHash}$`));
+  check((await page.textContent('h1')) === 'Transaction', 'transaction page');
+  check((await page.textContent('table.transfers')).includes('BENCH'), 'the token transfer is decoded');
+  await shot('transaction');
+
+  // Follow the recipient's address from the transaction's token transfer.
+  await page.click(`table.transfers a[href="/address/${recipient}"]`);
+  await page.waitForURL(new RegExp(`/address/${recipient}$`));
+  check((await page.textContent('table.balances')).includes('12,345'), 'address page shows the token balance');
+  await shot('address');
+
+  // Follow the token.
+  await page.click(`table.balances a[href="/token/0/${tokenAddress}"]`);
+  await page.waitForURL(new RegExp(`/token/0/${tokenAddress}$`));
+  check((await page.textContent('h1')).includes('Bench Token'), 'token page');
+  check((await page.textContent('table.holders')).includes(recipient), 'token holders list the recipient');
+  await shot('token');
+
+  // Search by hash, then by address.
+  await page.goto(`${EXPLORER_URL}/`);
+  await page.fill('#search', txHash);
+  await page.press('#search', 'Enter');
+  await page.waitForURL(new RegExp(`/tx/${txHash}$`));
+  check(true, 'search by transaction hash');
+  await page.fill('#search', recipient.toLowerCase());
+  await page.press('#search', 'Enter');
+  await page.waitForURL(new RegExp(`/address/${recipient}$`));
+  check(true, 'search by address');
+  await shot('search');
+
+  // Live: the head of domain 0 moves without a reload.
+  await page.goto(`${EXPLORER_URL}/`);
+  const head = await page.textContent('.domain[data-domain="0"] .head');
+  await page.waitForFunction(
+    (h) => document.querySelector('.domain[data-domain="0"] .head').textContent !== h,
+    head,
+    { timeout: 20000 },
+  );
+  check(true, `a new block appeared live (head was ${head})`);
+  await shot('live');
+} catch (e) {
+  await shot('failure').catch(() => {});
+  throw e;
+} finally {
+  await browser.close();
+}
+console.log('all browser checks passed');
