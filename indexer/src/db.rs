@@ -238,11 +238,15 @@ pub struct Insert {
     pub tail: &'static str,
 }
 
-/// Both databases take at least this many bound parameters per statement.
-const MAX_PARAMS: usize = 30_000;
+/// Rows per multi-row statement, largest first. Only these sizes are ever prepared, so each
+/// connection caches a handful of statements per table instead of one per batch length (a
+/// prepared statement with thousands of parameters is large, and preparing it is not free).
+const CHUNK_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
 
 impl Insert {
-    fn sql(&self, rows: usize) -> String {
+    /// The statement for `rows` rows. PostgreSQL numbers its parameters (`$n`); SQLite gets
+    /// anonymous `?`, because resolving thousands of numbered names costs it quadratic time.
+    fn sql(&self, rows: usize, backend: Backend) -> String {
         let cols = self.columns.len();
         let mut sql = format!("INSERT INTO {} ({}) VALUES ", self.table, self.columns.join(", "));
         for r in 0..rows {
@@ -254,8 +258,13 @@ impl Insert {
                 if c > 0 {
                     sql.push(',');
                 }
-                sql.push('$');
-                sql.push_str(&(r * cols + c + 1).to_string());
+                match backend {
+                    Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&(r * cols + c + 1).to_string());
+                    }
+                    Backend::Sqlite => sql.push('?'),
+                }
             }
             sql.push(')');
         }
@@ -264,17 +273,20 @@ impl Insert {
         sql
     }
 
-    /// Inserts `rows` in as few statements as the parameter limit allows.
+    /// Inserts `rows` in statements of [`CHUNK_ROWS`] rows.
     pub async fn run(
         &self,
         conn: &mut AnyConnection,
+        backend: Backend,
         rows: Vec<Vec<Value>>,
     ) -> Result<(), IndexerError> {
-        let per_statement = (MAX_PARAMS / self.columns.len()).max(1);
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<Value>> = rows.by_ref().take(per_statement).collect();
-            let sql = self.sql(chunk.len());
+        let mut left = rows.len();
+        let mut rows = rows.into_iter();
+        while left > 0 {
+            let size = CHUNK_ROWS.into_iter().find(|s| *s <= left).unwrap_or(1);
+            left -= size;
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(size).collect();
+            let sql = self.sql(chunk.len(), backend);
             let mut query = sqlx::query(&sql);
             for row in chunk {
                 debug_assert_eq!(row.len(), self.columns.len(), "{}", self.table);
@@ -300,8 +312,12 @@ mod tests {
     fn placeholders_are_numbered_across_rows() {
         let insert = Insert { table: "t", columns: &["a", "b"], tail: "ON CONFLICT DO NOTHING" };
         assert_eq!(
-            insert.sql(2),
+            insert.sql(2, Backend::Postgres),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
+        );
+        assert_eq!(
+            insert.sql(2, Backend::Sqlite),
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?) ON CONFLICT DO NOTHING"
         );
     }
 

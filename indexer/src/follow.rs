@@ -63,6 +63,9 @@ impl Default for IndexerConfig {
     }
 }
 
+/// Failed requests in a row before the indexer gives up.
+const MAX_RPC_FAILURES: u32 = 30;
+
 /// The deepest reorg the indexer follows; anything deeper needs a re-index.
 const MAX_REORG: u64 = 1024;
 
@@ -265,7 +268,12 @@ impl Follower {
 
     async fn follow(&mut self, heads: &mut watch::Receiver<u64>) -> Result<(), IndexerError> {
         self.reconcile().await?;
-        let mut per_block = 0.0f64;
+        // Most blocks per request; halved when the node fails a request (too large a response).
+        let mut cap = self.config.batch_blocks.max(1);
+        let mut failures = 0u32;
+        // Transaction counts of blocks ahead, to size each request by transactions, not blocks:
+        // a run of empty blocks says nothing about the next. Only used for sizing.
+        let mut sizes: BTreeMap<u64, u64> = BTreeMap::new();
         let mut last_log = Instant::now();
         loop {
             let head = self.client.block_number().await?;
@@ -283,21 +291,51 @@ impl Follower {
                 }
                 continue;
             }
-            let by_txs = if per_block > 0.0 {
-                (self.config.batch_transactions as f64 / per_block) as u64
-            } else {
-                self.config.batch_blocks
-            };
-            let count = by_txs.clamp(1, self.config.batch_blocks.max(1)).min(target - next + 1);
+            let window = cap.min(target - next + 1);
+            sizes.retain(|n, _| *n >= next);
+            let unknown: Vec<u64> =
+                (next..next + window).filter(|n| !sizes.contains_key(n)).collect();
+            if !unknown.is_empty() {
+                sizes.extend(unknown.iter().copied().zip(self.client.tx_counts(&unknown).await?));
+            }
+            let mut count = 0u64;
+            let mut txs = 0u64;
+            for n in next..next + window {
+                let t = sizes.get(&n).copied().unwrap_or(0);
+                if count > 0 && txs + t > self.config.batch_transactions as u64 {
+                    break;
+                }
+                count += 1;
+                txs += t;
+            }
             let numbers: Vec<u64> = (next..next + count).collect();
-            let Some(batch) = self.read(&numbers).await? else {
-                // The chain changed under us: find where it forked and roll back to there.
-                self.reconcile().await?;
-                continue;
+            let batch = match self.read(&numbers).await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => {
+                    // The chain changed under us: find where it forked and roll back to there.
+                    self.reconcile().await?;
+                    continue;
+                }
+                Err(e @ IndexerError::Rpc { .. }) if failures < MAX_RPC_FAILURES => {
+                    sizes.clear();
+                    failures += 1;
+                    warn!(domain = self.domain, blocks = count, error = %e, "request failed; retrying");
+                    if count > 1 {
+                        cap = (count / 2).max(1);
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(
+                            200 * u64::from(failures.min(50)),
+                        ))
+                        .await;
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
+            failures = 0;
+            cap = (cap + cap / 4 + 1).min(self.config.batch_blocks.max(1));
             let txs = batch.rows.tx_count;
-            per_block = 0.5 * per_block + 0.5 * (txs as f64 / count as f64).max(1.0);
-            self.bar.inc(count);
+            self.bar.inc(batch.rows.blocks.len() as u64);
             self.bar.set_message(format!("{txs} txs in last run"));
             if last_log.elapsed() > Duration::from_secs(10) {
                 info!(domain = self.domain, block = next + count - 1, target, "indexed");

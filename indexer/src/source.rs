@@ -132,6 +132,14 @@ impl NodeClient {
         Ok(block.map(|b| b.header.hash))
     }
 
+    /// Transaction counts of blocks `numbers` (0 for a block the node lacks).
+    pub async fn tx_counts(&self, numbers: &[u64]) -> Result<Vec<u64>, IndexerError> {
+        let params = numbers.iter().map(|n| rpc_params![hex(*n)]).collect();
+        let counts: Vec<Option<U256>> =
+            self.batch_all("eth_getBlockTransactionCountByNumber", params).await?;
+        Ok(counts.into_iter().map(|c| c.map(|c| c.saturating_to()).unwrap_or(0)).collect())
+    }
+
     /// Blocks `numbers` with their full transactions; a block the node lacks is an error.
     pub async fn blocks(&self, numbers: &[u64]) -> Result<Vec<Block>, IndexerError> {
         let params = numbers.iter().map(|n| rpc_params![hex(*n), true]).collect();

@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::{
     IndexerError,
-    db::{Database, Value},
+    db::{Backend, Database, Value},
     extract::{BalanceKey, Extracted},
     schema::{
         self, BALANCES, BLOCKS, CONTRACTS, INTERNAL_TRANSFERS, LOGS, TOKEN_TRANSFERS, TOKENS,
@@ -46,15 +46,16 @@ fn clean(s: Option<String>) -> Value {
 /// Writes `batch` in one transaction.
 pub async fn write(db: &Database, batch: Batch) -> Result<(), IndexerError> {
     let d = u64::from(batch.domain);
+    let backend = db.backend();
     let mut tx = db.pool().begin().await?;
     let conn: &mut AnyConnection = &mut tx;
     let rows = batch.rows;
-    BLOCKS.run(conn, rows.blocks).await?;
-    TRANSACTIONS.run(conn, rows.transactions).await?;
-    LOGS.run(conn, rows.logs).await?;
-    TOKEN_TRANSFERS.run(conn, rows.token_transfers).await?;
-    INTERNAL_TRANSFERS.run(conn, rows.internal_transfers).await?;
-    CONTRACTS.run(conn, batch.contracts).await?;
+    BLOCKS.run(conn, backend, rows.blocks).await?;
+    TRANSACTIONS.run(conn, backend, rows.transactions).await?;
+    LOGS.run(conn, backend, rows.logs).await?;
+    TOKEN_TRANSFERS.run(conn, backend, rows.token_transfers).await?;
+    INTERNAL_TRANSFERS.run(conn, backend, rows.internal_transfers).await?;
+    CONTRACTS.run(conn, backend, batch.contracts).await?;
     let tokens = batch
         .new_tokens
         .into_iter()
@@ -71,9 +72,9 @@ pub async fn write(db: &Database, batch: Batch) -> Result<(), IndexerError> {
             ]
         })
         .collect();
-    TOKENS.run(conn, tokens).await?;
+    TOKENS.run(conn, backend, tokens).await?;
     update_supplies(conn, d, batch.supplies).await?;
-    update_balances(conn, d, batch.balances).await?;
+    update_balances(conn, backend, d, batch.balances).await?;
     sqlx::query("UPDATE blocks SET final = 1 WHERE domain = $1 AND number <= $2 AND final = 0")
         .bind(d as i64)
         .bind(batch.finalized as i64)
@@ -106,6 +107,7 @@ fn id_bytes(id: Option<U256>) -> Vec<u8> {
 
 async fn update_balances(
     conn: &mut AnyConnection,
+    backend: Backend,
     d: u64,
     balances: Vec<(BalanceKey, U256)>,
 ) -> Result<(), IndexerError> {
@@ -122,7 +124,7 @@ async fn update_balances(
             ]
         })
         .collect();
-    BALANCES.run(conn, rows).await?;
+    BALANCES.run(conn, backend, rows).await?;
     for (k, _) in zero {
         sqlx::query(
             "DELETE FROM balances WHERE domain = $1 AND token = $2 AND holder = $3 AND token_id = $4",
@@ -232,7 +234,7 @@ pub async fn rollback(
     let balances = state::balances(client, &keys, keep_through).await?;
     let supplies = state::supplies(client, &surviving, keep_through).await?;
     update_supplies(conn, domain.into(), supplies).await?;
-    update_balances(conn, domain.into(), balances).await?;
+    update_balances(conn, db.backend(), domain.into(), balances).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -165,7 +165,8 @@ async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
     let node = start_node(&dir_a, 2).await;
     let d0 = Sender::new(&node, 0);
     let token = d0.deploy(&a, named_token("Shared", "SHR", U256::from(1_000u64))).await;
-    d0.call(&a, token, U256::ZERO, transferCall { to: b.address(), value: U256::from(10u64) }).await;
+    d0.call(&a, token, U256::ZERO, transferCall { to: b.address(), value: U256::from(10u64) })
+        .await;
     let fork = d0.block_number().await;
     node.shutdown().await;
     copy_dir(&dir_a, &dir_b);
@@ -201,9 +202,15 @@ async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
         .try_get::<i64, _>(0)
         .unwrap();
     assert_eq!(gone, 0);
-    assert_eq!(stored_balance(&db, 0, Address::ZERO, c.address()).await, d0.balance(c.address()).await);
+    assert_eq!(
+        stored_balance(&db, 0, Address::ZERO, c.address()).await,
+        d0.balance(c.address()).await
+    );
     assert_eq!(stored_balance(&db, 0, token, c.address()).await, U256::ZERO);
-    assert_eq!(stored_balance(&db, 0, token, a.address()).await, d0.token_balance(token, a.address()).await);
+    assert_eq!(
+        stored_balance(&db, 0, token, a.address()).await,
+        d0.token_balance(token, a.address()).await
+    );
 
     let clean = Database::connect(dir.path().join("clean.db").to_str().expect("path"), 4)
         .await

@@ -22,12 +22,11 @@ use revm_inspectors::{
     access_list::AccessListInspector,
     tracing::{TracingInspector, TracingInspectorConfig},
 };
-use serde_json::Value;
 
 use super::{
     convert,
     error::{RpcError, RpcResult},
-    eth::{Args, EthApi},
+    eth::{Args, EthApi, Reply, finish, to_raw},
 };
 use crate::{
     executor::{self, BlockInput, cfg, halt_message, tx_env},
@@ -211,9 +210,9 @@ fn opts_from(v: Option<GethDebugTracingOptions>) -> GethDebugTracingOptions {
 pub fn register(m: &mut RpcModule<EthApi>) {
     let reg = |m: &mut RpcModule<EthApi>,
                name: &'static str,
-               f: fn(&EthApi, jsonrpsee::types::Params) -> RpcResult<Value>| {
-        m.register_blocking_method(name, move |p, api, _| -> Result<Value, ErrorObjectOwned> {
-            f(&api, p).map_err(Into::into)
+               f: fn(&EthApi, jsonrpsee::types::Params) -> RpcResult<Reply>| {
+        m.register_blocking_method(name, move |p, api, _| -> Result<Reply, ErrorObjectOwned> {
+            finish(f(&api, p))
         })
         .expect("unique method");
     };
@@ -278,6 +277,6 @@ pub fn register(m: &mut RpcModule<EthApi>) {
     });
 }
 
-fn to_value<T: serde::Serialize>(v: T) -> RpcResult<Value> {
-    serde_json::to_value(v).map_err(|e| RpcError::Internal(e.to_string()))
+fn to_value<T: serde::Serialize>(v: T) -> RpcResult<Reply> {
+    Ok(Reply::Raw(to_raw(&v)?))
 }

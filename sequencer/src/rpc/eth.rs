@@ -19,7 +19,7 @@ use jsonrpsee::{
 };
 use revm::context::TxEnv;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Value, json, value::RawValue};
 
 use super::{
     RpcConfig, convert,
@@ -66,6 +66,47 @@ fn to_json<T: Serialize>(v: T) -> RpcResult<Value> {
     serde_json::to_value(v).map_err(|e| RpcError::Internal(e.to_string()))
 }
 
+/// Serializes `v` once, straight to its JSON text: for the large answers (blocks, receipts,
+/// traces), which would otherwise be built as a `Value` tree and then written out.
+pub(super) fn to_raw<T: Serialize>(v: &T) -> RpcResult<Box<RawValue>> {
+    serde_json::value::to_raw_value(v).map_err(|e| RpcError::Internal(e.to_string()))
+}
+
+/// A handler's answer: a JSON value, or JSON text already written.
+#[derive(Clone)]
+pub(super) enum Reply {
+    /// Built as a value.
+    Value(Value),
+    /// Written once by [`to_raw`].
+    Raw(Box<RawValue>),
+}
+
+impl Serialize for Reply {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Reply::Value(v) => v.serialize(s),
+            Reply::Raw(r) => r.serialize(s),
+        }
+    }
+}
+
+impl From<Value> for Reply {
+    fn from(v: Value) -> Self {
+        Reply::Value(v)
+    }
+}
+
+impl From<Box<RawValue>> for Reply {
+    fn from(r: Box<RawValue>) -> Self {
+        Reply::Raw(r)
+    }
+}
+
+/// Turns a handler's result into what jsonrpsee sends.
+pub(super) fn finish<T: Into<Reply>>(r: RpcResult<T>) -> Result<Reply, ErrorObjectOwned> {
+    r.map(Into::into).map_err(Into::into)
+}
+
 impl EthApi {
     /// The block number a tag or id refers to; `None` if there is no such block.
     pub fn resolve(&self, id: BlockId) -> RpcResult<Option<u64>> {
@@ -102,11 +143,11 @@ impl EthApi {
         Ok(self.with_state(id, |s, _| s.account(&address))??)
     }
 
-    fn block_json(&self, number: Option<u64>, full: bool) -> RpcResult<Value> {
-        let Some(number) = number else { return Ok(Value::Null) };
+    fn block_json(&self, number: Option<u64>, full: bool) -> RpcResult<Reply> {
+        let Some(number) = number else { return Ok(Value::Null.into()) };
         match self.domain.block(number)? {
-            Some(b) => to_json(convert::rpc_block(&b, full)?),
-            None => Ok(Value::Null),
+            Some(b) => Ok(to_raw(&convert::rpc_block(&b, full)?)?.into()),
+            None => Ok(Value::Null.into()),
         }
     }
 
@@ -520,13 +561,12 @@ fn block_rewards(b: &crate::storage::BlockRecord, percentiles: &[f64]) -> RpcRes
 
 macro_rules! method {
     ($m:expr, $name:literal, |$api:ident, $args:ident| $body:expr) => {
-        $m.register_method($name, |params, $api, _| -> Result<Value, ErrorObjectOwned> {
+        $m.register_method($name, |params, $api, _| -> Result<Reply, ErrorObjectOwned> {
             #[allow(unused_mut, unused_variables)]
             let mut $args = Args::new(&params);
             // A closure so that `?` works in the handler bodies.
             #[allow(clippy::redundant_closure_call)]
-            let r: RpcResult<Value> = (|| $body)();
-            r.map_err(Into::into)
+            finish((|| $body)())
         })
         .expect("method names are unique");
     };
@@ -536,14 +576,13 @@ macro_rules! method {
 /// blocking pool so that they never stall the async runtime.
 macro_rules! blocking {
     ($m:expr, $name:literal, |$api:ident, $args:ident| $body:expr) => {
-        $m.register_blocking_method($name, |params, $api, _| -> Result<Value, ErrorObjectOwned> {
+        $m.register_blocking_method($name, |params, $api, _| -> Result<Reply, ErrorObjectOwned> {
             #[allow(unused_mut, unused_variables)]
             let mut $args = Args::new(&params);
             let $api = &*$api;
             // A closure so that `?` works in the handler bodies.
             #[allow(clippy::redundant_closure_call)]
-            let r: RpcResult<Value> = (|| $body)();
-            r.map_err(Into::into)
+            finish((|| $body)())
         })
         .expect("method names are unique");
     };
@@ -673,8 +712,8 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     method!(m, "eth_getBlockReceipts", |api, a| {
         let id: BlockId = a.next()?;
         match api.resolve(id)?.map(|n| api.domain.block(n)).transpose()?.flatten() {
-            Some(b) => to_json(convert::rpc_receipts(&b)?),
-            None => Ok(Value::Null),
+            Some(b) => Ok(Reply::Raw(to_raw(&convert::rpc_receipts(&b)?)?)),
+            None => Ok(Reply::Value(Value::Null)),
         }
     });
     method!(m, "eth_getBlockTransactionCountByNumber", |api, a| {
