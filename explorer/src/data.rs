@@ -400,7 +400,8 @@ fn event_name(topic0: &[u8], topics: usize) -> Option<&'static str> {
 pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, ExplorerError> {
     let sql = format!(
         "SELECT {TX_SUMMARY_COLUMNS}, nonce, gas, gas_used, cumulative_gas_used, effective_gas_price, \
-         tx_type, input FROM transactions WHERE hash = $1 ORDER BY domain LIMIT 1"
+         tx_type, input, first_log_index, log_count FROM transactions WHERE hash = $1 \
+         ORDER BY domain LIMIT 1"
     );
     let Some(row) = sqlx::query(&sql).bind(hash.to_vec()).fetch_optional(db.pool()).await? else {
         return Ok(None);
@@ -419,13 +420,18 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
         .transpose()?
         .unwrap_or(0)
         != 0;
+    // The transaction's logs are the range [first, last] of the block's: a primary-key range.
+    let first_log = int(&row, "first_log_index")?;
+    let last_log = first_log + int(&row, "log_count")? - 1;
     let logs = sqlx::query(
         "SELECT log_index, address, topic0, topic1, topic2, topic3, data FROM logs \
-         WHERE domain = $1 AND block_number = $2 AND tx_index = $3 ORDER BY log_index",
+         WHERE domain = $1 AND block_number = $2 AND log_index >= $3 AND log_index <= $4 \
+         ORDER BY log_index",
     )
     .bind(domain)
     .bind(number)
-    .bind(summary.tx_index)
+    .bind(first_log)
+    .bind(last_log)
     .fetch_all(db.pool())
     .await?
     .iter()
@@ -445,12 +451,13 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
     .collect::<Result<Vec<_>, ExplorerError>>()?;
     let sql = format!(
         "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_JOIN} WHERE t.domain = $1 AND t.block_number = $2 \
-         AND t.tx_hash = $3 ORDER BY t.log_index, t.batch_index"
+         AND t.log_index >= $3 AND t.log_index <= $4 ORDER BY t.log_index, t.batch_index"
     );
     let token_transfers = sqlx::query(&sql)
         .bind(domain)
         .bind(number)
-        .bind(hash.to_vec())
+        .bind(first_log)
+        .bind(last_log)
         .fetch_all(db.pool())
         .await?
         .iter()

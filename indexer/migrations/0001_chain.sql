@@ -44,6 +44,7 @@ CREATE TABLE transactions (
     cumulative_gas_used BIGINT NOT NULL,
     effective_gas_price BYTEA NOT NULL,
     contract_address BYTEA,
+    first_log_index BIGINT NOT NULL,
     log_count BIGINT NOT NULL,
     PRIMARY KEY (domain, block_number, tx_index)
 );

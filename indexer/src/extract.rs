@@ -133,6 +133,7 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
             holder: header.beneficiary,
             id: None,
         });
+        let mut next_log_index = 0u64;
         for (i, (tx, receipt)) in txs.iter().zip(&bundle.receipts).enumerate() {
             let tx_hash = *tx.inner.tx_hash();
             if receipt.transaction_hash != tx_hash {
@@ -143,6 +144,9 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
             }
             let from = tx.inner.signer();
             let logs = receipt.inner.logs();
+            // Logs are numbered through the block; a transaction's are a contiguous range.
+            let first_log_index = logs.first().and_then(|l| l.log_index).unwrap_or(next_log_index);
+            next_log_index = first_log_index + logs.len() as u64;
             let success = receipt.status();
             out.transactions.push(vec![
                 int(d),
@@ -164,6 +168,7 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
                 int(receipt.inner.cumulative_gas_used()),
                 u256(U256::from(receipt.effective_gas_price)),
                 opt_address(receipt.contract_address),
+                int(first_log_index),
                 int(logs.len() as u64),
             ]);
             for a in [Some(from), tx.to(), receipt.contract_address].into_iter().flatten() {

@@ -50,6 +50,7 @@ pub const TRANSACTIONS: Insert = Insert {
         "cumulative_gas_used",
         "effective_gas_price",
         "contract_address",
+        "first_log_index",
         "log_count",
     ],
     tail: "",
