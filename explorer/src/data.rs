@@ -365,6 +365,116 @@ pub struct InternalView {
     pub value: String,
 }
 
+/// The domain id of Ethereum in cross-domain messages (`Messages.L1_DOMAIN`).
+const L1_DOMAIN: i64 = u32::MAX as i64;
+
+fn domain_name(d: i64) -> String {
+    if d == L1_DOMAIN { "Ethereum".into() } else { format!("domain {d}") }
+}
+
+/// A cross-domain message.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    pub message_hash: String,
+    pub source: String,
+    pub target: String,
+    pub nonce: i64,
+    pub sender: String,
+    pub to: String,
+    pub value: String,
+    pub block_number: i64,
+    pub tx_hash: String,
+    pub status: String,
+}
+
+const MESSAGE_COLUMNS: &str = "message_hash, source_domain, target_domain, nonce, sender, target, \
+    value, block_number, tx_hash, status";
+
+fn message_view(r: &AnyRow) -> Result<MessageView, ExplorerError> {
+    Ok(MessageView {
+        message_hash: hex(&bytes(r, "message_hash")?),
+        source: domain_name(int(r, "source_domain")?),
+        target: domain_name(int(r, "target_domain")?),
+        nonce: int(r, "nonce")?,
+        sender: address(&bytes(r, "sender")?),
+        to: address(&bytes(r, "target")?),
+        value: sec(amount(&bytes(r, "value")?)),
+        block_number: int(r, "block_number")?,
+        tx_hash: hex(&bytes(r, "tx_hash")?),
+        status: r.try_get::<String, _>("status")?,
+    })
+}
+
+/// A withdrawal to Ethereum.
+#[derive(Debug, Clone, Serialize)]
+pub struct WithdrawalView {
+    pub withdrawal_hash: String,
+    pub domain: i64,
+    pub nonce: i64,
+    pub sender: String,
+    pub l1_recipient: String,
+    pub l1_token: String,
+    pub amount: String,
+    pub block_number: i64,
+    pub tx_hash: String,
+    pub age: String,
+    pub stage: String,
+}
+
+const WITHDRAWAL_COLUMNS: &str = "withdrawal_hash, domain, nonce, sender, l1_recipient, l1_token, \
+    amount, block_number, tx_hash, timestamp, stage";
+
+fn withdrawal_view(r: &AnyRow, now: u64) -> Result<WithdrawalView, ExplorerError> {
+    Ok(WithdrawalView {
+        withdrawal_hash: hex(&bytes(r, "withdrawal_hash")?),
+        domain: int(r, "domain")?,
+        nonce: int(r, "nonce")?,
+        sender: address(&bytes(r, "sender")?),
+        l1_recipient: address(&bytes(r, "l1_recipient")?),
+        l1_token: address(&bytes(r, "l1_token")?),
+        // The amount is in the L1 token's units; SEC and bridged tokens use 18 decimals.
+        amount: units(amount(&bytes(r, "amount")?), 18),
+        block_number: int(r, "block_number")?,
+        tx_hash: hex(&bytes(r, "tx_hash")?),
+        age: age(int(r, "timestamp")? as u64, now),
+        stage: r.try_get::<String, _>("stage")?,
+    })
+}
+
+/// The bridge page: withdrawals newest first, and cross-domain messages.
+#[derive(Debug, Clone, Serialize)]
+pub struct BridgeView {
+    pub withdrawals: Vec<WithdrawalView>,
+    pub messages: Vec<MessageView>,
+    pub page: Paging,
+}
+
+/// A page of withdrawals and the latest messages.
+pub async fn bridge(db: &Database, page: i64) -> Result<BridgeView, ExplorerError> {
+    let now = now();
+    let sql = format!(
+        "SELECT {WITHDRAWAL_COLUMNS} FROM withdrawals ORDER BY timestamp DESC, withdrawal_hash LIMIT $1 OFFSET $2"
+    );
+    let rows = sqlx::query(&sql).bind(PAGE + 1).bind(offset(page)).fetch_all(db.pool()).await?;
+    let paging = Paging::new(page, rows.len());
+    let withdrawals = rows
+        .iter()
+        .take(PAGE as usize)
+        .map(|r| withdrawal_view(r, now))
+        .collect::<Result<_, _>>()?;
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY block_number DESC, message_hash LIMIT $1"
+    );
+    let messages = sqlx::query(&sql)
+        .bind(PAGE)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(message_view)
+        .collect::<Result<_, _>>()?;
+    Ok(BridgeView { withdrawals, messages, page: paging })
+}
+
 /// A transaction page.
 #[derive(Debug, Clone, Serialize)]
 pub struct TxView {
@@ -382,6 +492,8 @@ pub struct TxView {
     pub logs: Vec<LogView>,
     pub token_transfers: Vec<TokenTransferView>,
     pub internal_transfers: Vec<InternalView>,
+    pub messages: Vec<MessageView>,
+    pub withdrawals: Vec<WithdrawalView>,
 }
 
 fn event_name(topic0: &[u8], topics: usize) -> Option<&'static str> {
@@ -482,8 +594,29 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
         })
     })
     .collect::<Result<_, ExplorerError>>()?;
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE tx_hash = $1 ORDER BY log_index");
+    let messages = sqlx::query(&sql)
+        .bind(hash.to_vec())
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(message_view)
+        .collect::<Result<_, _>>()?;
+    let sql = format!(
+        "SELECT {WITHDRAWAL_COLUMNS} FROM withdrawals WHERE tx_hash = $1 ORDER BY log_index"
+    );
+    let withdrawals = sqlx::query(&sql)
+        .bind(hash.to_vec())
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| withdrawal_view(r, now))
+        .collect::<Result<_, _>>()?;
     Ok(Some(TxView {
         summary,
+        messages,
+        withdrawals,
         nonce: int(&row, "nonce")?,
         gas: int(&row, "gas")?,
         gas_used,

@@ -121,6 +121,14 @@ async fn tokens(
     render(&state, "tokens.html", minijinja::context! { tokens, page })
 }
 
+async fn bridge(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let view = data::bridge(&state.db, q.page()).await?;
+    render(&state, "bridge.html", view)
+}
+
 /// `?q=` of the search box.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -150,4 +158,5 @@ pub fn routes() -> Router<State> {
         .route("/token/{domain}/{address}", get(token))
         .route("/tokens", get(tokens))
         .route("/search", get(search))
+        .route("/bridge", get(bridge))
 }

@@ -13,8 +13,10 @@ use sqlx::{
 use crate::IndexerError;
 
 /// The migrations, in order. The same SQL runs on both databases.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "chain", include_str!("../migrations/0001_chain.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "chain", include_str!("../migrations/0001_chain.sql")),
+    (2, "bridge", include_str!("../migrations/0002_bridge.sql")),
+];
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +140,8 @@ pub const TABLES: &[&str] = &[
     "balances",
     "contracts",
     "internal_transfers",
+    "messages",
+    "withdrawals",
 ];
 
 impl Database {

@@ -11,6 +11,11 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, U256};
 
+use sec_contracts::{
+    bindings::{CrossDomain, L2Bridge},
+    predeploy::{CROSS_DOMAIN, L2_BRIDGE},
+};
+
 use crate::{
     IndexerError,
     abi::{Transfer, TransferBatch, TransferSingle},
@@ -76,6 +81,10 @@ pub struct Extracted {
     pub token_transfers: Vec<Vec<Value>>,
     /// `internal_transfers` rows.
     pub internal_transfers: Vec<Vec<Value>>,
+    /// `messages` rows.
+    pub messages: Vec<Vec<Value>>,
+    /// `withdrawals` rows.
+    pub withdrawals: Vec<Vec<Value>>,
     /// Contracts created: address -> (creator, transaction, block).
     pub created: BTreeMap<Address, (Address, B256, u64)>,
     /// Token contracts seen: address -> (kind, first block in this run).
@@ -195,6 +204,7 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
                     Value::Bytes(Some(log.data().data.to_vec())),
                 ]);
                 token_transfers(&mut out, d, number, ts, tx_hash, log_index, &log.inner);
+                system_events(&mut out, d, number, ts, tx_hash, log_index, &log.inner);
             }
             if let Some(frame) = bundle.traces.get(i).and_then(|t| t.result.as_ref())
                 && success
@@ -289,6 +299,54 @@ fn token_transfers(
             if !holder.is_zero() {
                 out.touched.insert(BalanceKey { token, holder, id: balance_id });
             }
+        }
+    }
+}
+
+/// Adds the cross-domain message or withdrawal a log of the system contracts describes.
+fn system_events(
+    out: &mut Extracted,
+    d: u64,
+    number: u64,
+    ts: u64,
+    tx_hash: B256,
+    log_index: u64,
+    log: &alloy_primitives::Log,
+) {
+    let Some(topic0) = log.topics().first() else { return };
+    if log.address == CROSS_DOMAIN && *topic0 == CrossDomain::MessageSent::SIGNATURE_HASH {
+        if let Ok(e) = CrossDomain::MessageSent::decode_log_data(&log.data) {
+            out.messages.push(vec![
+                hash(e.messageHash),
+                int(d),
+                int(e.nonce),
+                int(u64::from(e.dstDomain)),
+                address(e.sender),
+                address(e.to),
+                u256(e.value),
+                Value::Bytes(Some(e.data.to_vec())),
+                int(number),
+                hash(tx_hash),
+                int(log_index),
+                text("sent"),
+            ]);
+        }
+    } else if log.address == L2_BRIDGE && *topic0 == L2Bridge::WithdrawalInitiated::SIGNATURE_HASH {
+        if let Ok(e) = L2Bridge::WithdrawalInitiated::decode_log_data(&log.data) {
+            out.withdrawals.push(vec![
+                hash(e.withdrawalHash),
+                int(d),
+                int(e.nonce),
+                address(e.sender),
+                address(e.l1Recipient),
+                address(e.l1Token),
+                u256(e.amount),
+                int(number),
+                hash(tx_hash),
+                int(log_index),
+                int(ts),
+                text("initiated"),
+            ]);
         }
     }
 }

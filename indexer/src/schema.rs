@@ -135,6 +135,46 @@ pub const TOKENS: Insert = Insert {
     tail: "ON CONFLICT (domain, address) DO NOTHING",
 };
 
+/// `messages`.
+pub const MESSAGES: Insert = Insert {
+    table: "messages",
+    columns: &[
+        "message_hash",
+        "source_domain",
+        "nonce",
+        "target_domain",
+        "sender",
+        "target",
+        "value",
+        "data",
+        "block_number",
+        "tx_hash",
+        "log_index",
+        "status",
+    ],
+    tail: "",
+};
+
+/// `withdrawals`.
+pub const WITHDRAWALS: Insert = Insert {
+    table: "withdrawals",
+    columns: &[
+        "withdrawal_hash",
+        "domain",
+        "nonce",
+        "sender",
+        "l1_recipient",
+        "l1_token",
+        "amount",
+        "block_number",
+        "tx_hash",
+        "log_index",
+        "timestamp",
+        "stage",
+    ],
+    tail: "",
+};
+
 /// `balances`, replacing what was there.
 pub const BALANCES: Insert = Insert {
     table: "balances",

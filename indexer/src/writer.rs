@@ -11,8 +11,8 @@ use crate::{
     db::{Backend, Database, Value},
     extract::{BalanceKey, Extracted},
     schema::{
-        self, BALANCES, BLOCKS, CONTRACTS, INTERNAL_TRANSFERS, LOGS, TOKEN_TRANSFERS, TOKENS,
-        TRANSACTIONS, address, int, opt_u256, text,
+        self, BALANCES, BLOCKS, CONTRACTS, INTERNAL_TRANSFERS, LOGS, MESSAGES, TOKEN_TRANSFERS,
+        TOKENS, TRANSACTIONS, WITHDRAWALS, address, int, opt_u256, text,
     },
     source::NodeClient,
     state::{self, TokenInfo},
@@ -55,6 +55,8 @@ pub async fn write(db: &Database, batch: Batch) -> Result<(), IndexerError> {
     LOGS.run(conn, backend, rows.logs).await?;
     TOKEN_TRANSFERS.run(conn, backend, rows.token_transfers).await?;
     INTERNAL_TRANSFERS.run(conn, backend, rows.internal_transfers).await?;
+    MESSAGES.run(conn, backend, rows.messages).await?;
+    WITHDRAWALS.run(conn, backend, rows.withdrawals).await?;
     CONTRACTS.run(conn, backend, batch.contracts).await?;
     let tokens = batch
         .new_tokens
@@ -208,6 +210,8 @@ pub async fn rollback(
         "DELETE FROM internal_transfers WHERE domain = $1 AND block_number > $2",
         "DELETE FROM contracts WHERE domain = $1 AND block_number > $2",
         "DELETE FROM tokens WHERE domain = $1 AND first_block > $2",
+        "DELETE FROM messages WHERE source_domain = $1 AND block_number > $2",
+        "DELETE FROM withdrawals WHERE domain = $1 AND block_number > $2",
     ] {
         sqlx::query(sql).bind(d).bind(k).execute(&mut *conn).await?;
     }

@@ -104,6 +104,25 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         assert_eq!(status, 200);
         assert!(page.contains("XSS") && page.contains("CLT"), "{page}");
 
+        // The bridge page lists the withdrawal; the transaction page of the message shows it.
+        let (status, _, page) = get(addr, "/bridge");
+        assert_eq!(status, 200);
+        assert!(page.contains("initiated") && page.contains("Ethereum"), "{page}");
+        let bridge = json(addr, "/api/v1/bridge");
+        assert_eq!(bridge["withdrawals"].as_array().unwrap().len(), 1);
+        assert_eq!(bridge["messages"].as_array().unwrap().len(), 2);
+        let message_tx = bridge["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["source"] == "domain 0")
+            .expect("the 0 -> 1 message")["tx_hash"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, _, page) = get(addr, &format!("/tx/{message_tx}"));
+        assert!(page.contains("domain 0 → domain 1"), "{page}");
+
         // Block pages, and 404s for unknown things.
         assert_eq!(get(addr, "/block/0/1").0, 200);
         assert_eq!(get(addr, "/block/0/99999").0, 404);
@@ -152,7 +171,7 @@ async fn pages_apis_and_escaping_over_a_real_index() {
     );
     assert_eq!(tb["result"], d0.token_balance(built.token, b).await.to_string());
     let list = json(addr, &format!("/api?module=account&action=txlist&address={a}&sort=asc"));
-    assert_eq!(list["result"].as_array().unwrap().len(), 10, "{list}");
+    assert_eq!(list["result"].as_array().unwrap().len(), 11, "{list}");
     assert_eq!(
         list["result"][0]["contractAddress"].as_str().unwrap().to_lowercase(),
         built.token.to_string().to_lowercase()

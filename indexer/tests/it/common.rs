@@ -30,6 +30,8 @@ sol! {
     function spawn() returns (address);
     function splitAndFail(address a);
     function balanceOf(address holder) returns (uint256);
+    function send(uint32 dstDomain, address to, bytes data) returns (bytes32);
+    function withdraw(address token, address l1Recipient, uint256 amount) returns (bytes32);
 }
 
 fn fixture(hex_text: &str) -> Vec<u8> {
@@ -209,8 +211,8 @@ pub struct Built {
 pub const HOSTILE_NAME: &str = "<script>alert(1)</script>";
 
 /// Makes a chain with every kind of row: an ERC-20 (transfers, a burn), an ERC-721 (mint,
-/// transfer), value moved and a contract created inside transactions, a failed transaction, and
-/// plain transfers in domain 1.
+/// transfer), value moved and a contract created inside transactions, a failed transaction, a
+/// cross-domain message, and in domain 1 plain transfers and a withdrawal of SEC to Ethereum.
 pub async fn build_chain(node: &Node) -> Built {
     let d0 = Sender::new(node, 0);
     let d1 = Sender::new(node, 1);
@@ -236,8 +238,16 @@ pub async fn build_chain(node: &Node) -> Built {
     d0.call(&a, forwarder, ether(1), spawnCall {}).await;
     let failed = d0.call(&a, forwarder, ether(1), splitAndFailCall { a: b.address() }).await;
     assert_eq!(failed["status"], "0x0");
+    let message =
+        sendCall { dstDomain: 1, to: b.address(), data: Bytes::from_static(&[0x12, 0x34]) };
+    let sent = d0.call(&a, sec_contracts::predeploy::CROSS_DOMAIN, U256::ZERO, message).await;
+    assert_eq!(sent["status"], "0x1", "message sent: {sent}");
     d1.send(&c, TxKind::Call(b.address()), ether(3), Bytes::new()).await;
     d1.send(&b, TxKind::Call(a.address()), ether(1), Bytes::new()).await;
+    let withdrawal =
+        withdrawCall { token: Address::ZERO, l1Recipient: a.address(), amount: ether(1) };
+    let out = d1.call(&c, sec_contracts::predeploy::L2_BRIDGE, ether(1), withdrawal).await;
+    assert_eq!(out["status"], "0x1", "withdrawal started: {out}");
     Built {
         token,
         collectible,

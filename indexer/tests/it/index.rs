@@ -34,8 +34,7 @@ fn postgres_url() -> String {
 /// A fresh, empty PostgreSQL database for one test.
 async fn fresh_postgres(name: &str) -> Database {
     let admin = postgres_url();
-    sec_indexer::Database::connect(&admin, 1).await.expect("postgres reachable");
-    let pool = sqlx::PgPool::connect(&admin).await.expect("admin connection");
+    let pool = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL reachable");
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await.expect("drop");
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create");
     let (base, _) = admin.rsplit_once('/').expect("url with a database");
@@ -61,8 +60,8 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
     // Every block of both domains, every transaction, with receipts.
     assert_eq!(count(db, "SELECT COUNT(*) FROM blocks WHERE domain = 0").await, head0 as i64 + 1);
     assert_eq!(count(db, "SELECT COUNT(*) FROM blocks WHERE domain = 1").await, head1 as i64 + 1);
-    assert_eq!(count(db, "SELECT COUNT(*) FROM transactions WHERE domain = 1").await, 2);
-    assert_eq!(count(db, "SELECT COUNT(*) FROM transactions WHERE domain = 0").await, 11);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM transactions WHERE domain = 1").await, 3);
+    assert_eq!(count(db, "SELECT COUNT(*) FROM transactions WHERE domain = 0").await, 12);
     assert_eq!(count(db, "SELECT COUNT(*) FROM transactions WHERE status = 0").await, 1);
     assert_eq!(count(db, "SELECT COUNT(*) FROM blocks WHERE final = 0").await, 0);
 
@@ -106,9 +105,9 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
     assert_eq!(stored_balance(db, 0, built.collectible, built.holders[1]).await, U256::from(1u64));
     assert_eq!(stored_balance(db, 0, built.collectible, built.holders[0]).await, U256::ZERO);
 
-    // Internal transfers: the split's two payments and the funded creation; none of the failed
-    // transaction's.
-    assert_eq!(count(db, "SELECT COUNT(*) FROM internal_transfers").await, 3);
+    // Internal transfers: the split's two payments, the funded creation and the withdrawal's
+    // value passed to CrossDomain; none of the failed transaction's.
+    assert_eq!(count(db, "SELECT COUNT(*) FROM internal_transfers").await, 4);
     let split_rows = sqlx::query("SELECT COUNT(*) FROM internal_transfers WHERE tx_hash = $1")
         .bind(built.split_tx.to_vec())
         .fetch_one(db.pool())
@@ -127,6 +126,22 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
         .try_get::<i64, _>(0)
         .unwrap();
     assert_eq!(child_creator, 1);
+
+    // The cross-domain message (0 -> 1) and the withdrawal's message (1 -> Ethereum), and the
+    // withdrawal itself.
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM messages WHERE source_domain = 0 AND target_domain = 1")
+            .await,
+        1
+    );
+    assert_eq!(count(db, "SELECT COUNT(*) FROM messages WHERE source_domain = 1").await, 1);
+    let w = sqlx::query("SELECT l1_recipient, amount, stage FROM withdrawals WHERE domain = 1")
+        .fetch_one(db.pool())
+        .await
+        .expect("withdrawal row");
+    assert_eq!(w.try_get::<Vec<u8>, _>("l1_recipient").unwrap(), built.holders[0].to_vec());
+    assert_eq!(read_u256(&w.try_get::<Vec<u8>, _>("amount").unwrap()), ether(1));
+    assert_eq!(w.try_get::<String, _>("stage").unwrap(), "initiated");
 
     // Indexing again finds everything done and changes nothing.
     let before = sqlite.dump().await.expect("dump");
