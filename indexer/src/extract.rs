@@ -314,40 +314,42 @@ fn system_events(
     log: &alloy_primitives::Log,
 ) {
     let Some(topic0) = log.topics().first() else { return };
-    if log.address == CROSS_DOMAIN && *topic0 == CrossDomain::MessageSent::SIGNATURE_HASH {
-        if let Ok(e) = CrossDomain::MessageSent::decode_log_data(&log.data) {
-            out.messages.push(vec![
-                hash(e.messageHash),
-                int(d),
-                int(e.nonce),
-                int(u64::from(e.dstDomain)),
-                address(e.sender),
-                address(e.to),
-                u256(e.value),
-                Value::Bytes(Some(e.data.to_vec())),
-                int(number),
-                hash(tx_hash),
-                int(log_index),
-                text("sent"),
-            ]);
-        }
-    } else if log.address == L2_BRIDGE && *topic0 == L2Bridge::WithdrawalInitiated::SIGNATURE_HASH {
-        if let Ok(e) = L2Bridge::WithdrawalInitiated::decode_log_data(&log.data) {
-            out.withdrawals.push(vec![
-                hash(e.withdrawalHash),
-                int(d),
-                int(e.nonce),
-                address(e.sender),
-                address(e.l1Recipient),
-                address(e.l1Token),
-                u256(e.amount),
-                int(number),
-                hash(tx_hash),
-                int(log_index),
-                int(ts),
-                text("initiated"),
-            ]);
-        }
+    if log.address == CROSS_DOMAIN
+        && *topic0 == CrossDomain::MessageSent::SIGNATURE_HASH
+        && let Ok(e) = CrossDomain::MessageSent::decode_log_data(&log.data)
+    {
+        out.messages.push(vec![
+            hash(e.messageHash),
+            int(d),
+            int(e.nonce),
+            int(u64::from(e.dstDomain)),
+            address(e.sender),
+            address(e.to),
+            u256(e.value),
+            Value::Bytes(Some(e.data.to_vec())),
+            int(number),
+            hash(tx_hash),
+            int(log_index),
+            text("sent"),
+        ]);
+    } else if log.address == L2_BRIDGE
+        && *topic0 == L2Bridge::WithdrawalInitiated::SIGNATURE_HASH
+        && let Ok(e) = L2Bridge::WithdrawalInitiated::decode_log_data(&log.data)
+    {
+        out.withdrawals.push(vec![
+            hash(e.withdrawalHash),
+            int(d),
+            int(e.nonce),
+            address(e.sender),
+            address(e.l1Recipient),
+            address(e.l1Token),
+            u256(e.amount),
+            int(number),
+            hash(tx_hash),
+            int(log_index),
+            int(ts),
+            text("initiated"),
+        ]);
     }
 }
 
