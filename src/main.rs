@@ -75,6 +75,26 @@ struct IndexArgs {
     /// No progress bars.
     #[arg(long)]
     no_progress: bool,
+    /// Ethereum JSON-RPC URL, to index deposits, checkpoints and finalized withdrawals.
+    #[arg(long, requires = "l1_deployment")]
+    l1_rpc: Option<String>,
+    /// The L1 deployment record (`sec l1-deploy --out`, or `l1-deployment.json` of a devnet).
+    #[arg(long, requires = "l1_rpc")]
+    l1_deployment: Option<PathBuf>,
+}
+
+/// What the indexer follows on Ethereum, from a deployment record.
+fn ethereum_config(
+    rpc: String,
+    deployment: &L1Deployment,
+) -> sec_indexer::ethereum::EthereumConfig {
+    sec_indexer::ethereum::EthereumConfig {
+        rpc,
+        bridge: deployment.addresses.l1_bridge,
+        checkpoint_manager: deployment.addresses.checkpoint_manager,
+        from_block: deployment.block,
+        confirmations: 0,
+    }
 }
 
 /// Settings shared by `devnet` and `node`; flags override the config file.
@@ -206,6 +226,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         domains: Some(l2.domains),
         db: index_db.to_string_lossy().into_owned(),
         progress: false,
+        ethereum: Some(ethereum_config(format!("http://{}", l1_node.rpc_addr()), &deployment)),
         ..Default::default()
     };
     let index_db_handle = db.clone();
@@ -297,6 +318,9 @@ async fn index(args: IndexArgs) -> Result<()> {
     }
     if args.to_block.is_some() {
         config.to_block = args.to_block;
+    }
+    if let (Some(rpc), Some(path)) = (args.l1_rpc, args.l1_deployment.as_ref()) {
+        config.ethereum = Some(ethereum_config(rpc, &L1Deployment::load(path)?));
     }
     config.traces &= !args.no_traces;
     config.progress &= !args.no_progress;

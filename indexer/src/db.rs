@@ -16,6 +16,7 @@ use crate::IndexerError;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "chain", include_str!("../migrations/0001_chain.sql")),
     (2, "bridge", include_str!("../migrations/0002_bridge.sql")),
+    (3, "ethereum", include_str!("../migrations/0003_ethereum.sql")),
 ];
 
 /// Which database a URL names.
@@ -142,6 +143,9 @@ pub const TABLES: &[&str] = &[
     "internal_transfers",
     "messages",
     "withdrawals",
+    "deposits",
+    "checkpoints",
+    "withdrawal_finalizations",
 ];
 
 impl Database {

@@ -17,6 +17,7 @@ use tracing::{info, warn};
 use crate::{
     IndexerError,
     db::Database,
+    ethereum::{self, EthereumConfig},
     extract::{self, BlockBundle, TokenKind},
     schema::{address, hash, int},
     source::NodeClient,
@@ -46,6 +47,8 @@ pub struct IndexerConfig {
     pub to_block: Option<u64>,
     /// Show progress bars on a terminal. Default true.
     pub progress: bool,
+    /// Ethereum, for deposits, checkpoints and finalized withdrawals. Default: not followed.
+    pub ethereum: Option<EthereumConfig>,
 }
 
 impl Default for IndexerConfig {
@@ -59,6 +62,7 @@ impl Default for IndexerConfig {
             batch_blocks: 500,
             to_block: None,
             progress: true,
+            ethereum: None,
         }
     }
 }
@@ -124,6 +128,9 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
         followers.spawn(follower.run());
     }
     drop(tx);
+    if let Some(ethereum) = config.ethereum.clone() {
+        followers.spawn(ethereum::follow(ethereum, db.clone(), config.to_block.is_some()));
+    }
     let writer_db = db.clone();
     let writer = tokio::spawn(async move {
         let mut stats = Stats::default();

@@ -5,6 +5,7 @@
 pub mod abi;
 pub mod db;
 mod error;
+pub mod ethereum;
 pub mod extract;
 pub mod follow;
 pub mod schema;

@@ -198,6 +198,18 @@ impl NodeClient {
         self.batch_all("eth_getCode", params).await
     }
 
+    /// Logs of `addresses` in blocks `from..=to`.
+    pub async fn logs(
+        &self,
+        from: u64,
+        to: u64,
+        addresses: &[Address],
+    ) -> Result<Vec<alloy::rpc::types::Log>, IndexerError> {
+        let filter =
+            serde_json::json!({ "fromBlock": hex(from), "toBlock": hex(to), "address": addresses });
+        self.call("eth_getLogs", rpc_params![filter]).await
+    }
+
     /// Calls `on_head` with each new head's number the node announces over WebSocket, until the
     /// subscription ends (the caller reconnects or falls back to polling).
     pub async fn follow_heads(&self, mut on_head: impl FnMut(u64)) -> Result<(), IndexerError> {

@@ -234,3 +234,68 @@ async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
     assert_eq!(db.dump().await.expect("dump"), clean.dump().await.expect("dump"));
     node.shutdown().await;
 }
+
+/// Deposits made on an Ethereum chain (the dev chain, with the SEC contracts deployed) are
+/// indexed with their nonce, domain, amount and Ethereum transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ethereum_deposits_are_indexed() {
+    use sec_bridge::{L1Client, deploy_l1, deposit::deposit_eth};
+    use sec_contracts::L1DeployConfig;
+    use sec_indexer::ethereum::EthereumConfig;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut l1_config = sec_sequencer::NodeConfig {
+        datadir: dir.path().join("l1"),
+        chain_id_base: 31337,
+        domains: 1,
+        block_time_ms: 0,
+        gas_limit: 30_000_000,
+        genesis_timestamp: Some(1_700_000_000),
+        ..Default::default()
+    };
+    l1_config.rpc.addr = "127.0.0.1:0".parse().unwrap();
+    l1_config.fund((0..3).map(|i| dev_key(i).address()), ether(10_000));
+    let l1 = sec_sequencer::Node::start(l1_config, dev_key(20)).await.expect("l1 starts");
+    let l1_url = format!("http://{}", l1.rpc_addr());
+    let client = L1Client::connect(&l1_url, dev_key(0)).await.expect("l1 client");
+    let config = L1DeployConfig {
+        num_domains: 2,
+        ..L1DeployConfig::devnet(client.address(), 1_700_000_000)
+    };
+    let deployment = deploy_l1(&client, &config).await.expect("deployed");
+    let bridge = deployment.addresses.l1_bridge;
+    let to = dev_key(1).address();
+    deposit_eth(&client, bridge, 1, to, ether(2)).await.expect("deposit 1");
+    deposit_eth(&client, bridge, 0, to, ether(3)).await.expect("deposit 2");
+
+    let node = start_node(&dir.path().join("l2"), 2).await;
+    let db = Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
+    let mut config = index_config(&node, "unused", 1_000);
+    config.ethereum = Some(EthereumConfig {
+        rpc: l1_url.clone(),
+        bridge,
+        checkpoint_manager: deployment.addresses.checkpoint_manager,
+        from_block: deployment.block,
+        confirmations: 0,
+    });
+    sec_indexer::run(config.clone(), db.clone()).await.expect("indexing succeeds");
+
+    let rows =
+        sqlx::query("SELECT nonce, domain, to_address, amount, stage FROM deposits ORDER BY nonce")
+            .fetch_all(db.pool())
+            .await
+            .expect("deposits");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].try_get::<i64, _>("domain").unwrap(), 1);
+    assert_eq!(rows[1].try_get::<i64, _>("domain").unwrap(), 0);
+    assert_eq!(rows[0].try_get::<Vec<u8>, _>("to_address").unwrap(), to.to_vec());
+    assert_eq!(read_u256(&rows[1].try_get::<Vec<u8>, _>("amount").unwrap()), ether(3));
+    assert_eq!(rows[0].try_get::<String, _>("stage").unwrap(), "deposited");
+
+    // A third deposit after a restart is added once; the first two are not read twice.
+    deposit_eth(&client, bridge, 1, to, ether(1)).await.expect("deposit 3");
+    sec_indexer::run(config, db.clone()).await.expect("indexing resumes");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM deposits").await, 3);
+    node.shutdown().await;
+    l1.shutdown().await;
+}

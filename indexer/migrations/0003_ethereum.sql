@@ -1,0 +1,44 @@
+-- What the indexer reads from Ethereum: deposits into the bridge, checkpoints, and withdrawals
+-- finalized there; and how far it has read (block and hash, to notice an Ethereum reorg).
+
+CREATE TABLE deposits (
+    nonce BIGINT NOT NULL PRIMARY KEY,
+    domain BIGINT NOT NULL,
+    l1_token BYTEA NOT NULL,
+    kind BIGINT NOT NULL,
+    from_address BYTEA NOT NULL,
+    to_address BYTEA NOT NULL,
+    amount BYTEA NOT NULL,
+    l1_block BIGINT NOT NULL,
+    l1_tx_hash BYTEA NOT NULL,
+    stage TEXT NOT NULL
+);
+CREATE INDEX deposits_by_to ON deposits (to_address);
+CREATE INDEX deposits_by_from ON deposits (from_address);
+
+CREATE TABLE checkpoints (
+    id BIGINT NOT NULL PRIMARY KEY,
+    withdrawal_root BYTEA NOT NULL,
+    validator_set_hash BYTEA NOT NULL,
+    body_hash BYTEA NOT NULL,
+    signed_stake BYTEA NOT NULL,
+    l1_block BIGINT NOT NULL,
+    l1_tx_hash BYTEA NOT NULL
+);
+
+CREATE TABLE withdrawal_finalizations (
+    withdrawal_hash BYTEA NOT NULL PRIMARY KEY,
+    checkpoint_id BIGINT NOT NULL,
+    recipient BYTEA NOT NULL,
+    token BYTEA NOT NULL,
+    amount BYTEA NOT NULL,
+    paid BIGINT NOT NULL,
+    l1_block BIGINT NOT NULL,
+    l1_tx_hash BYTEA NOT NULL
+);
+
+CREATE TABLE l1_cursor (
+    id BIGINT NOT NULL PRIMARY KEY,
+    block_number BIGINT NOT NULL,
+    block_hash BYTEA NOT NULL
+);
