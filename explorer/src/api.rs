@@ -92,6 +92,14 @@ async fn bridge(
     Ok(Json(data::bridge(&state.db, q.page()).await?).into_response())
 }
 
+async fn checkpoints(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let (checkpoints, page) = data::checkpoints(&state.db, q.page()).await?;
+    Ok(Json(json!({ "checkpoints": checkpoints, "page": page })).into_response())
+}
+
 async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
@@ -126,7 +134,8 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address", &[("address", "path", true), page]),
             "/api/v1/token/{domain}/{address}": op("A token: metadata, holders, transfers", &[("domain", "path", true), ("address", "path", true), page]),
             "/api/v1/tokens": op("Every indexed token", &[page]),
-            "/api/v1/bridge": op("Withdrawals to Ethereum with their stage, and the latest cross-domain messages", &[page]),
+            "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, and the latest cross-domain messages", &[page]),
+            "/api/v1/checkpoints": op("Checkpoints anchored on Ethereum, newest first", &[page]),
             "/api/v1/search": op("Transactions, blocks, addresses and tokens matching q", &[("q", "query", true)]),
             "/api": op(
                 "Etherscan-compatible API: module=account (balance, txlist, tokentx, tokenbalance), block (getblocknumberbytime), transaction (gettxreceiptstatus), logs (getLogs), token (tokeninfo), stats (tokensupply); chainid selects the domain",
@@ -147,5 +156,6 @@ pub fn routes() -> Router<State> {
         .route("/api/v1/tokens", get(tokens))
         .route("/api/v1/search", get(search))
         .route("/api/v1/bridge", get(bridge))
+        .route("/api/v1/checkpoints", get(checkpoints))
         .route("/api/v1/openapi.json", get(openapi))
 }

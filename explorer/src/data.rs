@@ -421,8 +421,12 @@ pub struct WithdrawalView {
     pub stage: String,
 }
 
-const WITHDRAWAL_COLUMNS: &str = "withdrawal_hash, domain, nonce, sender, l1_recipient, l1_token, \
-    amount, block_number, tx_hash, timestamp, stage";
+/// Withdrawal columns, with the stage Ethereum has reached when it has (finalized).
+const WITHDRAWAL_COLUMNS: &str = "w.withdrawal_hash, w.domain, w.nonce, w.sender, w.l1_recipient, \
+    w.l1_token, w.amount, w.block_number, w.tx_hash, w.timestamp, \
+    CASE WHEN f.withdrawal_hash IS NULL THEN w.stage ELSE 'finalized' END AS stage";
+const WITHDRAWAL_FROM: &str = "withdrawals w LEFT JOIN withdrawal_finalizations f \
+    ON f.withdrawal_hash = w.withdrawal_hash";
 
 fn withdrawal_view(r: &AnyRow, now: u64) -> Result<WithdrawalView, ExplorerError> {
     Ok(WithdrawalView {
@@ -441,9 +445,94 @@ fn withdrawal_view(r: &AnyRow, now: u64) -> Result<WithdrawalView, ExplorerError
     })
 }
 
-/// The bridge page: withdrawals newest first, and cross-domain messages.
+/// A deposit from Ethereum.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepositView {
+    pub nonce: i64,
+    pub domain: i64,
+    pub asset: String,
+    pub l1_token: String,
+    pub from: String,
+    pub to: String,
+    pub amount: String,
+    pub l1_block: i64,
+    pub l1_tx_hash: String,
+    pub stage: String,
+}
+
+fn deposit_view(r: &AnyRow) -> Result<DepositView, ExplorerError> {
+    let kind = int(r, "kind")?;
+    Ok(DepositView {
+        nonce: int(r, "nonce")?,
+        domain: int(r, "domain")?,
+        asset: match kind {
+            0 => "ETH".into(),
+            1 => "SEC".into(),
+            _ => "ERC-20".into(),
+        },
+        l1_token: address(&bytes(r, "l1_token")?),
+        from: address(&bytes(r, "from_address")?),
+        to: address(&bytes(r, "to_address")?),
+        // ETH and SEC have 18 decimals; other tokens are shown in their smallest unit.
+        amount: if kind <= 1 {
+            units(amount(&bytes(r, "amount")?), 18)
+        } else {
+            amount(&bytes(r, "amount")?).to_string()
+        },
+        l1_block: int(r, "l1_block")?,
+        l1_tx_hash: hex(&bytes(r, "l1_tx_hash")?),
+        stage: r.try_get::<String, _>("stage")?,
+    })
+}
+
+/// A checkpoint anchored on Ethereum.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckpointView {
+    pub id: i64,
+    pub withdrawal_root: String,
+    pub validator_set_hash: String,
+    pub body_hash: String,
+    pub signed_stake: String,
+    pub l1_block: i64,
+    pub l1_tx_hash: String,
+}
+
+/// Checkpoints, newest first.
+pub async fn checkpoints(
+    db: &Database,
+    page: i64,
+) -> Result<(Vec<CheckpointView>, Paging), ExplorerError> {
+    let rows = sqlx::query(
+        "SELECT id, withdrawal_root, validator_set_hash, body_hash, signed_stake, l1_block, l1_tx_hash \
+         FROM checkpoints ORDER BY id DESC LIMIT $1 OFFSET $2",
+    )
+    .bind(PAGE + 1)
+    .bind(offset(page))
+    .fetch_all(db.pool())
+    .await?;
+    let paging = Paging::new(page, rows.len());
+    let list = rows
+        .iter()
+        .take(PAGE as usize)
+        .map(|r| {
+            Ok(CheckpointView {
+                id: int(r, "id")?,
+                withdrawal_root: hex(&bytes(r, "withdrawal_root")?),
+                validator_set_hash: hex(&bytes(r, "validator_set_hash")?),
+                body_hash: hex(&bytes(r, "body_hash")?),
+                signed_stake: units(amount(&bytes(r, "signed_stake")?), 18),
+                l1_block: int(r, "l1_block")?,
+                l1_tx_hash: hex(&bytes(r, "l1_tx_hash")?),
+            })
+        })
+        .collect::<Result<_, ExplorerError>>()?;
+    Ok((list, paging))
+}
+
+/// The bridge page: deposits and withdrawals newest first, and cross-domain messages.
 #[derive(Debug, Clone, Serialize)]
 pub struct BridgeView {
+    pub deposits: Vec<DepositView>,
     pub withdrawals: Vec<WithdrawalView>,
     pub messages: Vec<MessageView>,
     pub page: Paging,
@@ -453,7 +542,8 @@ pub struct BridgeView {
 pub async fn bridge(db: &Database, page: i64) -> Result<BridgeView, ExplorerError> {
     let now = now();
     let sql = format!(
-        "SELECT {WITHDRAWAL_COLUMNS} FROM withdrawals ORDER BY timestamp DESC, withdrawal_hash LIMIT $1 OFFSET $2"
+        "SELECT {WITHDRAWAL_COLUMNS} FROM {WITHDRAWAL_FROM} \
+         ORDER BY w.timestamp DESC, w.withdrawal_hash LIMIT $1 OFFSET $2"
     );
     let rows = sqlx::query(&sql).bind(PAGE + 1).bind(offset(page)).fetch_all(db.pool()).await?;
     let paging = Paging::new(page, rows.len());
@@ -472,7 +562,18 @@ pub async fn bridge(db: &Database, page: i64) -> Result<BridgeView, ExplorerErro
         .iter()
         .map(message_view)
         .collect::<Result<_, _>>()?;
-    Ok(BridgeView { withdrawals, messages, page: paging })
+    let deposits = sqlx::query(
+        "SELECT nonce, domain, l1_token, kind, from_address, to_address, amount, l1_block, l1_tx_hash, stage \
+         FROM deposits ORDER BY nonce DESC LIMIT $1 OFFSET $2",
+    )
+    .bind(PAGE)
+    .bind(offset(page))
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(deposit_view)
+    .collect::<Result<_, _>>()?;
+    Ok(BridgeView { deposits, withdrawals, messages, page: paging })
 }
 
 /// A transaction page.
@@ -604,7 +705,7 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
         .map(message_view)
         .collect::<Result<_, _>>()?;
     let sql = format!(
-        "SELECT {WITHDRAWAL_COLUMNS} FROM withdrawals WHERE tx_hash = $1 ORDER BY log_index"
+        "SELECT {WITHDRAWAL_COLUMNS} FROM {WITHDRAWAL_FROM} WHERE w.tx_hash = $1 ORDER BY w.log_index"
     );
     let withdrawals = sqlx::query(&sql)
         .bind(hash.to_vec())

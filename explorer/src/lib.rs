@@ -88,6 +88,7 @@ fn templates() -> Environment<'static> {
         ("tokens.html", include_str!("../templates/tokens.html")),
         ("search.html", include_str!("../templates/search.html")),
         ("bridge.html", include_str!("../templates/bridge.html")),
+        ("checkpoints.html", include_str!("../templates/checkpoints.html")),
         ("not_found.html", include_str!("../templates/not_found.html")),
     ] {
         // The templates are part of the binary and checked by the tests.

@@ -129,6 +129,14 @@ async fn bridge(
     render(&state, "bridge.html", view)
 }
 
+async fn checkpoints(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ExplorerError> {
+    let (checkpoints, page) = data::checkpoints(&state.db, q.page()).await?;
+    render(&state, "checkpoints.html", minijinja::context! { checkpoints, page })
+}
+
 /// `?q=` of the search box.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -159,4 +167,5 @@ pub fn routes() -> Router<State> {
         .route("/tokens", get(tokens))
         .route("/search", get(search))
         .route("/bridge", get(bridge))
+        .route("/checkpoints", get(checkpoints))
 }

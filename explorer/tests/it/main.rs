@@ -123,6 +123,9 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         let (_, _, page) = get(addr, &format!("/tx/{message_tx}"));
         assert!(page.contains("domain 0 → domain 1"), "{page}");
 
+        assert_eq!(get(addr, "/checkpoints").0, 200);
+        assert_eq!(json(addr, "/api/v1/checkpoints")["checkpoints"].as_array().unwrap().len(), 0);
+
         // Block pages, and 404s for unknown things.
         assert_eq!(get(addr, "/block/0/1").0, 200);
         assert_eq!(get(addr, "/block/0/99999").0, 404);
