@@ -100,6 +100,11 @@ async fn checkpoints(
     Ok(Json(json!({ "checkpoints": checkpoints, "page": page })).into_response())
 }
 
+async fn domains(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    let domains = data::domain_rows(&state.db, state.config.chain_id_base).await?;
+    Ok(Json(json!({ "domains": domains })).into_response())
+}
+
 async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
@@ -135,6 +140,7 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/token/{domain}/{address}": op("A token: metadata, holders, transfers", &[("domain", "path", true), ("address", "path", true), page]),
             "/api/v1/tokens": op("Every indexed token", &[page]),
             "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, and the latest cross-domain messages", &[page]),
+            "/api/v1/domains": op("Every domain: chain id, head, finalized height, transactions, recent rate", &[]),
             "/api/v1/checkpoints": op("Checkpoints anchored on Ethereum, newest first", &[page]),
             "/api/v1/search": op("Transactions, blocks, addresses and tokens matching q", &[("q", "query", true)]),
             "/api": op(
@@ -157,5 +163,6 @@ pub fn routes() -> Router<State> {
         .route("/api/v1/search", get(search))
         .route("/api/v1/bridge", get(bridge))
         .route("/api/v1/checkpoints", get(checkpoints))
+        .route("/api/v1/domains", get(domains))
         .route("/api/v1/openapi.json", get(openapi))
 }

@@ -205,6 +205,44 @@ pub struct DomainSummary {
     pub max_gas: i64,
 }
 
+/// One row of the domains page.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainRow {
+    pub domain: i64,
+    pub chain_id: u64,
+    pub head: Option<i64>,
+    pub finalized: Option<i64>,
+    pub transactions: i64,
+    pub tps: String,
+    pub last_block_age: Option<String>,
+}
+
+/// Every domain: chain id, head, finalized height, transactions, recent rate.
+pub async fn domain_rows(
+    db: &Database,
+    chain_id_base: u64,
+) -> Result<Vec<DomainRow>, ExplorerError> {
+    let home = home(db).await?;
+    let mut rows = Vec::new();
+    for d in home.domains {
+        let total =
+            sqlx::query("SELECT COALESCE(SUM(tx_count), 0) AS n FROM blocks WHERE domain = $1")
+                .bind(d.domain)
+                .fetch_one(db.pool())
+                .await?;
+        rows.push(DomainRow {
+            domain: d.domain,
+            chain_id: chain_id_base + d.domain as u64,
+            head: d.head,
+            finalized: d.finalized,
+            transactions: int(&total, "n")?,
+            tps: d.tps,
+            last_block_age: d.blocks.first().map(|b| b.age.clone()),
+        });
+    }
+    Ok(rows)
+}
+
 /// The home page.
 #[derive(Debug, Clone, Serialize)]
 pub struct HomeView {

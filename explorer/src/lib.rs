@@ -89,6 +89,7 @@ fn templates() -> Environment<'static> {
         ("search.html", include_str!("../templates/search.html")),
         ("bridge.html", include_str!("../templates/bridge.html")),
         ("checkpoints.html", include_str!("../templates/checkpoints.html")),
+        ("domains.html", include_str!("../templates/domains.html")),
         ("not_found.html", include_str!("../templates/not_found.html")),
     ] {
         // The templates are part of the binary and checked by the tests.

@@ -137,6 +137,11 @@ async fn checkpoints(
     render(&state, "checkpoints.html", minijinja::context! { checkpoints, page })
 }
 
+async fn domains(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    let domains = data::domain_rows(&state.db, state.config.chain_id_base).await?;
+    render(&state, "domains.html", minijinja::context! { domains })
+}
+
 /// `?q=` of the search box.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -168,4 +173,5 @@ pub fn routes() -> Router<State> {
         .route("/search", get(search))
         .route("/bridge", get(bridge))
         .route("/checkpoints", get(checkpoints))
+        .route("/domains", get(domains))
 }

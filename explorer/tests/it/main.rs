@@ -124,6 +124,10 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         assert!(page.contains("domain 0 → domain 1"), "{page}");
 
         assert_eq!(get(addr, "/checkpoints").0, 200);
+        let domains = json(addr, "/api/v1/domains");
+        assert_eq!(domains["domains"][1]["chain_id"], 53501);
+        assert_eq!(domains["domains"][1]["transactions"], 3);
+        assert_eq!(get(addr, "/domains").0, 200);
         assert_eq!(json(addr, "/api/v1/checkpoints")["checkpoints"].as_array().unwrap().len(), 0);
 
         // Block pages, and 404s for unknown things.
