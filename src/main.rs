@@ -92,6 +92,7 @@ fn ethereum_config(
         rpc,
         bridge: deployment.addresses.l1_bridge,
         checkpoint_manager: deployment.addresses.checkpoint_manager,
+        stake_manager: deployment.addresses.stake_manager,
         from_block: deployment.block,
         confirmations: 0,
     }

@@ -42,3 +42,38 @@ CREATE TABLE l1_cursor (
     block_number BIGINT NOT NULL,
     block_hash BYTEA NOT NULL
 );
+
+-- Validators as StakeManager reports them at the last Ethereum block read.
+CREATE TABLE validators (
+    address BYTEA NOT NULL PRIMARY KEY,
+    signer BYTEA NOT NULL,
+    commission_bps BIGINT NOT NULL,
+    jailed BIGINT NOT NULL,
+    jailed_until BIGINT NOT NULL,
+    stake BYTEA NOT NULL,
+    self_stake BYTEA NOT NULL,
+    registered_l1_block BIGINT NOT NULL
+);
+CREATE INDEX validators_by_stake ON validators (stake);
+
+-- Bonded delegations (the validator's own stake included), current value; zero has no row.
+CREATE TABLE delegations (
+    validator BYTEA NOT NULL,
+    delegator BYTEA NOT NULL,
+    amount BYTEA NOT NULL,
+    PRIMARY KEY (validator, delegator)
+);
+
+CREATE TABLE slashings (
+    l1_block BIGINT NOT NULL,
+    log_index BIGINT NOT NULL,
+    validator BYTEA NOT NULL,
+    judge BYTEA NOT NULL,
+    kind BIGINT NOT NULL,
+    amount BYTEA NOT NULL,
+    burned BYTEA NOT NULL,
+    reward BYTEA NOT NULL,
+    l1_tx_hash BYTEA NOT NULL,
+    PRIMARY KEY (l1_block, log_index)
+);
+CREATE INDEX slashings_by_validator ON slashings (validator);

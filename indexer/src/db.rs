@@ -131,21 +131,24 @@ impl Database {
     }
 }
 
-/// Every table the indexer writes, in dump order.
-pub const TABLES: &[&str] = &[
-    "blocks",
-    "transactions",
-    "logs",
-    "tokens",
-    "token_transfers",
-    "balances",
-    "contracts",
-    "internal_transfers",
-    "messages",
-    "withdrawals",
-    "deposits",
-    "checkpoints",
-    "withdrawal_finalizations",
+/// Every table the indexer writes, in dump order, with the columns that order its rows.
+pub const TABLES: &[(&str, &str)] = &[
+    ("blocks", "domain, number"),
+    ("transactions", "domain, block_number, tx_index"),
+    ("logs", "domain, block_number, log_index"),
+    ("tokens", "domain, address"),
+    ("token_transfers", "domain, block_number, log_index, batch_index"),
+    ("balances", "domain, token, holder, token_id"),
+    ("contracts", "domain, address"),
+    ("internal_transfers", "domain, block_number, tx_index, trace_index"),
+    ("messages", "message_hash"),
+    ("withdrawals", "withdrawal_hash"),
+    ("deposits", "nonce"),
+    ("checkpoints", "id"),
+    ("withdrawal_finalizations", "withdrawal_hash"),
+    ("validators", "address"),
+    ("delegations", "validator, delegator"),
+    ("slashings", "l1_block, log_index"),
 ];
 
 impl Database {
@@ -153,9 +156,9 @@ impl Database {
     /// dump the same text, whichever backend each is.
     pub async fn dump(&self) -> Result<String, IndexerError> {
         let mut out = String::new();
-        for table in TABLES {
+        for (table, order) in TABLES {
             out.push_str(&format!("# {table}\n"));
-            let sql = format!("SELECT * FROM {table} ORDER BY 1, 2, 3, 4");
+            let sql = format!("SELECT * FROM {table} ORDER BY {order}");
             for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
                 let mut cells = Vec::with_capacity(row.len());
                 for i in 0..row.len() {

@@ -1,17 +1,24 @@
-//! Following Ethereum: the bridge's deposits and finalized withdrawals and the checkpoints, read
-//! with `eth_getLogs` in ranges. Each range is written with the cursor (block and hash) in one
+//! Following Ethereum: the bridge's deposits and finalized withdrawals, the checkpoints, and the
+//! validators with their stake, delegations and slashings, read with `eth_getLogs` in ranges
+//! (stake and delegations as StakeManager reports them at the range's last block). Each range is written with the cursor (block and hash) in one
 //! database transaction; an Ethereum reorg under the cursor rewinds it and deletes what came
 //! from the blocks dropped.
 
-use std::time::Duration;
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
-use alloy::{rpc::types::Log, sol_types::SolEvent};
-use alloy_primitives::{Address, B256};
+use alloy::{
+    rpc::types::Log,
+    sol_types::{SolCall, SolEvent},
+};
+use alloy_primitives::{Address, B256, Bytes};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use tracing::{info, warn};
 
-use sec_contracts::bindings::{CheckpointManager, L1Bridge};
+use sec_contracts::bindings::{CheckpointManager, L1Bridge, StakeManager};
 
 use crate::{
     IndexerError,
@@ -30,6 +37,8 @@ pub struct EthereumConfig {
     pub bridge: Address,
     /// `CheckpointManager`.
     pub checkpoint_manager: Address,
+    /// `StakeManager`.
+    pub stake_manager: Address,
     /// Block of the contracts' deployment: reading starts there.
     pub from_block: u64,
     /// Blocks behind Ethereum's head the indexer stays (reorg margin). Default 0.
@@ -88,11 +97,32 @@ const FINALIZATIONS: Insert = Insert {
     tail: "",
 };
 
+const SLASHINGS: Insert = Insert {
+    table: "slashings",
+    columns: &[
+        "l1_block",
+        "log_index",
+        "validator",
+        "judge",
+        "kind",
+        "amount",
+        "burned",
+        "reward",
+        "l1_tx_hash",
+    ],
+    tail: "",
+};
+
 #[derive(Default)]
 struct Rows {
     deposits: Vec<Vec<Value>>,
     checkpoints: Vec<Vec<Value>>,
     finalizations: Vec<Vec<Value>>,
+    slashings: Vec<Vec<Value>>,
+    /// Validators whose state changed, with the block they registered in (if in this range).
+    validators: BTreeMap<Address, Option<u64>>,
+    /// (validator, delegator) pairs whose delegation changed.
+    delegations: BTreeSet<(Address, Address)>,
 }
 
 fn decode(config: &EthereumConfig, logs: &[Log]) -> Rows {
@@ -134,6 +164,8 @@ fn decode(config: &EthereumConfig, logs: &[Log]) -> Rows {
                     tx,
                 ]);
             }
+        } else if log.address() == config.stake_manager {
+            stake_event(&mut rows, log, block.clone(), tx.clone());
         } else if log.address() == config.checkpoint_manager
             && *topic0 == CheckpointManager::CheckpointSubmitted::SIGNATURE_HASH
             && let Ok(e) = CheckpointManager::CheckpointSubmitted::decode_log_data(log.data())
@@ -151,6 +183,151 @@ fn decode(config: &EthereumConfig, logs: &[Log]) -> Rows {
     }
     rows
 }
+
+/// Notes what a StakeManager event changed.
+fn stake_event(rows: &mut Rows, log: &Log, block: Value, tx: Value) {
+    use StakeManager as S;
+    let data = log.data();
+    let number = log.block_number.unwrap_or_default();
+    let Some(topic0) = log.topics().first().copied() else { return };
+    let touch = |rows: &mut Rows, v: Address| {
+        rows.validators.entry(v).or_insert(None);
+    };
+    if topic0 == S::ValidatorRegistered::SIGNATURE_HASH {
+        if let Ok(e) = S::ValidatorRegistered::decode_log_data(data) {
+            rows.validators.insert(e.validator, Some(number));
+            rows.delegations.insert((e.validator, e.validator));
+        }
+    } else if topic0 == S::Delegated::SIGNATURE_HASH {
+        if let Ok(e) = S::Delegated::decode_log_data(data) {
+            touch(rows, e.validator);
+            rows.delegations.insert((e.validator, e.delegator));
+        }
+    } else if topic0 == S::Undelegated::SIGNATURE_HASH {
+        if let Ok(e) = S::Undelegated::decode_log_data(data) {
+            touch(rows, e.validator);
+            rows.delegations.insert((e.validator, e.delegator));
+        }
+    } else if topic0 == S::CommissionUpdated::SIGNATURE_HASH {
+        if let Ok(e) = S::CommissionUpdated::decode_log_data(data) {
+            touch(rows, e.validator);
+        }
+    } else if topic0 == S::Jailed::SIGNATURE_HASH {
+        if let Ok(e) = S::Jailed::decode_log_data(data) {
+            touch(rows, e.validator);
+        }
+    } else if topic0 == S::Unjailed::SIGNATURE_HASH {
+        if let Ok(e) = S::Unjailed::decode_log_data(data) {
+            touch(rows, e.validator);
+        }
+    } else if topic0 == S::Slashed::SIGNATURE_HASH
+        && let Ok(e) = S::Slashed::decode_log_data(data)
+    {
+        touch(rows, e.validator);
+        rows.slashings.push(vec![
+            block,
+            int(log.log_index.unwrap_or_default()),
+            address(e.validator),
+            address(e.judge),
+            int(u64::from(e.kind)),
+            u256(e.amount),
+            u256(e.burned),
+            u256(e.reward),
+            tx,
+        ]);
+    }
+}
+
+async fn view<C: SolCall>(
+    client: &NodeClient,
+    to: Address,
+    call: C,
+    at: u64,
+) -> Result<Option<C::Return>, IndexerError> {
+    let answers = client.calls(&[(to, Bytes::from(call.abi_encode()))], at).await?;
+    Ok(answers.into_iter().next().flatten().and_then(|b| C::abi_decode_returns(&b).ok()))
+}
+
+/// Reads `validators` and `delegations` from StakeManager at `at` and writes their rows.
+/// `registered` gives the registration block of validators first seen now; others keep theirs.
+async fn refresh_stake(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    client: &NodeClient,
+    stake_manager: Address,
+    validators: &BTreeMap<Address, Option<u64>>,
+    delegations: &BTreeSet<(Address, Address)>,
+    at: u64,
+) -> Result<(), IndexerError> {
+    use StakeManager as S;
+    for (v, registered) in validators {
+        let Some(info) = view(client, stake_manager, S::validatorCall { v: *v }, at).await? else {
+            continue;
+        };
+        let bonded = view(client, stake_manager, S::bondedStakeCall { v: *v }, at).await?;
+        let own = view(client, stake_manager, S::selfStakeCall { v: *v }, at).await?;
+        let registered = match registered {
+            Some(n) => *n,
+            None => sqlx::query("SELECT registered_l1_block FROM validators WHERE address = $1")
+                .bind(v.to_vec())
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| r.try_get::<i64, _>("registered_l1_block"))
+                .transpose()?
+                .unwrap_or(at as i64) as u64,
+        };
+        sqlx::query("DELETE FROM validators WHERE address = $1")
+            .bind(v.to_vec())
+            .execute(&mut *conn)
+            .await?;
+        if info.signer.is_zero() {
+            continue;
+        }
+        let row = vec![
+            address(*v),
+            address(info.signer),
+            int(u64::from(info.commissionBps)),
+            int(u64::from(info.jailed)),
+            int(info.jailedUntil),
+            u256(bonded.unwrap_or_default()),
+            u256(own.unwrap_or_default()),
+            int(registered),
+        ];
+        VALIDATORS.run(conn, backend, vec![row]).await?;
+    }
+    for (v, d) in delegations {
+        let amount =
+            view(client, stake_manager, S::delegationCall { v: *v, delegator: *d }, at).await?;
+        sqlx::query("DELETE FROM delegations WHERE validator = $1 AND delegator = $2")
+            .bind(v.to_vec())
+            .bind(d.to_vec())
+            .execute(&mut *conn)
+            .await?;
+        if let Some(amount) = amount.filter(|a| !a.is_zero()) {
+            let row = vec![address(*v), address(*d), u256(amount)];
+            DELEGATIONS.run(conn, backend, vec![row]).await?;
+        }
+    }
+    Ok(())
+}
+
+const VALIDATORS: Insert = Insert {
+    table: "validators",
+    columns: &[
+        "address",
+        "signer",
+        "commission_bps",
+        "jailed",
+        "jailed_until",
+        "stake",
+        "self_stake",
+        "registered_l1_block",
+    ],
+    tail: "",
+};
+
+const DELEGATIONS: Insert =
+    Insert { table: "delegations", columns: &["validator", "delegator", "amount"], tail: "" };
 
 async fn cursor(db: &Database) -> Result<Option<(u64, Vec<u8>)>, IndexerError> {
     let row = sqlx::query("SELECT block_number, block_hash FROM l1_cursor WHERE id = 1")
@@ -174,15 +351,51 @@ async fn set_cursor(
 }
 
 /// Deletes what came from Ethereum blocks above `keep_through` and moves the cursor there.
-async fn rewind(db: &Database, client: &NodeClient, keep_through: u64) -> Result<(), IndexerError> {
+async fn rewind(
+    db: &Database,
+    client: &NodeClient,
+    stake_manager: Address,
+    keep_through: u64,
+) -> Result<(), IndexerError> {
     let keep_hash = client.block_hash(keep_through).await?.unwrap_or_default();
     let mut tx = db.pool().begin().await?;
-    for table in ["deposits", "checkpoints", "withdrawal_finalizations"] {
+    for table in ["deposits", "checkpoints", "withdrawal_finalizations", "slashings"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE l1_block > $1"))
             .bind(keep_through as i64)
             .execute(&mut *tx)
             .await?;
     }
+    sqlx::query("DELETE FROM validators WHERE registered_l1_block > $1")
+        .bind(keep_through as i64)
+        .execute(&mut *tx)
+        .await?;
+    // Every remaining validator and delegation is read again as of the block kept.
+    let mut validators = BTreeMap::new();
+    for r in sqlx::query("SELECT address FROM validators").fetch_all(&mut *tx).await? {
+        let a: Vec<u8> = r.try_get("address")?;
+        if a.len() == 20 {
+            validators.insert(Address::from_slice(&a), None);
+        }
+    }
+    let mut delegations = BTreeSet::new();
+    for r in sqlx::query("SELECT validator, delegator FROM delegations").fetch_all(&mut *tx).await?
+    {
+        let (v, d): (Vec<u8>, Vec<u8>) = (r.try_get("validator")?, r.try_get("delegator")?);
+        if v.len() == 20 && d.len() == 20 {
+            delegations.insert((Address::from_slice(&v), Address::from_slice(&d)));
+        }
+    }
+    sqlx::query("DELETE FROM delegations").execute(&mut *tx).await?;
+    refresh_stake(
+        &mut tx,
+        db.backend(),
+        client,
+        stake_manager,
+        &validators,
+        &delegations,
+        keep_through,
+    )
+    .await?;
     set_cursor(&mut tx, db.backend(), keep_through, keep_hash).await?;
     tx.commit().await?;
     Ok(())
@@ -206,7 +419,7 @@ pub async fn follow(
                     let keep =
                         number.saturating_sub(REWIND).max(config.from_block.saturating_sub(1));
                     warn!(from = number, to = keep, "Ethereum reorg under the cursor: rewinding");
-                    rewind(&db, &client, keep).await?;
+                    rewind(&db, &client, config.stake_manager, keep).await?;
                     continue;
                 }
                 number
@@ -222,7 +435,8 @@ pub async fn follow(
             continue;
         }
         let to = head.min(done + RANGE);
-        let logs = client.logs(done + 1, to, &[config.bridge, config.checkpoint_manager]).await?;
+        let contracts = [config.bridge, config.checkpoint_manager, config.stake_manager];
+        let logs = client.logs(done + 1, to, &contracts).await?;
         let to_hash = client.block_hash(to).await?.unwrap_or_default();
         let rows = decode(&config, &logs);
         let backend = db.backend();
@@ -230,6 +444,17 @@ pub async fn follow(
         DEPOSITS.run(&mut tx, backend, rows.deposits).await?;
         CHECKPOINTS.run(&mut tx, backend, rows.checkpoints).await?;
         FINALIZATIONS.run(&mut tx, backend, rows.finalizations).await?;
+        SLASHINGS.run(&mut tx, backend, rows.slashings).await?;
+        refresh_stake(
+            &mut tx,
+            backend,
+            &client,
+            config.stake_manager,
+            &rows.validators,
+            &rows.delegations,
+            to,
+        )
+        .await?;
         set_cursor(&mut tx, backend, to, to_hash).await?;
         tx.commit().await?;
     }

@@ -239,8 +239,16 @@ async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
 /// indexed with their nonce, domain, amount and Ethereum transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ethereum_deposits_are_indexed() {
-    use sec_bridge::{L1Client, deploy_l1, deposit::deposit_eth};
-    use sec_contracts::L1DeployConfig;
+    use alloy_primitives::Bytes;
+    use sec_bridge::{
+        L1Client, deploy_l1,
+        deposit::deposit_eth,
+        staking::{Registration, delegate, register_validator},
+    };
+    use sec_contracts::{
+        L1DeployConfig,
+        bindings::{SECToken, StakeManager, VestingVault},
+    };
     use sec_indexer::ethereum::EthereumConfig;
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -275,6 +283,7 @@ async fn ethereum_deposits_are_indexed() {
         rpc: l1_url.clone(),
         bridge,
         checkpoint_manager: deployment.addresses.checkpoint_manager,
+        stake_manager: deployment.addresses.stake_manager,
         from_block: deployment.block,
         confirmations: 0,
     });
@@ -292,10 +301,48 @@ async fn ethereum_deposits_are_indexed() {
     assert_eq!(read_u256(&rows[1].try_get::<Vec<u8>, _>("amount").unwrap()), ether(3));
     assert_eq!(rows[0].try_get::<String, _>("stage").unwrap(), "deposited");
 
+    // Validators: the owner takes its vested SEC, registers with stake; another account
+    // delegates to it.
+    let a = &deployment.addresses;
+    client
+        .send_call(a.angel_vault, VestingVault::releaseCall {}, U256::ZERO)
+        .await
+        .expect("release");
+    let min_stake = client.view(a.stake_manager, StakeManager::minSelfStakeCall {}).await.unwrap();
+    let registration = Registration {
+        signer: dev_key(7),
+        bls_key: Bytes::from(vec![0xb1; 48]),
+        commission_bps: 750,
+        self_stake: min_stake,
+    };
+    register_validator(&client, a.stake_manager, a.token, &registration).await.expect("registered");
+    let delegator = client.with_signer(dev_key(2)).await.expect("delegator client");
+    client
+        .send_call(
+            a.token,
+            SECToken::transferCall { to: dev_key(2).address(), value: ether(500) },
+            U256::ZERO,
+        )
+        .await
+        .expect("fund delegator");
+    delegate(&delegator, a.stake_manager, a.token, client.address(), ether(200))
+        .await
+        .expect("delegated");
+
     // A third deposit after a restart is added once; the first two are not read twice.
     deposit_eth(&client, bridge, 1, to, ether(1)).await.expect("deposit 3");
     sec_indexer::run(config, db.clone()).await.expect("indexing resumes");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM deposits").await, 3);
+    let v = sqlx::query("SELECT signer, commission_bps, stake, self_stake FROM validators")
+        .fetch_all(db.pool())
+        .await
+        .expect("validators");
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].try_get::<Vec<u8>, _>("signer").unwrap(), dev_key(7).address().to_vec());
+    assert_eq!(v[0].try_get::<i64, _>("commission_bps").unwrap(), 750);
+    assert_eq!(read_u256(&v[0].try_get::<Vec<u8>, _>("stake").unwrap()), min_stake + ether(200));
+    assert_eq!(read_u256(&v[0].try_get::<Vec<u8>, _>("self_stake").unwrap()), min_stake);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM delegations").await, 2);
     node.shutdown().await;
     l1.shutdown().await;
 }
