@@ -90,6 +90,7 @@ fn templates() -> Environment<'static> {
         ("bridge.html", include_str!("../templates/bridge.html")),
         ("checkpoints.html", include_str!("../templates/checkpoints.html")),
         ("domains.html", include_str!("../templates/domains.html")),
+        ("validators.html", include_str!("../templates/validators.html")),
         ("not_found.html", include_str!("../templates/not_found.html")),
     ] {
         // The templates are part of the binary and checked by the tests.

@@ -142,6 +142,11 @@ async fn domains(AxumState(state): AxumState<State>) -> Result<Response, Explore
     render(&state, "domains.html", minijinja::context! { domains })
 }
 
+async fn validators(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    let validators = data::validators(&state.db).await?;
+    render(&state, "validators.html", minijinja::context! { validators })
+}
+
 /// `?q=` of the search box.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -174,4 +179,5 @@ pub fn routes() -> Router<State> {
         .route("/bridge", get(bridge))
         .route("/checkpoints", get(checkpoints))
         .route("/domains", get(domains))
+        .route("/validators", get(validators))
 }

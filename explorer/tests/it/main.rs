@@ -124,6 +124,8 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         assert!(page.contains("domain 0 → domain 1"), "{page}");
 
         assert_eq!(get(addr, "/checkpoints").0, 200);
+        assert_eq!(get(addr, "/validators").0, 200);
+        assert_eq!(json(addr, "/api/v1/validators")["validators"].as_array().unwrap().len(), 0);
         let domains = json(addr, "/api/v1/domains");
         assert_eq!(domains["domains"][1]["chain_id"], 53501);
         assert_eq!(domains["domains"][1]["transactions"], 3);
@@ -226,4 +228,56 @@ async fn pages_apis_and_escaping_over_a_real_index() {
     let unknown = json(addr, "/api?module=nope&action=nope");
     assert_eq!(unknown["status"], "0");
     explorer.stop();
+}
+
+/// What comes from Ethereum: the bridge page lists deposits, the validators page the validator
+/// with its stake and delegator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ethereum_side_pages() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let l1 = L1Chain::start(&dir.path().join("l1")).await;
+    let to = dev_key(1).address();
+    sec_bridge::deposit::deposit_eth(
+        &l1.client,
+        l1.deployment.addresses.l1_bridge,
+        1,
+        to,
+        ether(2),
+    )
+    .await
+    .expect("deposit");
+    l1.register_and_delegate(ether(200)).await;
+    let node = start_node(&dir.path().join("l2"), 2).await;
+    let db = Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
+    let mut config = index_config(&node, "unused", 1_000);
+    config.ethereum = Some(l1.ethereum_config());
+    sec_indexer::run(config, db.clone()).await.expect("indexing succeeds");
+    let explorer = Explorer::start(
+        ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() },
+        db,
+    )
+    .await
+    .expect("explorer");
+    let addr = explorer.addr();
+    let owner = l1.client.address();
+    tokio::task::spawn_blocking(move || {
+        let bridge = json(addr, "/api/v1/bridge");
+        assert_eq!(bridge["deposits"][0]["asset"], "ETH");
+        assert_eq!(bridge["deposits"][0]["amount"], "2");
+        assert_eq!(bridge["deposits"][0]["domain"], 1);
+        let (_, _, page) = get(addr, "/bridge");
+        assert!(page.contains(&to.to_checksum(None)), "{page}");
+        let validators = json(addr, "/api/v1/validators");
+        let v = &validators["validators"][0];
+        assert_eq!(v["address"], owner.to_checksum(None));
+        assert_eq!(v["delegators"], 1);
+        assert_eq!(v["commission"], "7.50 %");
+        let (_, _, page) = get(addr, "/validators");
+        assert!(page.contains("7.50 %") && page.contains("active"), "{page}");
+    })
+    .await
+    .expect("page checks");
+    explorer.stop();
+    node.shutdown().await;
+    l1.node.shutdown().await;
 }

@@ -256,3 +256,84 @@ pub async fn build_chain(node: &Node) -> Built {
         split_tx: split["transactionHash"].as_str().expect("hash").parse().expect("hash"),
     }
 }
+
+/// An Ethereum chain (the dev chain engine, chain id 31337) with the SEC contracts deployed by
+/// dev account 0.
+pub struct L1Chain {
+    pub node: Node,
+    pub client: sec_bridge::L1Client,
+    pub deployment: sec_bridge::L1Deployment,
+}
+
+impl L1Chain {
+    pub async fn start(datadir: &Path) -> Self {
+        let mut config = NodeConfig {
+            datadir: datadir.to_path_buf(),
+            chain_id_base: 31337,
+            domains: 1,
+            block_time_ms: 0,
+            gas_limit: 30_000_000,
+            genesis_timestamp: Some(1_700_000_000),
+            ..Default::default()
+        };
+        config.rpc.addr = "127.0.0.1:0".parse().expect("addr");
+        config.fund((0..3).map(|i| dev_key(i).address()), ether(10_000));
+        let node = Node::start(config, dev_key(20)).await.expect("l1 starts");
+        let url = format!("http://{}", node.rpc_addr());
+        let client = sec_bridge::L1Client::connect(&url, dev_key(0)).await.expect("l1 client");
+        let plan = sec_contracts::L1DeployConfig {
+            num_domains: 2,
+            ..sec_contracts::L1DeployConfig::devnet(client.address(), 1_700_000_000)
+        };
+        let deployment = sec_bridge::deploy_l1(&client, &plan).await.expect("deployed");
+        Self { node, client, deployment }
+    }
+
+    /// What the indexer needs to follow this chain.
+    pub fn ethereum_config(&self) -> sec_indexer::ethereum::EthereumConfig {
+        let a = &self.deployment.addresses;
+        sec_indexer::ethereum::EthereumConfig {
+            rpc: self.client.url().to_string(),
+            bridge: a.l1_bridge,
+            checkpoint_manager: a.checkpoint_manager,
+            stake_manager: a.stake_manager,
+            from_block: self.deployment.block,
+            confirmations: 0,
+        }
+    }
+
+    /// Dev account 0 takes its vested SEC and registers as a validator (signer: dev key 7,
+    /// 7.5% commission) with the minimum self-stake; dev account 2 delegates `delegated` to it.
+    /// Returns the minimum self-stake.
+    pub async fn register_and_delegate(&self, delegated: U256) -> U256 {
+        use sec_bridge::staking::{Registration, delegate, register_validator};
+        use sec_contracts::bindings::{SECToken, StakeManager, VestingVault};
+        let a = &self.deployment.addresses;
+        self.client
+            .send_call(a.angel_vault, VestingVault::releaseCall {}, U256::ZERO)
+            .await
+            .expect("release");
+        let min_stake = self
+            .client
+            .view(a.stake_manager, StakeManager::minSelfStakeCall {})
+            .await
+            .expect("min");
+        let registration = Registration {
+            signer: dev_key(7),
+            bls_key: Bytes::from(vec![0xb1; 48]),
+            commission_bps: 750,
+            self_stake: min_stake,
+        };
+        register_validator(&self.client, a.stake_manager, a.token, &registration)
+            .await
+            .expect("registered");
+        let delegator = self.client.with_signer(dev_key(2)).await.expect("delegator client");
+        let fund =
+            SECToken::transferCall { to: dev_key(2).address(), value: delegated * U256::from(2) };
+        self.client.send_call(a.token, fund, U256::ZERO).await.expect("fund delegator");
+        delegate(&delegator, a.stake_manager, a.token, self.client.address(), delegated)
+            .await
+            .expect("delegated");
+        min_stake
+    }
+}

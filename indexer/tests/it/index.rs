@@ -239,54 +239,19 @@ async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
 /// indexed with their nonce, domain, amount and Ethereum transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ethereum_deposits_are_indexed() {
-    use alloy_primitives::Bytes;
-    use sec_bridge::{
-        L1Client, deploy_l1,
-        deposit::deposit_eth,
-        staking::{Registration, delegate, register_validator},
-    };
-    use sec_contracts::{
-        L1DeployConfig,
-        bindings::{SECToken, StakeManager, VestingVault},
-    };
-    use sec_indexer::ethereum::EthereumConfig;
+    use sec_bridge::deposit::deposit_eth;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut l1_config = sec_sequencer::NodeConfig {
-        datadir: dir.path().join("l1"),
-        chain_id_base: 31337,
-        domains: 1,
-        block_time_ms: 0,
-        gas_limit: 30_000_000,
-        genesis_timestamp: Some(1_700_000_000),
-        ..Default::default()
-    };
-    l1_config.rpc.addr = "127.0.0.1:0".parse().unwrap();
-    l1_config.fund((0..3).map(|i| dev_key(i).address()), ether(10_000));
-    let l1 = sec_sequencer::Node::start(l1_config, dev_key(20)).await.expect("l1 starts");
-    let l1_url = format!("http://{}", l1.rpc_addr());
-    let client = L1Client::connect(&l1_url, dev_key(0)).await.expect("l1 client");
-    let config = L1DeployConfig {
-        num_domains: 2,
-        ..L1DeployConfig::devnet(client.address(), 1_700_000_000)
-    };
-    let deployment = deploy_l1(&client, &config).await.expect("deployed");
-    let bridge = deployment.addresses.l1_bridge;
+    let l1 = L1Chain::start(&dir.path().join("l1")).await;
+    let bridge = l1.deployment.addresses.l1_bridge;
     let to = dev_key(1).address();
-    deposit_eth(&client, bridge, 1, to, ether(2)).await.expect("deposit 1");
-    deposit_eth(&client, bridge, 0, to, ether(3)).await.expect("deposit 2");
+    deposit_eth(&l1.client, bridge, 1, to, ether(2)).await.expect("deposit 1");
+    deposit_eth(&l1.client, bridge, 0, to, ether(3)).await.expect("deposit 2");
 
     let node = start_node(&dir.path().join("l2"), 2).await;
     let db = Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
     let mut config = index_config(&node, "unused", 1_000);
-    config.ethereum = Some(EthereumConfig {
-        rpc: l1_url.clone(),
-        bridge,
-        checkpoint_manager: deployment.addresses.checkpoint_manager,
-        stake_manager: deployment.addresses.stake_manager,
-        from_block: deployment.block,
-        confirmations: 0,
-    });
+    config.ethereum = Some(l1.ethereum_config());
     sec_indexer::run(config.clone(), db.clone()).await.expect("indexing succeeds");
 
     let rows =
@@ -301,36 +266,11 @@ async fn ethereum_deposits_are_indexed() {
     assert_eq!(read_u256(&rows[1].try_get::<Vec<u8>, _>("amount").unwrap()), ether(3));
     assert_eq!(rows[0].try_get::<String, _>("stage").unwrap(), "deposited");
 
-    // Validators: the owner takes its vested SEC, registers with stake; another account
-    // delegates to it.
-    let a = &deployment.addresses;
-    client
-        .send_call(a.angel_vault, VestingVault::releaseCall {}, U256::ZERO)
-        .await
-        .expect("release");
-    let min_stake = client.view(a.stake_manager, StakeManager::minSelfStakeCall {}).await.unwrap();
-    let registration = Registration {
-        signer: dev_key(7),
-        bls_key: Bytes::from(vec![0xb1; 48]),
-        commission_bps: 750,
-        self_stake: min_stake,
-    };
-    register_validator(&client, a.stake_manager, a.token, &registration).await.expect("registered");
-    let delegator = client.with_signer(dev_key(2)).await.expect("delegator client");
-    client
-        .send_call(
-            a.token,
-            SECToken::transferCall { to: dev_key(2).address(), value: ether(500) },
-            U256::ZERO,
-        )
-        .await
-        .expect("fund delegator");
-    delegate(&delegator, a.stake_manager, a.token, client.address(), ether(200))
-        .await
-        .expect("delegated");
+    // Validators: the owner registers with the minimum stake; another account delegates to it.
+    let min_stake = l1.register_and_delegate(ether(200)).await;
 
     // A third deposit after a restart is added once; the first two are not read twice.
-    deposit_eth(&client, bridge, 1, to, ether(1)).await.expect("deposit 3");
+    deposit_eth(&l1.client, bridge, 1, to, ether(1)).await.expect("deposit 3");
     sec_indexer::run(config, db.clone()).await.expect("indexing resumes");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM deposits").await, 3);
     let v = sqlx::query("SELECT signer, commission_bps, stake, self_stake FROM validators")
@@ -344,5 +284,5 @@ async fn ethereum_deposits_are_indexed() {
     assert_eq!(read_u256(&v[0].try_get::<Vec<u8>, _>("self_stake").unwrap()), min_stake);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM delegations").await, 2);
     node.shutdown().await;
-    l1.shutdown().await;
+    l1.node.shutdown().await;
 }
