@@ -95,6 +95,17 @@ fn ethereum_config(
         stake_manager: deployment.addresses.stake_manager,
         from_block: deployment.block,
         confirmations: 0,
+        allocations: {
+            let a = &deployment.addresses;
+            vec![
+                a.angel_vault,
+                a.presale,
+                a.foundation_vault,
+                a.business_reserve,
+                a.team_vault,
+                a.investment_reserve,
+            ]
+        },
     }
 }
 

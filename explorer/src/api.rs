@@ -109,6 +109,10 @@ async fn validators(AxumState(state): AxumState<State>) -> Result<Response, Expl
     Ok(Json(json!({ "validators": data::validators(&state.db).await? })).into_response())
 }
 
+async fn sec_token(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    Ok(Json(data::sec_token(&state.db).await?).into_response())
+}
+
 async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
@@ -146,6 +150,7 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, and the latest cross-domain messages", &[page]),
             "/api/v1/domains": op("Every domain: chain id, head, finalized height, transactions, recent rate", &[]),
             "/api/v1/validators": op("Validators: bonded and self stake, delegators, commission, slashing, status", &[]),
+            "/api/v1/sec": op("The SEC token: allocations (released, vested, locked) and the vesting schedule", &[]),
             "/api/v1/checkpoints": op("Checkpoints anchored on Ethereum, newest first", &[page]),
             "/api/v1/search": op("Transactions, blocks, addresses and tokens matching q", &[("q", "query", true)]),
             "/api": op(
@@ -170,5 +175,6 @@ pub fn routes() -> Router<State> {
         .route("/api/v1/checkpoints", get(checkpoints))
         .route("/api/v1/domains", get(domains))
         .route("/api/v1/validators", get(validators))
+        .route("/api/v1/sec", get(sec_token))
         .route("/api/v1/openapi.json", get(openapi))
 }

@@ -91,6 +91,7 @@ fn templates() -> Environment<'static> {
         ("checkpoints.html", include_str!("../templates/checkpoints.html")),
         ("domains.html", include_str!("../templates/domains.html")),
         ("validators.html", include_str!("../templates/validators.html")),
+        ("sec.html", include_str!("../templates/sec.html")),
         ("not_found.html", include_str!("../templates/not_found.html")),
     ] {
         // The templates are part of the binary and checked by the tests.

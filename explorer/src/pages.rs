@@ -147,6 +147,11 @@ async fn validators(AxumState(state): AxumState<State>) -> Result<Response, Expl
     render(&state, "validators.html", minijinja::context! { validators })
 }
 
+async fn sec_token(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    let view = data::sec_token(&state.db).await?;
+    render(&state, "sec.html", view)
+}
+
 /// `?q=` of the search box.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -180,4 +185,5 @@ pub fn routes() -> Router<State> {
         .route("/checkpoints", get(checkpoints))
         .route("/domains", get(domains))
         .route("/validators", get(validators))
+        .route("/sec", get(sec_token))
 }

@@ -77,3 +77,15 @@ CREATE TABLE slashings (
     PRIMARY KEY (l1_block, log_index)
 );
 CREATE INDEX slashings_by_validator ON slashings (validator);
+
+-- The allocations of the SEC supply (every contract implementing IAllocation), as they report
+-- themselves at the last Ethereum block read. `schedule` is JSON: [[unix time, amount], ...].
+CREATE TABLE allocations (
+    contract BYTEA NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    total BYTEA NOT NULL,
+    released BYTEA NOT NULL,
+    releasable BYTEA NOT NULL,
+    schedule TEXT NOT NULL,
+    l1_block BIGINT NOT NULL
+);

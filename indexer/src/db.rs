@@ -149,6 +149,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("validators", "address"),
     ("delegations", "validator, delegator"),
     ("slashings", "l1_block, log_index"),
+    ("allocations", "contract"),
 ];
 
 impl Database {

@@ -39,6 +39,9 @@ pub struct EthereumConfig {
     pub checkpoint_manager: Address,
     /// `StakeManager`.
     pub stake_manager: Address,
+    /// The contracts holding the allocations of the SEC supply (`IAllocation`).
+    #[serde(default)]
+    pub allocations: Vec<Address>,
     /// Block of the contracts' deployment: reading starts there.
     pub from_block: u64,
     /// Blocks behind Ethereum's head the indexer stays (reorg margin). Default 0.
@@ -311,6 +314,78 @@ async fn refresh_stake(
     Ok(())
 }
 
+alloy::sol! {
+    /// `IAllocation`: how every allocation of the SEC supply reports itself.
+    interface IAllocation {
+        function allocationName() external view returns (string memory);
+        function totalAllocation() external view returns (uint256);
+        function released() external view returns (uint256);
+        function releasable() external view returns (uint256);
+        function schedule() external view returns (uint64[] memory times, uint256[] memory amounts);
+    }
+}
+
+const ALLOCATIONS: Insert = Insert {
+    table: "allocations",
+    columns: &["contract", "name", "total", "released", "releasable", "schedule", "l1_block"],
+    tail: "",
+};
+
+/// Reads every allocation at `at` and replaces its row.
+async fn refresh_allocations(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    client: &NodeClient,
+    contracts: &[Address],
+    at: u64,
+) -> Result<(), IndexerError> {
+    use IAllocation as A;
+    let mut calls = Vec::with_capacity(contracts.len() * 5);
+    for c in contracts {
+        calls.push((*c, Bytes::from(A::allocationNameCall {}.abi_encode())));
+        calls.push((*c, Bytes::from(A::totalAllocationCall {}.abi_encode())));
+        calls.push((*c, Bytes::from(A::releasedCall {}.abi_encode())));
+        calls.push((*c, Bytes::from(A::releasableCall {}.abi_encode())));
+        calls.push((*c, Bytes::from(A::scheduleCall {}.abi_encode())));
+    }
+    let answers = client.calls(&calls, at).await?;
+    for (c, a) in contracts.iter().zip(answers.chunks(5)) {
+        let get = |i: usize| a.get(i).cloned().flatten().unwrap_or_default();
+        let (Ok(name), Ok(total), Ok(released), Ok(releasable)) = (
+            A::allocationNameCall::abi_decode_returns(&get(0)),
+            A::totalAllocationCall::abi_decode_returns(&get(1)),
+            A::releasedCall::abi_decode_returns(&get(2)),
+            A::releasableCall::abi_decode_returns(&get(3)),
+        ) else {
+            continue; // not an allocation contract (or not deployed at `at`)
+        };
+        let schedule = A::scheduleCall::abi_decode_returns(&get(4))
+            .map(|s| {
+                s.times
+                    .iter()
+                    .zip(&s.amounts)
+                    .map(|(t, a)| serde_json::json!([t, a.to_string()]))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        sqlx::query("DELETE FROM allocations WHERE contract = $1")
+            .bind(c.to_vec())
+            .execute(&mut *conn)
+            .await?;
+        let row = vec![
+            address(*c),
+            text(name.replace('\0', "")),
+            u256(total),
+            u256(released),
+            u256(releasable),
+            text(serde_json::Value::Array(schedule).to_string()),
+            int(at),
+        ];
+        ALLOCATIONS.run(conn, backend, vec![row]).await?;
+    }
+    Ok(())
+}
+
 const VALIDATORS: Insert = Insert {
     table: "validators",
     columns: &[
@@ -355,6 +430,7 @@ async fn rewind(
     db: &Database,
     client: &NodeClient,
     stake_manager: Address,
+    allocations: &[Address],
     keep_through: u64,
 ) -> Result<(), IndexerError> {
     let keep_hash = client.block_hash(keep_through).await?.unwrap_or_default();
@@ -396,6 +472,7 @@ async fn rewind(
         keep_through,
     )
     .await?;
+    refresh_allocations(&mut tx, db.backend(), client, allocations, keep_through).await?;
     set_cursor(&mut tx, db.backend(), keep_through, keep_hash).await?;
     tx.commit().await?;
     Ok(())
@@ -419,7 +496,7 @@ pub async fn follow(
                     let keep =
                         number.saturating_sub(REWIND).max(config.from_block.saturating_sub(1));
                     warn!(from = number, to = keep, "Ethereum reorg under the cursor: rewinding");
-                    rewind(&db, &client, config.stake_manager, keep).await?;
+                    rewind(&db, &client, config.stake_manager, &config.allocations, keep).await?;
                     continue;
                 }
                 number
@@ -455,6 +532,7 @@ pub async fn follow(
             to,
         )
         .await?;
+        refresh_allocations(&mut tx, backend, &client, &config.allocations, to).await?;
         set_cursor(&mut tx, backend, to, to_hash).await?;
         tx.commit().await?;
     }

@@ -274,6 +274,17 @@ async fn ethereum_side_pages() {
         assert_eq!(v["commission"], "7.50 %");
         let (_, _, page) = get(addr, "/validators");
         assert!(page.contains("7.50 %") && page.contains("active"), "{page}");
+        // The SEC page: six allocations, the angel tranche released, a vesting chart.
+        let sec = json(addr, "/api/v1/sec");
+        assert_eq!(sec["allocations"].as_array().unwrap().len(), 6);
+        assert_eq!(sec["released"], "52,500,000");
+        assert!(sec["chart_path"].as_str().unwrap().contains(" V "), "{sec}");
+        let (status, _, page) = get(addr, "/sec");
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("<svg class=\"vesting\"") && page.contains("governance-controlled"),
+            "{page}"
+        );
     })
     .await
     .expect("page checks");

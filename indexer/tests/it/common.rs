@@ -299,6 +299,14 @@ impl L1Chain {
             stake_manager: a.stake_manager,
             from_block: self.deployment.block,
             confirmations: 0,
+            allocations: vec![
+                a.angel_vault,
+                a.presale,
+                a.foundation_vault,
+                a.business_reserve,
+                a.team_vault,
+                a.investment_reserve,
+            ],
         }
     }
 

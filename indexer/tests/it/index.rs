@@ -283,6 +283,17 @@ async fn ethereum_deposits_are_indexed() {
     assert_eq!(read_u256(&v[0].try_get::<Vec<u8>, _>("stake").unwrap()), min_stake + ether(200));
     assert_eq!(read_u256(&v[0].try_get::<Vec<u8>, _>("self_stake").unwrap()), min_stake);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM delegations").await, 2);
+    // The supply's allocations, as they report themselves: the angel vault has released its
+    // first tranche to the owner.
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM allocations").await, 6);
+    let angel = sqlx::query("SELECT name, released, schedule FROM allocations WHERE contract = $1")
+        .bind(l1.deployment.addresses.angel_vault.to_vec())
+        .fetch_one(db.pool())
+        .await
+        .expect("angel allocation");
+    assert!(!angel.try_get::<String, _>("name").unwrap().is_empty());
+    assert_eq!(read_u256(&angel.try_get::<Vec<u8>, _>("released").unwrap()), ether(52_500_000));
+    assert!(angel.try_get::<String, _>("schedule").unwrap().starts_with("[["));
     node.shutdown().await;
     l1.node.shutdown().await;
 }
