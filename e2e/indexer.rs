@@ -43,16 +43,31 @@ async fn killed_indexer_resumes_to_the_same_database() {
     let clean = dir.path().join("clean.db");
     assert!(index_command(&rpc, &clean, head).status().expect("index").success());
 
+    // Kill it when a quarter, a half and three quarters of the blocks are in: wherever it is in
+    // its batch at that moment.
     let killed = dir.path().join("killed.db");
-    for delay_ms in [700, 1300, 1900] {
+    let watcher = Database::connect(killed.to_str().unwrap(), 1).await.expect("killed db");
+    let total = 2 * (head + 1);
+    for quarter in 1..=3u64 {
         let mut child = index_command(&rpc, &killed, head).spawn().expect("spawn index");
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        loop {
+            let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blocks")
+                .fetch_one(watcher.pool())
+                .await
+                .expect("count");
+            if indexed as u64 * 4 >= total * quarter {
+                break;
+            }
+            let finished = child.try_wait().expect("poll").is_some();
+            assert!(!finished, "indexing finished before {quarter}/4 of the blocks were in");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let finished = child.try_wait().expect("poll").is_some();
         child.kill().ok();
         child.wait().expect("reap");
         assert!(
             !finished,
-            "indexing finished before the kill at {delay_ms} ms: make the chain longer"
+            "indexing finished before the kill at {quarter}/4: make the chain longer"
         );
     }
     assert!(index_command(&rpc, &killed, head).status().expect("index").success());

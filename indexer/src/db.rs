@@ -99,10 +99,24 @@ impl Database {
         &self.pool
     }
 
+    /// Brings the schema up to date. Two processes opening a new SQLite file at once (an
+    /// indexer and an explorer started together) both try to apply the migrations; SQLite has
+    /// no lock the migrator could take, so the loser's transaction fails and is rolled back
+    /// whole, and it tries again, finding them applied. (PostgreSQL gets an advisory lock.)
     async fn migrate(&self) -> Result<(), IndexerError> {
         let migrator = Migrator::new(Embedded).await?;
-        migrator.run(&self.pool).await?;
-        Ok(())
+        let mut attempt = 0;
+        loop {
+            match migrator.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < 20 && self.backend == Backend::Sqlite => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "migrations raced another process; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Highest indexed block of `domain`, with its hash.

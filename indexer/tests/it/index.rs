@@ -297,3 +297,21 @@ async fn ethereum_deposits_are_indexed() {
     node.shutdown().await;
     l1.node.shutdown().await;
 }
+
+/// Processes opening one new SQLite file at the same time (an indexer and an explorer started
+/// together) all end up with the schema; none fails on the other's migrations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_openers_share_one_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("index.db").to_str().unwrap().to_string();
+    let openers: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            tokio::spawn(async move { Database::connect(&path, 1).await })
+        })
+        .collect();
+    for o in openers {
+        let db = o.await.expect("task").expect("every opener succeeds");
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM blocks").await, 0);
+    }
+}
