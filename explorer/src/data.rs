@@ -39,6 +39,7 @@ pub struct BlockSummary {
     pub number: i64,
     pub hash: String,
     pub timestamp: i64,
+    pub time: String,
     pub age: String,
     pub miner: String,
     pub tx_count: i64,
@@ -57,6 +58,7 @@ fn block_summary(row: &AnyRow, now: u64) -> Result<BlockSummary, ExplorerError> 
         number: int(row, "number")?,
         hash: hex(&bytes(row, "hash")?),
         timestamp: ts,
+        time: format::utc(ts as u64),
         age: age(ts as u64, now),
         miner: address(&bytes(row, "miner")?),
         tx_count: int(row, "tx_count")?,
@@ -116,6 +118,7 @@ pub struct TxSummary {
     pub method: Option<String>,
     pub success: bool,
     pub timestamp: i64,
+    pub time: String,
     pub age: String,
 }
 
@@ -137,6 +140,7 @@ fn tx_summary(row: &AnyRow, now: u64) -> Result<TxSummary, ExplorerError> {
         method: (selector.len() == 4).then(|| hex(&selector)),
         success: int(row, "status")? == 1,
         timestamp: ts,
+        time: format::utc(ts as u64),
         age: age(ts as u64, now),
     })
 }
@@ -599,8 +603,8 @@ pub struct SecView {
     pub chart_path: String,
     /// Where "now" falls on the chart, 0-600.
     pub now_x: i64,
-    pub first_unlock: Option<u64>,
-    pub last_unlock: Option<u64>,
+    pub first_unlock: Option<String>,
+    pub last_unlock: Option<String>,
     pub l1_block: Option<i64>,
 }
 
@@ -664,8 +668,8 @@ pub async fn sec_token(db: &Database) -> Result<SecView, ExplorerError> {
         locked: units(locked, 18),
         chart_path: path,
         now_x,
-        first_unlock: first,
-        last_unlock: last,
+        first_unlock: first.map(format::utc),
+        last_unlock: last.map(format::utc),
         l1_block,
     })
 }
