@@ -955,6 +955,8 @@ pub struct AddressView {
     pub transactions: Vec<TxSummary>,
     pub token_transfers: Vec<TokenTransferView>,
     pub page: Paging,
+    /// Paging of the token transfers (the same `page` as the transactions).
+    pub transfers_page: Paging,
 }
 
 /// A token in a list.
@@ -1072,17 +1074,19 @@ pub async fn address_page(
            WHERE t.from_address = $1 ORDER BY t.timestamp DESC LIMIT $2) f \
          UNION ALL SELECT * FROM (SELECT {TRANSFER_COLUMNS}, t.log_index, t.batch_index FROM {TRANSFER_JOIN} \
            WHERE t.to_address = $1 AND t.from_address <> $1 ORDER BY t.timestamp DESC LIMIT $2) t \
-         ORDER BY timestamp DESC, domain, block_number DESC, log_index DESC, batch_index LIMIT $3"
+         ORDER BY timestamp DESC, domain, block_number DESC, log_index DESC, batch_index \
+         LIMIT $3 OFFSET $4"
     );
-    let token_transfers = sqlx::query(&sql)
+    let rows = sqlx::query(&sql)
         .bind(a.to_vec())
-        .bind(PAGE)
-        .bind(PAGE)
+        .bind(limit)
+        .bind(PAGE + 1)
+        .bind(offset(page))
         .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|r| transfer_view(r, now))
-        .collect::<Result<_, _>>()?;
+        .await?;
+    let transfers_page = Paging::new(page, rows.len());
+    let token_transfers =
+        rows.iter().take(PAGE as usize).map(|r| transfer_view(r, now)).collect::<Result<_, _>>()?;
     Ok(AddressView {
         address: address(a),
         balances,
@@ -1091,6 +1095,7 @@ pub async fn address_page(
         transactions,
         token_transfers,
         page: paging,
+        transfers_page,
     })
 }
 

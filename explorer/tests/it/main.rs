@@ -156,6 +156,14 @@ async fn pages_apis_and_escaping_over_a_real_index() {
             "{hits}"
         );
 
+        // Address pages page their transactions and token transfers together.
+        let first = json(addr, &format!("/api/v1/address/{a}"));
+        assert_eq!(first["token_transfers"].as_array().unwrap().len(), 5, "{first}");
+        assert!(first["transfers_page"]["next"].is_null());
+        let second = json(addr, &format!("/api/v1/address/{a}?page=2"));
+        assert_eq!(second["token_transfers"].as_array().unwrap().len(), 0);
+        assert_eq!(second["transfers_page"]["prev"], 1);
+
         // JSON API and its description.
         let tx = json(addr, &format!("/api/v1/tx/{}", built.split_tx));
         assert_eq!(tx["success"], true);
