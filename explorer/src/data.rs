@@ -226,9 +226,8 @@ pub async fn domain_rows(
     db: &Database,
     chain_id_base: u64,
 ) -> Result<Vec<DomainRow>, ExplorerError> {
-    let home = home(db).await?;
     let mut rows = Vec::new();
-    for d in home.domains {
+    for d in domain_summaries(db).await? {
         let total =
             sqlx::query("SELECT COALESCE(SUM(tx_count), 0) AS n FROM blocks WHERE domain = $1")
                 .bind(d.domain)
@@ -259,8 +258,19 @@ const CHART_BLOCKS: i64 = 30;
 
 /// The home page: every domain's latest blocks and activity, the latest transactions.
 pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
-    let mut domains_out = Vec::new();
+    let domains_out = domain_summaries(db).await?;
     let mut transactions = Vec::new();
+    for d in &domains_out {
+        transactions.extend(latest_transactions(db, d.domain, 10).await?);
+    }
+    transactions.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.domain.cmp(&b.domain)));
+    transactions.truncate(15);
+    Ok(HomeView { domains: domains_out, transactions })
+}
+
+/// Every domain's head, finalized height, recent rate and latest blocks.
+async fn domain_summaries(db: &Database) -> Result<Vec<DomainSummary>, ExplorerError> {
+    let mut out = Vec::new();
     for domain in domains(db).await? {
         let recent = latest_blocks(db, domain, CHART_BLOCKS).await?;
         let finalized =
@@ -276,7 +286,7 @@ pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
         };
         let chart: Vec<(i64, i64, i64)> =
             recent.iter().rev().map(|b| (b.number, b.tx_count, b.gas_used)).collect();
-        domains_out.push(DomainSummary {
+        out.push(DomainSummary {
             domain,
             head: recent.first().map(|b| b.number),
             finalized,
@@ -286,11 +296,8 @@ pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
             chart,
             blocks: recent.into_iter().take(6).collect(),
         });
-        transactions.extend(latest_transactions(db, domain, 10).await?);
     }
-    transactions.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.domain.cmp(&b.domain)));
-    transactions.truncate(15);
-    Ok(HomeView { domains: domains_out, transactions })
+    Ok(out)
 }
 
 /// Block `number` of `domain`, with a page of its transactions.
@@ -786,16 +793,23 @@ pub struct TxView {
     pub withdrawals: Vec<WithdrawalView>,
 }
 
-fn event_name(topic0: &[u8], topics: usize) -> Option<&'static str> {
-    const EVENTS: &[&str] = &[
-        "Transfer(address,address,uint256)",
-        "Approval(address,address,uint256)",
-        "TransferSingle(address,address,address,uint256,uint256)",
-        "TransferBatch(address,address,address,uint256[],uint256[])",
-        "ApprovalForAll(address,address,bool)",
-    ];
-    let _ = topics;
-    EVENTS.iter().copied().find(|e| keccak256(e.as_bytes()).as_slice() == topic0)
+/// Signature hashes of the events the transaction page names, computed once.
+static KNOWN_EVENTS: std::sync::LazyLock<Vec<(B256, &'static str)>> =
+    std::sync::LazyLock::new(|| {
+        [
+            "Transfer(address,address,uint256)",
+            "Approval(address,address,uint256)",
+            "TransferSingle(address,address,address,uint256,uint256)",
+            "TransferBatch(address,address,address,uint256[],uint256[])",
+            "ApprovalForAll(address,address,bool)",
+        ]
+        .into_iter()
+        .map(|e| (keccak256(e.as_bytes()), e))
+        .collect()
+    });
+
+fn event_name(topic0: &[u8]) -> Option<&'static str> {
+    KNOWN_EVENTS.iter().find(|(h, _)| h.as_slice() == topic0).map(|(_, e)| *e)
 }
 
 /// Transaction `hash` (the first, if the same hash is in two domains).
@@ -845,7 +859,7 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
         Ok(LogView {
             log_index: int(r, "log_index")?,
             address: address(&bytes(r, "address")?),
-            event: topics.first().and_then(|t| event_name(t, topics.len())).map(String::from),
+            event: topics.first().and_then(|t| event_name(t)).map(String::from),
             topics: topics.iter().map(|t| hex(t)).collect(),
             data: hex(&bytes(r, "data")?),
         })
@@ -1293,5 +1307,3 @@ pub fn parse_hash(s: &str) -> Option<B256> {
 pub fn parse_address(s: &str) -> Option<alloy_primitives::Address> {
     s.parse().ok()
 }
-
-pub use format::hex as to_hex;
