@@ -73,7 +73,8 @@ impl Database {
                             "PRAGMA journal_mode = WAL",
                             "PRAGMA synchronous = NORMAL",
                             "PRAGMA busy_timeout = 10000",
-                            "PRAGMA cache_size = -65536",
+                            "PRAGMA cache_size = -262144",
+                            "PRAGMA mmap_size = 17179869184",
                             "PRAGMA temp_store = MEMORY",
                         ] {
                             sqlx::query(pragma).execute(&mut *conn).await?;

@@ -3,12 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use alloy::{
-    consensus::Transaction as _,
-    eips::Typed2718,
-    rpc::types::{Block, TransactionReceipt, trace::geth::CallFrame},
-    sol_types::SolEvent,
-};
+use alloy::sol_types::SolEvent;
 use alloy_primitives::{Address, B256, U256};
 
 use sec_contracts::{
@@ -21,7 +16,7 @@ use crate::{
     abi::{Transfer, TransferBatch, TransferSingle},
     db::Value,
     schema::{address, hash, int, opt_address, opt_u256, text, u256},
-    source::TxTrace,
+    wire::{Block, CallFrame, Log, Receipt, TxTrace},
 };
 
 /// A block as fetched: header and transactions, receipts, and (when traced) call trees.
@@ -30,7 +25,7 @@ pub struct BlockBundle {
     /// The block with full transactions.
     pub block: Block,
     /// Its receipts, in transaction order.
-    pub receipts: Vec<TransactionReceipt>,
+    pub receipts: Vec<Receipt>,
     /// Its call trees, in transaction order (empty when tracing is off).
     pub traces: Vec<TxTrace>,
 }
@@ -107,10 +102,9 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
     let d = u64::from(domain);
     for bundle in bundles {
         let block = &bundle.block;
-        let header = &block.header;
-        let number = header.number;
-        let ts = header.timestamp;
-        let txs = block.transactions.as_transactions().unwrap_or_default();
+        let number = block.number();
+        let ts: u64 = block.timestamp.to();
+        let txs = &block.transactions;
         if txs.len() != bundle.receipts.len() {
             return Err(chain_error(
                 domain,
@@ -124,71 +118,68 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
         out.blocks.push(vec![
             int(d),
             int(number),
-            hash(header.hash),
-            hash(header.parent_hash),
+            hash(block.hash),
+            hash(block.parent_hash),
             int(ts),
-            address(header.beneficiary),
-            int(header.gas_used),
-            int(header.gas_limit),
-            Value::Int(header.base_fee_per_gas.map(|f| f as i64)),
+            address(block.miner),
+            int(block.gas_used.to()),
+            int(block.gas_limit.to()),
+            Value::Int(block.base_fee_per_gas.map(|f| f.to::<u64>() as i64)),
             int(txs.len() as u64),
-            int(header.size.map(|s| s.saturating_to()).unwrap_or(0)),
-            hash(header.state_root),
-            Value::Bytes(Some(header.extra_data.to_vec())),
+            int(block.size.map(|s| s.to()).unwrap_or(0)),
+            hash(block.state_root),
+            Value::Bytes(Some(block.extra_data.to_vec())),
             int(0),
         ]);
-        out.touched.insert(BalanceKey {
-            token: Address::ZERO,
-            holder: header.beneficiary,
-            id: None,
-        });
+        out.touched.insert(BalanceKey { token: Address::ZERO, holder: block.miner, id: None });
         let mut next_log_index = 0u64;
         for (i, (tx, receipt)) in txs.iter().zip(&bundle.receipts).enumerate() {
-            let tx_hash = *tx.inner.tx_hash();
+            let tx_hash = tx.hash;
             if receipt.transaction_hash != tx_hash {
                 return Err(chain_error(
                     domain,
                     format!("block {number}: receipt {i} is not of transaction {tx_hash}"),
                 ));
             }
-            let from = tx.inner.signer();
-            let logs = receipt.inner.logs();
+            let from = tx.from;
+            let logs = &receipt.logs;
             // Logs are numbered through the block; a transaction's are a contiguous range.
-            let first_log_index = logs.first().and_then(|l| l.log_index).unwrap_or(next_log_index);
+            let first_log_index =
+                logs.first().and_then(|l| l.log_index).map_or(next_log_index, |l| l.to());
             next_log_index = first_log_index + logs.len() as u64;
-            let success = receipt.status();
+            let success = receipt.success();
             out.transactions.push(vec![
                 int(d),
                 int(number),
                 int(i as u64),
                 hash(tx_hash),
                 address(from),
-                opt_address(tx.to()),
-                u256(tx.value()),
-                int(tx.nonce()),
-                int(tx.gas_limit()),
-                int(u64::from(tx.ty())),
-                opt_u256(tx.is_dynamic_fee().then(|| U256::from(tx.max_fee_per_gas()))),
-                opt_u256(tx.max_priority_fee_per_gas().map(U256::from)),
-                Value::Bytes(Some(tx.input().to_vec())),
+                opt_address(tx.to),
+                u256(tx.value),
+                int(tx.nonce.to()),
+                int(tx.gas.to()),
+                int(tx.tx_type.to()),
+                opt_u256(tx.max_fee_per_gas),
+                opt_u256(tx.max_priority_fee_per_gas),
+                Value::Bytes(Some(tx.input.to_vec())),
                 int(ts),
                 int(u64::from(success)),
-                int(receipt.gas_used),
-                int(receipt.inner.cumulative_gas_used()),
-                u256(U256::from(receipt.effective_gas_price)),
+                int(receipt.gas_used.to()),
+                int(receipt.cumulative_gas_used.to()),
+                u256(receipt.effective_gas_price),
                 opt_address(receipt.contract_address),
                 int(first_log_index),
                 int(logs.len() as u64),
             ]);
-            for a in [Some(from), tx.to(), receipt.contract_address].into_iter().flatten() {
+            for a in [Some(from), tx.to, receipt.contract_address].into_iter().flatten() {
                 out.touched.insert(BalanceKey { token: Address::ZERO, holder: a, id: None });
             }
             if let Some(created) = receipt.contract_address.filter(|_| success) {
                 out.created.insert(created, (from, tx_hash, number));
             }
             for log in logs {
-                let log_index = log.log_index.unwrap_or_default();
-                let topics = log.topics();
+                let log_index = log.log_index.map_or(0, |l| l.to());
+                let topics = &log.topics;
                 let topic = |k: usize| Value::Bytes(topics.get(k).map(|t| t.to_vec()));
                 out.logs.push(vec![
                     int(d),
@@ -196,15 +187,15 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
                     int(log_index),
                     int(i as u64),
                     hash(tx_hash),
-                    address(log.address()),
+                    address(log.address),
                     topic(0),
                     topic(1),
                     topic(2),
                     topic(3),
-                    Value::Bytes(Some(log.data().data.to_vec())),
+                    Value::Bytes(Some(log.data.to_vec())),
                 ]);
-                token_transfers(&mut out, d, number, ts, tx_hash, log_index, &log.inner);
-                system_events(&mut out, d, number, ts, tx_hash, log_index, &log.inner);
+                token_transfers(&mut out, d, number, ts, tx_hash, log_index, log);
+                system_events(&mut out, d, number, ts, tx_hash, log_index, log);
             }
             if let Some(frame) = bundle.traces.get(i).and_then(|t| t.result.as_ref())
                 && success
@@ -235,11 +226,11 @@ fn token_transfers(
     ts: u64,
     tx_hash: B256,
     log_index: u64,
-    log: &alloy_primitives::Log,
+    log: &Log,
 ) {
-    let topics = log.topics();
+    let topics = &log.topics;
     let Some(topic0) = topics.first() else { return };
-    let data = &log.data.data;
+    let data = &log.data;
     let (kind, from, to, moves): (TokenKind, Address, Address, Vec<Move>) =
         if *topic0 == Transfer::SIGNATURE_HASH && topics.len() == 3 && data.len() == 32 {
             let amount = U256::from_be_slice(data);
@@ -258,12 +249,12 @@ fn token_transfers(
                 vec![(Some(id), None)],
             )
         } else if *topic0 == TransferSingle::SIGNATURE_HASH && topics.len() == 4 {
-            match TransferSingle::decode_log_data(&log.data) {
+            match TransferSingle::decode_raw_log(topics.iter().copied(), data) {
                 Ok(e) => (TokenKind::Erc1155, e.from, e.to, vec![(Some(e.id), Some(e.value))]),
                 Err(_) => return,
             }
         } else if *topic0 == TransferBatch::SIGNATURE_HASH && topics.len() == 4 {
-            match TransferBatch::decode_log_data(&log.data) {
+            match TransferBatch::decode_raw_log(topics.iter().copied(), data) {
                 Ok(e) if e.ids.len() == e.values.len() => (
                     TokenKind::Erc1155,
                     e.from,
@@ -311,12 +302,13 @@ fn system_events(
     ts: u64,
     tx_hash: B256,
     log_index: u64,
-    log: &alloy_primitives::Log,
+    log: &Log,
 ) {
-    let Some(topic0) = log.topics().first() else { return };
+    let Some(topic0) = log.topics.first() else { return };
     if log.address == CROSS_DOMAIN
         && *topic0 == CrossDomain::MessageSent::SIGNATURE_HASH
-        && let Ok(e) = CrossDomain::MessageSent::decode_log_data(&log.data)
+        && let Ok(e) =
+            CrossDomain::MessageSent::decode_raw_log(log.topics.iter().copied(), &log.data)
     {
         out.messages.push(vec![
             hash(e.messageHash),
@@ -334,7 +326,8 @@ fn system_events(
         ]);
     } else if log.address == L2_BRIDGE
         && *topic0 == L2Bridge::WithdrawalInitiated::SIGNATURE_HASH
-        && let Ok(e) = L2Bridge::WithdrawalInitiated::decode_log_data(&log.data)
+        && let Ok(e) =
+            L2Bridge::WithdrawalInitiated::decode_raw_log(log.topics.iter().copied(), &log.data)
     {
         out.withdrawals.push(vec![
             hash(e.withdrawalHash),

@@ -417,14 +417,14 @@ impl Follower {
             .and_then(|p| self.recent.get(&p).copied());
         for (block, receipts) in blocks.into_iter().zip(receipts) {
             if let Some(p) = parent
-                && block.header.parent_hash != p
+                && block.parent_hash != p
             {
                 if bundles.is_empty() {
                     return Ok(None);
                 }
                 break; // the node reorged while we read: keep the part that links
             }
-            parent = Some(block.header.hash);
+            parent = Some(block.hash);
             bundles.push(BlockBundle {
                 block,
                 receipts,
@@ -439,7 +439,7 @@ impl Follower {
         .await
         .map_err(|e| IndexerError::Config(format!("extraction panicked: {e}")))?;
         let rows = rows?;
-        let Some(last) = bundles.last().map(|b| b.block.header.number) else { return Ok(None) };
+        let Some(last) = bundles.last().map(|b| b.block.number()) else { return Ok(None) };
 
         let new_tokens: BTreeMap<Address, TokenKind> = rows
             .tokens
@@ -481,7 +481,7 @@ impl Follower {
             self.known_tokens.insert(*a);
         }
         for b in &bundles {
-            self.recent.insert(b.block.header.number, b.block.header.hash);
+            self.recent.insert(b.block.number(), b.block.hash);
         }
         while self.recent.len() as u64 > MAX_REORG {
             self.recent.pop_first();

@@ -11,6 +11,7 @@ pub mod follow;
 pub mod schema;
 pub mod source;
 pub mod state;
+pub mod wire;
 pub mod writer;
 
 pub use db::{Backend, Database};

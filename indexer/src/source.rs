@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use alloy::rpc::types::{Block, TransactionReceipt, trace::geth::CallFrame};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use jsonrpsee::{
     core::{
@@ -13,22 +12,15 @@ use jsonrpsee::{
     rpc_params,
     ws_client::WsClientBuilder,
 };
-use serde::{Deserialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
-use crate::IndexerError;
+use crate::{
+    IndexerError,
+    wire::{Block, BlockRef, Receipt, TxTrace},
+};
 
 /// Most calls the indexer puts in one batch (the node's default limit is 1,000).
 const MAX_BATCH: usize = 500;
-
-/// One transaction's call tree from `debug_traceBlockByNumber` with the call tracer.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TxTrace {
-    /// The transaction.
-    pub tx_hash: Option<B256>,
-    /// Its call tree, when tracing succeeded.
-    pub result: Option<CallFrame>,
-}
 
 /// A JSON-RPC endpoint of one domain.
 #[derive(Debug, Clone)]
@@ -120,16 +112,16 @@ impl NodeClient {
 
     /// The number of the latest finalized block.
     pub async fn finalized(&self) -> Result<u64, IndexerError> {
-        let block: Option<Block> =
+        let block: Option<BlockRef> =
             self.call("eth_getBlockByNumber", rpc_params!["finalized", false]).await?;
-        Ok(block.map(|b| b.header.number).unwrap_or(0))
+        Ok(block.map(|b| b.number.to()).unwrap_or(0))
     }
 
     /// The hash of block `number`, if the node has it.
     pub async fn block_hash(&self, number: u64) -> Result<Option<B256>, IndexerError> {
-        let block: Option<Block> =
+        let block: Option<BlockRef> =
             self.call("eth_getBlockByNumber", rpc_params![hex(number), false]).await?;
-        Ok(block.map(|b| b.header.hash))
+        Ok(block.map(|b| b.hash))
     }
 
     /// Transaction counts of blocks `numbers` (0 for a block the node lacks).
@@ -152,12 +144,9 @@ impl NodeClient {
     }
 
     /// The receipts of blocks `numbers`.
-    pub async fn receipts(
-        &self,
-        numbers: &[u64],
-    ) -> Result<Vec<Vec<TransactionReceipt>>, IndexerError> {
+    pub async fn receipts(&self, numbers: &[u64]) -> Result<Vec<Vec<Receipt>>, IndexerError> {
         let params = numbers.iter().map(|n| rpc_params![hex(*n)]).collect();
-        let receipts: Vec<Option<Vec<TransactionReceipt>>> =
+        let receipts: Vec<Option<Vec<Receipt>>> =
             self.batch_all("eth_getBlockReceipts", params).await?;
         receipts
             .into_iter()

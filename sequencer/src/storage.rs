@@ -5,13 +5,15 @@
 //! the file holds exactly the blocks whose commit returned, and nothing of a block whose commit
 //! did not.
 
-use std::path::Path;
+use std::{path::Path, sync::OnceLock};
 
 use alloy::consensus::{Header, ReceiptEnvelope};
 use alloy::eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
+};
 use sec_primitives::SecExtension;
 
 use crate::state::{Account, Reverts, StateChanges, WorldState};
@@ -30,8 +32,10 @@ const TX_LOOKUP: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("
 const ACCOUNTS: TableDefinition<&[u8; 20], &[u8]> = TableDefinition::new("accounts");
 const STORAGE: TableDefinition<(&[u8; 20], &[u8; 32]), &[u8; 32]> = TableDefinition::new("storage");
 const CODES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("codes");
+/// Key of `account_history`: (address, block).
+type AccountAtBlock = (&'static [u8; 20], u64);
 /// (account, block) -> the account before `block` (empty: it did not exist).
-const ACCOUNT_HISTORY: TableDefinition<(&[u8; 20], u64), &[u8]> =
+const ACCOUNT_HISTORY: TableDefinition<AccountAtBlock, &[u8]> =
     TableDefinition::new("account_history");
 /// (account, slot, block) -> the slot's value before `block`.
 type SlotAtBlock = (&'static [u8; 20], &'static [u8; 32], u64);
@@ -165,7 +169,11 @@ impl ChainStore {
 
     /// A consistent snapshot for reads.
     pub fn reader(&self) -> Result<StoreReader, StoreError> {
-        Ok(StoreReader { tx: self.db.begin_read()? })
+        Ok(StoreReader {
+            tx: self.db.begin_read()?,
+            account_history: OnceLock::new(),
+            storage_history: OnceLock::new(),
+        })
     }
 
     /// The head block number, if any block was written.
@@ -347,9 +355,25 @@ impl ChainStore {
     }
 }
 
+/// The table in `cell`, opening it with `open` the first time.
+fn opened<T>(
+    cell: &OnceLock<T>,
+    open: impl FnOnce() -> Result<T, redb::TableError>,
+) -> Result<&T, StoreError> {
+    if let Some(t) = cell.get() {
+        return Ok(t);
+    }
+    let t = open()?;
+    Ok(cell.get_or_init(|| t))
+}
+
 /// A read snapshot of the store.
 pub struct StoreReader {
     tx: ReadTransaction,
+    /// The history tables, opened on first use: replaying a block for a trace reads them once
+    /// per account and slot it touches, and opening a table costs more than the lookup.
+    account_history: OnceLock<ReadOnlyTable<AccountAtBlock, &'static [u8]>>,
+    storage_history: OnceLock<ReadOnlyTable<SlotAtBlock, &'static [u8; 32]>>,
 }
 
 impl StoreReader {
@@ -450,7 +474,7 @@ impl StoreReader {
         address: &Address,
         block: u64,
     ) -> Result<Option<Option<Account>>, StoreError> {
-        let t = self.tx.open_table(ACCOUNT_HISTORY)?;
+        let t = opened(&self.account_history, || self.tx.open_table(ACCOUNT_HISTORY))?;
         let a = &address.0.0;
         let mut range = t.range((a, block + 1)..=(a, u64::MAX))?;
         match range.next() {
@@ -470,7 +494,7 @@ impl StoreReader {
         slot: &U256,
         block: u64,
     ) -> Result<Option<U256>, StoreError> {
-        let t = self.tx.open_table(STORAGE_HISTORY)?;
+        let t = opened(&self.storage_history, || self.tx.open_table(STORAGE_HISTORY))?;
         let a = &address.0.0;
         let s = slot.to_be_bytes::<32>();
         let mut range = t.range((a, &s, block + 1)..=(a, &s, u64::MAX))?;
