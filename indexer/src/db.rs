@@ -69,7 +69,9 @@ impl Database {
                         // WAL lets the explorer read while the indexer writes; NORMAL keeps every
                         // committed batch across a process crash (kill -9), which is what
                         // resuming relies on. Memory-mapped reads and a page cache that holds a
-                        // backfill's hot index pages cut the writer's CPU (BENCHMARKS.md).
+                        // backfill's hot index pages spare the writer copies and re-reads (the
+                        // pread copies were 3% of its samples; BENCHMARKS.md measures this
+                        // together with the decoding change, not alone).
                         for pragma in [
                             "PRAGMA journal_mode = WAL",
                             "PRAGMA synchronous = NORMAL",

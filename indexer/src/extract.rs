@@ -102,8 +102,8 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
     let d = u64::from(domain);
     for bundle in bundles {
         let block = &bundle.block;
-        let number = block.number();
-        let ts: u64 = block.timestamp.to();
+        let number = block.number;
+        let ts = block.timestamp;
         let txs = &block.transactions;
         if txs.len() != bundle.receipts.len() {
             return Err(chain_error(
@@ -122,11 +122,11 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
             hash(block.parent_hash),
             int(ts),
             address(block.miner),
-            int(block.gas_used.to()),
-            int(block.gas_limit.to()),
-            Value::Int(block.base_fee_per_gas.map(|f| f.to::<u64>() as i64)),
+            int(block.gas_used),
+            int(block.gas_limit),
+            Value::Int(block.base_fee_per_gas.map(|f| f as i64)),
             int(txs.len() as u64),
-            int(block.size.map(|s| s.to()).unwrap_or(0)),
+            int(block.size.unwrap_or(0)),
             hash(block.state_root),
             Value::Bytes(Some(block.extra_data.to_vec())),
             int(0),
@@ -144,8 +144,7 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
             let from = tx.from;
             let logs = &receipt.logs;
             // Logs are numbered through the block; a transaction's are a contiguous range.
-            let first_log_index =
-                logs.first().and_then(|l| l.log_index).map_or(next_log_index, |l| l.to());
+            let first_log_index = logs.first().and_then(|l| l.log_index).unwrap_or(next_log_index);
             next_log_index = first_log_index + logs.len() as u64;
             let success = receipt.success();
             out.transactions.push(vec![
@@ -156,16 +155,16 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
                 address(from),
                 opt_address(tx.to),
                 u256(tx.value),
-                int(tx.nonce.to()),
-                int(tx.gas.to()),
-                int(tx.tx_type.to()),
+                int(tx.nonce),
+                int(tx.gas),
+                int(tx.tx_type),
                 opt_u256(tx.max_fee_per_gas),
                 opt_u256(tx.max_priority_fee_per_gas),
                 Value::Bytes(Some(tx.input.to_vec())),
                 int(ts),
                 int(u64::from(success)),
-                int(receipt.gas_used.to()),
-                int(receipt.cumulative_gas_used.to()),
+                int(receipt.gas_used),
+                int(receipt.cumulative_gas_used),
                 u256(receipt.effective_gas_price),
                 opt_address(receipt.contract_address),
                 int(first_log_index),
@@ -178,7 +177,7 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
                 out.created.insert(created, (from, tx_hash, number));
             }
             for log in logs {
-                let log_index = log.log_index.map_or(0, |l| l.to());
+                let log_index = log.log_index.unwrap_or_default();
                 let topics = &log.topics;
                 let topic = |k: usize| Value::Bytes(topics.get(k).map(|t| t.to_vec()));
                 out.logs.push(vec![

@@ -439,7 +439,7 @@ impl Follower {
         .await
         .map_err(|e| IndexerError::Config(format!("extraction panicked: {e}")))?;
         let rows = rows?;
-        let Some(last) = bundles.last().map(|b| b.block.number()) else { return Ok(None) };
+        let Some(last) = bundles.last().map(|b| b.block.number) else { return Ok(None) };
 
         let new_tokens: BTreeMap<Address, TokenKind> = rows
             .tokens
@@ -481,7 +481,7 @@ impl Follower {
             self.known_tokens.insert(*a);
         }
         for b in &bundles {
-            self.recent.insert(b.block.number(), b.block.hash);
+            self.recent.insert(b.block.number, b.block.hash);
         }
         while self.recent.len() as u64 > MAX_REORG {
             self.recent.pop_first();

@@ -114,7 +114,7 @@ impl NodeClient {
     pub async fn finalized(&self) -> Result<u64, IndexerError> {
         let block: Option<BlockRef> =
             self.call("eth_getBlockByNumber", rpc_params!["finalized", false]).await?;
-        Ok(block.map(|b| b.number.to()).unwrap_or(0))
+        Ok(block.map(|b| b.number).unwrap_or(0))
     }
 
     /// The hash of block `number`, if the node has it.

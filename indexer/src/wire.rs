@@ -5,7 +5,7 @@
 //! indexer reads plain structs instead and lets serde skip what it does not keep. Field names
 //! are those of the JSON-RPC specification.
 
-use alloy_primitives::{Address, B256, Bytes, U64, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use serde::Deserialize;
 
 /// A block with its transactions in full.
@@ -13,25 +13,29 @@ use serde::Deserialize;
 #[serde(rename_all = "camelCase")]
 pub struct Block {
     /// Number.
-    pub number: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub number: u64,
     /// Hash.
     pub hash: B256,
     /// Parent hash.
     pub parent_hash: B256,
     /// Unix time in seconds.
-    pub timestamp: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub timestamp: u64,
     /// Fee recipient (the producer).
     pub miner: Address,
     /// Gas used.
-    pub gas_used: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub gas_used: u64,
     /// Gas limit.
-    pub gas_limit: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub gas_limit: u64,
     /// EIP-1559 base fee.
-    #[serde(default)]
-    pub base_fee_per_gas: Option<U64>,
+    #[serde(default, with = "alloy::serde::quantity::opt")]
+    pub base_fee_per_gas: Option<u64>,
     /// RLP size in bytes.
-    #[serde(default)]
-    pub size: Option<U64>,
+    #[serde(default, with = "alloy::serde::quantity::opt")]
+    pub size: Option<u64>,
     /// State root.
     pub state_root: B256,
     /// Extra data (on SEC: the commitment to the header extension).
@@ -40,18 +44,12 @@ pub struct Block {
     pub transactions: Vec<Transaction>,
 }
 
-impl Block {
-    /// The block number as an integer.
-    pub fn number(&self) -> u64 {
-        self.number.to()
-    }
-}
-
 /// A block read without its transactions: what identifies it.
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct BlockRef {
     /// Number.
-    pub number: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub number: u64,
     /// Hash.
     pub hash: B256,
 }
@@ -70,12 +68,14 @@ pub struct Transaction {
     /// Value sent.
     pub value: U256,
     /// Sender's nonce.
-    pub nonce: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub nonce: u64,
     /// Gas limit.
-    pub gas: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub gas: u64,
     /// EIP-2718 type.
-    #[serde(rename = "type", default)]
-    pub tx_type: U64,
+    #[serde(rename = "type", default, with = "alloy::serde::quantity")]
+    pub tx_type: u64,
     /// EIP-1559 fee cap (dynamic-fee transactions only).
     #[serde(default)]
     pub max_fee_per_gas: Option<U256>,
@@ -93,12 +93,14 @@ pub struct Receipt {
     /// The transaction.
     pub transaction_hash: B256,
     /// 1 success, 0 failure.
-    #[serde(default)]
-    pub status: Option<U64>,
+    #[serde(default, with = "alloy::serde::quantity::opt")]
+    pub status: Option<u64>,
     /// Gas used by this transaction.
-    pub gas_used: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub gas_used: u64,
     /// Gas used in the block up to and including this transaction.
-    pub cumulative_gas_used: U64,
+    #[serde(with = "alloy::serde::quantity")]
+    pub cumulative_gas_used: u64,
     /// Price paid per gas.
     pub effective_gas_price: U256,
     /// The contract created, if any.
@@ -111,7 +113,7 @@ pub struct Receipt {
 impl Receipt {
     /// Whether the transaction succeeded.
     pub fn success(&self) -> bool {
-        self.status.is_some_and(|s| s == U64::from(1))
+        self.status == Some(1)
     }
 }
 
@@ -126,12 +128,12 @@ pub struct Log {
     /// Data.
     pub data: Bytes,
     /// Position in the block.
-    #[serde(default)]
-    pub log_index: Option<U64>,
+    #[serde(default, with = "alloy::serde::quantity::opt")]
+    pub log_index: Option<u64>,
 }
 
 /// One frame of geth's call tracer.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct CallFrame {
     /// CALL, STATICCALL, DELEGATECALL, CALLCODE, CREATE, CREATE2, SELFDESTRUCT.
     #[serde(rename = "type", default)]
@@ -183,20 +185,17 @@ mod tests {
             "extraData":"0x","uncles":[]"#;
         let full: Block =
             serde_json::from_str(&format!("{{{header},\"transactions\":[{tx}]}}")).unwrap();
-        assert_eq!(full.number(), 7);
+        assert_eq!(full.number, 7);
         assert_eq!(full.transactions.len(), 1);
         let t = &full.transactions[0];
-        assert_eq!(
-            (t.to, t.tx_type, t.max_fee_per_gas),
-            (None, U64::from(2), Some(U256::from(16)))
-        );
+        assert_eq!((t.to, t.tx_type, t.max_fee_per_gas), (None, 2, Some(U256::from(16))));
         assert_eq!(t.input, Bytes::from(vec![0xab, 0xcd]));
-        assert_eq!(full.base_fee_per_gas, Some(U64::from(7)));
+        assert_eq!(full.base_fee_per_gas, Some(7));
         let hashes: BlockRef = serde_json::from_str(&format!(
             "{{{header},\"transactions\":[\"0x1111111111111111111111111111111111111111111111111111111111111111\"]}}"
         ))
         .unwrap();
-        assert_eq!(hashes.number, U64::from(7));
+        assert_eq!(hashes.number, 7);
     }
 
     #[test]
