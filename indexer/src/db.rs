@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "chain", include_str!("../migrations/0001_chain.sql")),
     (2, "bridge", include_str!("../migrations/0002_bridge.sql")),
     (3, "ethereum", include_str!("../migrations/0003_ethereum.sql")),
+    (4, "balance_progress", include_str!("../migrations/0004_balance_progress.sql")),
 ];
 
 /// Which database a URL names.
@@ -157,6 +158,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("tokens", "domain, address"),
     ("token_transfers", "domain, block_number, log_index, batch_index"),
     ("balances", "domain, token, holder, token_id"),
+    ("balance_progress", "domain"),
     ("contracts", "domain, address"),
     ("internal_transfers", "domain, block_number, tx_index, trace_index"),
     ("messages", "message_hash"),

@@ -18,7 +18,7 @@ use crate::{
     IndexerError,
     db::Database,
     ethereum::{self, EthereumConfig},
-    extract::{self, BlockBundle, TokenKind},
+    extract::{self, BalanceKey, BlockBundle, TokenKind},
     schema::{address, hash, int},
     source::NodeClient,
     state,
@@ -70,6 +70,16 @@ impl Default for IndexerConfig {
 /// Failed requests in a row before the indexer gives up.
 const MAX_RPC_FAILURES: u32 = 30;
 
+/// Most transactions the writer commits at once when several runs are waiting.
+const GROUP_TRANSACTIONS: usize = 50_000;
+
+/// Transactions a follower indexes, while far behind the head, before it reads the balances
+/// they touched.
+const UNREAD_TRANSACTIONS: usize = 100_000;
+
+/// Holders whose balances a follower leaves unread, at most.
+const UNREAD_KEYS: usize = 50_000;
+
 /// The deepest reorg the indexer follows; anything deeper needs a re-index.
 const MAX_REORG: u64 = 1024;
 
@@ -120,7 +130,9 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     } else {
         ProgressDrawTarget::hidden()
     });
-    let (tx, mut rx) = mpsc::channel::<Op>(2);
+    // Room for a run from every follower, so that the writer finds several ready to commit
+    // together while it was busy with the previous commit.
+    let (tx, mut rx) = mpsc::channel::<Op>(domains.max(2) as usize);
     let config = Arc::new(config);
     let mut followers = tokio::task::JoinSet::new();
     for d in 0..domains {
@@ -134,17 +146,40 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     let writer_db = db.clone();
     let writer = tokio::spawn(async move {
         let mut stats = Stats::default();
-        while let Some(op) = rx.recv().await {
+        let mut next = rx.recv().await;
+        while let Some(op) = next.take() {
             match op {
                 Op::Batch(batch) => {
-                    stats.blocks += batch.rows.blocks.len() as u64;
-                    stats.transactions += batch.rows.tx_count as u64;
-                    writer::write(&writer_db, *batch).await?;
+                    // Every run already waiting joins this commit, up to GROUP_TRANSACTIONS;
+                    // a rollback waits for the next round, after the runs before it.
+                    let mut txs = batch.rows.tx_count;
+                    let mut group = vec![*batch];
+                    while txs < GROUP_TRANSACTIONS {
+                        match rx.try_recv() {
+                            Ok(Op::Batch(batch)) => {
+                                txs += batch.rows.tx_count;
+                                group.push(*batch);
+                            }
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    for batch in &group {
+                        stats.blocks += batch.rows.blocks.len() as u64;
+                        stats.transactions += batch.rows.tx_count as u64;
+                    }
+                    writer::write(&writer_db, group).await?;
                 }
                 Op::Rollback { domain, keep_through, client, done } => {
                     writer::rollback(&writer_db, &client, domain, keep_through).await?;
                     let _ = done.send(());
                 }
+            }
+            if next.is_none() {
+                next = rx.recv().await;
             }
         }
         Ok::<_, IndexerError>(stats)
@@ -175,6 +210,10 @@ struct Follower {
     recent: BTreeMap<u64, B256>,
     /// Tokens already in the database.
     known_tokens: BTreeSet<Address>,
+    /// Balances touched by indexed runs whose reading was left for a later run.
+    unread: BTreeSet<BalanceKey>,
+    /// Transactions in the runs since balances were last read.
+    unread_transactions: usize,
     bar: ProgressBar,
 }
 
@@ -204,6 +243,8 @@ impl Follower {
             ops,
             recent: BTreeMap::new(),
             known_tokens: BTreeSet::new(),
+            unread: BTreeSet::new(),
+            unread_transactions: 0,
             bar,
         };
         follower.load().await?;
@@ -240,6 +281,15 @@ impl Follower {
             if bytes.len() == 20 {
                 self.known_tokens.insert(Address::from_slice(&bytes));
             }
+        }
+        // Balances the last runs before a stop left unread: found again from their rows.
+        let mut conn = self.db.pool().acquire().await?;
+        let read_through = writer::balance_progress(&mut conn, self.domain).await?;
+        let top = self.recent.last_key_value().map(|(n, _)| *n);
+        self.unread.clear();
+        self.unread_transactions = 0;
+        if top.is_some_and(|top| read_through.is_none_or(|r| r < top)) {
+            self.unread = writer::touched_above(&mut conn, self.domain, read_through).await?.0;
         }
         Ok(())
     }
@@ -316,7 +366,7 @@ impl Follower {
                 txs += t;
             }
             let numbers: Vec<u64> = (next..next + count).collect();
-            let batch = match self.read(&numbers).await {
+            let batch = match self.read(&numbers, next + count > target).await {
                 Ok(Some(batch)) => batch,
                 Ok(None) => {
                     // The chain changed under us: find where it forked and roll back to there.
@@ -397,8 +447,17 @@ impl Follower {
     }
 
     /// Reads blocks `numbers` and everything needed to write them; `None` if they do not extend
-    /// what is indexed (a reorg).
-    async fn read(&mut self, numbers: &[u64]) -> Result<Option<Batch>, IndexerError> {
+    /// what is indexed (a reorg). `at_target`: they reach the head (or `--to-block`).
+    ///
+    /// Balances are read at the end of a run that reaches the head, so that while following the
+    /// head every run leaves them current. While far behind, reading the same holders' balances
+    /// after every run would cost the node an `eth_call` per holder and run; they are read once
+    /// every [`UNREAD_TRANSACTIONS`] transactions (or [`UNREAD_KEYS`] holders) instead.
+    async fn read(
+        &mut self,
+        numbers: &[u64],
+        at_target: bool,
+    ) -> Result<Option<Batch>, IndexerError> {
         let no_traces = async { Ok(Vec::new()) };
         let (blocks, receipts, traces) = if self.config.traces {
             tokio::try_join!(
@@ -450,10 +509,18 @@ impl Follower {
         let supply_tokens: BTreeSet<Address> =
             rows.supply_changed.iter().filter(|t| !new_tokens.contains_key(*t)).copied().collect();
         let created: Vec<Address> = rows.created.keys().copied().collect();
+        let read_balances = at_target
+            || self.unread_transactions + rows.tx_count >= UNREAD_TRANSACTIONS
+            || self.unread.len() + rows.touched.len() >= UNREAD_KEYS;
+        let keys = if read_balances {
+            self.unread.union(&rows.touched).copied().collect()
+        } else {
+            BTreeSet::new()
+        };
         let (infos, supplies, balances, codes, finalized) = tokio::try_join!(
             state::token_infos(&self.client, &new_tokens, last),
             state::supplies(&self.client, &supply_tokens, last),
-            state::balances(&self.client, &rows.touched, last),
+            state::balances(&self.client, &keys, last),
             self.client.codes(&created, last),
             self.client.finalized(),
         )?;
@@ -486,6 +553,23 @@ impl Follower {
         while self.recent.len() as u64 > MAX_REORG {
             self.recent.pop_first();
         }
-        Ok(Some(Batch { domain, rows, contracts, new_tokens, supplies, balances, finalized }))
+        if read_balances {
+            self.unread.clear();
+            self.unread_transactions = 0;
+        } else {
+            self.unread.extend(rows.touched.iter().copied());
+            self.unread_transactions += rows.tx_count;
+        }
+        let balances_through = read_balances.then_some(last);
+        Ok(Some(Batch {
+            domain,
+            rows,
+            contracts,
+            new_tokens,
+            supplies,
+            balances,
+            balances_through,
+            finalized,
+        }))
     }
 }

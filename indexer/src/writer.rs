@@ -33,6 +33,9 @@ pub struct Batch {
     pub supplies: Vec<(Address, Option<U256>)>,
     /// Balances read again.
     pub balances: Vec<(BalanceKey, U256)>,
+    /// The block `balances` were read at, when this run read every balance touched since the
+    /// last such run (see [`touched_above`]); `None` when it left them for a later run.
+    pub balances_through: Option<u64>,
     /// The node's finalized height when the run was read.
     pub finalized: u64,
 }
@@ -43,12 +46,25 @@ fn clean(s: Option<String>) -> Value {
     Value::Text(s.map(|s| s.replace('\0', "")))
 }
 
-/// Writes `batch` in one transaction.
-pub async fn write(db: &Database, batch: Batch) -> Result<(), IndexerError> {
-    let d = u64::from(batch.domain);
-    let backend = db.backend();
+/// Writes `batches` (runs of any domains, each domain's in order) in one transaction. Grouping
+/// the runs that are ready into one commit writes each index page that several of them touch
+/// once instead of once per run: with random keys (hashes, addresses), a commit dirties pages
+/// all over every secondary index, and SQLite writes each dirty page to its WAL whole.
+pub async fn write(db: &Database, batches: Vec<Batch>) -> Result<(), IndexerError> {
     let mut tx = db.pool().begin().await?;
-    let conn: &mut AnyConnection = &mut tx;
+    for batch in batches {
+        write_run(&mut tx, db.backend(), batch).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write_run(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    batch: Batch,
+) -> Result<(), IndexerError> {
+    let d = u64::from(batch.domain);
     let rows = batch.rows;
     BLOCKS.run(conn, backend, rows.blocks).await?;
     TRANSACTIONS.run(conn, backend, rows.transactions).await?;
@@ -77,12 +93,14 @@ pub async fn write(db: &Database, batch: Batch) -> Result<(), IndexerError> {
     TOKENS.run(conn, backend, tokens).await?;
     update_supplies(conn, d, batch.supplies).await?;
     update_balances(conn, backend, d, batch.balances).await?;
+    if let Some(through) = batch.balances_through {
+        set_balance_progress(conn, d, through).await?;
+    }
     sqlx::query("UPDATE blocks SET final = 1 WHERE domain = $1 AND number <= $2 AND final = 0")
         .bind(d as i64)
         .bind(batch.finalized as i64)
         .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -101,6 +119,34 @@ async fn update_supplies(
             .await?;
     }
     Ok(())
+}
+
+async fn set_balance_progress(
+    conn: &mut AnyConnection,
+    d: u64,
+    through: u64,
+) -> Result<(), IndexerError> {
+    sqlx::query(
+        "INSERT INTO balance_progress (domain, through_block) VALUES ($1, $2) \
+         ON CONFLICT (domain) DO UPDATE SET through_block = excluded.through_block",
+    )
+    .bind(d as i64)
+    .bind(through as i64)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The block of `domain` its touched balances were last read at (`None`: never).
+pub async fn balance_progress(
+    conn: &mut AnyConnection,
+    domain: u32,
+) -> Result<Option<u64>, IndexerError> {
+    let row = sqlx::query("SELECT through_block FROM balance_progress WHERE domain = $1")
+        .bind(i64::from(domain))
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|r| r.try_get::<i64, _>("through_block")).transpose()?.map(|n| n as u64))
 }
 
 fn id_bytes(id: Option<U256>) -> Vec<u8> {
@@ -145,20 +191,15 @@ fn address_of(bytes: &[u8]) -> Option<Address> {
     (bytes.len() == 20).then(|| Address::from_slice(bytes))
 }
 
-/// Removes every row of `domain` above block `keep_through` and reads again, at that block, the
-/// balances and supplies the removed blocks had changed.
-pub async fn rollback(
-    db: &Database,
-    client: &NodeClient,
+/// The balances the indexed rows of `domain` above block `above` touched (every block when
+/// `None`), and the tokens they moved: the same keys extraction gathers from those blocks.
+pub async fn touched_above(
+    conn: &mut AnyConnection,
     domain: u32,
-    keep_through: u64,
-) -> Result<(), IndexerError> {
-    let d = domain as i64;
-    let k = keep_through as i64;
-    let mut tx = db.pool().begin().await?;
-    let conn: &mut AnyConnection = &mut tx;
-
-    // What the removed blocks touched.
+    above: Option<u64>,
+) -> Result<(BTreeSet<BalanceKey>, BTreeSet<Address>), IndexerError> {
+    let d = i64::from(domain);
+    let k = above.map_or(-1, |n| n as i64);
     let mut keys = BTreeSet::new();
     let mut tokens = BTreeSet::new();
     let native = |holder| BalanceKey { token: Address::ZERO, holder, id: None };
@@ -201,6 +242,26 @@ pub async fn rollback(
         }
         tokens.insert(token);
     }
+    Ok((keys, tokens))
+}
+
+/// Removes every row of `domain` above block `keep_through` and reads again, at that block, the
+/// balances and supplies the removed blocks had changed, and those left unread below them.
+pub async fn rollback(
+    db: &Database,
+    client: &NodeClient,
+    domain: u32,
+    keep_through: u64,
+) -> Result<(), IndexerError> {
+    let d = domain as i64;
+    let k = keep_through as i64;
+    let mut tx = db.pool().begin().await?;
+    let conn: &mut AnyConnection = &mut tx;
+
+    // What the removed blocks touched, and what the kept ones touched unread.
+    let read_through = balance_progress(conn, domain).await?;
+    let above = read_through.map(|n| n.min(keep_through));
+    let (mut keys, tokens) = touched_above(conn, domain, above).await?;
 
     for sql in [
         "DELETE FROM blocks WHERE domain = $1 AND number > $2",
@@ -239,6 +300,7 @@ pub async fn rollback(
     let supplies = state::supplies(client, &surviving, keep_through).await?;
     update_supplies(conn, domain.into(), supplies).await?;
     update_balances(conn, db.backend(), domain.into(), balances).await?;
+    set_balance_progress(conn, domain.into(), keep_through).await?;
     tx.commit().await?;
     Ok(())
 }
