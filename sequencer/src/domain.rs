@@ -216,7 +216,18 @@ pub struct Domain {
     producer: PrivateKeySigner,
     /// The latest blocks, decoded, for the reads that follow a block (receipts, logs, heads).
     recent: Mutex<std::collections::BTreeMap<u64, Arc<BlockRecord>>>,
+    /// Older blocks read back from disk lately, one slot per block (see [`Domain::block`]).
+    read_back: Mutex<std::collections::VecDeque<(u64, ReadSlot)>>,
 }
+
+/// A block being read from disk, or read: whoever finds it empty reads it while holding it.
+type ReadSlot = Arc<Mutex<Option<Arc<BlockRecord>>>>;
+
+/// How many blocks read back from disk stay decoded, and how many transactions they may hold.
+/// An indexer asks for a block, its receipts and its traces at about the same time: the three
+/// share one read and decoding.
+const READ_BACK_BLOCKS: usize = 64;
+const READ_BACK_TXS: usize = 20_000;
 
 /// How many recent blocks stay decoded in memory, and how many transactions they may hold in
 /// all: enough for the reads that follow a block, without letting memory follow the load.
@@ -333,6 +344,7 @@ impl Domain {
             stop: AtomicBool::new(false),
             producer,
             recent: Mutex::new(Default::default()),
+            read_back: Mutex::new(Default::default()),
         });
         domain.restore_pool()?;
         Ok(domain)
@@ -484,12 +496,50 @@ impl Domain {
         self.store.reader()
     }
 
-    /// Block `number`, from memory if recent.
+    /// Block `number`, from memory if recent or read lately. Requests for the same block at
+    /// the same time read it once: the first holds its slot while reading, the others wait for
+    /// it. (Blocks are keyed by number: this node never replaces a committed block.)
     pub fn block(&self, number: u64) -> Result<Option<Arc<BlockRecord>>, StoreError> {
         if let Some(b) = self.recent.lock().get(&number) {
             return Ok(Some(b.clone()));
         }
-        Ok(self.store.reader()?.block(number)?.map(Arc::new))
+        let slot = {
+            let mut slots = self.read_back.lock();
+            match slots.iter().find(|(n, _)| *n == number) {
+                Some((_, slot)) => slot.clone(),
+                None => {
+                    let slot = ReadSlot::default();
+                    slots.push_back((number, slot.clone()));
+                    // Slots still being read count as empty.
+                    let size =
+                        |s: &ReadSlot| s.try_lock().and_then(|b| b.as_ref().map(|b| b.txs.len()));
+                    let mut txs: usize = slots.iter().filter_map(|(_, s)| size(s)).sum();
+                    while slots.len() > READ_BACK_BLOCKS || (txs > READ_BACK_TXS && slots.len() > 1)
+                    {
+                        if let Some((_, s)) = slots.pop_front() {
+                            txs -= size(&s).unwrap_or(0);
+                        }
+                    }
+                    slot
+                }
+            }
+        };
+        let mut held = slot.lock();
+        if let Some(b) = held.as_ref() {
+            return Ok(Some(b.clone()));
+        }
+        let Some(block) = self.store.reader()?.block(number)? else { return Ok(None) };
+        let block = Arc::new(block);
+        *held = Some(block.clone());
+        Ok(Some(block))
+    }
+
+    /// How many transactions block `number` has, without reading them.
+    pub fn tx_count(&self, number: u64) -> Result<Option<u64>, StoreError> {
+        if let Some(b) = self.recent.lock().get(&number) {
+            return Ok(Some(b.txs.len() as u64));
+        }
+        self.store.reader()?.tx_count(number)
     }
 
     /// Block `number` if it is among the recent blocks kept decoded in memory.

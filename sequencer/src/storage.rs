@@ -414,6 +414,17 @@ impl StoreReader {
         Ok(out)
     }
 
+    /// How many transactions block `number` has (`None`: no such block): the index of its last
+    /// transaction row, one lookup instead of reading them all.
+    pub fn tx_count(&self, number: u64) -> Result<Option<u64>, StoreError> {
+        if self.block_hash(number)?.is_none() {
+            return Ok(None);
+        }
+        let t = self.tx.open_table(TRANSACTIONS)?;
+        let last = t.range((number, 0)..=(number, u32::MAX))?.next_back().transpose()?;
+        Ok(Some(last.map_or(0, |(k, _)| u64::from(k.value().1) + 1)))
+    }
+
     /// Receipts of block `number`.
     pub fn receipts(&self, number: u64) -> Result<Vec<ReceiptEnvelope>, StoreError> {
         let t = self.tx.open_table(RECEIPTS)?;

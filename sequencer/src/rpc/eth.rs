@@ -718,16 +718,21 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     });
     method!(m, "eth_getBlockTransactionCountByNumber", |api, a| {
         let tag: BlockNumberOrTag = a.next()?;
-        match api.resolve(BlockId::Number(tag))?.map(|n| api.domain.block(n)).transpose()?.flatten()
+        match api
+            .resolve(BlockId::Number(tag))?
+            .map(|n| api.domain.tx_count(n))
+            .transpose()?
+            .flatten()
         {
-            Some(b) => Ok(quantity(b.txs.len() as u64)),
+            Some(count) => Ok(quantity(count)),
             None => Ok(Value::Null),
         }
     });
     method!(m, "eth_getBlockTransactionCountByHash", |api, a| {
         let hash: B256 = a.next()?;
-        match api.domain.block_number(&hash)?.map(|n| api.domain.block(n)).transpose()?.flatten() {
-            Some(b) => Ok(quantity(b.txs.len() as u64)),
+        match api.domain.block_number(&hash)?.map(|n| api.domain.tx_count(n)).transpose()?.flatten()
+        {
+            Some(count) => Ok(quantity(count)),
             None => Ok(Value::Null),
         }
     });
