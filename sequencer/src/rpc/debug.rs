@@ -6,8 +6,9 @@ use alloy::{
     rpc::types::{
         AccessListResult, TransactionRequest,
         trace::geth::{
-            GethDebugBuiltInTracerType, GethDebugTracerType, GethDebugTracingCallOptions,
-            GethDebugTracingOptions, GethTrace, NoopFrame, TraceResult,
+            CallConfig, CallFrame, GethDebugBuiltInTracerType, GethDebugTracerType,
+            GethDebugTracingCallOptions, GethDebugTracingOptions, GethTrace, NoopFrame,
+            TraceResult,
         },
     },
 };
@@ -91,12 +92,7 @@ fn trace_one<R: StateReader>(
                     .build_mainnet_with_inspector(&mut insp);
                 evm.inspect_tx_commit(tx).map_err(evm_error)?
             };
-            insp.set_transaction_gas_limit(gas_limit);
-            let mut frame = insp.geth_builder().geth_call_traces(call_config, result.tx_gas_used());
-            if let ExecutionResult::Halt { reason, .. } = &result {
-                frame.error = Some(halt_message(reason));
-            }
-            Ok(frame.into())
+            Ok(call_frame(&mut insp, call_config, &result, gas_limit).into())
         }
         Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::NoopTracer)) => {
             let mut evm = Context::mainnet()
@@ -109,6 +105,48 @@ fn trace_one<R: StateReader>(
         }
         Some(other) => Err(RpcError::InvalidParams(format!("tracer not supported: {other:?}"))),
     }
+}
+
+/// The call tree `insp` recorded for a transaction that ended in `result`.
+fn call_frame(
+    insp: &mut TracingInspector,
+    config: CallConfig,
+    result: &ExecutionResult,
+    gas_limit: u64,
+) -> CallFrame {
+    insp.set_transaction_gas_limit(gas_limit);
+    let mut frame = insp.geth_builder().geth_call_traces(config, result.tx_gas_used());
+    if let ExecutionResult::Halt { reason, .. } = result {
+        frame.error = Some(halt_message(reason));
+    }
+    frame
+}
+
+/// The call trees of every transaction of a block: one EVM and one inspector for the whole
+/// block, reset between transactions (building them per transaction cost more than a token
+/// transfer's execution).
+fn call_traces<R: StateReader>(
+    overlay: &mut Overlay<R>,
+    chain_id: u64,
+    block: &BlockInput,
+    txs: impl Iterator<Item = (TxEnv, B256)>,
+    config: CallConfig,
+) -> RpcResult<Vec<TraceResult>> {
+    let mut insp = TracingInspector::new(TracingInspectorConfig::from_geth_call_config(&config));
+    let mut evm = Context::mainnet()
+        .with_db(overlay)
+        .with_cfg(cfg(chain_id))
+        .with_block(block.env())
+        .build_mainnet_with_inspector(&mut insp);
+    let mut out = Vec::new();
+    for (tx, hash) in txs {
+        let gas_limit = tx.gas_limit;
+        let result = evm.inspect_tx_commit(tx).map_err(evm_error)?;
+        let frame = call_frame(evm.inspector, config, &result, gas_limit);
+        evm.inspector.fuse();
+        out.push(TraceResult::Success { result: frame.into(), tx_hash: Some(hash) });
+    }
+    Ok(out)
 }
 
 /// Replays block `number` on its parent state; traces transaction `only` or all of them.
@@ -128,9 +166,23 @@ fn trace_block(
     let input = BlockInput::from_header(&block.header);
     let chain_id = api.domain.chain_id();
     let txs: Vec<_> = block.txs.iter().map(convert::decode_tx).collect::<RpcResult<_>>()?;
+    let call_config = match &opts.tracer {
+        Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => Some(
+            opts.tracer_config
+                .clone()
+                .into_call_config()
+                .map_err(|e| RpcError::InvalidParams(e.to_string()))?,
+        ),
+        _ => None,
+    };
     api.domain
         .with_state(Some(number - 1), |reader, _| -> RpcResult<Vec<TraceResult>> {
             let mut overlay = Overlay::new(reader);
+            if let (None, Some(config)) = (only, call_config) {
+                let envs = txs.iter().zip(&block.txs).map(|(tx, stored)| tx_env(tx, stored.sender));
+                let envs = envs.zip(block.tx_hashes.iter().copied());
+                return call_traces(&mut overlay, chain_id, &input, envs, config);
+            }
             let mut out = Vec::new();
             for (i, (tx, stored)) in txs.iter().zip(&block.txs).enumerate() {
                 let env = tx_env(tx, stored.sender);
