@@ -12,7 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot, watch};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     IndexerError,
@@ -171,7 +171,9 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
                         stats.blocks += batch.rows.blocks.len() as u64;
                         stats.transactions += batch.rows.tx_count as u64;
                     }
+                    let (runs, started) = (group.len(), Instant::now());
                     writer::write(&writer_db, group).await?;
+                    debug!(runs, txs, ms = started.elapsed().as_millis() as u64, "committed");
                 }
                 Op::Rollback { domain, keep_through, client, done } => {
                     writer::rollback(&writer_db, &client, domain, keep_through).await?;
@@ -179,7 +181,9 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
                 }
             }
             if next.is_none() {
+                let idle = Instant::now();
                 next = rx.recv().await;
+                debug!(ms = idle.elapsed().as_millis() as u64, "writer waited");
             }
         }
         Ok::<_, IndexerError>(stats)
@@ -458,6 +462,7 @@ impl Follower {
         numbers: &[u64],
         at_target: bool,
     ) -> Result<Option<Batch>, IndexerError> {
+        let started = Instant::now();
         let no_traces = async { Ok(Vec::new()) };
         let (blocks, receipts, traces) = if self.config.traces {
             tokio::try_join!(
@@ -490,6 +495,7 @@ impl Follower {
                 traces: traces.next().unwrap_or_default(),
             });
         }
+        let fetched = started.elapsed();
         let domain = self.domain;
         let (bundles, rows) = tokio::task::spawn_blocking(move || {
             let rows = extract::extract(domain, &bundles);
@@ -524,6 +530,15 @@ impl Follower {
             self.client.codes(&created, last),
             self.client.finalized(),
         )?;
+        debug!(
+            domain,
+            blocks = bundles.len(),
+            txs = rows.tx_count,
+            fetch_ms = fetched.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            read_balances,
+            "read run"
+        );
         let d = u64::from(domain);
         let contracts = rows
             .created
