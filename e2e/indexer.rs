@@ -14,10 +14,16 @@ use crate::common::*;
 fn index_command(rpc: &str, db: &Path, to_block: u64) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sec"));
     cmd.args(["index", "--no-progress", "--rpc", rpc, "--to-block", &to_block.to_string(), "--db"])
-        .arg(db)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .arg(db);
+    cmd.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::inherit());
+    cmd
+}
+
+/// The killed runs read balances every few hundred transactions, the clean one only at the
+/// end: both must end with the same balances.
+fn killed_index_command(rpc: &str, db: &Path, to_block: u64, config: &Path) -> Command {
+    let mut cmd = index_command(rpc, db, to_block);
+    cmd.arg("--config").arg(config);
     cmd
 }
 
@@ -46,10 +52,13 @@ async fn killed_indexer_resumes_to_the_same_database() {
     // Kill it when a quarter, a half and three quarters of the blocks are in: wherever it is in
     // its batch at that moment.
     let killed = dir.path().join("killed.db");
+    let config = dir.path().join("index.toml");
+    std::fs::write(&config, "balance_read_transactions = 300\n").expect("config");
     let watcher = Database::connect(killed.to_str().unwrap(), 1).await.expect("killed db");
     let total = 2 * (head + 1);
     for quarter in 1..=3u64 {
-        let mut child = index_command(&rpc, &killed, head).spawn().expect("spawn index");
+        let mut child =
+            killed_index_command(&rpc, &killed, head, &config).spawn().expect("spawn index");
         loop {
             let indexed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blocks")
                 .fetch_one(watcher.pool())
@@ -70,7 +79,8 @@ async fn killed_indexer_resumes_to_the_same_database() {
             "indexing finished before the kill at {quarter}/4: make the chain longer"
         );
     }
-    assert!(index_command(&rpc, &killed, head).status().expect("index").success());
+    let status = killed_index_command(&rpc, &killed, head, &config).status().expect("index");
+    assert!(status.success());
 
     let clean = Database::connect(clean.to_str().unwrap(), 1).await.expect("clean db");
     let killed = Database::connect(killed.to_str().unwrap(), 1).await.expect("killed db");

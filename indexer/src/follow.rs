@@ -42,6 +42,9 @@ pub struct IndexerConfig {
     pub batch_transactions: usize,
     /// Most blocks in one run. Default 500.
     pub batch_blocks: u64,
+    /// While far behind the head, transactions indexed between two readings of the balances
+    /// they touched (every run that reaches the head reads them). Default 100,000.
+    pub balance_read_transactions: usize,
     /// Stop after this block (or the node's head, if lower) in every domain instead of following
     /// the head. Default: follow.
     pub to_block: Option<u64>,
@@ -60,6 +63,7 @@ impl Default for IndexerConfig {
             traces: true,
             batch_transactions: 5_000,
             batch_blocks: 500,
+            balance_read_transactions: 100_000,
             to_block: None,
             progress: true,
             ethereum: None,
@@ -72,10 +76,6 @@ const MAX_RPC_FAILURES: u32 = 30;
 
 /// Most transactions the writer commits at once when several runs are waiting.
 const GROUP_TRANSACTIONS: usize = 50_000;
-
-/// Transactions a follower indexes, while far behind the head, before it reads the balances
-/// they touched.
-const UNREAD_TRANSACTIONS: usize = 100_000;
 
 /// Holders whose balances a follower leaves unread, at most.
 const UNREAD_KEYS: usize = 50_000;
@@ -456,7 +456,7 @@ impl Follower {
     /// Balances are read at the end of a run that reaches the head, so that while following the
     /// head every run leaves them current. While far behind, reading the same holders' balances
     /// after every run would cost the node an `eth_call` per holder and run; they are read once
-    /// every [`UNREAD_TRANSACTIONS`] transactions (or [`UNREAD_KEYS`] holders) instead.
+    /// every `balance_read_transactions` transactions (or [`UNREAD_KEYS`] holders) instead.
     async fn read(
         &mut self,
         numbers: &[u64],
@@ -516,7 +516,7 @@ impl Follower {
             rows.supply_changed.iter().filter(|t| !new_tokens.contains_key(*t)).copied().collect();
         let created: Vec<Address> = rows.created.keys().copied().collect();
         let read_balances = at_target
-            || self.unread_transactions + rows.tx_count >= UNREAD_TRANSACTIONS
+            || self.unread_transactions + rows.tx_count >= self.config.balance_read_transactions
             || self.unread.len() + rows.touched.len() >= UNREAD_KEYS;
         let keys = if read_balances {
             self.unread.union(&rows.touched).copied().collect()

@@ -1,6 +1,7 @@
 //! Reading current state from the node for the rows that mirror it: balances, token metadata and
-//! supplies, and contract code. Values are read at the last block of a run, so a balance stored
-//! is the node's balance after the last block that touched it, however the runs were cut.
+//! supplies, and contract code. Values are read at the last block of a run (balances, while far
+//! behind the head, at the last block of every run that reads them, see `follow`), so a balance
+//! stored is the node's balance after the last block that touched it, however the runs were cut.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -90,6 +90,8 @@ pub fn index_config(node: &Node, db: &str, to_block: u64) -> IndexerConfig {
         progress: false,
         to_block: Some(to_block),
         batch_transactions: 7,
+        // Balances read in the middle of a backfill too, not only at its end.
+        balance_read_transactions: 20,
         ..Default::default()
     }
 }
