@@ -48,7 +48,7 @@ pub struct Database {
 
 /// Copies committed pages from SQLite's WAL into the database file on a connection of its own,
 /// so that the writer does not: with the automatic checkpoint, the commit that fills the WAL
-/// waits for the copy (a tenth of the writer's time in a backfill).
+/// waits for the copy (10% of the writer thread's samples in a backfill).
 struct Checkpoints(tokio::task::JoinHandle<()>);
 
 impl Drop for Checkpoints {
@@ -322,7 +322,7 @@ impl Insert {
         let cols = self.columns.len();
         // SQLite: OR FAIL stops a statement at a constraint failure without undoing its rows
         // (the writer rolls the whole transaction back then anyway), which spares SQLite a
-        // journal, per statement, of the pages it changes (a tenth of the writer's time).
+        // journal, per statement, of the pages it changes (15% of the writer thread's samples).
         let verb = match backend {
             Backend::Postgres => "INSERT",
             Backend::Sqlite => "INSERT OR FAIL",

@@ -123,8 +123,7 @@ fn call_frame(
 }
 
 /// The call trees of every transaction of a block: one EVM and one inspector for the whole
-/// block, reset between transactions (building them per transaction cost more than a token
-/// transfer's execution).
+/// block, reset between transactions, instead of building both for every transaction.
 fn call_traces<R: StateReader>(
     overlay: &mut Overlay<R>,
     chain_id: u64,
