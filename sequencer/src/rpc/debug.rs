@@ -77,11 +77,7 @@ fn trace_one<R: StateReader>(
             Ok(insp.geth_builder().geth_traces(result.tx_gas_used(), output, opts.config).into())
         }
         Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
-            let call_config = opts
-                .tracer_config
-                .clone()
-                .into_call_config()
-                .map_err(|e| RpcError::InvalidParams(e.to_string()))?;
+            let call_config = call_config(opts)?;
             let mut insp =
                 TracingInspector::new(TracingInspectorConfig::from_geth_call_config(&call_config));
             let result = {
@@ -105,6 +101,14 @@ fn trace_one<R: StateReader>(
         }
         Some(other) => Err(RpcError::InvalidParams(format!("tracer not supported: {other:?}"))),
     }
+}
+
+/// The call tracer's settings (`onlyTopCall`, `withLog`) from `opts`.
+fn call_config(opts: &GethDebugTracingOptions) -> RpcResult<CallConfig> {
+    opts.tracer_config
+        .clone()
+        .into_call_config()
+        .map_err(|e| RpcError::InvalidParams(e.to_string()))
 }
 
 /// The call tree `insp` recorded for a transaction that ended in `result`.
@@ -166,12 +170,9 @@ fn trace_block(
     let chain_id = api.domain.chain_id();
     let txs: Vec<_> = block.txs.iter().map(convert::decode_tx).collect::<RpcResult<_>>()?;
     let call_config = match &opts.tracer {
-        Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => Some(
-            opts.tracer_config
-                .clone()
-                .into_call_config()
-                .map_err(|e| RpcError::InvalidParams(e.to_string()))?,
-        ),
+        Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
+            Some(call_config(opts)?)
+        }
         _ => None,
     };
     api.domain
