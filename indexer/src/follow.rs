@@ -22,7 +22,7 @@ use crate::{
     schema::{address, hash, int},
     source::NodeClient,
     state,
-    writer::{self, Batch},
+    writer::{self, Batch, Commit},
 };
 
 /// Settings of `sec index`.
@@ -38,7 +38,8 @@ pub struct IndexerConfig {
     pub db: String,
     /// Read call trees (`debug_traceBlockByNumber`) for internal transfers. Default true.
     pub traces: bool,
-    /// Transactions aimed for in one run of blocks (one database transaction). Default 5,000.
+    /// Transactions aimed for in one run of blocks (one request to the node per kind of data).
+    /// Default 5,000.
     pub batch_transactions: usize,
     /// Most blocks in one run. Default 500.
     pub batch_blocks: u64,
@@ -74,8 +75,13 @@ impl Default for IndexerConfig {
 /// Failed requests in a row before the indexer gives up.
 const MAX_RPC_FAILURES: u32 = 30;
 
-/// Most transactions the writer commits at once when several runs are waiting.
-const GROUP_TRANSACTIONS: usize = 50_000;
+/// Transactions after which the writer commits the runs it has written (see [`Commit`]): fewer,
+/// larger commits write each index page they change once for more rows. A run that reaches the
+/// head is committed at once, so live indexing does not wait for this.
+const COMMIT_TRANSACTIONS: usize = 100_000;
+
+/// How long the writer waits for another run before committing those it has written.
+const COMMIT_IDLE: Duration = Duration::from_millis(500);
 
 /// Holders whose balances a follower leaves unread, at most.
 const UNREAD_KEYS: usize = 50_000;
@@ -130,8 +136,7 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     } else {
         ProgressDrawTarget::hidden()
     });
-    // Room for a run from every follower, so that the writer finds several ready to commit
-    // together while it was busy with the previous commit.
+    // Room for a run from every follower, so that followers read on while the writer writes.
     let (tx, mut rx) = mpsc::channel::<Op>(domains.max(2) as usize);
     let config = Arc::new(config);
     let mut followers = tokio::task::JoinSet::new();
@@ -146,45 +151,65 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     let writer_db = db.clone();
     let writer = tokio::spawn(async move {
         let mut stats = Stats::default();
-        let mut next = rx.recv().await;
-        while let Some(op) = next.take() {
-            match op {
-                Op::Batch(batch) => {
-                    // Every run already waiting joins this commit, up to GROUP_TRANSACTIONS;
-                    // a rollback waits for the next round, after the runs before it.
-                    let mut txs = batch.rows.tx_count;
-                    let mut group = vec![*batch];
-                    while txs < GROUP_TRANSACTIONS {
-                        match rx.try_recv() {
-                            Ok(Op::Batch(batch)) => {
-                                txs += batch.rows.tx_count;
-                                group.push(*batch);
-                            }
-                            Ok(other) => {
-                                next = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    for batch in &group {
-                        stats.blocks += batch.rows.blocks.len() as u64;
-                        stats.transactions += batch.rows.tx_count as u64;
-                    }
-                    let (runs, started) = (group.len(), Instant::now());
-                    writer::write(&writer_db, group).await?;
-                    debug!(runs, txs, ms = started.elapsed().as_millis() as u64, "committed");
+        let backend = writer_db.backend();
+        let mut conn = writer_db.pool().acquire().await?;
+        let (mut next, mut closed) = (None, false);
+        while !closed {
+            let op = match next.take() {
+                Some(op) => op,
+                None => {
+                    let idle = Instant::now();
+                    let Some(op) = rx.recv().await else { break };
+                    debug!(ms = idle.elapsed().as_millis() as u64, "writer waited");
+                    op
                 }
+            };
+            let mut batch = match op {
+                Op::Batch(batch) => batch,
                 Op::Rollback { domain, keep_through, client, done } => {
-                    writer::rollback(&writer_db, &client, domain, keep_through).await?;
+                    writer::rollback(&mut conn, backend, &client, domain, keep_through).await?;
                     let _ = done.send(());
+                    continue;
+                }
+            };
+            let (mut group, opened) = (Commit::begin(&mut conn, backend).await?, Instant::now());
+            let mut waited = Duration::ZERO;
+            loop {
+                stats.blocks += batch.rows.blocks.len() as u64;
+                stats.transactions += batch.rows.tx_count as u64;
+                let at_target = batch.at_target;
+                group.write(*batch).await?;
+                if at_target || group.transactions >= COMMIT_TRANSACTIONS {
+                    break;
+                }
+                // A backfill's runs keep coming: wait a little for the next before committing.
+                let wait = Instant::now();
+                let more = tokio::time::timeout(COMMIT_IDLE, rx.recv()).await;
+                waited += wait.elapsed();
+                match more {
+                    Ok(Some(Op::Batch(more))) => batch = more,
+                    // A rollback comes after the runs before it are committed.
+                    Ok(Some(op)) => {
+                        next = Some(op);
+                        break;
+                    }
+                    Ok(None) => {
+                        closed = true;
+                        break;
+                    }
+                    Err(_) => break,
                 }
             }
-            if next.is_none() {
-                let idle = Instant::now();
-                next = rx.recv().await;
-                debug!(ms = idle.elapsed().as_millis() as u64, "writer waited");
-            }
+            let (runs, txs, started) = (group.runs, group.transactions, Instant::now());
+            group.commit().await?;
+            debug!(
+                runs,
+                txs,
+                open_ms = opened.elapsed().as_millis() as u64,
+                waited_ms = waited.as_millis() as u64,
+                commit_ms = started.elapsed().as_millis() as u64,
+                "committed"
+            );
         }
         Ok::<_, IndexerError>(stats)
     });
@@ -585,6 +610,7 @@ impl Follower {
             balances,
             balances_through,
             finalized,
+            at_target,
         }))
     }
 }

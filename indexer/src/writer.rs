@@ -8,7 +8,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::{
     IndexerError,
-    db::{Backend, Database, Value},
+    db::{Backend, Value},
     extract::{BalanceKey, Extracted},
     schema::{
         self, BALANCES, BLOCKS, CONTRACTS, INTERNAL_TRANSFERS, LOGS, MESSAGES, TOKEN_TRANSFERS,
@@ -38,6 +38,8 @@ pub struct Batch {
     pub balances_through: Option<u64>,
     /// The node's finalized height when the run was read.
     pub finalized: u64,
+    /// The run reaches the head (or `--to-block`): it is committed without waiting for more.
+    pub at_target: bool,
 }
 
 /// Strips what PostgreSQL's TEXT cannot hold (NUL); everything else is kept as the chain has it
@@ -46,17 +48,51 @@ fn clean(s: Option<String>) -> Value {
     Value::Text(s.map(|s| s.replace('\0', "")))
 }
 
-/// Writes `batches` (runs of any domains, each domain's in order) in one transaction. Grouping
-/// the runs that are ready into one commit writes each index page that several of them touch
-/// once instead of once per run: with random keys (hashes, addresses), a commit dirties pages
-/// all over every secondary index, and SQLite writes each dirty page to its WAL whole.
-pub async fn write(db: &Database, batches: Vec<Batch>) -> Result<(), IndexerError> {
-    let mut tx = db.pool().begin().await?;
-    for batch in batches {
-        write_run(&mut tx, db.backend(), batch).await?;
+/// Runs of blocks (of any domains, each domain's in order) written into one open database
+/// transaction and committed together. Few large commits instead of one per run: random keys
+/// (hashes, addresses) put a commit's inserts on pages all over every secondary index, and each
+/// page a commit changes costs it a copy into SQLite's WAL and later into the file
+/// (BENCHMARKS.md). The writer keeps one connection for all its commits: an SQLite connection
+/// drops its page cache when another connection has written since its last transaction, so
+/// taking whichever connection the pool hands out would start most commits with a cold cache.
+pub struct Commit<'c> {
+    tx: sqlx::Transaction<'c, sqlx::Any>,
+    backend: Backend,
+    /// Runs written so far.
+    pub runs: usize,
+    /// Transactions written so far.
+    pub transactions: usize,
+}
+
+impl std::fmt::Debug for Commit<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Commit")
+            .field("runs", &self.runs)
+            .field("transactions", &self.transactions)
+            .finish()
     }
-    tx.commit().await?;
-    Ok(())
+}
+
+impl<'c> Commit<'c> {
+    /// Opens the database transaction on `conn`.
+    pub async fn begin(
+        conn: &'c mut AnyConnection,
+        backend: Backend,
+    ) -> Result<Self, IndexerError> {
+        Ok(Self { tx: sqlx::Connection::begin(conn).await?, backend, runs: 0, transactions: 0 })
+    }
+
+    /// Writes one run; nothing of it is visible, or durable, before [`Commit::commit`].
+    pub async fn write(&mut self, batch: Batch) -> Result<(), IndexerError> {
+        self.runs += 1;
+        self.transactions += batch.rows.tx_count;
+        write_run(&mut self.tx, self.backend, batch).await
+    }
+
+    /// Commits every run written.
+    pub async fn commit(self) -> Result<(), IndexerError> {
+        Ok(self.tx.commit().await?)
+    }
 }
 
 async fn write_run(
@@ -248,14 +284,15 @@ pub async fn touched_above(
 /// Removes every row of `domain` above block `keep_through` and reads again, at that block, the
 /// balances and supplies the removed blocks had changed, and those left unread below them.
 pub async fn rollback(
-    db: &Database,
+    conn: &mut AnyConnection,
+    backend: Backend,
     client: &NodeClient,
     domain: u32,
     keep_through: u64,
 ) -> Result<(), IndexerError> {
     let d = domain as i64;
     let k = keep_through as i64;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = sqlx::Connection::begin(conn).await?;
     let conn: &mut AnyConnection = &mut tx;
 
     // What the removed blocks touched, and what the kept ones touched unread.
@@ -299,7 +336,7 @@ pub async fn rollback(
     let balances = state::balances(client, &keys, keep_through).await?;
     let supplies = state::supplies(client, &surviving, keep_through).await?;
     update_supplies(conn, domain.into(), supplies).await?;
-    update_balances(conn, db.backend(), domain.into(), balances).await?;
+    update_balances(conn, backend, domain.into(), balances).await?;
     set_balance_progress(conn, domain.into(), keep_through).await?;
     tx.commit().await?;
     Ok(())
