@@ -91,10 +91,23 @@ step("nonce too low is NONCE_EXPIRED");
 
 // newHeads over WebSocket.
 const ws = new ethers.WebSocketProvider(WS_URL);
+// ethers sends eth_unsubscribe after a `once` listener fires without awaiting it, and destroy()
+// rejects whatever is still pending: keep every request's promise and let them settle first,
+// so the unsubscribe is answered by the node before the socket closes.
+const wsRequests = [];
+const wsSend = ws.send.bind(ws);
+ws.send = (method, params) => {
+  const answer = wsSend(method, params);
+  wsRequests.push(answer.then(() => method));
+  return answer;
+};
 const head = new Promise((resolve) => ws.once("block", resolve));
 await (await wallet.sendTransaction({ to, value: 1n })).wait();
 const seen = await Promise.race([head, new Promise((_, rej) => setTimeout(() => rej(new Error("no newHeads")), 10000))]);
 assert.ok(seen > 0);
+await new Promise((resolve) => setTimeout(resolve, 0));
+const answered = await Promise.all(wsRequests);
+assert.ok(answered.includes("eth_unsubscribe"), `requests answered: ${answered}`);
 await ws.destroy();
 step(`newHeads over WebSocket (block ${seen})`);
 
