@@ -37,11 +37,29 @@ pub enum Backend {
     Postgres,
 }
 
+/// Every SQLite connection's settings (the pool's and the writer's own). WAL lets the explorer
+/// read while the indexer writes; NORMAL keeps every committed batch across a process crash
+/// (kill -9), which is what resuming relies on. Memory-mapped reads and a page cache that holds
+/// a backfill's hot index pages spare the writer copies and re-reads (the pread copies were 3%
+/// of its samples; BENCHMARKS.md measures this together with the decoding change, not alone).
+/// Checkpoints are run by a task of their own (see `Checkpoints`).
+pub(crate) const SQLITE_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA busy_timeout = 10000",
+    "PRAGMA cache_size = -262144",
+    "PRAGMA mmap_size = 17179869184",
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA wal_autocheckpoint = 0",
+];
+
 /// A connection pool to the index database.
 #[derive(Clone)]
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite: the database file (none for an in-memory database).
+    sqlite_path: Option<std::path::PathBuf>,
     /// SQLite: the task that checkpoints the WAL, stopped when the last handle goes.
     _checkpoints: Option<Arc<Checkpoints>>,
 }
@@ -103,22 +121,7 @@ impl Database {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets the explorer read while the indexer writes; NORMAL keeps every
-                        // committed batch across a process crash (kill -9), which is what
-                        // resuming relies on. Memory-mapped reads and a page cache that holds a
-                        // backfill's hot index pages spare the writer copies and re-reads (the
-                        // pread copies were 3% of its samples; BENCHMARKS.md measures this
-                        // together with the decoding change, not alone). Checkpoints are run
-                        // by a task of their own (see `Checkpoints`).
-                        for pragma in [
-                            "PRAGMA journal_mode = WAL",
-                            "PRAGMA synchronous = NORMAL",
-                            "PRAGMA busy_timeout = 10000",
-                            "PRAGMA cache_size = -262144",
-                            "PRAGMA mmap_size = 17179869184",
-                            "PRAGMA temp_store = MEMORY",
-                            "PRAGMA wal_autocheckpoint = 0",
-                        ] {
+                        for pragma in SQLITE_PRAGMAS {
                             sqlx::query(pragma).execute(&mut *conn).await?;
                         }
                     }
@@ -129,7 +132,8 @@ impl Database {
             .await?;
         let checkpoints = (backend == Backend::Sqlite)
             .then(|| Arc::new(Checkpoints(tokio::spawn(checkpoint(pool.clone())))));
-        let db = Self { pool, backend, _checkpoints: checkpoints };
+        let sqlite_path = crate::store::sqlite_file(&url);
+        let db = Self { pool, backend, sqlite_path, _checkpoints: checkpoints };
         db.migrate().await?;
         Ok(db)
     }
@@ -137,6 +141,11 @@ impl Database {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// SQLite: the database file, for the writer's own connection.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        self.sqlite_path.as_deref()
     }
 
     /// The pool, for readers (the explorer, tests).
@@ -318,7 +327,7 @@ const CHUNK_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
 impl Insert {
     /// The statement for `rows` rows. PostgreSQL numbers its parameters (`$n`); SQLite gets
     /// anonymous `?`, because resolving thousands of numbered names costs it quadratic time.
-    fn sql(&self, rows: usize, backend: Backend) -> String {
+    pub(crate) fn sql(&self, rows: usize, backend: Backend) -> String {
         let cols = self.columns.len();
         // SQLite: OR FAIL stops a statement at a constraint failure without undoing its rows
         // (the writer rolls the whole transaction back then anyway), which spares SQLite a

@@ -22,6 +22,7 @@ use crate::{
     schema::{address, hash, int},
     source::NodeClient,
     state,
+    store::Store,
     writer::{self, Batch, Commit},
 };
 
@@ -151,8 +152,7 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     let writer_db = db.clone();
     let writer = tokio::spawn(async move {
         let mut stats = Stats::default();
-        let backend = writer_db.backend();
-        let mut conn = writer_db.pool().acquire().await?;
+        let mut store = Store::writer(&writer_db)?;
         let (mut next, mut closed) = (None, false);
         while !closed {
             let op = match next.take() {
@@ -167,12 +167,12 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
             let mut batch = match op {
                 Op::Batch(batch) => batch,
                 Op::Rollback { domain, keep_through, client, done } => {
-                    writer::rollback(&mut conn, backend, &client, domain, keep_through).await?;
+                    writer::rollback(&mut store, &client, domain, keep_through).await?;
                     let _ = done.send(());
                     continue;
                 }
             };
-            let (mut group, opened) = (Commit::begin(&mut conn, backend).await?, Instant::now());
+            let (mut group, opened) = (Commit::begin(&mut store).await?, Instant::now());
             let mut waited = Duration::ZERO;
             loop {
                 stats.blocks += batch.rows.blocks.len() as u64;
@@ -312,13 +312,13 @@ impl Follower {
             }
         }
         // Balances the last runs before a stop left unread: found again from their rows.
-        let mut conn = self.db.pool().acquire().await?;
-        let read_through = writer::balance_progress(&mut conn, self.domain).await?;
+        let mut store = Store::reader(&self.db);
+        let read_through = writer::balance_progress(&mut store, self.domain).await?;
         let top = self.recent.last_key_value().map(|(n, _)| *n);
         self.unread.clear();
         self.unread_transactions = 0;
         if top.is_some_and(|top| read_through.is_none_or(|r| r < top)) {
-            self.unread = writer::touched_above(&mut conn, self.domain, read_through).await?.0;
+            self.unread = writer::touched_above(&mut store, self.domain, read_through).await?.0;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ pub mod follow;
 pub mod schema;
 pub mod source;
 pub mod state;
+pub mod store;
 pub mod wire;
 pub mod writer;
 

@@ -3,12 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use alloy_primitives::{Address, U256};
-use sqlx::{AnyConnection, Row};
-
 use crate::{
     IndexerError,
-    db::{Backend, Value},
+    db::Value,
     extract::{BalanceKey, Extracted},
     schema::{
         self, BALANCES, BLOCKS, CONTRACTS, INTERNAL_TRANSFERS, LOGS, MESSAGES, TOKEN_TRANSFERS,
@@ -16,7 +13,9 @@ use crate::{
     },
     source::NodeClient,
     state::{self, TokenInfo},
+    store::{Kind, Store},
 };
+use alloy_primitives::{Address, U256};
 
 /// A run of consecutive blocks of one domain, ready to write.
 #[derive(Debug, Default)]
@@ -52,64 +51,47 @@ fn clean(s: Option<String>) -> Value {
 /// transaction and committed together. Few large commits instead of one per run: random keys
 /// (hashes, addresses) put a commit's inserts on pages all over every secondary index, and each
 /// page a commit changes costs it a copy into SQLite's WAL and later into the file
-/// (BENCHMARKS.md). The writer keeps one connection for all its commits: an SQLite connection
-/// drops its page cache when another connection has written since its last transaction, so
-/// taking whichever connection the pool hands out would start most commits with a cold cache.
-pub struct Commit<'c> {
-    tx: sqlx::Transaction<'c, sqlx::Any>,
-    backend: Backend,
+/// (BENCHMARKS.md). The writer keeps one [`Store`] for all its commits (see [`Store::writer`]).
+#[derive(Debug)]
+pub struct Commit<'s> {
+    store: &'s mut Store,
     /// Runs written so far.
     pub runs: usize,
     /// Transactions written so far.
     pub transactions: usize,
 }
 
-impl std::fmt::Debug for Commit<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Commit")
-            .field("runs", &self.runs)
-            .field("transactions", &self.transactions)
-            .finish()
-    }
-}
-
-impl<'c> Commit<'c> {
-    /// Opens the database transaction on `conn`.
-    pub async fn begin(
-        conn: &'c mut AnyConnection,
-        backend: Backend,
-    ) -> Result<Self, IndexerError> {
-        Ok(Self { tx: sqlx::Connection::begin(conn).await?, backend, runs: 0, transactions: 0 })
+impl<'s> Commit<'s> {
+    /// Opens the database transaction on `store`.
+    pub async fn begin(store: &'s mut Store) -> Result<Self, IndexerError> {
+        store.begin().await?;
+        Ok(Self { store, runs: 0, transactions: 0 })
     }
 
     /// Writes one run; nothing of it is visible, or durable, before [`Commit::commit`].
     pub async fn write(&mut self, batch: Batch) -> Result<(), IndexerError> {
         self.runs += 1;
         self.transactions += batch.rows.tx_count;
-        write_run(&mut self.tx, self.backend, batch).await
+        write_run(self.store, batch).await
     }
 
     /// Commits every run written.
     pub async fn commit(self) -> Result<(), IndexerError> {
-        Ok(self.tx.commit().await?)
+        self.store.commit().await
     }
 }
 
-async fn write_run(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    batch: Batch,
-) -> Result<(), IndexerError> {
+async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> {
     let d = u64::from(batch.domain);
     let rows = batch.rows;
-    BLOCKS.run(conn, backend, rows.blocks).await?;
-    TRANSACTIONS.run(conn, backend, rows.transactions).await?;
-    LOGS.run(conn, backend, rows.logs).await?;
-    TOKEN_TRANSFERS.run(conn, backend, rows.token_transfers).await?;
-    INTERNAL_TRANSFERS.run(conn, backend, rows.internal_transfers).await?;
-    MESSAGES.run(conn, backend, rows.messages).await?;
-    WITHDRAWALS.run(conn, backend, rows.withdrawals).await?;
-    CONTRACTS.run(conn, backend, batch.contracts).await?;
+    store.insert(&BLOCKS, rows.blocks).await?;
+    store.insert(&TRANSACTIONS, rows.transactions).await?;
+    store.insert(&LOGS, rows.logs).await?;
+    store.insert(&TOKEN_TRANSFERS, rows.token_transfers).await?;
+    store.insert(&INTERNAL_TRANSFERS, rows.internal_transfers).await?;
+    store.insert(&MESSAGES, rows.messages).await?;
+    store.insert(&WITHDRAWALS, rows.withdrawals).await?;
+    store.insert(&CONTRACTS, batch.contracts).await?;
     let tokens = batch
         .new_tokens
         .into_iter()
@@ -126,63 +108,62 @@ async fn write_run(
             ]
         })
         .collect();
-    TOKENS.run(conn, backend, tokens).await?;
-    update_supplies(conn, d, batch.supplies).await?;
-    update_balances(conn, backend, d, batch.balances).await?;
+    store.insert(&TOKENS, tokens).await?;
+    update_supplies(store, d, batch.supplies).await?;
+    update_balances(store, d, batch.balances).await?;
     if let Some(through) = batch.balances_through {
-        set_balance_progress(conn, d, through).await?;
+        set_balance_progress(store, d, through).await?;
     }
-    sqlx::query("UPDATE blocks SET final = 1 WHERE domain = $1 AND number <= $2 AND final = 0")
-        .bind(d as i64)
-        .bind(batch.finalized as i64)
-        .execute(&mut *conn)
+    store
+        .execute(
+            "UPDATE blocks SET final = 1 WHERE domain = $1 AND number <= $2 AND final = 0",
+            &[int(d), int(batch.finalized)],
+        )
         .await?;
     Ok(())
 }
 
 async fn update_supplies(
-    conn: &mut AnyConnection,
+    store: &mut Store,
     d: u64,
     supplies: Vec<(Address, Option<U256>)>,
 ) -> Result<(), IndexerError> {
     for (token, supply) in supplies {
-        let Value::Bytes(supply) = opt_u256(supply) else { continue };
-        sqlx::query("UPDATE tokens SET total_supply = $1 WHERE domain = $2 AND address = $3")
-            .bind(supply)
-            .bind(d as i64)
-            .bind(token.to_vec())
-            .execute(&mut *conn)
+        let supply = opt_u256(supply);
+        store
+            .execute(
+                "UPDATE tokens SET total_supply = $1 WHERE domain = $2 AND address = $3",
+                &[supply, int(d), address(token)],
+            )
             .await?;
     }
     Ok(())
 }
 
-async fn set_balance_progress(
-    conn: &mut AnyConnection,
-    d: u64,
-    through: u64,
-) -> Result<(), IndexerError> {
-    sqlx::query(
-        "INSERT INTO balance_progress (domain, through_block) VALUES ($1, $2) \
-         ON CONFLICT (domain) DO UPDATE SET through_block = excluded.through_block",
-    )
-    .bind(d as i64)
-    .bind(through as i64)
-    .execute(&mut *conn)
-    .await?;
+async fn set_balance_progress(store: &mut Store, d: u64, through: u64) -> Result<(), IndexerError> {
+    store
+        .execute(
+            "INSERT INTO balance_progress (domain, through_block) VALUES ($1, $2) \
+             ON CONFLICT (domain) DO UPDATE SET through_block = excluded.through_block",
+            &[int(d), int(through)],
+        )
+        .await?;
     Ok(())
 }
 
 /// The block of `domain` its touched balances were last read at (`None`: never).
-pub async fn balance_progress(
-    conn: &mut AnyConnection,
-    domain: u32,
-) -> Result<Option<u64>, IndexerError> {
-    let row = sqlx::query("SELECT through_block FROM balance_progress WHERE domain = $1")
-        .bind(i64::from(domain))
-        .fetch_optional(&mut *conn)
+pub async fn balance_progress(store: &mut Store, domain: u32) -> Result<Option<u64>, IndexerError> {
+    let rows = store
+        .fetch(
+            "SELECT through_block FROM balance_progress WHERE domain = $1",
+            &[int(domain.into())],
+            &[Kind::Int],
+        )
         .await?;
-    Ok(row.map(|r| r.try_get::<i64, _>("through_block")).transpose()?.map(|n| n as u64))
+    Ok(rows.into_iter().next().and_then(|row| match row.first() {
+        Some(Value::Int(Some(n))) => Some(*n as u64),
+        _ => None,
+    }))
 }
 
 fn id_bytes(id: Option<U256>) -> Vec<u8> {
@@ -190,8 +171,7 @@ fn id_bytes(id: Option<U256>) -> Vec<u8> {
 }
 
 async fn update_balances(
-    conn: &mut AnyConnection,
-    backend: Backend,
+    store: &mut Store,
     d: u64,
     balances: Vec<(BalanceKey, U256)>,
 ) -> Result<(), IndexerError> {
@@ -208,69 +188,69 @@ async fn update_balances(
             ]
         })
         .collect();
-    BALANCES.run(conn, backend, rows).await?;
+    store.insert(&BALANCES, rows).await?;
     for (k, _) in zero {
-        sqlx::query(
-            "DELETE FROM balances WHERE domain = $1 AND token = $2 AND holder = $3 AND token_id = $4",
-        )
-        .bind(d as i64)
-        .bind(k.token.to_vec())
-        .bind(k.holder.to_vec())
-        .bind(id_bytes(k.id))
-        .execute(&mut *conn)
-        .await?;
+        store
+            .execute(
+                "DELETE FROM balances \
+                 WHERE domain = $1 AND token = $2 AND holder = $3 AND token_id = $4",
+                &[int(d), address(k.token), address(k.holder), Value::Bytes(Some(id_bytes(k.id)))],
+            )
+            .await?;
     }
     Ok(())
 }
 
-fn address_of(bytes: &[u8]) -> Option<Address> {
-    (bytes.len() == 20).then(|| Address::from_slice(bytes))
+fn address_of(value: Option<&Value>) -> Option<Address> {
+    match value {
+        Some(Value::Bytes(Some(bytes))) if bytes.len() == 20 => Some(Address::from_slice(bytes)),
+        _ => None,
+    }
 }
 
 /// The balances the indexed rows of `domain` above block `above` touched (every block when
 /// `None`), and the tokens they moved: the same keys extraction gathers from those blocks.
 pub async fn touched_above(
-    conn: &mut AnyConnection,
+    store: &mut Store,
     domain: u32,
     above: Option<u64>,
 ) -> Result<(BTreeSet<BalanceKey>, BTreeSet<Address>), IndexerError> {
-    let d = i64::from(domain);
-    let k = above.map_or(-1, |n| n as i64);
+    let params = [int(domain.into()), Value::Int(Some(above.map_or(-1, |n| n as i64)))];
     let mut keys = BTreeSet::new();
     let mut tokens = BTreeSet::new();
     let native = |holder| BalanceKey { token: Address::ZERO, holder, id: None };
     for sql in [
-        "SELECT miner AS a FROM blocks WHERE domain = $1 AND number > $2",
-        "SELECT from_address AS a FROM transactions WHERE domain = $1 AND block_number > $2",
-        "SELECT to_address AS a FROM transactions WHERE domain = $1 AND block_number > $2 AND to_address IS NOT NULL",
-        "SELECT contract_address AS a FROM transactions WHERE domain = $1 AND block_number > $2 AND contract_address IS NOT NULL",
-        "SELECT from_address AS a FROM internal_transfers WHERE domain = $1 AND block_number > $2",
-        "SELECT to_address AS a FROM internal_transfers WHERE domain = $1 AND block_number > $2",
+        "SELECT miner FROM blocks WHERE domain = $1 AND number > $2",
+        "SELECT from_address FROM transactions WHERE domain = $1 AND block_number > $2",
+        "SELECT to_address FROM transactions WHERE domain = $1 AND block_number > $2 AND to_address IS NOT NULL",
+        "SELECT contract_address FROM transactions WHERE domain = $1 AND block_number > $2 AND contract_address IS NOT NULL",
+        "SELECT from_address FROM internal_transfers WHERE domain = $1 AND block_number > $2",
+        "SELECT to_address FROM internal_transfers WHERE domain = $1 AND block_number > $2",
     ] {
-        for row in sqlx::query(sql).bind(d).bind(k).fetch_all(&mut *conn).await? {
-            if let Some(a) = address_of(&row.try_get::<Vec<u8>, _>("a")?) {
+        for row in store.fetch(sql, &params, &[Kind::Bytes]).await? {
+            if let Some(a) = address_of(row.first()) {
                 keys.insert(native(a));
             }
         }
     }
-    let transfers = sqlx::query(
-        "SELECT t.token, t.from_address, t.to_address, t.token_id, k.kind FROM token_transfers t \
-         JOIN tokens k ON k.domain = t.domain AND k.address = t.token \
-         WHERE t.domain = $1 AND t.block_number > $2",
-    )
-    .bind(d)
-    .bind(k)
-    .fetch_all(&mut *conn)
-    .await?;
+    let transfers = store
+        .fetch(
+            "SELECT t.token, t.from_address, t.to_address, t.token_id, k.kind \
+             FROM token_transfers t JOIN tokens k ON k.domain = t.domain AND k.address = t.token \
+             WHERE t.domain = $1 AND t.block_number > $2",
+            &params,
+            &[Kind::Bytes, Kind::Bytes, Kind::Bytes, Kind::Bytes, Kind::Text],
+        )
+        .await?;
     for row in transfers {
-        let Some(token) = address_of(&row.try_get::<Vec<u8>, _>("token")?) else { continue };
-        let multi = row.try_get::<String, _>("kind")? == "ERC-1155";
-        let id = row
-            .try_get::<Option<Vec<u8>>, _>("token_id")?
-            .filter(|_| multi)
-            .map(|b| schema::read_u256(&b));
-        for column in ["from_address", "to_address"] {
-            if let Some(holder) = address_of(&row.try_get::<Vec<u8>, _>(column)?)
+        let Some(token) = address_of(row.first()) else { continue };
+        let multi = matches!(row.get(4), Some(Value::Text(Some(kind))) if kind == "ERC-1155");
+        let id = match row.get(3) {
+            Some(Value::Bytes(Some(b))) if multi => Some(schema::read_u256(b)),
+            _ => None,
+        };
+        for column in [1, 2] {
+            if let Some(holder) = address_of(row.get(column))
                 && !holder.is_zero()
             {
                 keys.insert(BalanceKey { token, holder, id });
@@ -284,21 +264,18 @@ pub async fn touched_above(
 /// Removes every row of `domain` above block `keep_through` and reads again, at that block, the
 /// balances and supplies the removed blocks had changed, and those left unread below them.
 pub async fn rollback(
-    conn: &mut AnyConnection,
-    backend: Backend,
+    store: &mut Store,
     client: &NodeClient,
     domain: u32,
     keep_through: u64,
 ) -> Result<(), IndexerError> {
-    let d = domain as i64;
-    let k = keep_through as i64;
-    let mut tx = sqlx::Connection::begin(conn).await?;
-    let conn: &mut AnyConnection = &mut tx;
+    let params = [int(domain.into()), int(keep_through)];
+    store.begin().await?;
 
     // What the removed blocks touched, and what the kept ones touched unread.
-    let read_through = balance_progress(conn, domain).await?;
+    let read_through = balance_progress(store, domain).await?;
     let above = read_through.map(|n| n.min(keep_through));
-    let (mut keys, tokens) = touched_above(conn, domain, above).await?;
+    let (mut keys, tokens) = touched_above(store, domain, above).await?;
 
     for sql in [
         "DELETE FROM blocks WHERE domain = $1 AND number > $2",
@@ -311,33 +288,33 @@ pub async fn rollback(
         "DELETE FROM messages WHERE source_domain = $1 AND block_number > $2",
         "DELETE FROM withdrawals WHERE domain = $1 AND block_number > $2",
     ] {
-        sqlx::query(sql).bind(d).bind(k).execute(&mut *conn).await?;
+        store.execute(sql, &params).await?;
     }
     // Tokens that no longer exist lose their balance rows; the others are read again.
     let mut surviving = BTreeSet::new();
     for token in &tokens {
-        let known = sqlx::query("SELECT 1 AS one FROM tokens WHERE domain = $1 AND address = $2")
-            .bind(d)
-            .bind(token.to_vec())
-            .fetch_optional(&mut *conn)
+        let token_params = [int(domain.into()), address(*token)];
+        let known = !store
+            .fetch(
+                "SELECT 1 FROM tokens WHERE domain = $1 AND address = $2",
+                &token_params,
+                &[Kind::Int],
+            )
             .await?
-            .is_some();
+            .is_empty();
         if known {
             surviving.insert(*token);
         } else {
-            sqlx::query("DELETE FROM balances WHERE domain = $1 AND token = $2")
-                .bind(d)
-                .bind(token.to_vec())
-                .execute(&mut *conn)
+            store
+                .execute("DELETE FROM balances WHERE domain = $1 AND token = $2", &token_params)
                 .await?;
         }
     }
     keys.retain(|key| key.token.is_zero() || surviving.contains(&key.token));
     let balances = state::balances(client, &keys, keep_through).await?;
     let supplies = state::supplies(client, &surviving, keep_through).await?;
-    update_supplies(conn, domain.into(), supplies).await?;
-    update_balances(conn, backend, domain.into(), balances).await?;
-    set_balance_progress(conn, domain.into(), keep_through).await?;
-    tx.commit().await?;
-    Ok(())
+    update_supplies(store, domain.into(), supplies).await?;
+    update_balances(store, domain.into(), balances).await?;
+    set_balance_progress(store, domain.into(), keep_through).await?;
+    store.commit().await
 }
