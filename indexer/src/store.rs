@@ -189,7 +189,7 @@ impl Store {
         }
         match self {
             Store::Any { pool, backend, tx } => match tx {
-                Some(tx) => insert.run(&mut **tx, *backend, rows).await,
+                Some(tx) => insert.run(tx, *backend, rows).await,
                 None => insert.run(&mut *pool.acquire().await?, *backend, rows).await,
             },
             Store::Sqlite(conn) => blocking(|| {
