@@ -1,5 +1,6 @@
 //! The SQL database: SQLite or PostgreSQL behind one `sqlx::Any` pool, one set of migrations,
-//! and multi-row inserts written with `$n` placeholders, which both databases accept.
+//! and multi-row inserts written with `$n` placeholders, which both databases accept. The
+//! writer's own SQLite connection, which bypasses the pool, is in [`crate::store`].
 
 use std::{
     borrow::Cow,
