@@ -75,7 +75,7 @@ impl Store {
         Ok(Store::Sqlite(conn))
     }
 
-    /// Reads through the pool, outside any transaction.
+    /// Through the pool: reads outside a transaction, and the writer's PostgreSQL connection.
     pub fn reader(db: &Database) -> Self {
         Store::Any { pool: db.pool().clone(), backend: db.backend(), tx: None }
     }
