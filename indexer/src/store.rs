@@ -195,7 +195,13 @@ impl Store {
             Store::Sqlite(conn) => blocking(|| {
                 let mut stmt = conn.prepare_cached(&insert.sql(1, Backend::Sqlite))?;
                 for row in &rows {
-                    debug_assert_eq!(row.len(), insert.columns.len(), "{}", insert.table);
+                    // A short row would leave the last row's values bound in its place.
+                    if row.len() != insert.columns.len() {
+                        return Err(rusqlite::Error::InvalidParameterCount(
+                            row.len(),
+                            insert.columns.len(),
+                        ));
+                    }
                     for (i, value) in row.iter().enumerate() {
                         bind_one(&mut stmt, i + 1, value)?;
                     }
