@@ -80,14 +80,6 @@ impl Store {
         Store::Any { pool: db.pool().clone(), backend: db.backend(), tx: None }
     }
 
-    /// Which database this writes to.
-    pub fn backend(&self) -> Backend {
-        match self {
-            Store::Any { backend, .. } => *backend,
-            Store::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-
     /// Opens a transaction; it is an error to open one inside another. SQLite takes the write
     /// lock at once (IMMEDIATE), waiting out other writers, rather than failing on a later
     /// write when another connection wrote after this one read.
