@@ -109,6 +109,14 @@ pub fn database_url(spec: &str) -> String {
     }
 }
 
+/// The file an SQLite URL names (`sqlite://path?opts`, `sqlite:path`); `None` for PostgreSQL
+/// and for in-memory databases, which only the pool's connections can share.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
 impl Database {
     /// Connects (creating an SQLite file if needed) and applies the migrations.
     pub async fn connect(spec: &str, max_connections: u32) -> Result<Self, IndexerError> {
@@ -133,7 +141,7 @@ impl Database {
             .await?;
         let checkpoints = (backend == Backend::Sqlite)
             .then(|| Arc::new(Checkpoints(tokio::spawn(checkpoint(pool.clone())))));
-        let sqlite_path = crate::store::sqlite_file(&url);
+        let sqlite_path = sqlite_file(&url);
         let db = Self { pool, backend, sqlite_path, _checkpoints: checkpoints };
         db.migrate().await?;
         Ok(db)
@@ -408,6 +416,15 @@ mod tests {
             insert.sql(2, Backend::Sqlite),
             "INSERT OR FAIL INTO t (a, b) VALUES (?,?),(?,?) ON CONFLICT DO NOTHING"
         );
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(sqlite_file("sqlite:///tmp/a.db?mode=rwc"), Some("/tmp/a.db".into()));
+        assert_eq!(sqlite_file("sqlite://index.db?mode=rwc"), Some("index.db".into()));
+        assert_eq!(sqlite_file("sqlite:index.db"), Some("index.db".into()));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
     }
 
     #[test]

@@ -5,8 +5,6 @@
 //! rusqlite binds each value straight into a prepared one-row statement, where sqlx's Any
 //! driver converted and copied every value on the way (BENCHMARKS.md, "fifth day").
 
-use std::path::PathBuf;
-
 use sqlx::{Any, AnyPool, Row as _};
 
 use crate::{
@@ -165,7 +163,7 @@ impl Store {
                 while let Some(row) = rows.next()? {
                     let mut values = Vec::with_capacity(kinds.len());
                     for (i, kind) in kinds.iter().enumerate() {
-                        values.push(sqlite_value(row.get_ref(i)?, *kind, sql)?);
+                        values.push(sqlite_value(row.get_ref(i)?, i, *kind, sql)?);
                     }
                     out.push(values);
                 }
@@ -254,6 +252,7 @@ fn bind_one(
 
 fn sqlite_value(
     value: rusqlite::types::ValueRef<'_>,
+    column: usize,
     kind: Kind,
     sql: &str,
 ) -> rusqlite::Result<Value> {
@@ -267,32 +266,10 @@ fn sqlite_value(
         (Kind::Text, ValueRef::Text(v)) => Value::Text(Some(String::from_utf8_lossy(v).into())),
         (_, other) => {
             return Err(rusqlite::Error::InvalidColumnType(
-                0,
+                column,
                 format!("{kind:?} in {sql}"),
                 other.data_type(),
             ));
         }
     })
-}
-
-/// The file an SQLite URL names (`sqlite://path?opts`, `sqlite:path`); `None` for PostgreSQL
-/// and for in-memory databases, which only the pool's connections can share.
-pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_urls_name_their_file() {
-        assert_eq!(sqlite_file("sqlite:///tmp/a.db?mode=rwc"), Some("/tmp/a.db".into()));
-        assert_eq!(sqlite_file("sqlite://index.db?mode=rwc"), Some("index.db".into()));
-        assert_eq!(sqlite_file("sqlite:index.db"), Some("index.db".into()));
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://u@h/db"), None);
-    }
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use alloy_primitives::{Address, U256};
+
 use crate::{
     IndexerError,
     db::Value,
@@ -15,7 +17,6 @@ use crate::{
     state::{self, TokenInfo},
     store::{Kind, Store},
 };
-use alloy_primitives::{Address, U256};
 
 /// A run of consecutive blocks of one domain, ready to write.
 #[derive(Debug, Default)]
