@@ -138,7 +138,7 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
         ProgressDrawTarget::hidden()
     });
     // Room for a run from every follower, so that followers read on while the writer writes.
-    let (tx, mut rx) = mpsc::channel::<Op>(domains.max(2) as usize);
+    let (tx, rx) = mpsc::channel::<Op>(domains.max(2) as usize);
     let config = Arc::new(config);
     let mut followers = tokio::task::JoinSet::new();
     for d in 0..domains {
@@ -149,70 +149,7 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     if let Some(ethereum) = config.ethereum.clone() {
         followers.spawn(ethereum::follow(ethereum, db.clone(), config.to_block.is_some()));
     }
-    let writer_db = db.clone();
-    let writer = tokio::spawn(async move {
-        let mut stats = Stats::default();
-        let mut store = Store::writer(&writer_db)?;
-        let (mut next, mut closed) = (None, false);
-        while !closed {
-            let op = match next.take() {
-                Some(op) => op,
-                None => {
-                    let idle = Instant::now();
-                    let Some(op) = rx.recv().await else { break };
-                    debug!(ms = idle.elapsed().as_millis() as u64, "writer waited");
-                    op
-                }
-            };
-            let mut batch = match op {
-                Op::Batch(batch) => batch,
-                Op::Rollback { domain, keep_through, client, done } => {
-                    writer::rollback(&mut store, &client, domain, keep_through).await?;
-                    let _ = done.send(());
-                    continue;
-                }
-            };
-            let (mut group, opened) = (Commit::begin(&mut store).await?, Instant::now());
-            let mut waited = Duration::ZERO;
-            loop {
-                stats.blocks += batch.rows.blocks.len() as u64;
-                stats.transactions += batch.rows.tx_count as u64;
-                let at_target = batch.at_target;
-                group.write(*batch).await?;
-                if at_target || group.transactions >= COMMIT_TRANSACTIONS {
-                    break;
-                }
-                // A backfill's runs keep coming: wait a little for the next before committing.
-                let wait = Instant::now();
-                let more = tokio::time::timeout(COMMIT_IDLE, rx.recv()).await;
-                waited += wait.elapsed();
-                match more {
-                    Ok(Some(Op::Batch(more))) => batch = more,
-                    // A rollback comes after the runs before it are committed.
-                    Ok(Some(op)) => {
-                        next = Some(op);
-                        break;
-                    }
-                    Ok(None) => {
-                        closed = true;
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            let (runs, txs, started) = (group.runs, group.transactions, Instant::now());
-            group.commit().await?;
-            debug!(
-                runs,
-                txs,
-                open_ms = opened.elapsed().as_millis() as u64,
-                waited_ms = waited.as_millis() as u64,
-                commit_ms = started.elapsed().as_millis() as u64,
-                "committed"
-            );
-        }
-        Ok::<_, IndexerError>(stats)
-    });
+    let writer = tokio::spawn(write_ops(db.clone(), rx));
     let mut failure = None;
     while let Some(result) = followers.join_next().await {
         let result = result.map_err(|e| IndexerError::Config(format!("follower panicked: {e}")));
@@ -227,6 +164,90 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
         Some(e) => Err(e),
         None => Ok(stats),
     }
+}
+
+/// The writer: applies the followers' runs and rollbacks one at a time, in the order they
+/// arrive, until every follower has stopped.
+async fn write_ops(db: Database, mut rx: mpsc::Receiver<Op>) -> Result<Stats, IndexerError> {
+    let mut stats = Stats::default();
+    let mut store = Store::writer(&db)?;
+    let mut next = None;
+    loop {
+        let op = match next.take() {
+            Some(op) => op,
+            None => {
+                let idle = Instant::now();
+                let Some(op) = rx.recv().await else { break };
+                debug!(ms = idle.elapsed().as_millis() as u64, "writer waited");
+                op
+            }
+        };
+        match op {
+            Op::Rollback { domain, keep_through, client, done } => {
+                writer::rollback(&mut store, &client, domain, keep_through).await?;
+                let _ = done.send(());
+            }
+            Op::Batch(batch) => match write_group(&mut store, &mut rx, batch, &mut stats).await? {
+                GroupEnd::Committed => {}
+                GroupEnd::Then(op) => next = Some(op),
+                GroupEnd::Closed => break,
+            },
+        }
+    }
+    Ok(stats)
+}
+
+/// What came after a group of runs the writer committed together.
+enum GroupEnd {
+    /// Nothing yet: the group was full, reached the target, or no run came within COMMIT_IDLE.
+    Committed,
+    /// An operation that must wait for the group's commit (a rollback).
+    Then(Op),
+    /// Every follower has stopped.
+    Closed,
+}
+
+/// Writes `batch` and the runs that follow it within [`COMMIT_IDLE`] of each other in one
+/// transaction, up to [`COMMIT_TRANSACTIONS`] or a run that reaches the target, then commits.
+async fn write_group(
+    store: &mut Store,
+    rx: &mut mpsc::Receiver<Op>,
+    mut batch: Box<Batch>,
+    stats: &mut Stats,
+) -> Result<GroupEnd, IndexerError> {
+    let (mut group, opened) = (Commit::begin(store).await?, Instant::now());
+    let mut waited = Duration::ZERO;
+    let end = loop {
+        stats.blocks += batch.rows.blocks.len() as u64;
+        stats.transactions += batch.rows.tx_count as u64;
+        let at_target = batch.at_target;
+        group.write(*batch).await?;
+        if at_target || group.transactions >= COMMIT_TRANSACTIONS {
+            break GroupEnd::Committed;
+        }
+        // A backfill's runs keep coming: wait a little for the next before committing.
+        let wait = Instant::now();
+        let more = tokio::time::timeout(COMMIT_IDLE, rx.recv()).await;
+        waited += wait.elapsed();
+        match more {
+            Ok(Some(Op::Batch(more))) => batch = more,
+            // A rollback comes after the runs before it are committed.
+            Ok(Some(op)) => break GroupEnd::Then(op),
+            Ok(None) => break GroupEnd::Closed,
+            Err(_) => break GroupEnd::Committed,
+        }
+    };
+    let (runs, txs, started) = (group.runs, group.transactions, Instant::now());
+    group.commit().await?;
+    debug!(
+        runs,
+        txs,
+        open_ms = opened.elapsed().as_millis() as u64,
+        waited_ms = waited.as_millis() as u64,
+        commit_ms = started.elapsed().as_millis() as u64,
+        "committed"
+    );
+    Ok(end)
 }
 
 struct Follower {
