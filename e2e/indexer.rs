@@ -20,7 +20,8 @@ fn index_command(rpc: &str, db: &Path, to_block: u64) -> Command {
 }
 
 /// The killed runs read balances every few hundred transactions, the clean one only at the
-/// end: both must end with the same balances.
+/// end: both must end with the same balances. Their runs and commits are small too, so that the
+/// database fills in many steps and a kill lands mid-backfill however fast the machine is.
 fn killed_index_command(rpc: &str, db: &Path, to_block: u64, config: &Path) -> Command {
     let mut cmd = index_command(rpc, db, to_block);
     cmd.arg("--config").arg(config);
@@ -53,7 +54,11 @@ async fn killed_indexer_resumes_to_the_same_database() {
     // its batch at that moment.
     let killed = dir.path().join("killed.db");
     let config = dir.path().join("index.toml");
-    std::fs::write(&config, "balance_read_transactions = 300\n").expect("config");
+    std::fs::write(
+        &config,
+        "balance_read_transactions = 300\nbatch_transactions = 300\ncommit_transactions = 300\n",
+    )
+    .expect("config");
     let watcher = Database::connect(killed.to_str().unwrap(), 1).await.expect("killed db");
     let total = 2 * (head + 1);
     for quarter in 1..=3u64 {

@@ -47,6 +47,11 @@ pub struct IndexerConfig {
     /// While far behind the head, transactions indexed between two readings of the balances
     /// they touched (every run that reaches the head reads them). Default 100,000.
     pub balance_read_transactions: usize,
+    /// Transactions after which the writer commits the runs it has written while far behind the
+    /// head: fewer, larger commits write each index page they change once for more rows. A run
+    /// that reaches the head is committed at once, so live indexing does not wait for this.
+    /// Default 100,000.
+    pub commit_transactions: usize,
     /// Stop after this block (or the node's head, if lower) in every domain instead of following
     /// the head. Default: follow.
     pub to_block: Option<u64>,
@@ -66,6 +71,7 @@ impl Default for IndexerConfig {
             batch_transactions: 5_000,
             batch_blocks: 500,
             balance_read_transactions: 100_000,
+            commit_transactions: 100_000,
             to_block: None,
             progress: true,
             ethereum: None,
@@ -75,11 +81,6 @@ impl Default for IndexerConfig {
 
 /// Failed requests in a row before the indexer gives up.
 const MAX_RPC_FAILURES: u32 = 30;
-
-/// Transactions after which the writer commits the runs it has written (see [`Commit`]): fewer,
-/// larger commits write each index page they change once for more rows. A run that reaches the
-/// head is committed at once, so live indexing does not wait for this.
-const COMMIT_TRANSACTIONS: usize = 100_000;
 
 /// How long the writer waits for another run before committing those it has written.
 const COMMIT_IDLE: Duration = Duration::from_millis(500);
@@ -149,7 +150,7 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     if let Some(ethereum) = config.ethereum.clone() {
         followers.spawn(ethereum::follow(ethereum, db.clone(), config.to_block.is_some()));
     }
-    let writer = tokio::spawn(write_ops(db.clone(), rx));
+    let writer = tokio::spawn(write_ops(db.clone(), rx, config.commit_transactions));
     let mut failure = None;
     while let Some(result) = followers.join_next().await {
         let result = result.map_err(|e| IndexerError::Config(format!("follower panicked: {e}")));
@@ -168,7 +169,11 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
 
 /// The writer: applies the followers' runs and rollbacks one at a time, in the order they
 /// arrive, until every follower has stopped.
-async fn write_ops(db: Database, mut rx: mpsc::Receiver<Op>) -> Result<Stats, IndexerError> {
+async fn write_ops(
+    db: Database,
+    mut rx: mpsc::Receiver<Op>,
+    commit_transactions: usize,
+) -> Result<Stats, IndexerError> {
     let mut stats = Stats::default();
     let mut store = Store::writer(&db)?;
     let mut next = None;
@@ -187,11 +192,15 @@ async fn write_ops(db: Database, mut rx: mpsc::Receiver<Op>) -> Result<Stats, In
                 writer::rollback(&mut store, &client, domain, keep_through).await?;
                 let _ = done.send(());
             }
-            Op::Batch(batch) => match write_group(&mut store, &mut rx, batch, &mut stats).await? {
-                GroupEnd::Committed => {}
-                GroupEnd::Then(op) => next = Some(op),
-                GroupEnd::Closed => break,
-            },
+            Op::Batch(batch) => {
+                match write_group(&mut store, &mut rx, batch, commit_transactions, &mut stats)
+                    .await?
+                {
+                    GroupEnd::Committed => {}
+                    GroupEnd::Then(op) => next = Some(op),
+                    GroupEnd::Closed => break,
+                }
+            }
         }
     }
     Ok(stats)
@@ -208,11 +217,12 @@ enum GroupEnd {
 }
 
 /// Writes `batch` and the runs that follow it within [`COMMIT_IDLE`] of each other in one
-/// transaction, up to [`COMMIT_TRANSACTIONS`] or a run that reaches the target, then commits.
+/// transaction, up to `commit_transactions` or a run that reaches the target, then commits.
 async fn write_group(
     store: &mut Store,
     rx: &mut mpsc::Receiver<Op>,
     mut batch: Box<Batch>,
+    commit_transactions: usize,
     stats: &mut Stats,
 ) -> Result<GroupEnd, IndexerError> {
     let (mut group, opened) = (Commit::begin(store).await?, Instant::now());
@@ -222,7 +232,7 @@ async fn write_group(
         stats.transactions += batch.rows.tx_count as u64;
         let at_target = batch.at_target;
         group.write(*batch).await?;
-        if at_target || group.transactions >= COMMIT_TRANSACTIONS {
+        if at_target || group.transactions >= commit_transactions {
             break GroupEnd::Committed;
         }
         // A backfill's runs keep coming: wait a little for the next before committing.
