@@ -20,8 +20,8 @@ fn index_command(rpc: &str, db: &Path, to_block: u64) -> Command {
 }
 
 /// The killed runs read balances every few hundred transactions, the clean one only at the
-/// end: both must end with the same balances. Their runs and commits are small too, so that the
-/// database fills in many steps and a kill lands mid-backfill however fast the machine is.
+/// end: both must end with the same balances. Their runs and commits are small too (about 40 commits
+/// for the chain below instead of a few), so that a kill lands mid-backfill on a fast machine.
 fn killed_index_command(rpc: &str, db: &Path, to_block: u64, config: &Path) -> Command {
     let mut cmd = index_command(rpc, db, to_block);
     cmd.arg("--config").arg(config);
