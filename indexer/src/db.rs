@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "bridge", include_str!("../migrations/0002_bridge.sql")),
     (3, "ethereum", include_str!("../migrations/0003_ethereum.sql")),
     (4, "balance_progress", include_str!("../migrations/0004_balance_progress.sql")),
+    (5, "deferred_indexes", include_str!("../migrations/0005_deferred_indexes.sql")),
 ];
 
 /// Which database a URL names.
@@ -228,6 +229,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("delegations", "validator, delegator"),
     ("slashings", "l1_block, log_index"),
     ("allocations", "contract"),
+    ("deferred_indexes", "name"),
 ];
 
 impl Database {
@@ -257,7 +259,28 @@ impl Database {
                 out.push('\n');
             }
         }
+        out.push_str("# indexes\n");
+        for name in self.index_names().await? {
+            out.push_str(&name);
+            out.push('\n');
+        }
         Ok(out)
+    }
+
+    /// The names of the secondary indexes the schema has now (primary keys left out), sorted.
+    pub async fn index_names(&self) -> Result<Vec<String>, IndexerError> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'index' \
+                 AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT indexname::text AS name FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND indexname NOT LIKE '%_pkey' ORDER BY indexname"
+            }
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok(row.try_get::<String, _>("name")?)).collect()
     }
 }
 

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 use crate::{
-    IndexerError,
+    IndexerError, bulk,
     db::Database,
     ethereum::{self, EthereumConfig},
     extract::{self, BalanceKey, BlockBundle, TokenKind},
@@ -52,6 +52,12 @@ pub struct IndexerConfig {
     /// that reaches the head is committed at once, so live indexing does not wait for this.
     /// Default 100,000.
     pub commit_transactions: usize,
+    /// Load a fresh index (no block indexed yet) without its lookup indexes (transactions by hash
+    /// and address, logs by address, token and internal transfers by token and address), and
+    /// build each from its finished table once every domain has caught up: one sort instead of
+    /// an insert at a random place per row (see [`crate::bulk`]). Until then the explorer's
+    /// lookups by hash and address scan their tables. Default true.
+    pub bulk_load: bool,
     /// Stop after this block (or the node's head, if lower) in every domain instead of following
     /// the head. Default: follow.
     pub to_block: Option<u64>,
@@ -72,6 +78,7 @@ impl Default for IndexerConfig {
             batch_blocks: 500,
             balance_read_transactions: 100_000,
             commit_transactions: 100_000,
+            bulk_load: true,
             to_block: None,
             progress: true,
             ethereum: None,
@@ -93,7 +100,14 @@ const MAX_REORG: u64 = 1024;
 
 enum Op {
     Batch(Box<Batch>),
-    Rollback { domain: u32, keep_through: u64, client: NodeClient, done: oneshot::Sender<()> },
+    /// The domain's follower has reached the head (or `--to-block`) for the first time.
+    CaughtUp(u32),
+    Rollback {
+        domain: u32,
+        keep_through: u64,
+        client: NodeClient,
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// Totals of a run of the indexer.
@@ -150,7 +164,7 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     if let Some(ethereum) = config.ethereum.clone() {
         followers.spawn(ethereum::follow(ethereum, db.clone(), config.to_block.is_some()));
     }
-    let writer = tokio::spawn(write_ops(db.clone(), rx, config.commit_transactions));
+    let writer = tokio::spawn(write_ops(db.clone(), rx, domains, config.clone()));
     let mut failure = None;
     while let Some(result) = followers.join_next().await {
         let result = result.map_err(|e| IndexerError::Config(format!("follower panicked: {e}")));
@@ -168,14 +182,18 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
 }
 
 /// The writer: applies the followers' runs and rollbacks one at a time, in the order they
-/// arrive, until every follower has stopped.
+/// arrive, until every follower has stopped; builds a bulk load's lookup indexes once all
+/// `domains` have caught up.
 async fn write_ops(
     db: Database,
     mut rx: mpsc::Receiver<Op>,
-    commit_transactions: usize,
+    domains: u32,
+    config: Arc<IndexerConfig>,
 ) -> Result<Stats, IndexerError> {
     let mut stats = Stats::default();
     let mut store = Store::writer(&db)?;
+    let mut bulk = bulk::begin(&mut store, config.bulk_load).await?;
+    let mut caught_up = BTreeSet::new();
     let mut next = None;
     loop {
         let op = match next.take() {
@@ -192,10 +210,16 @@ async fn write_ops(
                 writer::rollback(&mut store, &client, domain, keep_through).await?;
                 let _ = done.send(());
             }
+            Op::CaughtUp(domain) => {
+                caught_up.insert(domain);
+                if bulk && caught_up.len() as u32 >= domains {
+                    bulk::finish(&mut store).await?;
+                    bulk = false;
+                }
+            }
             Op::Batch(batch) => {
-                match write_group(&mut store, &mut rx, batch, commit_transactions, &mut stats)
-                    .await?
-                {
+                let limit = config.commit_transactions;
+                match write_group(&mut store, &mut rx, batch, limit, &mut stats).await? {
                     GroupEnd::Committed => {}
                     GroupEnd::Then(op) => next = Some(op),
                     GroupEnd::Closed => break,
@@ -241,7 +265,8 @@ async fn write_group(
         waited += wait.elapsed();
         match more {
             Ok(Some(Op::Batch(more))) => batch = more,
-            // A rollback comes after the runs before it are committed.
+            // A rollback (or the index build a catch-up may start) comes after the runs before
+            // it are committed.
             Ok(Some(op)) => break GroupEnd::Then(op),
             Ok(None) => break GroupEnd::Closed,
             Err(_) => break GroupEnd::Committed,
@@ -274,6 +299,8 @@ struct Follower {
     unread: BTreeSet<BalanceKey>,
     /// Transactions in the runs since balances were last read.
     unread_transactions: usize,
+    /// The writer has been told this domain reached the head (or `--to-block`).
+    caught_up: bool,
     bar: ProgressBar,
 }
 
@@ -305,6 +332,7 @@ impl Follower {
             known_tokens: BTreeSet::new(),
             unread: BTreeSet::new(),
             unread_transactions: 0,
+            caught_up: false,
             bar,
         };
         follower.load().await?;
@@ -399,6 +427,10 @@ impl Follower {
             self.bar.set_position(self.next());
             let next = self.next();
             if next > target {
+                if !self.caught_up {
+                    self.caught_up = true;
+                    self.send(Op::CaughtUp(self.domain)).await?;
+                }
                 if self.config.to_block.is_some() {
                     return Ok(());
                 }
@@ -458,11 +490,12 @@ impl Follower {
                 info!(domain = self.domain, block = next + count - 1, target, "indexed");
                 last_log = Instant::now();
             }
-            self.ops
-                .send(Op::Batch(Box::new(batch)))
-                .await
-                .map_err(|_| IndexerError::Config("writer stopped".into()))?;
+            self.send(Op::Batch(Box::new(batch))).await?;
         }
+    }
+
+    async fn send(&self, op: Op) -> Result<(), IndexerError> {
+        self.ops.send(op).await.map_err(|_| IndexerError::Config("writer stopped".into()))
     }
 
     /// Makes sure the latest stored block is still on the node's chain; rolls back to the
@@ -491,15 +524,13 @@ impl Follower {
         if number < top {
             warn!(domain = self.domain, from = top, to = number, "reorg: rolling back");
             let (done, wait) = oneshot::channel();
-            self.ops
-                .send(Op::Rollback {
-                    domain: self.domain,
-                    keep_through: number,
-                    client: self.client.clone(),
-                    done,
-                })
-                .await
-                .map_err(|_| IndexerError::Config("writer stopped".into()))?;
+            self.send(Op::Rollback {
+                domain: self.domain,
+                keep_through: number,
+                client: self.client.clone(),
+                done,
+            })
+            .await?;
             wait.await.map_err(|_| IndexerError::Config("writer stopped".into()))?;
             self.load().await?;
         }

@@ -3,6 +3,7 @@
 //! anyone who wants to query the chain with SQL.
 
 pub mod abi;
+pub mod bulk;
 pub mod db;
 mod error;
 pub mod ethereum;

@@ -1,7 +1,7 @@
 //! Indexing a chain with every kind of row, into SQLite and into PostgreSQL; resuming; reorgs.
 
 use alloy_primitives::{Address, U256};
-use sec_indexer::{Database, schema::read_u256};
+use sec_indexer::{Database, IndexerConfig, schema::read_u256};
 use sqlx::Row;
 
 use crate::common::*;
@@ -143,10 +143,25 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
     assert_eq!(read_u256(&w.try_get::<Vec<u8>, _>("amount").unwrap()), ether(1));
     assert_eq!(w.try_get::<String, _>("stage").unwrap(), "initiated");
 
+    // The fresh index was bulk-loaded, and its lookup indexes were built once it caught up.
+    let names = sqlite.index_names().await.expect("index names");
+    for (name, _) in sec_indexer::bulk::LOOKUP_INDEXES {
+        assert!(names.iter().any(|n| n == name), "{name} built after the bulk load");
+    }
+    assert_eq!(count(db, "SELECT COUNT(*) FROM deferred_indexes").await, 0);
+
     // Indexing again finds everything done and changes nothing.
     let before = sqlite.dump().await.expect("dump");
     index(&node, &sqlite, 1_000).await;
     assert_eq!(sqlite.dump().await.expect("dump"), before);
+
+    // Loading with the lookup indexes in place all along ends with the same rows and indexes.
+    let indexed = Database::connect(dir.path().join("indexed.db").to_str().expect("path"), 4)
+        .await
+        .expect("sqlite");
+    let config = IndexerConfig { bulk_load: false, ..index_config(&node, "unused", 1_000) };
+    sec_indexer::run(config, indexed.clone()).await.expect("indexing succeeds");
+    assert_eq!(indexed.dump().await.expect("dump"), before);
 
     // PostgreSQL, through the same migrations, ends up holding exactly the same rows.
     let postgres = fresh_postgres("sec_index_same").await;
