@@ -6,12 +6,14 @@ transfer; 1,000 senders and 1,000 recipients over 4 domains) into the indexer's 
 (indexer/migrations/0001_chain.sql) with INSERT .. SELECT from a temporary table, CHUNK
 transactions per commit, the indexer's pragmas, and a PASSIVE checkpoint after each commit.
 
-    python3 scripts/sqlite-insert-floor.py VARIANT     # base, nosec, nohash, prefix, noaddr, worowid
+    python3 scripts/sqlite-insert-floor.py VARIANT     # base, nosec, nohash, prefix, noaddr, worowid, deferred
     N=1000000 CHUNK=17000 PS=4096 CACHE=262144 MMAP=17179869184 python3 ...
 
 Variants change only the schema: nosec drops every secondary index, nohash the transactions-by-hash
 index, prefix indexes an 8-byte prefix of the hash, noaddr drops the by-sender and by-recipient
-indexes, worowid makes the three tables WITHOUT ROWID. The database is written to $TMPDIR.
+indexes, worowid makes the three tables WITHOUT ROWID, deferred loads without the secondary indexes
+of the three tables and creates them after the last commit (their time is counted). The database
+is written to $TMPDIR.
 """
 import sqlite3, sys, time, os, re, tempfile
 variant = sys.argv[1]
@@ -29,6 +31,12 @@ if variant == "prefix":
 if variant == "noaddr":
     for ix in ["transactions_by_from", "token_transfers_by_from", "token_transfers_by_to"]:
         schema = re.sub(rf"CREATE INDEX {ix} [^;]*;", "", schema)
+deferred = []
+if variant == "deferred":
+    for table in ["transactions", "logs", "token_transfers"]:
+        deferred += re.findall(rf"CREATE INDEX \w+ ON {table} [^;]*;", schema)
+    for ix in deferred:
+        schema = schema.replace(ix, "")
 if variant == "nosec":
     schema = re.sub(r"CREATE INDEX [^;]*;", "", schema)
 if variant == "worowid":
@@ -38,7 +46,7 @@ if variant == "worowid":
 db = sqlite3.connect(path, isolation_level=None)
 db.execute(f"PRAGMA page_size = {os.environ.get('PS', '4096')}")
 for p in ["journal_mode = WAL", "synchronous = NORMAL", f"cache_size = -{os.environ.get('CACHE', '262144')}",
-          f"mmap_size = {os.environ.get('MMAP', '17179869184')}", "temp_store = MEMORY", "wal_autocheckpoint = 0"]:
+          f"mmap_size = {os.environ.get('MMAP', '17179869184')}", "temp_store = MEMORY", "wal_autocheckpoint = 0", f"threads = {os.environ.get('THREADS', '0')}"]:
     db.execute("PRAGMA " + p)
 db.executescript(schema)
 db.executescript(f"""
@@ -67,7 +75,16 @@ for k in range(0, N, CHUNK):
     cpu_ck += (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     f = time.time()
     tins += c - a; tcom += e - c; tck += f - e
+tix = time.time()
+if deferred:
+    db.execute("BEGIN")
+    for ix in deferred:
+        db.execute(ix)
+    db.execute("COMMIT")
+    frames += db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+tix = time.time() - tix; tcom += tix
 tot = time.time() - t0
+if deferred: print(f"indexes created after the load: {tix:.1f}s")
 print(f"frames {frames} ({frames*ps/1e9:.1f} GB) ckpt cpu {cpu_ck:.1f}s"); print(f"{variant}: total {tot:.1f}s ins {tins:.1f} commit {tcom:.1f} ckpt {tck:.1f}  -> {N/(tins+tcom)*1:.0f} tx/s excl ckpt, {1e6*(tins+tcom)/N:.1f} us/tx; size {os.path.getsize(path)/1e6:.0f} MB")
 for s in ("", "-wal", "-shm"):
     try: os.remove(path + s)
