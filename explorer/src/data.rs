@@ -251,6 +251,9 @@ pub async fn domain_rows(
 pub struct HomeView {
     pub domains: Vec<DomainSummary>,
     pub transactions: Vec<TxSummary>,
+    /// Lookup indexes a bulk load (the indexer's first backfill) has yet to build: until they
+    /// are, pages found by hash or address scan their tables.
+    pub indexes_building: i64,
 }
 
 /// Blocks in the home page charts.
@@ -265,7 +268,10 @@ pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
     }
     transactions.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(a.domain.cmp(&b.domain)));
     transactions.truncate(15);
-    Ok(HomeView { domains: domains_out, transactions })
+    let building =
+        sqlx::query("SELECT COUNT(*) AS n FROM deferred_indexes").fetch_one(db.pool()).await?;
+    let indexes_building = int(&building, "n")?;
+    Ok(HomeView { domains: domains_out, transactions, indexes_building })
 }
 
 /// Every domain's head, finalized height, recent rate and latest blocks.

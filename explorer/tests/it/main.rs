@@ -67,7 +67,7 @@ async fn pages_apis_and_escaping_over_a_real_index() {
     let db = Database::connect(db_path.to_str().unwrap(), 4).await.expect("db");
     index(&node, &db, 1_000).await;
     let config = ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
-    let explorer = Explorer::start(config, db).await.expect("explorer");
+    let explorer = Explorer::start(config, db.clone()).await.expect("explorer");
     let addr = explorer.addr();
     let d0 = Sender::new(&node, 0);
     let (a, b) = (built.holders[0], built.holders[1]);
@@ -77,6 +77,7 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         let (status, _, home) = get(addr, "/");
         assert_eq!(status, 200);
         assert!(home.contains("Domain 0") && home.contains("Domain 1"), "{home}");
+        assert!(!home.contains("id=\"indexing\""), "the bulk load has finished: {home}");
 
         // The hostile token name is shown as text, never as markup.
         let token_path = format!("/token/0/{}", built.token);
@@ -235,6 +236,16 @@ async fn pages_apis_and_escaping_over_a_real_index() {
     assert_eq!(bad["message"], "NOTOK");
     let unknown = json(addr, "/api?module=nope&action=nope");
     assert_eq!(unknown["status"], "0");
+
+    // While a bulk load has indexes to build, the home page says so.
+    assert_eq!(json(addr, "/api/v1/home")["indexes_building"], 0);
+    sqlx::query("INSERT INTO deferred_indexes (name) VALUES ('transactions_by_hash')")
+        .execute(db.pool())
+        .await
+        .expect("insert");
+    assert_eq!(json(addr, "/api/v1/home")["indexes_building"], 1);
+    let (_, _, home) = get(addr, "/");
+    assert!(home.contains("id=\"indexing\"") && home.contains("(1 left)"), "{home}");
     explorer.stop();
 }
 
