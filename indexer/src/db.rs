@@ -1,6 +1,6 @@
 //! The SQL database: SQLite or PostgreSQL behind one `sqlx::Any` pool, one set of migrations,
 //! and multi-row inserts written with `$n` placeholders, which both databases accept. The
-//! writer's own SQLite connection, which bypasses the pool, is in [`crate::store`].
+//! writer's statements go through [`crate::store`].
 
 use std::{
     borrow::Cow,
@@ -39,13 +39,13 @@ pub enum Backend {
     Postgres,
 }
 
-/// Every SQLite connection's settings (the pool's and the writer's own). WAL lets the explorer
+/// Every SQLite connection's settings. WAL lets the explorer
 /// read while the indexer writes; NORMAL keeps every committed batch across a process crash
 /// (kill -9), which is what resuming relies on. Memory-mapped reads and a page cache that holds
 /// a backfill's hot index pages spare the writer copies and re-reads (the pread copies were 3%
 /// of its samples; BENCHMARKS.md measures this together with the decoding change, not alone).
 /// Checkpoints are run by a task of their own (see `Checkpoints`).
-pub(crate) const SQLITE_PRAGMAS: &[&str] = &[
+const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = NORMAL",
     "PRAGMA busy_timeout = 10000",
@@ -60,8 +60,6 @@ pub(crate) const SQLITE_PRAGMAS: &[&str] = &[
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite: the database file (none for an in-memory database).
-    sqlite_path: Option<std::path::PathBuf>,
     /// SQLite: the task that checkpoints the WAL, stopped when the last handle goes.
     _checkpoints: Option<Arc<Checkpoints>>,
 }
@@ -110,14 +108,6 @@ pub fn database_url(spec: &str) -> String {
     }
 }
 
-/// The file an SQLite URL names (`sqlite://path?opts`, `sqlite:path`); `None` for PostgreSQL
-/// and for in-memory databases, which only the pool's connections can share.
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
-}
-
 impl Database {
     /// Connects (creating an SQLite file if needed) and applies the migrations.
     pub async fn connect(spec: &str, max_connections: u32) -> Result<Self, IndexerError> {
@@ -142,8 +132,7 @@ impl Database {
             .await?;
         let checkpoints = (backend == Backend::Sqlite)
             .then(|| Arc::new(Checkpoints(tokio::spawn(checkpoint(pool.clone())))));
-        let sqlite_path = sqlite_file(&url);
-        let db = Self { pool, backend, sqlite_path, _checkpoints: checkpoints };
+        let db = Self { pool, backend, _checkpoints: checkpoints };
         db.migrate().await?;
         Ok(db)
     }
@@ -151,11 +140,6 @@ impl Database {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// SQLite: the database file, for the writer's own connection.
-    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
-        self.sqlite_path.as_deref()
     }
 
     /// The pool, for readers (the explorer, tests).
@@ -359,7 +343,7 @@ const CHUNK_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
 impl Insert {
     /// The statement for `rows` rows. PostgreSQL numbers its parameters (`$n`); SQLite gets
     /// anonymous `?`, because resolving thousands of numbered names costs it quadratic time.
-    pub(crate) fn sql(&self, rows: usize, backend: Backend) -> String {
+    fn sql(&self, rows: usize, backend: Backend) -> String {
         let cols = self.columns.len();
         // SQLite: OR FAIL stops a statement at a constraint failure without undoing its rows
         // (the writer rolls the whole transaction back then anyway), which spares SQLite a
@@ -439,15 +423,6 @@ mod tests {
             insert.sql(2, Backend::Sqlite),
             "INSERT OR FAIL INTO t (a, b) VALUES (?,?),(?,?) ON CONFLICT DO NOTHING"
         );
-    }
-
-    #[test]
-    fn sqlite_urls_name_their_file() {
-        assert_eq!(sqlite_file("sqlite:///tmp/a.db?mode=rwc"), Some("/tmp/a.db".into()));
-        assert_eq!(sqlite_file("sqlite://index.db?mode=rwc"), Some("index.db".into()));
-        assert_eq!(sqlite_file("sqlite:index.db"), Some("index.db".into()));
-        assert_eq!(sqlite_file("sqlite::memory:"), None);
-        assert_eq!(sqlite_file("postgres://u@h/db"), None);
     }
 
     #[test]

@@ -6,9 +6,6 @@ pub enum IndexerError {
     /// The database refused a statement or could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    /// The writer's own SQLite connection refused a statement or could not open the file.
-    #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     /// The schema could not be brought up to date.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

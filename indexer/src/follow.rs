@@ -191,7 +191,7 @@ async fn write_ops(
     config: Arc<IndexerConfig>,
 ) -> Result<Stats, IndexerError> {
     let mut stats = Stats::default();
-    let mut store = Store::writer(&db)?;
+    let mut store = Store::new(&db);
     let mut bulk = bulk::begin(&mut store, config.bulk_load).await?;
     let mut caught_up = BTreeSet::new();
     let mut next = None;
@@ -371,7 +371,7 @@ impl Follower {
             }
         }
         // Balances the last runs before a stop left unread: found again from their rows.
-        let mut store = Store::reader(&self.db);
+        let mut store = Store::new(&self.db);
         let read_through = writer::balance_progress(&mut store, self.domain).await?;
         let top = self.recent.last_key_value().map(|(n, _)| *n);
         self.unread.clear();

@@ -52,7 +52,7 @@ fn clean(s: Option<String>) -> Value {
 /// transaction and committed together. Few large commits instead of one per run: random keys
 /// (hashes, addresses) put a commit's inserts on pages all over every secondary index, and each
 /// page a commit changes costs it a copy into SQLite's WAL and later into the file
-/// (BENCHMARKS.md). The writer keeps one [`Store`] for all its commits (see [`Store::writer`]).
+/// (BENCHMARKS.md). The writer keeps one [`Store`] for all its commits.
 #[derive(Debug)]
 pub struct Commit<'s> {
     store: &'s mut Store,
