@@ -58,27 +58,31 @@ pub const LOOKUP_INDEXES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The lookup indexes a bulk load has left out and not built yet, in [`LOOKUP_INDEXES`] order.
-pub async fn deferred(store: &mut Store) -> Result<Vec<&'static str>, IndexerError> {
+/// The lookup indexes a bulk load has left out and not built yet (name, statement), in
+/// [`LOOKUP_INDEXES`] order.
+pub async fn deferred(
+    store: &mut Store,
+) -> Result<Vec<&'static (&'static str, &'static str)>, IndexerError> {
     let rows = store.fetch("SELECT name FROM deferred_indexes", &[], &[Kind::Text]).await?;
-    let mut names = Vec::with_capacity(rows.len());
-    for row in rows {
-        let name = match row.first() {
-            Some(Value::Text(Some(name))) => name.clone(),
-            _ => String::new(),
-        };
-        match LOOKUP_INDEXES.iter().find(|(known, _)| *known == name) {
-            Some((known, _)) => names.push(*known),
-            None => {
-                return Err(IndexerError::Corrupt {
-                    table: "deferred_indexes",
-                    message: format!("unknown index {name:?}"),
-                });
-            }
-        }
+    let names: Vec<Option<String>> = rows
+        .into_iter()
+        .map(|row| match row.into_iter().next() {
+            Some(Value::Text(name)) => name,
+            _ => None,
+        })
+        .collect();
+    if let Some(unknown) =
+        names.iter().find(|n| !LOOKUP_INDEXES.iter().any(|(known, _)| Some(*known) == n.as_deref()))
+    {
+        return Err(IndexerError::Corrupt {
+            table: "deferred_indexes",
+            message: format!("unknown index {unknown:?}"),
+        });
     }
-    names.sort_by_key(|name| LOOKUP_INDEXES.iter().position(|(known, _)| known == name));
-    Ok(names)
+    Ok(LOOKUP_INDEXES
+        .iter()
+        .filter(|(known, _)| names.iter().any(|n| n.as_deref() == Some(*known)))
+        .collect())
 }
 
 /// Makes this run a bulk load if an earlier run's bulk load has not finished, or if `allowed` and
@@ -110,19 +114,16 @@ pub async fn begin(store: &mut Store, allowed: bool) -> Result<bool, IndexerErro
 
 /// Builds every lookup index the bulk load left out, each in a transaction of its own.
 pub async fn finish(store: &mut Store) -> Result<(), IndexerError> {
-    for name in deferred(store).await? {
-        let Some((_, create)) = LOOKUP_INDEXES.iter().find(|(known, _)| *known == name) else {
-            continue;
-        };
+    for (name, create) in deferred(store).await? {
         let started = std::time::Instant::now();
         store.begin().await?;
         // An earlier run may have built it and been killed before its commit; the index and the
         // row leave together, so IF NOT EXISTS only guards against a hand-made one.
         let create = create.replacen("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1);
         store.execute(&create, &[]).await?;
-        store.execute("DELETE FROM deferred_indexes WHERE name = $1", &[text(name)]).await?;
+        store.execute("DELETE FROM deferred_indexes WHERE name = $1", &[text(*name)]).await?;
         store.commit().await?;
-        info!(index = name, ms = started.elapsed().as_millis() as u64, "lookup index built");
+        info!(index = *name, ms = started.elapsed().as_millis() as u64, "lookup index built");
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The connection the writer writes through, and the few statement shapes it needs.
 //!
 //! Everything goes through the sqlx pool, for SQLite and PostgreSQL alike. (A writer with an
-//! SQLite connection of its own, through rusqlite, was 1.5-6% faster once a fresh index is
+//! SQLite connection of its own, through rusqlite, was 3.5% faster once a fresh index is
 //! bulk-loaded, too little for a second driver: BENCHMARKS.md, "seventh day".)
 
 use sqlx::{Any, AnyPool, Row as _};
