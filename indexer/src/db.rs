@@ -39,9 +39,9 @@ pub enum Backend {
     Postgres,
 }
 
-/// Every SQLite connection's settings. WAL lets the explorer
-/// read while the indexer writes; NORMAL keeps every committed batch across a process crash
-/// (kill -9), which is what resuming relies on. Memory-mapped reads and a page cache that holds
+/// Every SQLite connection's settings. WAL lets the explorer read while the indexer writes;
+/// NORMAL keeps every committed batch across a process crash (kill -9), which is what resuming
+/// relies on. Memory-mapped reads and a page cache that holds
 /// a backfill's hot index pages spare the writer copies and re-reads (the pread copies were 3%
 /// of its samples; BENCHMARKS.md measures this together with the decoding change, not alone).
 /// Checkpoints are run by a task of their own (see `Checkpoints`).
