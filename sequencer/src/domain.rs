@@ -207,7 +207,7 @@ pub enum ChainEvent {
 pub struct Domain {
     config: DomainConfig,
     store: Arc<ChainStore>,
-    journal: std::sync::mpsc::Sender<JournalOp>,
+    journal: std::sync::mpsc::SyncSender<JournalOp>,
     chain: RwLock<Chain>,
     pool: Mutex<Mempool>,
     events: broadcast::Sender<ChainEvent>,
@@ -216,6 +216,8 @@ pub struct Domain {
     producer: PrivateKeySigner,
     /// The latest blocks, decoded, for the reads that follow a block (receipts, logs, heads).
     recent: Mutex<std::collections::BTreeMap<u64, Arc<BlockRecord>>>,
+    /// Code for the snapshot readers.
+    codes: CodeCache,
     /// Older blocks read back from disk lately, one slot per block (see [`Domain::block`]).
     read_back: Mutex<std::collections::VecDeque<(u64, ReadSlot)>>,
 }
@@ -228,6 +230,14 @@ type ReadSlot = Arc<Mutex<Option<Arc<BlockRecord>>>>;
 /// share one read and decoding.
 const READ_BACK_BLOCKS: usize = 64;
 const READ_BACK_TXS: usize = 20_000;
+
+/// Journal operations waiting for the journal thread. Bounded so that a disk slower than the
+/// submissions slows the submitters down (their replies wait for durability anyway) instead
+/// of growing memory; one group commit takes up to 50,000 operations.
+const JOURNAL_QUEUE: usize = 100_000;
+
+/// How often queued transactions past their lifetime are looked for.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(30);
 
 /// How many recent blocks stay decoded in memory, and how many transactions they may hold in
 /// all: enough for the reads that follow a block, without letting memory follow the load.
@@ -247,28 +257,45 @@ fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
-/// Reads state at a past block: values changed since come from the history tables.
-pub struct HistoricalReader<'a> {
-    state: &'a WorldState,
+/// Reads the state after block `block` from one store snapshot, so that a long call or trace
+/// never holds the chain lock that block production needs. Below the snapshot's head, values
+/// changed since `block` come from the history tables; the rest from the flat state tables.
+pub struct SnapshotReader<'a> {
     store: &'a StoreReader,
     block: u64,
+    /// Whether `block` is below the snapshot's head.
+    historical: bool,
+    codes: &'a CodeCache,
 }
 
-impl StateReader for HistoricalReader<'_> {
+/// Analysed bytecode by hash, shared by all readers: code never changes under its hash.
+type CodeCache = Mutex<std::collections::HashMap<B256, revm::bytecode::Bytecode>>;
+
+impl StateReader for SnapshotReader<'_> {
     fn account(&self, address: &Address) -> Result<Option<Account>, StateReadError> {
-        match self.store.account_at(address, self.block).map_err(read_error)? {
-            Some(past) => Ok(past),
-            None => Ok(self.state.account(address)),
+        if self.historical
+            && let Some(past) = self.store.account_at(address, self.block).map_err(read_error)?
+        {
+            return Ok(past);
         }
+        self.store.account(address).map_err(read_error)
     }
     fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateReadError> {
-        match self.store.storage_at(address, slot, self.block).map_err(read_error)? {
-            Some(v) => Ok(v),
-            None => Ok(self.state.storage(address, slot)),
+        if self.historical
+            && let Some(v) = self.store.storage_at(address, slot, self.block).map_err(read_error)?
+        {
+            return Ok(v);
         }
+        self.store.storage(address, slot).map_err(read_error)
     }
     fn code(&self, hash: &B256) -> Result<Option<revm::bytecode::Bytecode>, StateReadError> {
-        Ok(self.state.code(hash).cloned())
+        if let Some(code) = self.codes.lock().get(hash) {
+            return Ok(Some(code.clone()));
+        }
+        let Some(raw) = self.store.code(hash).map_err(read_error)? else { return Ok(None) };
+        let code = crate::state::bytecode(raw);
+        self.codes.lock().insert(*hash, code.clone());
+        Ok(Some(code))
     }
     fn block_hash(&self, number: u64) -> Result<B256, StateReadError> {
         canonical_hash(self.store, number)
@@ -324,7 +351,7 @@ impl Domain {
             None => Self::genesis(&config, &store, producer.address())?,
         };
         let (events, _) = broadcast::channel(4096);
-        let (journal, journal_rx) = std::sync::mpsc::channel();
+        let (journal, journal_rx) = std::sync::mpsc::sync_channel(JOURNAL_QUEUE);
         {
             let store = store.clone();
             let id = config.id;
@@ -345,6 +372,7 @@ impl Domain {
             producer,
             recent: Mutex::new(Default::default()),
             read_back: Mutex::new(Default::default()),
+            codes: Mutex::new(Default::default()),
         });
         domain.restore_pool()?;
         Ok(domain)
@@ -562,25 +590,26 @@ impl Domain {
         self.pool.lock()
     }
 
-    /// Runs `f` with the state after block `number` (the head if `None` or at the head).
+    /// Runs `f` with the state after block `number` (the head if `None`), read from a store
+    /// snapshot: it may run for seconds while blocks are produced (see [`SnapshotReader`]).
     pub fn with_state<T>(
         &self,
         number: Option<u64>,
         f: impl FnOnce(&dyn StateReader, &Header) -> T,
     ) -> Result<Option<T>, StoreError> {
-        let chain = self.chain.read();
         let store = self.store.reader()?;
-        let number = number.unwrap_or(chain.head.number);
-        if number >= chain.head.number {
-            if number > chain.head.number {
-                return Ok(None);
-            }
-            let reader =
-                HeadReader { state: &chain.state, block_hash: |n| canonical_hash(&store, n) };
-            return Ok(Some(f(&reader, &chain.head)));
+        let head = store.head()?.unwrap_or_default();
+        let number = number.unwrap_or(head);
+        if number > head {
+            return Ok(None);
         }
         let Some(header) = store.header(number)? else { return Ok(None) };
-        let reader = HistoricalReader { state: &chain.state, store: &store, block: number };
+        let reader = SnapshotReader {
+            store: &store,
+            block: number,
+            historical: number < head,
+            codes: &self.codes,
+        };
         Ok(Some(f(&reader, &header)))
     }
 
@@ -660,6 +689,7 @@ impl Domain {
     pub fn run(self: Arc<Self>) {
         let block_time = self.config.block_time;
         let mut next = Instant::now() + block_time;
+        let mut last_sweep = Instant::now();
         while !self.stop.load(Ordering::SeqCst) {
             {
                 let (lock, cv) = &self.wake;
@@ -678,6 +708,18 @@ impl Domain {
             }
             if self.stop.load(Ordering::SeqCst) {
                 break;
+            }
+            if last_sweep.elapsed() >= EXPIRY_SWEEP {
+                last_sweep = Instant::now();
+                let expired = self.pool.lock().expire_queued(last_sweep);
+                if !expired.is_empty() {
+                    debug!(
+                        domain = self.config.id,
+                        count = expired.len(),
+                        "queued transactions expired"
+                    );
+                    self.forget(expired);
+                }
             }
             if block_time.is_zero() && self.pool.lock().is_empty() {
                 continue;

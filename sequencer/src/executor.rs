@@ -2,8 +2,10 @@
 
 use alloy::consensus::{Eip658Value, Receipt, ReceiptEnvelope, Transaction, TxEnvelope};
 use alloy_primitives::{Address, B256, Bytes, Log, TxKind, U256};
+use std::time::Instant;
+
 use revm::{
-    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    Context, ExecuteCommitEvm, InspectEvm, MainBuilder, MainContext,
     context::{BlockEnv, CfgEnv, TxEnv},
     context_interface::block::BlobExcessGasAndPrice,
     context_interface::{
@@ -188,6 +190,56 @@ pub enum CallError {
     /// State could not be read.
     #[error(transparent)]
     State(#[from] StateReadError),
+    /// The call ran past the RPC's execution deadline (geth's wording).
+    #[error("execution aborted (timeout = {}s)", .0.as_secs_f64())]
+    Timeout(std::time::Duration),
+}
+
+/// When an RPC call must stop executing, and the budget it was given (for the message).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    /// The instant past which execution halts.
+    pub at: Instant,
+    /// The budget, as configured.
+    pub budget: std::time::Duration,
+}
+
+impl Deadline {
+    /// `budget` from now.
+    pub fn after(budget: std::time::Duration) -> Self {
+        Self { at: Instant::now() + budget, budget }
+    }
+}
+
+/// Halts every frame of an execution once its deadline has passed: `eth_call` and friends run
+/// arbitrary code up to the gas cap, and a slow one must not hold a thread (and a snapshot)
+/// indefinitely. The clock is read every 1,024 instructions, which costs nothing measurable.
+pub struct DeadlineGuard {
+    at: Instant,
+    steps: u32,
+    expired: bool,
+}
+
+impl DeadlineGuard {
+    /// A guard for `deadline`.
+    pub fn new(deadline: Deadline) -> Self {
+        Self { at: deadline.at, steps: 0, expired: Instant::now() >= deadline.at }
+    }
+
+    /// Whether it halted the execution.
+    pub fn expired(&self) -> bool {
+        self.expired
+    }
+}
+
+impl<CTX, INTR: revm::interpreter::InterpreterTypes> revm::Inspector<CTX, INTR> for DeadlineGuard {
+    fn step(&mut self, interp: &mut revm::interpreter::Interpreter<INTR>, _: &mut CTX) {
+        self.steps = self.steps.wrapping_add(1);
+        if self.expired || (self.steps.is_multiple_of(1024) && Instant::now() >= self.at) {
+            self.expired = true;
+            interp.halt(revm::interpreter::InstructionResult::OutOfGas);
+        }
+    }
 }
 
 fn invalid_message(e: &InvalidTransaction) -> String {
@@ -207,21 +259,35 @@ fn invalid_message(e: &InvalidTransaction) -> String {
 }
 
 /// Runs one transaction on `overlay` without committing it; the overlay is left unchanged.
+/// Execution stops with [`CallError::Timeout`] once `deadline` has passed.
 pub fn call<R: StateReader>(
     overlay: &mut Overlay<R>,
     chain_id: u64,
     block: &BlockInput,
     tx: TxEnv,
     no_base_fee: bool,
+    deadline: Deadline,
 ) -> Result<ExecutionResult<HaltReason>, CallError> {
     let mut cfg = cfg(chain_id);
     cfg.disable_nonce_check = true;
     cfg.disable_base_fee = no_base_fee;
     cfg.disable_block_gas_limit = true;
     cfg.tx_chain_id_check = false;
-    let mut evm =
-        Context::mainnet().with_db(overlay).with_cfg(cfg).with_block(block.env()).build_mainnet();
-    match evm.transact(tx) {
+    let mut guard = DeadlineGuard::new(deadline);
+    if guard.expired() {
+        return Err(CallError::Timeout(deadline.budget));
+    }
+    let mut evm = Context::mainnet()
+        .with_db(overlay)
+        .with_cfg(cfg)
+        .with_block(block.env())
+        .build_mainnet_with_inspector(&mut guard);
+    let result = evm.inspect_tx(tx);
+    drop(evm);
+    if guard.expired {
+        return Err(CallError::Timeout(deadline.budget));
+    }
+    match result {
         Ok(r) => Ok(r.result),
         Err(EVMError::Database(e)) => Err(CallError::State(e)),
         Err(EVMError::Transaction(e)) => Err(CallError::Invalid(invalid_message(&e))),
@@ -279,6 +345,7 @@ pub fn estimate_gas<R: StateReader>(
     mut tx: TxEnv,
     cap: u64,
     no_base_fee: bool,
+    deadline: Deadline,
 ) -> Result<Result<u64, CallOutcome>, CallError> {
     // A plain value transfer to an account without code costs exactly the intrinsic gas.
     if tx.data.is_empty()
@@ -287,7 +354,7 @@ pub fn estimate_gas<R: StateReader>(
     {
         let intrinsic = intrinsic_gas(&tx);
         tx.gas_limit = intrinsic;
-        let r = call(overlay, chain_id, block, tx, no_base_fee)?;
+        let r = call(overlay, chain_id, block, tx, no_base_fee, deadline)?;
         return Ok(if r.is_success() { Ok(intrinsic) } else { Err(CallOutcome::from_result(&r)) });
     }
     let mut hi = tx.gas_limit.min(cap);
@@ -298,7 +365,7 @@ pub fn estimate_gas<R: StateReader>(
         hi = hi.min(available.try_into().unwrap_or(u64::MAX));
     }
     tx.gas_limit = hi;
-    let first = call(overlay, chain_id, block, tx.clone(), no_base_fee)?;
+    let first = call(overlay, chain_id, block, tx.clone(), no_base_fee, deadline)?;
     if !first.is_success() {
         return Ok(Err(CallOutcome::from_result(&first)));
     }
@@ -308,7 +375,7 @@ pub fn estimate_gas<R: StateReader>(
     let optimistic = (used + 2300) * 64 / 63;
     if optimistic < hi {
         tx.gas_limit = optimistic;
-        if call(overlay, chain_id, block, tx.clone(), no_base_fee)?.is_success() {
+        if call(overlay, chain_id, block, tx.clone(), no_base_fee, deadline)?.is_success() {
             hi = optimistic;
         } else {
             lo = optimistic;
@@ -317,7 +384,7 @@ pub fn estimate_gas<R: StateReader>(
     while lo + 1 < hi {
         let mid = lo + (hi - lo) / 2;
         tx.gas_limit = mid;
-        match call(overlay, chain_id, block, tx.clone(), no_base_fee) {
+        match call(overlay, chain_id, block, tx.clone(), no_base_fee, deadline) {
             Ok(r) if r.is_success() => hi = mid,
             Ok(_) | Err(CallError::Invalid(_)) => lo = mid,
             Err(e) => return Err(e),

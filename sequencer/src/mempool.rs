@@ -23,6 +23,16 @@ pub struct PoolConfig {
     pub max_per_sender: usize,
     /// Most transactions in the pool. Default 100,000.
     pub max_total: usize,
+    /// Most encoded bytes in the pool, all transactions together: without it 100,000
+    /// transactions of 128 KiB each would be 12.8 GiB. Default 64 MiB.
+    pub max_bytes: usize,
+    /// How far beyond a sender's next executable nonce a queued transaction may be: nonces
+    /// further ahead are refused ("nonce too high"), so no sender can park transactions that
+    /// will not run for a long time (geth keeps 64 queued per account). Default 64.
+    pub max_nonce_ahead: u64,
+    /// Seconds a queued (not yet executable) transaction stays before it is dropped; geth's
+    /// lifetime. Default 3 h.
+    pub queued_lifetime_secs: u64,
     /// Least priority fee (legacy: gas price) accepted, in wei. Default 1 wei.
     pub min_tip: u128,
     /// Largest encoded transaction accepted, in bytes. Default 128 KiB (geth's limit).
@@ -31,7 +41,15 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_per_sender: 1024, max_total: 100_000, min_tip: 1, max_tx_size: 128 * 1024 }
+        Self {
+            max_per_sender: 1024,
+            max_total: 100_000,
+            max_bytes: 64 * 1024 * 1024,
+            max_nonce_ahead: 64,
+            queued_lifetime_secs: 3 * 3600,
+            min_tip: 1,
+            max_tx_size: 128 * 1024,
+        }
     }
 }
 
@@ -63,6 +81,25 @@ pub enum PoolError {
         /// Cost.
         want: U256,
     },
+    /// Together with the sender's transactions already pooled, more than the balance: the
+    /// pool would hold a transaction that can never pay (geth's overdraft check).
+    #[error(
+        "insufficient funds for gas * price + value: balance {}, queued cost {}, tx cost {}, overshot {}",
+        .0.balance, .0.queued, .0.cost, .0.overshot
+    )]
+    Overdraft(Box<Overdraft>),
+    /// The nonce is further ahead of the sender's next nonce than the pool keeps.
+    #[error("nonce too high: address {address}, tx: {tx} next: {next}, at most {limit} ahead")]
+    NonceTooHigh {
+        /// Sender.
+        address: Address,
+        /// Transaction nonce.
+        tx: u64,
+        /// The sender's next executable nonce.
+        next: u64,
+        /// How far ahead the pool accepts.
+        limit: u64,
+    },
     /// A replacement must raise both fee cap and tip by 10%.
     #[error("replacement transaction underpriced")]
     ReplacementUnderpriced,
@@ -93,6 +130,19 @@ pub enum PoolError {
     PoolFull,
 }
 
+/// What an overdraft refusal reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overdraft {
+    /// Balance.
+    pub balance: U256,
+    /// Cost of the sender's other pooled transactions.
+    pub queued: U256,
+    /// This transaction's cost.
+    pub cost: U256,
+    /// By how much the total exceeds the balance.
+    pub overshot: U256,
+}
+
 /// A transaction in the pool.
 #[derive(Debug)]
 pub struct PooledTx {
@@ -106,12 +156,14 @@ pub struct PooledTx {
     pub raw: Bytes,
     /// Arrival order, to break ties.
     seq: u64,
+    /// When it entered the pool, for the queued lifetime.
+    arrived: std::time::Instant,
 }
 
 impl PooledTx {
     /// Wraps a decoded, recovered transaction.
     pub fn new(tx: TxEnvelope, sender: Address, raw: Bytes) -> Self {
-        Self { hash: *tx.tx_hash(), sender, tx, raw, seq: 0 }
+        Self { hash: *tx.tx_hash(), sender, tx, raw, seq: 0, arrived: std::time::Instant::now() }
     }
 
     fn nonce(&self) -> u64 {
@@ -161,6 +213,10 @@ pub struct Mempool {
     by_price: BTreeSet<(u128, u128, Reverse<u64>, B256)>,
     /// Last known state nonce per sender, to split pending from queued.
     nonces: HashMap<Address, u64>,
+    /// Per sender, the summed cost of its pooled transactions (for the overdraft check).
+    spend: HashMap<Address, U256>,
+    /// Encoded bytes of every pooled transaction.
+    bytes: usize,
     seq: u64,
 }
 
@@ -173,6 +229,11 @@ impl Mempool {
     /// Number of transactions.
     pub fn len(&self) -> usize {
         self.by_hash.len()
+    }
+
+    /// Encoded bytes of all pooled transactions.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whether the pool is empty.
@@ -229,8 +290,29 @@ impl Mempool {
                 want: cost,
             });
         }
-        self.nonces.insert(tx.sender, state.nonce);
         let existing = self.by_sender.get(&tx.sender).and_then(|txs| txs.get(&nonce)).cloned();
+        if existing.is_none() {
+            let next = self.pending_nonce(&tx.sender, state.nonce);
+            if nonce > next.saturating_add(self.config.max_nonce_ahead) {
+                return Err(PoolError::NonceTooHigh {
+                    address: tx.sender,
+                    tx: nonce,
+                    next,
+                    limit: self.config.max_nonce_ahead,
+                });
+            }
+        }
+        let queued = self.spend.get(&tx.sender).copied().unwrap_or_default();
+        let others = queued.saturating_sub(existing.as_ref().map(|o| o.cost()).unwrap_or_default());
+        if others.saturating_add(cost) > state.balance {
+            return Err(PoolError::Overdraft(Box::new(Overdraft {
+                balance: state.balance,
+                queued: others,
+                cost,
+                overshot: others.saturating_add(cost) - state.balance,
+            })));
+        }
+        self.nonces.insert(tx.sender, state.nonce);
         if let Some(old) = &existing {
             // geth's price bump: both caps must rise by at least 10%.
             let bumped = |old: u128, new: u128| new.saturating_mul(100) >= old.saturating_mul(110);
@@ -244,26 +326,46 @@ impl Mempool {
         {
             return Err(PoolError::AccountLimitExceeded);
         }
-        let mut evicted = Vec::new();
-        if existing.is_none() && self.by_hash.len() >= self.config.max_total {
-            let Some(cheapest) = self.by_price.first().cloned() else {
-                return Err(PoolError::PoolFull);
-            };
-            if (tx.fee_cap(), tx.tip_cap()) <= (cheapest.0, cheapest.1) {
+        // Room by count and by bytes: the cheapest transactions make way for a better price,
+        // with the later nonces of their senders, which they would leave stranded.
+        let freed = existing.as_ref().map(|o| o.raw.len()).unwrap_or_default();
+        let size = tx.raw.len();
+        let fits = |count: usize, bytes: usize| {
+            (existing.is_some() || count < self.config.max_total)
+                && bytes - freed + size <= self.config.max_bytes
+        };
+        if size > self.config.max_bytes {
+            return Err(PoolError::PoolFull);
+        }
+        let (mut count, mut bytes) = (self.by_hash.len(), self.bytes);
+        let mut victims: Vec<B256> = Vec::new();
+        let mut planned = std::collections::HashSet::new();
+        for key in &self.by_price {
+            if fits(count, bytes) {
+                break;
+            }
+            if (tx.fee_cap(), tx.tip_cap()) <= (key.0, key.1) {
                 return Err(PoolError::PoolFull);
             }
-            // Drop the cheapest and the sender's later nonces, which it would leave stranded.
-            if let Some(victim) = self.by_hash.get(&cheapest.3).cloned() {
-                let later: Vec<B256> = self.by_sender[&victim.sender]
-                    .range(victim.nonce()..)
-                    .map(|(_, t)| t.hash)
-                    .collect();
-                for h in later {
-                    self.remove(&h);
-                    evicted.push(h);
+            let Some(victim) = self.by_hash.get(&key.3) else { continue };
+            if victim.sender == tx.sender || planned.contains(&victim.hash) {
+                continue;
+            }
+            for (_, t) in self.by_sender[&victim.sender].range(victim.nonce()..) {
+                if planned.insert(t.hash) {
+                    count -= 1;
+                    bytes -= t.raw.len();
+                    victims.push(t.hash);
                 }
             }
         }
+        if !fits(count, bytes) {
+            return Err(PoolError::PoolFull);
+        }
+        for h in &victims {
+            self.remove(h);
+        }
+        let mut evicted = victims;
         if let Some(old) = existing {
             self.remove(&old.hash);
             evicted.push(old.hash);
@@ -271,6 +373,8 @@ impl Mempool {
         self.seq += 1;
         tx.seq = self.seq;
         let tx = Arc::new(tx);
+        *self.spend.entry(tx.sender).or_default() += cost;
+        self.bytes += tx.raw.len();
         self.by_price.insert(tx.price_key());
         self.by_hash.insert(tx.hash, tx.clone());
         self.by_sender.entry(tx.sender).or_default().insert(nonce, tx);
@@ -280,11 +384,16 @@ impl Mempool {
     fn remove(&mut self, hash: &B256) -> Option<Arc<PooledTx>> {
         let tx = self.by_hash.remove(hash)?;
         self.by_price.remove(&tx.price_key());
+        self.bytes -= tx.raw.len();
+        if let Some(spend) = self.spend.get_mut(&tx.sender) {
+            *spend = spend.saturating_sub(tx.cost());
+        }
         if let Some(txs) = self.by_sender.get_mut(&tx.sender) {
             txs.remove(&tx.nonce());
             if txs.is_empty() {
                 self.by_sender.remove(&tx.sender);
                 self.nonces.remove(&tx.sender);
+                self.spend.remove(&tx.sender);
             }
         }
         Some(tx)
@@ -312,6 +421,23 @@ impl Mempool {
             }
         }
         dropped
+    }
+
+    /// Drops queued (not executable) transactions older than the queued lifetime; returns
+    /// their hashes.
+    pub fn expire_queued(&mut self, now: std::time::Instant) -> Vec<B256> {
+        let lifetime = std::time::Duration::from_secs(self.config.queued_lifetime_secs);
+        let (_, queued) = self.content();
+        let old: Vec<B256> = queued
+            .values()
+            .flat_map(|txs| txs.values())
+            .filter(|t| now.saturating_duration_since(t.arrived) >= lifetime)
+            .map(|t| t.hash)
+            .collect();
+        for h in &old {
+            self.remove(h);
+        }
+        old
     }
 
     /// The next nonce a sender can use: state nonce plus its gapless pooled run.
@@ -518,5 +644,85 @@ mod tests {
         assert!(pool.best(101, 30_000_000, |_| 0).is_empty());
         pool.on_new_nonces([(a.address(), 2)]);
         assert_eq!(pool.len(), 2);
+    }
+
+    #[test]
+    fn a_nonce_too_far_ahead_is_refused() {
+        let s = signer(0);
+        let mut pool = Mempool::new(PoolConfig { max_nonce_ahead: 3, ..Default::default() });
+        pool.add(tx(&s, 0, 100, 10), RICH).unwrap();
+        // Next executable nonce is 1: up to 1 + 3 may wait in the queue.
+        pool.add(tx(&s, 4, 100, 10), RICH).unwrap();
+        let e = pool.add(tx(&s, 5, 100, 10), RICH).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("nonce too high: address {}, tx: 5 next: 1, at most 3 ahead", s.address())
+        );
+        // Filling the gap moves the window.
+        for n in 1..4 {
+            pool.add(tx(&s, n, 100, 10), RICH).unwrap();
+        }
+        pool.add(tx(&s, 5, 100, 10), RICH).unwrap();
+    }
+
+    #[test]
+    fn a_sender_cannot_pool_more_than_its_balance_pays() {
+        let s = signer(0);
+        let mut pool = Mempool::new(PoolConfig::default());
+        let one = tx(&s, 0, 100, 10).cost();
+        let state = SenderState { nonce: 0, balance: one * U256::from(2u64) };
+        pool.add(tx(&s, 0, 100, 10), state).unwrap();
+        pool.add(tx(&s, 1, 100, 10), state).unwrap();
+        let e = pool.add(tx(&s, 2, 100, 10), state).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "insufficient funds for gas * price + value: balance {}, queued cost {}, tx cost {one}, overshot {one}",
+                one * U256::from(2u64),
+                one * U256::from(2u64)
+            )
+        );
+        // A replacement is charged only what it adds: +10% does not fit, the same count does.
+        assert!(matches!(pool.add(tx(&s, 1, 110, 11), state), Err(PoolError::Overdraft(_))));
+        // Once a transaction is mined its cost leaves the sender's total.
+        pool.on_new_nonces([(s.address(), 1)]);
+        pool.add(tx(&s, 2, 100, 10), SenderState { nonce: 1, balance: state.balance }).unwrap();
+    }
+
+    #[test]
+    fn the_pool_is_bounded_by_bytes_and_evicts_the_cheapest_for_a_better_price() {
+        let size = tx(&signer(0), 0, 100, 10).raw.len();
+        let mut pool = Mempool::new(PoolConfig { max_bytes: 3 * size, ..Default::default() });
+        for i in 0..3 {
+            pool.add(tx(&signer(i), 0, 100 + i as u128, 10), RICH).unwrap();
+        }
+        assert_eq!(pool.bytes(), 3 * size);
+        assert_eq!(pool.add(tx(&signer(3), 0, 100, 10), RICH).unwrap_err(), PoolError::PoolFull);
+        // (A higher fee can encode a byte longer: then the next cheapest goes too.)
+        let evicted = pool.add(tx(&signer(3), 0, 500, 10), RICH).unwrap();
+        assert!(!evicted.is_empty());
+        assert!(!pool.by_sender.contains_key(&signer(0).address()), "the cheapest went");
+        assert!(pool.by_sender.contains_key(&signer(2).address()), "the dearest stayed");
+        assert!(pool.bytes() <= 3 * size);
+        // A sender's own cheaper transactions never make way for its later ones.
+        let mut pool = Mempool::new(PoolConfig { max_bytes: 2 * size, ..Default::default() });
+        pool.add(tx(&signer(0), 0, 100, 10), RICH).unwrap();
+        pool.add(tx(&signer(0), 1, 100, 10), RICH).unwrap();
+        assert_eq!(pool.add(tx(&signer(0), 2, 900, 10), RICH).unwrap_err(), PoolError::PoolFull);
+    }
+
+    #[test]
+    fn queued_transactions_expire_and_pending_ones_stay() {
+        let s = signer(0);
+        let mut pool = Mempool::new(PoolConfig { queued_lifetime_secs: 60, ..Default::default() });
+        pool.add(tx(&s, 0, 100, 10), RICH).unwrap();
+        let queued = tx(&s, 5, 100, 10);
+        let queued_hash = queued.hash;
+        pool.add(queued, RICH).unwrap();
+        let now = std::time::Instant::now();
+        assert!(pool.expire_queued(now).is_empty());
+        let expired = pool.expire_queued(now + std::time::Duration::from_secs(61));
+        assert_eq!(expired, vec![queued_hash]);
+        assert_eq!(pool.status(), (1, 0));
     }
 }

@@ -166,6 +166,11 @@ impl Node {
         self.rpc.local_addr()
     }
 
+    /// Every JSON-RPC method a domain serves.
+    pub fn rpc_methods(&self) -> &[&'static str] {
+        self.rpc.method_names()
+    }
+
     /// Stops RPC, then block production, waiting for the blocks in progress to commit.
     pub async fn shutdown(self) {
         self.rpc.stop().await;

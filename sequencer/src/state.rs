@@ -49,7 +49,7 @@ impl Account {
 
 /// Bytecode from bytes that came from outside (disk, RPC overrides): a malformed EIP-7702
 /// designator is kept as plain legacy code rather than panicking.
-fn bytecode(code: Bytes) -> Bytecode {
+pub(crate) fn bytecode(code: Bytes) -> Bytecode {
     Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code))
 }
 
@@ -97,6 +97,9 @@ pub struct WorldState {
     accounts: HashMap<Address, AccountEntry>,
     codes: HashMap<B256, Bytecode>,
     trie: Trie,
+    /// Accounts changed since the last [`WorldState::state_root`]: the root re-encodes only
+    /// these, so its cost follows the block, not the size of the state.
+    dirty: std::collections::HashSet<Address>,
 }
 
 impl WorldState {
@@ -161,6 +164,7 @@ impl WorldState {
         // Marks the account for re-encoding; done lazily in `state_root`.
         if let Some(entry) = self.accounts.get_mut(&address) {
             entry.storage_root = B256::ZERO;
+            self.dirty.insert(address);
         }
     }
 
@@ -200,6 +204,7 @@ impl WorldState {
                 Some(account) => {
                     entry.account = account;
                     entry.storage_root = B256::ZERO;
+                    self.dirty.insert(*address);
                 }
                 None => {
                     self.accounts.remove(address);
@@ -213,14 +218,13 @@ impl WorldState {
     /// The state root; re-encodes only accounts changed since the last call.
     pub fn state_root(&mut self) -> B256 {
         use rayon::prelude::*;
-        let dirty: Vec<(Address, &mut AccountEntry)> = self
-            .accounts
-            .iter_mut()
-            .filter(|(_, e)| e.storage_root.is_zero())
-            .map(|(a, e)| (*a, e))
+        // The changed entries leave the map while their roots are computed in parallel.
+        let mut dirty: Vec<(Address, AccountEntry)> = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .filter_map(|a| self.accounts.remove_entry(&a))
             .collect();
         let leaves: Vec<(B256, Vec<u8>)> = dirty
-            .into_par_iter()
+            .par_iter_mut()
             .map(|(address, entry)| {
                 entry.storage_root = if entry.storage_trie.is_empty() {
                     EMPTY_ROOT_HASH
@@ -233,9 +237,10 @@ impl WorldState {
                     storage_root: entry.storage_root,
                     code_hash: entry.account.code_hash,
                 };
-                (keccak256(address), alloy_rlp::encode(leaf))
+                (keccak256(*address), alloy_rlp::encode(leaf))
             })
             .collect();
+        self.accounts.extend(dirty);
         for (key, value) in leaves {
             self.trie.insert(&key, value);
         }

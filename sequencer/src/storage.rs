@@ -173,6 +173,8 @@ impl ChainStore {
             tx: self.db.begin_read()?,
             account_history: OnceLock::new(),
             storage_history: OnceLock::new(),
+            accounts: OnceLock::new(),
+            storage: OnceLock::new(),
         })
     }
 
@@ -367,6 +369,9 @@ fn opened<T>(
     Ok(cell.get_or_init(|| t))
 }
 
+/// Key of the flat storage table: (address, slot).
+type SlotKey = (&'static [u8; 20], &'static [u8; 32]);
+
 /// A read snapshot of the store.
 pub struct StoreReader {
     tx: ReadTransaction,
@@ -374,6 +379,9 @@ pub struct StoreReader {
     /// per account and slot it touches, and opening a table costs more than the lookup.
     account_history: OnceLock<ReadOnlyTable<AccountAtBlock, &'static [u8]>>,
     storage_history: OnceLock<ReadOnlyTable<SlotAtBlock, &'static [u8; 32]>>,
+    /// The flat state tables, opened on first use for the same reason.
+    accounts: OnceLock<ReadOnlyTable<&'static [u8; 20], &'static [u8]>>,
+    storage: OnceLock<ReadOnlyTable<SlotKey, &'static [u8; 32]>>,
 }
 
 impl StoreReader {
@@ -513,6 +521,19 @@ impl StoreReader {
             None => Ok(None),
             Some(row) => Ok(Some(U256::from_be_bytes(*row?.1.value()))),
         }
+    }
+
+    /// The account as of this snapshot's head.
+    pub fn account(&self, address: &Address) -> Result<Option<Account>, StoreError> {
+        let t = opened(&self.accounts, || self.tx.open_table(ACCOUNTS))?;
+        t.get(&address.0.0)?.map(|v| decode_account(v.value())).transpose()
+    }
+
+    /// A storage slot as of this snapshot's head (zero if unset).
+    pub fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StoreError> {
+        let t = opened(&self.storage, || self.tx.open_table(STORAGE))?;
+        let v = t.get((&address.0.0, &slot.to_be_bytes::<32>()))?;
+        Ok(v.map(|v| U256::from_be_bytes(*v.value())).unwrap_or_default())
     }
 
     /// Code by hash.

@@ -221,26 +221,31 @@ pub fn access_list<R: StateReader>(
     block: &BlockInput,
     mut tx: TxEnv,
     no_base_fee: bool,
+    deadline: executor::Deadline,
 ) -> RpcResult<AccessListResult> {
     let mut config = cfg(chain_id);
     config.disable_nonce_check = true;
     config.disable_base_fee = no_base_fee;
     config.disable_block_gas_limit = true;
     let mut insp = AccessListInspector::new(tx.access_list.clone());
+    let mut guard = executor::DeadlineGuard::new(deadline);
     let result = {
         let mut evm = Context::mainnet()
             .with_db(&mut *overlay)
             .with_cfg(config)
             .with_block(block.env())
-            .build_mainnet_with_inspector(&mut insp);
+            .build_mainnet_with_inspector((&mut insp, &mut guard));
         evm.inspect_tx(tx.clone()).map_err(evm_error)?.result
     };
+    if guard.expired() {
+        return Err(executor::CallError::Timeout(deadline.budget).into());
+    }
     let access_list = insp.into_access_list();
     tx.access_list = access_list.clone();
     if tx.tx_type == 0 {
         tx.tx_type = 1;
     }
-    let with_list = executor::call(overlay, chain_id, block, tx, no_base_fee)?;
+    let with_list = executor::call(overlay, chain_id, block, tx, no_base_fee, deadline)?;
     let error = match (&result, &with_list) {
         (ExecutionResult::Revert { output, .. }, _) => {
             Some(match executor::revert_reason(output) {

@@ -83,6 +83,7 @@ impl From<CallError> for RpcError {
         match e {
             CallError::Invalid(m) => Self::Server(m),
             CallError::State(e) => Self::Internal(e.to_string()),
+            e @ CallError::Timeout(_) => Self::Server(e.to_string()),
         }
     }
 }

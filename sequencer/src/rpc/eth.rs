@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use alloy::serde::JsonStorageKey;
 use alloy::{
     consensus::Transaction as _,
     eips::{BlockId, BlockNumberOrTag},
@@ -31,6 +32,9 @@ use crate::{
     executor::{self, BlockInput, CallOutcome},
     state::{Account, Overlay, StateReader},
 };
+
+/// Most slots one `eth_getStorageValues` reads.
+const MAX_STORAGE_VALUES: usize = 1024;
 
 /// Suggested priority fee: 1 gwei, or the pool's floor if higher.
 const SUGGESTED_TIP: u128 = 1_000_000_000;
@@ -108,6 +112,11 @@ pub(super) fn finish<T: Into<Reply>>(r: RpcResult<T>) -> Result<Reply, ErrorObje
 }
 
 impl EthApi {
+    /// When a call started now must stop executing.
+    pub(super) fn deadline(&self) -> executor::Deadline {
+        executor::Deadline::after(std::time::Duration::from_millis(self.config.evm_timeout_ms))
+    }
+
     /// The block number a tag or id refers to; `None` if there is no such block.
     pub fn resolve(&self, id: BlockId) -> RpcResult<Option<u64>> {
         let head = self.domain.head().0;
@@ -153,7 +162,8 @@ impl EthApi {
 
     fn tx_by_block_index(&self, number: Option<u64>, index: U64) -> RpcResult<Value> {
         let Some(number) = number else { return Ok(Value::Null) };
-        let i = index.to::<u32>();
+        // No block holds 2^32 transactions: an index beyond that finds nothing, as geth says.
+        let Ok(i) = u32::try_from(index) else { return Ok(Value::Null) };
         if let Some(b) = self.domain.recent_block(number) {
             let Some(stored) = b.txs.get(i as usize) else { return Ok(Value::Null) };
             let pos = convert::position(&b, i as usize);
@@ -350,13 +360,14 @@ impl EthApi {
         state: Option<StateOverride>,
         block_overrides: Option<BlockOverrides>,
     ) -> RpcResult<Bytes> {
+        let deadline = self.deadline();
         let (tx, no_fee) = self.call_tx(&req, self.config.gas_cap)?;
         let chain_id = self.domain.chain_id();
         self.with_state(block, |reader, header| {
             let input = self.call_block(header, block_overrides.as_ref());
             let mut overlay = Overlay::new(reader);
             Self::apply_overrides(&mut overlay, state.as_ref())?;
-            let result = executor::call(&mut overlay, chain_id, &input, tx, no_fee)?;
+            let result = executor::call(&mut overlay, chain_id, &input, tx, no_fee, deadline)?;
             match CallOutcome::from_result(&result) {
                 CallOutcome::Success(b) => Ok(b),
                 CallOutcome::Revert(data) => Err(RpcError::Reverted(data)),
@@ -371,6 +382,7 @@ impl EthApi {
         block: Option<BlockId>,
         state: Option<StateOverride>,
     ) -> RpcResult<U64> {
+        let deadline = self.deadline();
         let cap = self.domain.config().gas_limit.min(self.config.gas_cap);
         let (tx, no_fee) = self.call_tx(&req, cap)?;
         let chain_id = self.domain.chain_id();
@@ -378,7 +390,15 @@ impl EthApi {
             let input = self.call_block(header, None);
             let mut overlay = Overlay::new(reader);
             Self::apply_overrides(&mut overlay, state.as_ref())?;
-            match executor::estimate_gas(&mut overlay, chain_id, &input, tx.clone(), cap, no_fee)? {
+            match executor::estimate_gas(
+                &mut overlay,
+                chain_id,
+                &input,
+                tx.clone(),
+                cap,
+                no_fee,
+                deadline,
+            )? {
                 Ok(gas) => Ok(U64::from(gas)),
                 Err(CallOutcome::Revert(data)) => Err(RpcError::Reverted(data)),
                 Err(CallOutcome::Halt(m)) if m == "out of gas" => Err(RpcError::Server(format!(
@@ -396,23 +416,25 @@ impl EthApi {
         req: TransactionRequest,
         block: Option<BlockId>,
     ) -> RpcResult<AccessListResult> {
+        let deadline = self.deadline();
         let (tx, no_fee) = self.call_tx(&req, self.config.gas_cap)?;
         let chain_id = self.domain.chain_id();
         self.with_state(block, |reader, header| {
             let input = self.call_block(header, None);
             let mut overlay = Overlay::new(reader);
-            super::debug::access_list(&mut overlay, chain_id, &input, tx, no_fee)
+            super::debug::access_list(&mut overlay, chain_id, &input, tx, no_fee, deadline)
         })?
     }
 
     fn get_proof(
         &self,
         address: Address,
-        keys: Vec<B256>,
+        keys: Vec<JsonStorageKey>,
         block: Option<BlockId>,
     ) -> RpcResult<EIP1186AccountProofResponse> {
         let number = self.resolve_state_block(block)?;
-        let (proof, at) = self.domain.proof(&address, &keys);
+        let slots: Vec<B256> = keys.iter().map(JsonStorageKey::as_b256).collect();
+        let (proof, at) = self.domain.proof(&address, &slots);
         if at != number {
             return Err(RpcError::Server(format!(
                 "proofs are served for the latest block only (latest is {at}, requested {number})"
@@ -428,7 +450,9 @@ impl EthApi {
             storage_proof: proof
                 .storage_proofs
                 .into_iter()
-                .map(|(key, value, proof)| EIP1186StorageProof { key: key.into(), value, proof })
+                .zip(keys)
+                // Each key answered in the form it was asked (geth: a short key stays short).
+                .map(|((_, value, proof), key)| EIP1186StorageProof { key, value, proof })
                 .collect(),
         })
     }
@@ -509,11 +533,21 @@ impl EthApi {
         }
         let to = to.min(head);
         let mut out = Vec::new();
+        // Blooms first, from the header alone: most blocks of a range have no matching log,
+        // and decoding their transactions and receipts would be most of the cost.
+        let store = self.domain.store()?;
         for n in from..=to {
-            let Some(b) = self.domain.block(n)? else { break };
-            if !filter.matches_bloom(b.header.logs_bloom) {
+            let bloom = match self.domain.recent_block(n) {
+                Some(b) => b.header.logs_bloom,
+                None => match store.header(n)? {
+                    Some(h) => h.logs_bloom,
+                    None => break,
+                },
+            };
+            if !filter.matches_bloom(bloom) {
                 continue;
             }
+            let Some(b) = self.domain.block(n)? else { break };
             for log in convert::block_logs(&b)? {
                 if filter.matches(&log.inner) {
                     out.push(log);
@@ -595,6 +629,7 @@ fn quantity(n: u64) -> Value {
 /// All methods of `domain`.
 pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig) -> Methods {
     let filters = Filters::new();
+    filters.purge_periodically();
     let api = EthApi { domain, all, config, filters };
     let mut m = RpcModule::new(api);
 
@@ -756,15 +791,80 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     });
     method!(m, "eth_getUncleByBlockNumberAndIndex", |_api, a| Ok(Value::Null));
     method!(m, "eth_getUncleByBlockHashAndIndex", |_api, a| Ok(Value::Null));
-    method!(m, "eth_getLogs", |api, a| {
+    blocking!(m, "eth_getLogs", |api, a| {
         let filter: Filter = a.next()?;
         to_json(api.logs(&filter)?)
     });
     blocking!(m, "eth_getProof", |api, a| {
         let address: Address = a.next()?;
-        let keys: Vec<B256> = a.next()?;
+        let keys: Vec<JsonStorageKey> = a.next()?;
         let block: Option<BlockId> = a.opt()?;
         to_json(api.get_proof(address, keys, block)?)
+    });
+    method!(m, "eth_baseFee", |api, a| to_json(U256::from(api.domain.next_base_fee())));
+    method!(m, "eth_getStorageValues", |api, a| {
+        let requests: std::collections::BTreeMap<Address, Vec<JsonStorageKey>> = a.next()?;
+        let block: Option<BlockId> = a.opt()?;
+        let slots: usize = requests.values().map(Vec::len).sum();
+        if slots > MAX_STORAGE_VALUES {
+            return Err(RpcError::InvalidParams(format!(
+                "too many slots: {slots}, at most {MAX_STORAGE_VALUES}"
+            )));
+        }
+        let values = api.with_state(block, |s, _| {
+            let mut out = serde_json::Map::new();
+            for (address, keys) in &requests {
+                let mut values = Vec::with_capacity(keys.len());
+                for k in keys {
+                    let v = s.storage(address, &U256::from_be_bytes(k.as_b256().0))?;
+                    values.push(json!(B256::from(v)));
+                }
+                out.insert(address.to_checksum(None), Value::Array(values));
+            }
+            Ok::<_, crate::state::StateReadError>(Value::Object(out))
+        })??;
+        Ok(values)
+    });
+    method!(m, "txpool_contentFrom", |api, a| {
+        let from: Address = a.next()?;
+        let (pending, queued) = api.domain.pool().content();
+        let view = |v: &crate::mempool::PoolView| -> RpcResult<Value> {
+            let mut by_nonce = serde_json::Map::new();
+            for (nonce, t) in v.get(&from).into_iter().flatten() {
+                by_nonce.insert(
+                    nonce.to_string(),
+                    to_json(convert::rpc_tx(t.tx.clone(), t.sender, None))?,
+                );
+            }
+            Ok(Value::Object(by_nonce))
+        };
+        Ok(json!({ "pending": view(&pending)?, "queued": view(&queued)? }))
+    });
+    method!(m, "txpool_inspect", |api, a| {
+        let (pending, queued) = api.domain.pool().content();
+        // geth's one-line summaries.
+        let view = |v: crate::mempool::PoolView| -> Value {
+            let mut out = serde_json::Map::new();
+            for (sender, txs) in v {
+                let mut by_nonce = serde_json::Map::new();
+                for (nonce, t) in txs {
+                    let to = match t.tx.to() {
+                        Some(to) => to.to_checksum(None),
+                        None => "contract creation".to_string(),
+                    };
+                    let line = format!(
+                        "{to}: {} wei + {} gas × {} wei",
+                        t.tx.value(),
+                        t.tx.gas_limit(),
+                        t.tx.max_fee_per_gas()
+                    );
+                    by_nonce.insert(nonce.to_string(), Value::String(line));
+                }
+                out.insert(sender.to_checksum(None), Value::Object(by_nonce));
+            }
+            Value::Object(out)
+        };
+        Ok(json!({ "pending": view(pending), "queued": view(queued) }))
     });
     method!(m, "txpool_status", |api, a| {
         let (pending, queued) = api.domain.pool().status();
@@ -813,5 +913,6 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     });
     super::filters::register(&mut m);
     super::debug::register(&mut m);
+    super::raw::register(&mut m);
     m.into()
 }

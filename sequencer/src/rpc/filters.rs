@@ -13,6 +13,7 @@ use alloy::{
 use alloy_primitives::{B256, U256};
 use jsonrpsee::{
     PendingSubscriptionSink, RpcModule, SubscriptionMessage,
+    core::SubscriptionError,
     server::IdProvider,
     types::{ErrorObjectOwned, SubscriptionId},
 };
@@ -67,10 +68,30 @@ impl Filters {
 
     fn install(&self, kind: Kind) -> U256 {
         let mut map = self.installed.lock();
-        map.retain(|_, f| f.polled.elapsed() < FILTER_TIMEOUT);
+        Self::purge(&mut map);
         let id = random_id();
         map.insert(id, Installed { kind, polled: Instant::now() });
         id
+    }
+
+    fn purge(map: &mut HashMap<U256, Installed>) {
+        map.retain(|_, f| f.polled.elapsed() < FILTER_TIMEOUT);
+    }
+
+    /// Removes the filters nobody polled within the timeout, every so often, for as long as
+    /// the filters exist: an abandoned filter must not hold its pending-transaction receiver
+    /// (and the events queued in it) until the next install.
+    pub fn purge_periodically(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let weak = Arc::downgrade(self);
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(FILTER_TIMEOUT / 10);
+            loop {
+                tick.tick().await;
+                let Some(filters) = weak.upgrade() else { return };
+                Self::purge(&mut filters.installed.lock());
+            }
+        });
     }
 
     fn uninstall(&self, id: &U256) -> bool {
@@ -113,11 +134,22 @@ fn changes(api: &EthApi, id: U256) -> RpcResult<Value> {
             if *next > head {
                 return Ok(json!([]));
             }
-            let range = filter.as_ref().clone().from_block(*next).to_block(head);
-            *next = head + 1;
+            // At most one `eth_getLogs` range per poll: a filter left unpolled for long catches
+            // up over several polls instead of failing on the range limit for ever.
+            let from = *next;
+            let to = head.min(from.saturating_add(api.config.max_logs_range - 1));
+            let range = filter.as_ref().clone().from_block(from).to_block(to);
             drop(map);
-            Ok(serde_json::to_value(api.logs(&range)?)
-                .map_err(|e| RpcError::Internal(e.to_string()))?)
+            // The cursor moves only once the logs are in hand: a poll that fails (too many
+            // results) leaves it where it was, and nothing is skipped.
+            let logs = api.logs(&range)?;
+            if let Some(Installed { kind: Kind::Logs { next, .. }, .. }) =
+                api.filters.installed.lock().get_mut(&id)
+                && *next == from
+            {
+                *next = to + 1;
+            }
+            Ok(serde_json::to_value(logs).map_err(|e| RpcError::Internal(e.to_string()))?)
         }
     }
 }
@@ -132,6 +164,16 @@ pub fn register(m: &mut RpcModule<EthApi>) {
         })
         .expect("unique method");
     };
+    // Polls that read blocks from disk run on the blocking pool.
+    let reg_blocking =
+        |m: &mut RpcModule<EthApi>,
+         name: &'static str,
+         f: fn(&EthApi, jsonrpsee::types::Params) -> RpcResult<Value>| {
+            m.register_blocking_method(name, move |p, api, _| -> Result<Value, ErrorObjectOwned> {
+                f(&api, p).map_err(Into::into)
+            })
+            .expect("unique method");
+        };
     reg(m, "eth_newBlockFilter", |api, _| {
         let next = api.domain.head().0 + 1;
         Ok(json!(format!("{:#x}", api.filters.install(Kind::Blocks { next }))))
@@ -158,11 +200,11 @@ pub fn register(m: &mut RpcModule<EthApi>) {
             api.filters.install(Kind::Logs { filter: Box::new(filter), next })
         )))
     });
-    reg(m, "eth_getFilterChanges", |api, p| {
+    reg_blocking(m, "eth_getFilterChanges", |api, p| {
         let id: U256 = p.one().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
         changes(api, id)
     });
-    reg(m, "eth_getFilterLogs", |api, p| {
+    reg_blocking(m, "eth_getFilterLogs", |api, p| {
         let id: U256 = p.one().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
         let filter = {
             let mut map = api.filters.installed.lock();
@@ -184,46 +226,59 @@ pub fn register(m: &mut RpcModule<EthApi>) {
         "eth_subscribe",
         "eth_subscription",
         "eth_unsubscribe",
-        |params, pending, api, _| async move {
-            subscribe(params, pending, api).await;
-        },
+        |params, pending, api, _| async move { subscribe(params, pending, api).await },
     )
     .expect("unique method");
 }
 
+/// Serves one subscription until the client leaves. A subscriber too slow to keep up is told
+/// with an error notification and the subscription ends: skipping events silently would let
+/// a client believe it saw every block or log.
 async fn subscribe(
     params: jsonrpsee::types::Params<'static>,
     pending: PendingSubscriptionSink,
     api: Arc<EthApi>,
-) {
+) -> Result<(), SubscriptionError> {
     let mut seq = params.sequence();
     let kind: String = match seq.next() {
         Ok(k) => k,
-        Err(e) => return pending.reject(e).await,
+        Err(e) => {
+            pending.reject(e).await;
+            return Ok(());
+        }
     };
     let filter: Option<Filter> = match kind.as_str() {
         "logs" => match seq.optional_next::<Filter>() {
             Ok(f) => Some(f.unwrap_or_default()),
-            Err(e) => return pending.reject(e).await,
+            Err(e) => {
+                pending.reject(e).await;
+                return Ok(());
+            }
         },
         "newHeads" | "newPendingTransactions" => None,
         other => {
             let e: ErrorObjectOwned =
                 RpcError::InvalidParams(format!("unknown subscription: {other}")).into();
-            return pending.reject(e).await;
+            pending.reject(e).await;
+            return Ok(());
         }
     };
     let mut rx = api.domain.subscribe();
-    let Ok(sink) = pending.accept().await else { return };
+    let Ok(sink) = pending.accept().await else { return Ok(()) };
     loop {
         let event = tokio::select! {
             e = rx.recv() => e,
-            _ = sink.closed() => return,
+            _ = sink.closed() => return Ok(()),
         };
         let event = match event {
             Ok(e) => e,
-            Err(RecvError::Lagged(_)) => continue,
-            Err(RecvError::Closed) => return,
+            Err(RecvError::Lagged(missed)) => {
+                return Err(format!(
+                    "subscriber too slow: {missed} events missed, subscription closed"
+                )
+                .into());
+            }
+            Err(RecvError::Closed) => return Ok(()),
         };
         let messages: Vec<Value> = match (&event, kind.as_str()) {
             (ChainEvent::Block(b), "newHeads") => {
@@ -252,7 +307,7 @@ async fn subscribe(
         for msg in messages {
             let Ok(raw) = serde_json::value::to_raw_value(&msg) else { continue };
             if sink.send(SubscriptionMessage::from(raw)).await.is_err() {
-                return;
+                return Ok(());
             }
         }
     }

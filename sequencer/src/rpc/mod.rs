@@ -7,6 +7,7 @@ mod debug;
 mod error;
 mod eth;
 mod filters;
+mod raw;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -50,6 +51,9 @@ pub struct RpcConfig {
     pub max_logs: usize,
     /// Gas cap of `eth_call` and `eth_estimateGas`. Default 50,000,000.
     pub gas_cap: u64,
+    /// Longest an `eth_call`, `eth_estimateGas` or `eth_createAccessList` may execute, in
+    /// milliseconds (geth: 5 s). Default 5,000.
+    pub evm_timeout_ms: u64,
 }
 
 impl Default for RpcConfig {
@@ -64,6 +68,7 @@ impl Default for RpcConfig {
             max_logs_range: 10_000,
             max_logs: 10_000,
             gas_cap: 50_000_000,
+            evm_timeout_ms: 5_000,
         }
     }
 }
@@ -72,6 +77,7 @@ impl Default for RpcConfig {
 pub struct RpcServer {
     addr: SocketAddr,
     handle: ServerHandle,
+    methods: Vec<&'static str>,
 }
 
 /// The route of a request path: `/` is domain 0, `/domain/{d}` is domain d.
@@ -92,6 +98,9 @@ impl RpcServer {
         let methods: Arc<Vec<Methods>> = Arc::new(
             all.iter().map(|d| eth::module(d.clone(), all.clone(), config.clone())).collect(),
         );
+        let mut names: Vec<&'static str> =
+            methods.first().map(|m| m.method_names().collect()).unwrap_or_default();
+        names.sort_unstable();
         let (stop_handle, handle) = stop_channel();
         let server_config = ServerConfig::builder()
             .max_request_body_size(config.max_request_size)
@@ -166,12 +175,17 @@ impl RpcServer {
                 ));
             }
         });
-        Ok(Self { addr, handle })
+        Ok(Self { addr, handle, methods: names })
     }
 
     /// Where it listens.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Every method a domain serves, sorted (subscriptions included).
+    pub fn method_names(&self) -> &[&'static str] {
+        &self.methods
     }
 
     /// Stops accepting and closes connections after their requests complete.

@@ -16,7 +16,7 @@ use jsonrpsee::{
 };
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
 use sec_sequencer::{Node, NodeConfig};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 sol! {
     function set(uint256 v);
@@ -279,4 +279,17 @@ pub async fn raw_post(addr: SocketAddr, path: &str, body: &str) -> (u16, String)
         _ => body,
     };
     (status, body)
+}
+
+/// `JUMPDEST PUSH1 0 JUMP`: spins until its gas runs out.
+pub const SPIN: &str = "0x5b600056";
+
+/// An `eth_call` of 50M gas of [`SPIN`], installed by a state override.
+pub fn spin_call() -> Vec<Value> {
+    let at = Address::repeat_byte(0x5b);
+    vec![
+        json!({ "to": at, "gas": "0x2faf080" }),
+        json!("latest"),
+        json!({ at.to_string(): { "code": SPIN } }),
+    ]
 }

@@ -6,6 +6,8 @@ mod common;
 mod blocks;
 mod errors;
 mod execution;
+mod fuzz;
+mod limits;
 mod methods;
 mod packing;
 mod proofs;

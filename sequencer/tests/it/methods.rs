@@ -141,3 +141,90 @@ async fn eip7702_delegation_runs_the_delegates_code() {
         "0x1"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn integrator_methods() {
+    use alloy::consensus::{Block, Header, ReceiptEnvelope};
+    use alloy::eips::eip2718::Decodable2718;
+    use alloy_rlp::Decodable;
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(TestNode::config(dir.path(), 1)).await;
+    let rpc = node.rpc(0);
+    let cid = node.chain_id(0);
+    let probe = deploy_probe(&rpc, cid).await;
+    let key = dev_key(2);
+    let set = setCall { v: U256::from(42u64) }.abi_encode();
+    let r = rpc.send_and_wait(&Tx::call(cid, 0, probe, set.into()).eip1559(&key)).await;
+    let number = r["blockNumber"].clone();
+
+    // An index beyond u32 finds nothing instead of dropping the connection.
+    assert_eq!(
+        rpc.call(
+            "eth_getTransactionByBlockNumberAndIndex",
+            vec![number.clone(), "0x100000000".into()]
+        )
+        .await,
+        Value::Null
+    );
+    // Short storage keys, as geth accepts them, echoed as given.
+    let proof = rpc.call("eth_getProof", vec![json!(probe), json!(["0x0"]), "latest".into()]).await;
+    assert_eq!(proof["storageProof"][0]["key"], "0x0");
+    assert_eq!(proof["storageProof"][0]["value"], "0x2a");
+    let values = rpc
+        .call(
+            "eth_getStorageValues",
+            vec![
+                json!({ probe.to_string(): ["0x0", format!("{:#x}", B256::repeat_byte(9))] }),
+                "latest".into(),
+            ],
+        )
+        .await;
+    assert_eq!(
+        values[probe.to_checksum(None)],
+        json!([json!(B256::from(U256::from(42u64))), json!(B256::ZERO)])
+    );
+    let base_fee = rpc.call("eth_baseFee", vec![]).await;
+    let head = rpc.call("eth_getBlockByNumber", vec!["latest".into(), false.into()]).await;
+    assert!(quantity(&base_fee) > 0 && quantity(&base_fee) <= quantity(&head["baseFeePerGas"]));
+
+    // Raw encodings hash and root to what the block says.
+    let header_rlp: Bytes =
+        serde_json::from_value(rpc.call("debug_getRawHeader", vec![number.clone()]).await).unwrap();
+    assert_eq!(json!(keccak256(&header_rlp)), r["blockHash"]);
+    let block_rlp: Bytes =
+        serde_json::from_value(rpc.call("debug_getRawBlock", vec![number.clone()]).await).unwrap();
+    let block = Block::<TxEnvelope, Header>::decode(&mut block_rlp.as_ref()).unwrap();
+    assert_eq!(json!(block.header.hash_slow()), r["blockHash"]);
+    assert_eq!(json!(block.body.transactions[0].tx_hash()), r["transactionHash"]);
+    let receipts: Vec<Bytes> =
+        serde_json::from_value(rpc.call("debug_getRawReceipts", vec![number.clone()]).await)
+            .unwrap();
+    let receipts: Vec<ReceiptEnvelope> =
+        receipts.iter().map(|b| ReceiptEnvelope::decode_2718_exact(b.as_ref()).unwrap()).collect();
+    assert_eq!(
+        alloy::consensus::proofs::calculate_receipt_root(&receipts),
+        block.header.receipts_root
+    );
+    let raw: Bytes = serde_json::from_value(
+        rpc.call("debug_getRawTransaction", vec![r["transactionHash"].clone()]).await,
+    )
+    .unwrap();
+    assert_eq!(json!(keccak256(&raw)), r["transactionHash"]);
+    assert_eq!(rpc.call("debug_getBadBlocks", vec![]).await, json!([]));
+
+    // The pool, per sender and summarised.
+    let to = Address::repeat_byte(0x33);
+    let queued = rpc.send(&Tx::transfer(cid, 5, to, U256::from(7u64)).eip1559(&key)).await.unwrap();
+    let from = rpc.call("txpool_contentFrom", vec![json!(key.address())]).await;
+    assert_eq!(from["queued"]["5"]["hash"], json!(queued));
+    assert_eq!(from["pending"], json!({}));
+    let inspect = rpc.call("txpool_inspect", vec![]).await;
+    assert_eq!(
+        inspect["queued"][key.address().to_checksum(None)]["5"],
+        format!("{}: 7 wei + 21000 gas × {} wei", to.to_checksum(None), 10 * GWEI)
+    );
+    assert_eq!(
+        rpc.call("debug_getRawTransaction", vec![json!(queued)]).await,
+        json!(Tx::transfer(cid, 5, to, U256::from(7u64)).eip1559(&key))
+    );
+}
