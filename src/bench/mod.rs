@@ -3,9 +3,13 @@
 //!
 //! Per endpoint (a domain, or any other node): deploy a minimal ERC-20, fund `senders` fresh
 //! accounts with gas and tokens, pre-sign every transfer, then submit them with
-//! `eth_sendRawTransaction` in batches over several connections. Submission goes in rounds of
-//! one transaction per sender, so that a node without a nonce queue (hardhat's automine) never
-//! sees a nonce gap. Inclusion is observed by following new blocks; latency is the time from a
+//! `eth_sendRawTransaction`. By default as wallets and exchanges do: one transaction per HTTP
+//! request, `concurrency` requests in flight, every transfer to a fresh recipient (a new
+//! storage slot, ~51,000 gas). `--batch N` sends JSON-RPC batches of N instead and
+//! `--reuse-recipients N` cycles through N recipients; both are reported beside the figure.
+//! Transfers go out in rounds of one transaction per sender, so that a sender's next nonce
+//! arrives many requests after the previous one and a node without a nonce queue (hardhat's
+//! automine) never sees a nonce gap. Inclusion is observed by following new blocks; latency is the time from a
 //! transaction's submission to the first sight of the block that holds it.
 
 use std::{
@@ -51,12 +55,19 @@ pub struct BenchArgs {
     /// Target submission rate per endpoint in tx/s; 0 submits as fast as possible.
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
-    /// Transactions per JSON-RPC batch.
-    #[arg(long, default_value_t = 100)]
+    /// Transactions per JSON-RPC batch; 1 sends each as a plain request (what wallets do).
+    #[arg(long, default_value_t = 1)]
     batch: usize,
-    /// Concurrent HTTP connections per endpoint.
+    /// Concurrent HTTP connections per endpoint (clients; batches are spread over them).
     #[arg(long, default_value_t = 4)]
     connections: usize,
+    /// Requests in flight per endpoint when `--batch 1`.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Send to this many recipients over and over instead of a fresh one per transfer
+    /// (reused recipients write existing storage slots: ~34,500 gas instead of ~51,000).
+    #[arg(long)]
+    reuse_recipients: Option<usize>,
     /// Key that pays for the setup (default: dev account 0).
     #[arg(long)]
     funder_key: Option<B256>,
@@ -226,16 +237,19 @@ async fn prepare(
     }
     send_in_order(c, setup).await?;
     eprintln!("[{}] deployed token {token}, funded {} senders", chain.url, senders.len());
-    // Recipients: a fixed set, so state grows with senders, not with transactions.
-    let recipients: Vec<Address> =
-        (0..1000u64).map(|i| Address::from_word(keccak256(i.to_be_bytes()))).collect();
+    // Recipients: fresh for every transfer (state grows with transactions, as on a live
+    // chain), or a fixed set when asked.
+    let recipient = |i: usize, n: u64| match args.reuse_recipients {
+        Some(k) => Address::from_word(keccak256(((i as u64 + n) % k.max(1) as u64).to_be_bytes())),
+        None => Address::from_word(keccak256(format!("sec-bench/{}/{index}/{i}/{n}", args.seed))),
+    };
     let signed: Vec<Vec<(B256, Bytes)>> = senders
         .par_iter()
         .enumerate()
         .map(|(i, s)| {
             (0..per_sender as u64)
                 .map(|n| {
-                    let to = recipients[(i + n as usize) % recipients.len()];
+                    let to = recipient(i, n);
                     sign(
                         s,
                         fees,
@@ -273,12 +287,14 @@ struct Outcome {
     gas: u64,
     elapsed: f64,
     latencies: Vec<f64>,
+    /// Answer time of each `eth_sendRawTransaction` (one-by-one mode only).
+    send_latencies: Vec<f64>,
     failed: usize,
 }
 
 async fn run_chain(chain: Arc<Chain>, prepared: Prepared, args: BenchArgs) -> Result<Outcome> {
     let start = Instant::now();
-    let submit_times: Arc<parking_lot::Mutex<HashMap<B256, f64>>> = Default::default();
+    let submit_times: SubmitTimes = Default::default();
     let rejected = Arc::new(AtomicU64::new(0));
     let first_block = quantity(&chain.clients[0], "eth_blockNumber", rpc_params![]).await? + 1;
     let total: usize = prepared.rounds.iter().map(|r| r.len()).sum();
@@ -360,7 +376,107 @@ async fn run_chain(chain: Arc<Chain>, prepared: Prepared, args: BenchArgs) -> Re
         })
     };
 
-    // Submit round by round; within a round, batches go out over all connections at once.
+    let send_latencies: Arc<parking_lot::Mutex<Vec<f64>>> = Default::default();
+    if args.batch == 1 {
+        submit_one_by_one(
+            &chain,
+            prepared,
+            &args,
+            start,
+            &submit_times,
+            &rejected,
+            &send_latencies,
+        )
+        .await?;
+    } else {
+        submit_batches(&chain, prepared, &args, start, &submit_times, &rejected).await?;
+    }
+    done_submitting.store(true, Ordering::Relaxed);
+    let submitted_at = start.elapsed().as_secs_f64();
+    let rejected = rejected.load(Ordering::Relaxed) as usize;
+    let (mut latencies, gas, included, last) = follower.await??;
+    latencies.sort_by(|a, b| a.total_cmp(b));
+
+    // Check every included transfer succeeded (not timed).
+    let hashes: Vec<B256> = submit_times.lock().keys().copied().collect();
+    let mut failed = 0;
+    for chunk in hashes.chunks(500) {
+        let mut b = BatchRequestBuilder::new();
+        for h in chunk {
+            b.insert("eth_getTransactionReceipt", rpc_params![h]).expect("serializable");
+        }
+        let r = chain.clients[0].batch_request::<Value>(b).await?;
+        failed += r
+            .into_iter()
+            .filter(|x| matches!(x, Ok(v) if !v.is_null() && v["status"] != "0x1"))
+            .count();
+    }
+    eprintln!("[{}] submitted {} in {submitted_at:.1}s", chain.url, total);
+    let send_latencies = std::mem::take(&mut *send_latencies.lock());
+    Ok(Outcome {
+        submitted: total,
+        included,
+        rejected,
+        gas,
+        elapsed: last,
+        latencies,
+        send_latencies,
+        failed,
+    })
+}
+
+type SubmitTimes = Arc<parking_lot::Mutex<HashMap<B256, f64>>>;
+
+/// One `eth_sendRawTransaction` per request, `concurrency` in flight, in round order.
+async fn submit_one_by_one(
+    chain: &Arc<Chain>,
+    prepared: Prepared,
+    args: &BenchArgs,
+    start: Instant,
+    submit_times: &SubmitTimes,
+    rejected: &Arc<AtomicU64>,
+    send_latencies: &Arc<parking_lot::Mutex<Vec<f64>>>,
+) -> Result<()> {
+    let queue: Vec<(B256, Bytes)> = prepared.rounds.into_iter().flatten().collect();
+    let queue = Arc::new(parking_lot::Mutex::new(queue.into_iter().enumerate()));
+    let interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate));
+    let mut workers = Vec::new();
+    for w in 0..args.concurrency {
+        let c = chain.clients[w % chain.clients.len()].clone();
+        let (queue, times, rejected) = (queue.clone(), submit_times.clone(), rejected.clone());
+        let send_latencies = send_latencies.clone();
+        workers.push(tokio::spawn(async move {
+            loop {
+                let Some((i, (hash, raw))) = queue.lock().next() else { return };
+                if let Some(iv) = interval {
+                    tokio::time::sleep_until((start + iv * i as u32).into()).await;
+                }
+                let sent = Instant::now();
+                times.lock().insert(hash, (sent - start).as_secs_f64());
+                let answer = c.request::<B256, _>("eth_sendRawTransaction", rpc_params![raw]).await;
+                send_latencies.lock().push(sent.elapsed().as_secs_f64());
+                if let Err(e) = answer {
+                    eprintln!("rejected: {e}");
+                    rejected.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for w in workers {
+        w.await?;
+    }
+    Ok(())
+}
+
+/// Round by round; within a round, batches go out over all connections at once.
+async fn submit_batches(
+    chain: &Arc<Chain>,
+    prepared: Prepared,
+    args: &BenchArgs,
+    start: Instant,
+    submit_times: &SubmitTimes,
+    rejected: &Arc<AtomicU64>,
+) -> Result<()> {
     let interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate));
     let mut sent = 0usize;
     for round in prepared.rounds {
@@ -410,28 +526,7 @@ async fn run_chain(chain: Arc<Chain>, prepared: Prepared, args: BenchArgs) -> Re
             t.await?;
         }
     }
-    done_submitting.store(true, Ordering::Relaxed);
-    let submitted_at = start.elapsed().as_secs_f64();
-    let rejected = rejected.load(Ordering::Relaxed) as usize;
-    let (mut latencies, gas, included, last) = follower.await??;
-    latencies.sort_by(|a, b| a.total_cmp(b));
-
-    // Check every included transfer succeeded (not timed).
-    let hashes: Vec<B256> = submit_times.lock().keys().copied().collect();
-    let mut failed = 0;
-    for chunk in hashes.chunks(500) {
-        let mut b = BatchRequestBuilder::new();
-        for h in chunk {
-            b.insert("eth_getTransactionReceipt", rpc_params![h]).expect("serializable");
-        }
-        let r = chain.clients[0].batch_request::<Value>(b).await?;
-        failed += r
-            .into_iter()
-            .filter(|x| matches!(x, Ok(v) if !v.is_null() && v["status"] != "0x1"))
-            .count();
-    }
-    eprintln!("[{}] submitted {} in {submitted_at:.1}s", chain.url, total);
-    Ok(Outcome { submitted: total, included, rejected, gas, elapsed: last, latencies, failed })
+    Ok(())
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -449,8 +544,13 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
-    if args.senders == 0 || args.txs == 0 || args.batch == 0 || args.connections == 0 {
-        bail!("senders, txs, batch and connections must be positive");
+    if args.senders == 0
+        || args.txs == 0
+        || args.batch == 0
+        || args.connections == 0
+        || args.concurrency == 0
+    {
+        bail!("senders, txs, batch, connections and concurrency must be positive");
     }
     let funder = match args.funder_key {
         Some(k) => PrivateKeySigner::from_bytes(&k)?,
@@ -487,6 +587,15 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     lat.sort_by(|a, b| a.total_cmp(b));
     println!("bench {}", args.label);
     println!("  endpoints            {}", args.rpc.join(" "));
+    let mode = match args.batch {
+        1 => format!("one transaction per request, {} in flight per endpoint", args.concurrency),
+        n => format!("JSON-RPC batches of {n} (not what wallets send)"),
+    };
+    let recipients = match args.reuse_recipients {
+        Some(n) => format!("{n} reused recipients (existing storage slots)"),
+        None => "a fresh recipient per transfer".to_string(),
+    };
+    println!("  mode                 {mode}; {recipients}");
     println!(
         "  transfers            {submitted} submitted, {included} included, {rejected} rejected, {failed} reverted"
     );
@@ -498,6 +607,16 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
     );
+    let mut send: Vec<f64> =
+        outcomes.iter().flat_map(|o| o.send_latencies.iter().copied()).collect();
+    if !send.is_empty() {
+        send.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "  send p50 / p99       {:.1} ms / {:.1} ms (eth_sendRawTransaction answered)",
+            percentile(&send, 0.5) * 1e3,
+            percentile(&send, 0.99) * 1e3
+        );
+    }
     for pid in &args.pids {
         match peak_rss_mib(*pid) {
             Some(m) => println!("  peak RSS pid {pid:<7} {m:.0} MiB"),
