@@ -108,3 +108,29 @@ async fn polled_filters() {
     let e = rpc.try_call("eth_getFilterChanges", vec![logs]).await.unwrap_err();
     assert_eq!((e.code(), e.message()), (-32000, "filter not found"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_filter_behind_by_more_than_the_range_limit_catches_up_without_losing_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = TestNode::config(dir.path(), 1);
+    config.rpc.max_logs_range = 2;
+    let node = TestNode::start(config).await;
+    let rpc = node.rpc(0);
+    let cid = node.chain_id(0);
+    let probe = deploy_probe(&rpc, cid).await;
+    let filter = rpc.call("eth_newFilter", vec![json!({"address": probe})]).await;
+    let key = dev_key(2);
+    let mut expected = Vec::new();
+    for v in 0..5u64 {
+        let data = setCall { v: U256::from(v) }.abi_encode();
+        let r = rpc.send_and_wait(&Tx::call(cid, v, probe, data.into()).eip1559(&key)).await;
+        expected.extend(r["logs"].as_array().unwrap().iter().cloned());
+    }
+    // Five blocks behind with a two-block range limit: three polls, every log once, in order.
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let changes = rpc.call("eth_getFilterChanges", vec![filter.clone()]).await;
+        seen.extend(changes.as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(seen, expected);
+}
