@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
 use alloy_trie::{EMPTY_ROOT_HASH, TrieAccount};
 use revm::{
-    Database, DatabaseCommit,
+    Database, DatabaseCommit, DatabaseRef,
     bytecode::Bytecode,
     primitives::{AddressMap, StorageKey, StorageValue},
     state::{Account as EvmAccount, AccountInfo},
@@ -426,14 +426,14 @@ impl<R: StateReader> Overlay<R> {
     }
 }
 
-impl<R: StateReader> Database for Overlay<R> {
+impl<R: StateReader> DatabaseRef for Overlay<R> {
     type Error = StateReadError;
 
-    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
         Ok(self.account(&address)?.map(Account::to_info))
     }
 
-    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
         if code_hash == KECCAK256_EMPTY {
             return Ok(Bytecode::default());
         }
@@ -445,8 +445,8 @@ impl<R: StateReader> Database for Overlay<R> {
             .ok_or_else(|| StateReadError(format!("missing code {code_hash}")))
     }
 
-    fn storage(
-        &mut self,
+    fn storage_ref(
+        &self,
         address: Address,
         index: StorageKey,
     ) -> Result<StorageValue, Self::Error> {
@@ -461,8 +461,33 @@ impl<R: StateReader> Database for Overlay<R> {
         self.base.storage(&address, &index)
     }
 
-    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
         self.base.block_hash(number)
+    }
+}
+
+/// Reads never change an overlay: the mutable interface is the shared one.
+impl<R: StateReader> Database for Overlay<R> {
+    type Error = StateReadError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        self.basic_ref(address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        self.code_by_hash_ref(code_hash)
+    }
+
+    fn storage(
+        &mut self,
+        address: Address,
+        index: StorageKey,
+    ) -> Result<StorageValue, Self::Error> {
+        self.storage_ref(address, index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
+        self.block_hash_ref(number)
     }
 }
 

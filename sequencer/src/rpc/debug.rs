@@ -2,6 +2,7 @@
 //! inspector behind `eth_createAccessList`.
 
 use alloy::{
+    consensus::transaction::TransactionInfo,
     eips::{BlockId, BlockNumberOrTag},
     rpc::types::{
         AccessListResult, TransactionRequest,
@@ -15,7 +16,8 @@ use alloy::{
 use alloy_primitives::{B256, U256};
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
 use revm::{
-    Context, ExecuteCommitEvm, InspectCommitEvm, InspectEvm, MainBuilder, MainContext,
+    Context, DatabaseCommit, ExecuteCommitEvm, InspectCommitEvm, InspectEvm, MainBuilder,
+    MainContext,
     context::TxEnv,
     context_interface::result::{EVMError, ExecutionResult},
 };
@@ -49,6 +51,7 @@ fn trace_one<R: StateReader>(
     tx: TxEnv,
     opts: &GethDebugTracingOptions,
     call_mode: bool,
+    info: TransactionInfo,
 ) -> RpcResult<GethTrace> {
     let mut config = cfg(chain_id);
     if call_mode {
@@ -98,6 +101,52 @@ fn trace_one<R: StateReader>(
                 .build_mainnet();
             evm.transact_commit(tx).map_err(evm_error)?;
             Ok(NoopFrame::default().into())
+        }
+        Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::PreStateTracer)) => {
+            let prestate = opts
+                .tracer_config
+                .clone()
+                .into_pre_state_config()
+                .map_err(|e| RpcError::InvalidParams(e.to_string()))?;
+            let mut insp =
+                TracingInspector::new(TracingInspectorConfig::from_geth_prestate_config(&prestate));
+            let outcome = {
+                let mut evm = Context::mainnet()
+                    .with_db(&mut *overlay)
+                    .with_cfg(config)
+                    .with_block(block.env())
+                    .build_mainnet_with_inspector(&mut insp);
+                evm.inspect_tx(tx).map_err(evm_error)?
+            };
+            // The state before the transaction is the overlay before its writes are applied.
+            let frame = insp
+                .geth_builder()
+                .geth_prestate_traces(&outcome, &prestate, &*overlay)
+                .map_err(|e| RpcError::Internal(e.to_string()))?;
+            overlay.commit(outcome.state);
+            Ok(frame.into())
+        }
+        Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::FlatCallTracer)) => {
+            let flat = opts
+                .tracer_config
+                .clone()
+                .into_flat_call_config()
+                .map_err(|e| RpcError::InvalidParams(e.to_string()))?;
+            let mut insp =
+                TracingInspector::new(TracingInspectorConfig::from_flat_call_config(&flat));
+            let result = {
+                let mut evm = Context::mainnet()
+                    .with_db(&mut *overlay)
+                    .with_cfg(config)
+                    .with_block(block.env())
+                    .build_mainnet_with_inspector(&mut insp);
+                evm.inspect_tx_commit(tx).map_err(evm_error)?
+            };
+            let traces = insp
+                .into_parity_builder()
+                .with_transaction_gas_used(result.tx_gas_used())
+                .into_localized_transaction_traces(info);
+            Ok(GethTrace::FlatCallTracer(traces))
         }
         Some(other) => Err(RpcError::InvalidParams(format!("tracer not supported: {other:?}"))),
     }
@@ -187,9 +236,18 @@ fn trace_block(
             for (i, (tx, stored)) in txs.iter().zip(&block.txs).enumerate() {
                 let env = tx_env(tx, stored.sender);
                 let hash = block.tx_hashes[i];
+                let info = TransactionInfo {
+                    hash: Some(hash),
+                    index: Some(i as u64),
+                    block_hash: Some(block.hash),
+                    block_number: Some(number),
+                    base_fee: block.header.base_fee_per_gas,
+                    block_timestamp: Some(block.header.timestamp),
+                };
                 match only {
                     Some(j) if j == i => {
-                        let trace = trace_one(&mut overlay, chain_id, &input, env, opts, false)?;
+                        let trace =
+                            trace_one(&mut overlay, chain_id, &input, env, opts, false, info)?;
                         return Ok(vec![TraceResult::Success {
                             result: trace,
                             tx_hash: Some(hash),
@@ -204,7 +262,8 @@ fn trace_block(
                         evm.transact_commit(env).map_err(evm_error)?;
                     }
                     None => {
-                        let trace = trace_one(&mut overlay, chain_id, &input, env, opts, false)?;
+                        let trace =
+                            trace_one(&mut overlay, chain_id, &input, env, opts, false, info)?;
                         out.push(TraceResult::Success { result: trace, tx_hash: Some(hash) });
                     }
                 }
@@ -318,16 +377,14 @@ pub fn register(m: &mut RpcModule<EthApi>) {
         let trace = api
             .domain
             .with_state(Some(number), |reader, header| -> RpcResult<GethTrace> {
-                let mut input = BlockInput::from_header(header);
-                if let Some(b) = &opts.block_overrides
-                    && let Some(n) = b.number
-                {
-                    input.number = n.saturating_to();
-                }
+                // Every block override a call takes (number, time, gas limit, coinbase,
+                // randomness, base fee), as for `eth_call`.
+                let input = api.call_block(header, opts.block_overrides.as_ref());
                 let (tx, _) = api.call_tx(&req, api.config.gas_cap)?;
                 let mut overlay = Overlay::new(reader);
                 EthApi::apply_overrides(&mut overlay, opts.state_overrides.as_ref())?;
-                trace_one(&mut overlay, chain_id, &input, tx, &opts.tracing_options, true)
+                let info = TransactionInfo::default();
+                trace_one(&mut overlay, chain_id, &input, tx, &opts.tracing_options, true, info)
             })?
             .ok_or_else(RpcError::header_not_found)??;
         to_value(trace)

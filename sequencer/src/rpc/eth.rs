@@ -231,7 +231,7 @@ impl EthApi {
     }
 
     /// The EVM context of a call at block `header`, with overrides.
-    fn call_block(
+    pub(super) fn call_block(
         &self,
         header: &alloy::consensus::Header,
         overrides: Option<&BlockOverrides>,
@@ -914,5 +914,6 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::filters::register(&mut m);
     super::debug::register(&mut m);
     super::raw::register(&mut m);
+    super::parity::register(&mut m);
     m.into()
 }

@@ -7,6 +7,7 @@ mod debug;
 mod error;
 mod eth;
 mod filters;
+mod parity;
 mod raw;
 
 use std::{net::SocketAddr, sync::Arc};

@@ -13,3 +13,4 @@ mod packing;
 mod proofs;
 mod restart;
 mod subscriptions;
+mod traces;
