@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+interface ITrustIndex {
+    function indexOf(address account) external view returns (uint8);
+    function isBanned(address account) external view returns (bool);
+    function recordTrade(address buyer, address seller) external;
+}
+
+interface IDisputes {
+    function open(uint64 offerId, address buyer, address seller) external payable returns (uint64);
+}
+
+/// @title Trade escrow — L2 predeploy
+/// @notice A seller opens an offer (price in native SEC or an ERC-20, a description hash, an
+/// auto-confirm period) and posts a bond in the price's token that falls as their trust index
+/// rises; a buyer pays the price into it; the seller marks it shipped; the buyer confirms, or
+/// anyone settles it once the auto-confirm period since shipping has passed, and the seller
+/// receives price and bond. Before that the buyer may dispute it (the `Disputes` predeploy
+/// decides). Escape hatches: the seller cancels an unpaid offer (bond back), the seller refunds
+/// a paid one, anyone refunds the buyer once the ship deadline passed unshipped.
+/// Payouts are pushed; one that fails (a recipient that refuses it) is kept for that account
+/// to `withdraw`, so no counterparty can block a settlement. Rules: contracts/TRADE.md.
+contract TradeEscrow is ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    uint32 public constant DEFAULT_AUTO_CONFIRM = 7 days;
+    uint32 public constant DEFAULT_SHIP_PERIOD = 14 days;
+    uint32 public constant MIN_PERIOD = 1 hours;
+    uint32 public constant MAX_PERIOD = 90 days;
+    /// @notice Bond in basis points of the price: `BOND_BASE_BPS - BOND_STEP_BPS * index`,
+    /// 50% for a newcomer down to 10% at index 100.
+    uint256 public constant BOND_BASE_BPS = 5000;
+    uint256 public constant BOND_STEP_BPS = 40;
+
+    enum State {
+        None,
+        Open,
+        Paid,
+        Shipped,
+        Disputed,
+        Completed,
+        Cancelled,
+        Refunded,
+        Upheld,
+        Rejected,
+        Defaulted
+    }
+
+    /// @notice Dispute outcomes reported by `Disputes.decide`.
+    uint8 public constant OUTCOME_UPHELD = 1;
+    uint8 public constant OUTCOME_REJECTED = 2;
+    uint8 public constant OUTCOME_DEFAULT = 3;
+
+    struct Offer {
+        // slot 0
+        address seller;
+        State state;
+        uint32 autoConfirmPeriod;
+        uint32 shipPeriod;
+        uint16 bondBps;
+        // slot 1: the designated buyer (zero: anyone) until paid, then the buyer
+        address buyer;
+        uint40 paidAt;
+        uint40 shippedAt;
+        // slot 2
+        address token;
+        uint64 disputeId;
+        // slot 3
+        uint128 price;
+        uint128 bond;
+        // slot 4
+        bytes32 descriptionHash;
+    }
+
+    ITrustIndex public immutable trust;
+    address public immutable disputes;
+
+    uint64 public lastOfferId;
+    mapping(uint64 => Offer) internal offers;
+    /// @notice Payouts that could not be pushed: account => token (zero: SEC) => amount.
+    mapping(address => mapping(address => uint256)) public owed;
+
+    error Banned(address account);
+    error ZeroPrice();
+    error PriceTooLarge();
+    error BadPeriod(uint256 period);
+    error NotAToken(address token);
+    error UnsupportedToken(address token);
+    error WrongValue(uint256 value, uint256 expected);
+    error UnknownOffer(uint64 offerId);
+    error WrongState(uint64 offerId, State state);
+    error NotSeller(address caller);
+    error NotBuyer(address caller);
+    error NotParty(address caller);
+    error NotDesignatedBuyer(address caller, address buyer);
+    error OwnOffer();
+    error ShipDeadlinePassed(uint256 deadline);
+    error TooEarly(uint256 readyAt);
+    error DisputeWindowClosed(uint256 closedAt);
+    error NotDisputes(address caller);
+    error BadOutcome(uint8 outcome);
+    error NothingOwed();
+    error TransferFailed();
+
+    event OfferOpened(
+        uint64 indexed offerId,
+        address indexed seller,
+        address indexed token,
+        uint256 price,
+        uint256 bond,
+        bytes32 descriptionHash,
+        address designatedBuyer,
+        uint32 autoConfirmPeriod,
+        uint32 shipPeriod
+    );
+    event OfferCancelled(uint64 indexed offerId);
+    event OfferPaid(uint64 indexed offerId, address indexed buyer, uint256 price);
+    event OfferShipped(uint64 indexed offerId, bytes32 trackingHash);
+    /// @notice `bySettle`: settled by anyone after the auto-confirm period, not confirmed.
+    event TradeCompleted(uint64 indexed offerId, address indexed buyer, address indexed seller, bool bySettle);
+    event TradeRefunded(uint64 indexed offerId, address indexed buyer, bool bySeller);
+    event DisputeOpened(uint64 indexed offerId, uint64 indexed disputeId, bytes32 evidenceHash);
+    event Evidence(uint64 indexed offerId, address indexed party, bytes32 evidenceHash);
+    event DisputeResolved(uint64 indexed offerId, uint8 outcome, address indexed paidTo, uint256 amount);
+    event PayoutDeferred(address indexed to, address indexed token, uint256 amount);
+    event Withdrawn(address indexed to, address indexed token, uint256 amount);
+
+    constructor(address trust_, address disputes_) {
+        trust = ITrustIndex(trust_);
+        disputes = disputes_;
+    }
+
+    // ---------------------------------------------------------------- seller
+
+    /// @notice Opens an offer. `token` zero prices it in native SEC (send the bond as value);
+    /// otherwise the bond is pulled in `token` (approve it first). Periods of zero take the
+    /// defaults. `designatedBuyer` zero lets anyone pay.
+    function open(
+        address token,
+        uint256 price,
+        bytes32 descriptionHash,
+        uint32 autoConfirmPeriod,
+        uint32 shipPeriod,
+        address designatedBuyer
+    ) external payable nonReentrant returns (uint64 offerId) {
+        if (trust.isBanned(msg.sender)) revert Banned(msg.sender);
+        if (price == 0) revert ZeroPrice();
+        if (price > type(uint128).max) revert PriceTooLarge();
+        if (autoConfirmPeriod == 0) autoConfirmPeriod = DEFAULT_AUTO_CONFIRM;
+        if (shipPeriod == 0) shipPeriod = DEFAULT_SHIP_PERIOD;
+        if (autoConfirmPeriod < MIN_PERIOD || autoConfirmPeriod > MAX_PERIOD) revert BadPeriod(autoConfirmPeriod);
+        if (shipPeriod < MIN_PERIOD || shipPeriod > MAX_PERIOD) revert BadPeriod(shipPeriod);
+        if (designatedBuyer == msg.sender) revert OwnOffer();
+        uint16 bps = uint16(bondBps(trust.indexOf(msg.sender)));
+        uint256 bond = (price * bps + 9999) / 10000;
+
+        offerId = ++lastOfferId;
+        offers[offerId] = Offer({
+            seller: msg.sender,
+            state: State.Open,
+            autoConfirmPeriod: autoConfirmPeriod,
+            shipPeriod: shipPeriod,
+            bondBps: bps,
+            buyer: designatedBuyer,
+            paidAt: 0,
+            shippedAt: 0,
+            token: token,
+            disputeId: 0,
+            price: uint128(price),
+            bond: uint128(bond),
+            descriptionHash: descriptionHash
+        });
+        emit OfferOpened(
+            offerId, msg.sender, token, price, bond, descriptionHash, designatedBuyer, autoConfirmPeriod, shipPeriod
+        );
+        _collect(token, msg.sender, bond);
+    }
+
+    /// @notice The seller withdraws an unpaid offer and takes the bond back.
+    function cancel(uint64 offerId) external nonReentrant {
+        Offer storage o = _offer(offerId);
+        if (msg.sender != o.seller) revert NotSeller(msg.sender);
+        if (o.state != State.Open) revert WrongState(offerId, o.state);
+        o.state = State.Cancelled;
+        emit OfferCancelled(offerId);
+        _pay(o.token, o.seller, o.bond);
+    }
+
+    /// @notice The seller marks a paid offer shipped (before the ship deadline); the
+    /// auto-confirm period starts now.
+    function ship(uint64 offerId, bytes32 trackingHash) external {
+        Offer storage o = _offer(offerId);
+        if (msg.sender != o.seller) revert NotSeller(msg.sender);
+        if (o.state != State.Paid) revert WrongState(offerId, o.state);
+        uint256 deadline = uint256(o.paidAt) + o.shipPeriod;
+        if (block.timestamp >= deadline) revert ShipDeadlinePassed(deadline);
+        o.state = State.Shipped;
+        o.shippedAt = uint40(block.timestamp);
+        emit OfferShipped(offerId, trackingHash);
+    }
+
+    // ---------------------------------------------------------------- buyer
+
+    /// @notice Pays the price into the offer (native: as value; ERC-20: pulled, approve first).
+    function pay(uint64 offerId) external payable nonReentrant {
+        Offer storage o = _offer(offerId);
+        if (o.state != State.Open) revert WrongState(offerId, o.state);
+        if (msg.sender == o.seller) revert OwnOffer();
+        address designated = o.buyer;
+        if (designated != address(0) && designated != msg.sender) revert NotDesignatedBuyer(msg.sender, designated);
+        if (trust.isBanned(msg.sender)) revert Banned(msg.sender);
+        o.state = State.Paid;
+        o.buyer = msg.sender;
+        o.paidAt = uint40(block.timestamp);
+        emit OfferPaid(offerId, msg.sender, o.price);
+        _collect(o.token, msg.sender, o.price);
+    }
+
+    /// @notice The buyer confirms receipt (also before shipping is marked: a hand-over in
+    /// person): the seller receives price and bond.
+    function confirm(uint64 offerId) external nonReentrant {
+        Offer storage o = _offer(offerId);
+        if (msg.sender != o.buyer) revert NotBuyer(msg.sender);
+        if (o.state != State.Paid && o.state != State.Shipped) revert WrongState(offerId, o.state);
+        _complete(offerId, o, false);
+    }
+
+    /// @notice Anyone completes a shipped trade once its auto-confirm period has passed.
+    function settle(uint64 offerId) external nonReentrant {
+        Offer storage o = _offer(offerId);
+        if (o.state != State.Shipped) revert WrongState(offerId, o.state);
+        uint256 readyAt = uint256(o.shippedAt) + o.autoConfirmPeriod;
+        if (block.timestamp < readyAt) revert TooEarly(readyAt);
+        _complete(offerId, o, true);
+    }
+
+    /// @notice Refunds the buyer: by the seller while paid or shipped, or by anyone once the
+    /// ship deadline passed without shipping. The seller's bond returns to the seller.
+    function refund(uint64 offerId) external nonReentrant {
+        Offer storage o = _offer(offerId);
+        bool bySeller = msg.sender == o.seller;
+        if (bySeller) {
+            if (o.state != State.Paid && o.state != State.Shipped) revert WrongState(offerId, o.state);
+        } else {
+            if (o.state != State.Paid) revert WrongState(offerId, o.state);
+            uint256 deadline = uint256(o.paidAt) + o.shipPeriod;
+            if (block.timestamp < deadline) revert TooEarly(deadline);
+        }
+        o.state = State.Refunded;
+        emit TradeRefunded(offerId, o.buyer, bySeller);
+        _pay(o.token, o.buyer, o.price);
+        _pay(o.token, o.seller, o.bond);
+    }
+
+    /// @notice The buyer disputes a shipped trade within its auto-confirm period, paying the
+    /// dispute fee (native SEC, `Disputes.DISPUTE_FEE`) that pays the judges.
+    function dispute(uint64 offerId, bytes32 evidenceHash) external payable nonReentrant returns (uint64 disputeId) {
+        Offer storage o = _offer(offerId);
+        if (msg.sender != o.buyer) revert NotBuyer(msg.sender);
+        if (o.state != State.Shipped) revert WrongState(offerId, o.state);
+        uint256 closesAt = uint256(o.shippedAt) + o.autoConfirmPeriod;
+        if (block.timestamp >= closesAt) revert DisputeWindowClosed(closesAt);
+        o.state = State.Disputed;
+        disputeId = IDisputes(disputes).open{value: msg.value}(offerId, o.buyer, o.seller);
+        o.disputeId = disputeId;
+        emit DisputeOpened(offerId, disputeId, evidenceHash);
+    }
+
+    /// @notice Buyer or seller publishes evidence (a hash of off-chain material) for the judges.
+    function submitEvidence(uint64 offerId, bytes32 evidenceHash) external {
+        Offer storage o = _offer(offerId);
+        if (msg.sender != o.buyer && msg.sender != o.seller) revert NotParty(msg.sender);
+        if (o.state != State.Disputed) revert WrongState(offerId, o.state);
+        emit Evidence(offerId, msg.sender, evidenceHash);
+    }
+
+    // ---------------------------------------------------------------- disputes
+
+    /// @notice Applies a decided dispute: upheld pays the buyer price and bond; rejected or no
+    /// majority pays the seller price and bond.
+    function resolve(uint64 offerId, uint8 outcome) external nonReentrant {
+        if (msg.sender != disputes) revert NotDisputes(msg.sender);
+        Offer storage o = _offer(offerId);
+        if (o.state != State.Disputed) revert WrongState(offerId, o.state);
+        address to;
+        if (outcome == OUTCOME_UPHELD) {
+            o.state = State.Upheld;
+            to = o.buyer;
+        } else if (outcome == OUTCOME_REJECTED) {
+            o.state = State.Rejected;
+            to = o.seller;
+        } else if (outcome == OUTCOME_DEFAULT) {
+            o.state = State.Defaulted;
+            to = o.seller;
+        } else {
+            revert BadOutcome(outcome);
+        }
+        uint256 amount = uint256(o.price) + o.bond;
+        emit DisputeResolved(offerId, outcome, to, amount);
+        _pay(o.token, to, amount);
+    }
+
+    // ---------------------------------------------------------------- payouts
+
+    /// @notice Takes a payout that could not be pushed earlier.
+    function withdraw(address token) external nonReentrant {
+        uint256 amount = owed[msg.sender][token];
+        if (amount == 0) revert NothingOwed();
+        owed[msg.sender][token] = 0;
+        emit Withdrawn(msg.sender, token, amount);
+        if (token == address(0)) {
+            (bool ok,) = msg.sender.call{value: amount}("");
+            if (!ok) revert TransferFailed();
+        } else {
+            IERC20(token).safeTransfer(msg.sender, amount);
+        }
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Bond in basis points of the price for a seller with trust index `index`.
+    function bondBps(uint8 index) public pure returns (uint256) {
+        uint256 i = index > 100 ? 100 : index;
+        return BOND_BASE_BPS - BOND_STEP_BPS * i;
+    }
+
+    /// @notice The bond `seller` would post for an offer at `price` now.
+    function bondFor(address seller, uint256 price) external view returns (uint256) {
+        return (price * bondBps(trust.indexOf(seller)) + 9999) / 10000;
+    }
+
+    function offer(uint64 offerId) external view returns (Offer memory) {
+        return offers[offerId];
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _offer(uint64 offerId) private view returns (Offer storage o) {
+        o = offers[offerId];
+        if (o.state == State.None) revert UnknownOffer(offerId);
+    }
+
+    function _complete(uint64 offerId, Offer storage o, bool bySettle) private {
+        o.state = State.Completed;
+        address buyer = o.buyer;
+        address seller = o.seller;
+        emit TradeCompleted(offerId, buyer, seller, bySettle);
+        trust.recordTrade(buyer, seller);
+        _pay(o.token, seller, uint256(o.price) + o.bond);
+    }
+
+    /// @dev Takes exactly `amount` from `from`: native as `msg.value`, ERC-20 pulled (a token
+    /// that delivers less, e.g. fee-on-transfer, is refused: the escrow would be short).
+    function _collect(address token, address from, uint256 amount) private {
+        if (token == address(0)) {
+            if (msg.value != amount) revert WrongValue(msg.value, amount);
+            return;
+        }
+        if (msg.value != 0) revert WrongValue(msg.value, 0);
+        if (token.code.length == 0) revert NotAToken(token);
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(from, address(this), amount);
+        if (IERC20(token).balanceOf(address(this)) - before != amount) revert UnsupportedToken(token);
+    }
+
+    /// @dev Pushes a payout; if the recipient refuses it, keeps it in `owed` for `withdraw`.
+    function _pay(address token, address to, uint256 amount) private {
+        if (amount == 0) return;
+        bool ok;
+        if (token == address(0)) {
+            (ok,) = to.call{value: amount}("");
+        } else {
+            ok = IERC20(token).trySafeTransfer(to, amount);
+        }
+        if (!ok) {
+            owed[to][token] += amount;
+            emit PayoutDeferred(to, token, amount);
+        }
+    }
+}
