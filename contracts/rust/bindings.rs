@@ -33,6 +33,9 @@ binding!(cross_domain, CrossDomain, "out/CrossDomain.json");
 binding!(l2_bridge, L2Bridge, "out/L2Bridge.json");
 binding!(l2_token_factory, L2TokenFactory, "out/L2TokenFactory.json");
 binding!(bridged_erc20, BridgedERC20, "out/BridgedERC20.json");
+binding!(trust_index, TrustIndex, "out/TrustIndex.json");
+binding!(trade_escrow, TradeEscrow, "out/TradeEscrow.json");
+binding!(disputes, Disputes, "out/Disputes.json");
 
 /// Contracts used only by tests (attackers, odd tokens, hashing harness). Not for production.
 pub mod test {
@@ -43,10 +46,12 @@ pub mod test {
     binding!(reentrant_recipient, ReentrantRecipient, "out/test/ReentrantRecipient.json");
     binding!(double_caller, DoubleCaller, "out/test/DoubleCaller.json");
     binding!(hash_harness, HashHarness, "out/test/HashHarness.json");
+    binding!(trade_actor, TradeActor, "out/test/TradeActor.json");
 }
 
 pub use checkpoint_manager::CheckpointManager;
 pub use cross_domain::CrossDomain;
+pub use disputes::Disputes;
 pub use l1_bridge::L1Bridge;
 pub use l2_bridge::L2Bridge;
 pub use l2_token_factory::L2TokenFactory;
@@ -55,4 +60,6 @@ pub use presale::Presale;
 pub use sec_token::SECToken;
 pub use stake_manager::StakeManager;
 pub use timelocked_reserve::TimelockedReserve;
+pub use trade_escrow::TradeEscrow;
+pub use trust_index::TrustIndex;
 pub use vesting_vault::VestingVault;

@@ -10,7 +10,7 @@ use sec_primitives::{DomainId, GenesisAccount};
 
 use crate::{
     ContractsError,
-    bindings::{CrossDomain, L2Bridge, L2TokenFactory},
+    bindings::{CrossDomain, Disputes, L2Bridge, L2TokenFactory, TradeEscrow, TrustIndex},
     sandbox::{BlockContext, Sandbox},
 };
 
@@ -20,6 +20,12 @@ pub const CROSS_DOMAIN: Address = address!("0x5ec0000000000000000000000000000000
 pub const L2_BRIDGE: Address = address!("0x5ec0000000000000000000000000000000000002");
 /// `L2TokenFactory`: one `BridgedERC20` per L1 token at a CREATE2 address.
 pub const L2_TOKEN_FACTORY: Address = address!("0x5ec0000000000000000000000000000000000003");
+/// `TrustIndex`: per-account trust index (0..100, permanent ban) and relationship edges.
+pub const TRUST_INDEX: Address = address!("0x5ec0000000000000000000000000000000000004");
+/// `TradeEscrow`: escrowed offers (open, pay, ship, confirm or settle, refund, dispute).
+pub const TRADE_ESCROW: Address = address!("0x5ec0000000000000000000000000000000000005");
+/// `Disputes`: bonded judges, panels drawn with PREVRANDAO, votes and decisions.
+pub const DISPUTES: Address = address!("0x5ec0000000000000000000000000000000000006");
 /// Sender of the node's system transactions (deposit credits), as in `L2Bridge.SYSTEM`.
 pub const SYSTEM_ADDRESS: Address = address!("0xfffffffffffffffffffffffffffffffffffffffe");
 
@@ -65,6 +71,33 @@ pub fn predeploys(domain: DomainId, l1_sec: Address) -> Vec<Predeploy> {
             init_code: init_code(
                 &L2TokenFactory::BYTECODE,
                 L2TokenFactory::constructorCall { bridge_: L2_BRIDGE }.abi_encode(),
+            ),
+        },
+        Predeploy {
+            name: "TrustIndex",
+            address: TRUST_INDEX,
+            init_code: init_code(
+                &TrustIndex::BYTECODE,
+                TrustIndex::constructorCall { escrow_: TRADE_ESCROW, disputes_: DISPUTES }
+                    .abi_encode(),
+            ),
+        },
+        Predeploy {
+            name: "TradeEscrow",
+            address: TRADE_ESCROW,
+            init_code: init_code(
+                &TradeEscrow::BYTECODE,
+                TradeEscrow::constructorCall { trust_: TRUST_INDEX, disputes_: DISPUTES }
+                    .abi_encode(),
+            ),
+        },
+        Predeploy {
+            name: "Disputes",
+            address: DISPUTES,
+            init_code: init_code(
+                &Disputes::BYTECODE,
+                Disputes::constructorCall { escrow_: TRADE_ESCROW, trust_: TRUST_INDEX }
+                    .abi_encode(),
             ),
         },
     ]

@@ -4,8 +4,9 @@
 use alloy::sol_types::{Revert, SolError, SolInterface};
 
 use crate::bindings::{
-    CheckpointManager, CrossDomain, L1Bridge, L2Bridge, L2TokenFactory, MerchantIssuance, Presale,
-    SECToken, StakeManager, TimelockedReserve, VestingVault, bridged_erc20::BridgedERC20,
+    CheckpointManager, CrossDomain, Disputes, L1Bridge, L2Bridge, L2TokenFactory, MerchantIssuance,
+    Presale, SECToken, StakeManager, TimelockedReserve, TradeEscrow, TrustIndex, VestingVault,
+    bridged_erc20::BridgedERC20,
 };
 
 /// Decodes revert data from any SEC contract: a custom error (e.g. `InvalidProof(..)`) with
@@ -39,6 +40,9 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
         L2Bridge::L2BridgeErrors,
         L2TokenFactory::L2TokenFactoryErrors,
         BridgedERC20::BridgedERC20Errors,
+        TradeEscrow::TradeEscrowErrors,
+        Disputes::DisputesErrors,
+        TrustIndex::TrustIndexErrors,
     );
     None
 }

@@ -184,8 +184,8 @@ contract Disputes is ReentrancyGuardTransient {
     function vote(uint64 disputeId, bool uphold) external {
         Dispute storage d = _dispute(disputeId);
         if (d.status != Status.Voting) revert AlreadyDecided(disputeId);
-        if (block.timestamp >= d.deadline) revert VotingClosed(d.deadline);
         uint256 seat = _seat(d, msg.sender);
+        if (block.timestamp >= d.deadline) revert VotingClosed(d.deadline);
         uint8 bit = uint8(1 << seat);
         if (d.votedMask & bit != 0) revert AlreadyVoted(msg.sender);
         d.votedMask |= bit;

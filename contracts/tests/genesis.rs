@@ -8,10 +8,13 @@ use alloy_primitives::{Address, U256};
 use common::*;
 use revm::{bytecode::Bytecode, state::AccountInfo};
 use sec_contracts::{
-    bindings::{CrossDomain, L2Bridge, L2TokenFactory, bridged_erc20::BridgedERC20},
+    bindings::{
+        CrossDomain, Disputes, L2Bridge, L2TokenFactory, TradeEscrow, TrustIndex,
+        bridged_erc20::BridgedERC20,
+    },
     predeploy::{
-        CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY, SYSTEM_ADDRESS, bridged_token_address,
-        genesis_alloc, predeploys,
+        CROSS_DOMAIN, DISPUTES, L2_BRIDGE, L2_TOKEN_FACTORY, SYSTEM_ADDRESS, TRADE_ESCROW,
+        TRUST_INDEX, bridged_token_address, genesis_alloc, predeploys,
     },
 };
 
@@ -40,7 +43,10 @@ fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
     let l1_sec = Address::repeat_byte(0x5e);
     let alloc = genesis_alloc(3, l1_sec).unwrap();
     let addresses: Vec<Address> = alloc.iter().map(|(a, _)| *a).collect();
-    assert_eq!(addresses, vec![CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY]);
+    assert_eq!(
+        addresses,
+        vec![CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY, TRUST_INDEX, TRADE_ESCROW, DISPUTES]
+    );
     for (address, account) in &alloc {
         assert_eq!(account.nonce, 1, "{address}: a created contract starts at nonce 1");
         assert_eq!(account.balance, U256::ZERO);
@@ -60,6 +66,9 @@ fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
     let other = genesis_alloc(4, l1_sec).unwrap();
     assert_ne!(alloc[0].1.code, other[0].1.code);
     assert_eq!(alloc[1].1.code, other[1].1.code);
+    for i in 3..6 {
+        assert_eq!(alloc[i].1.code, other[i].1.code, "trade predeploys are the same everywhere");
+    }
     assert_ne!(alloc[1].1.code, genesis_alloc(3, Address::repeat_byte(1)).unwrap()[1].1.code);
 }
 
@@ -101,4 +110,34 @@ fn calls_against_genesis_state_behave() {
     assert_eq!(err.nonce, 1);
     expect_err::<L2Bridge::NotSystem, _>(chain.send(user, L2_BRIDGE, deposit(2)));
     assert_eq!(chain.view(predicted, BridgedERC20::totalSupplyCall {}), U256::from(1_000u64));
+}
+
+#[test]
+fn trade_predeploys_are_wired_to_each_other_at_genesis() {
+    let mut chain = genesis_chain(1, Address::repeat_byte(0x5e));
+    assert_eq!(chain.view(TRUST_INDEX, TrustIndex::escrowCall {}), TRADE_ESCROW);
+    assert_eq!(chain.view(TRUST_INDEX, TrustIndex::disputesCall {}), DISPUTES);
+    assert_eq!(chain.view(TRADE_ESCROW, TradeEscrow::trustCall {}), TRUST_INDEX);
+    assert_eq!(chain.view(TRADE_ESCROW, TradeEscrow::disputesCall {}), DISPUTES);
+    assert_eq!(chain.view(DISPUTES, Disputes::escrowCall {}), TRADE_ESCROW);
+    assert_eq!(chain.view(DISPUTES, Disputes::trustCall {}), TRUST_INDEX);
+    // a native offer opened and paid against genesis state
+    let (seller, buyer) = (Address::repeat_byte(0x51), Address::repeat_byte(0xb1));
+    chain.fund(seller, ether(10));
+    chain.fund(buyer, ether(10));
+    let open = TradeEscrow::openCall {
+        token: Address::ZERO,
+        price: ether(2),
+        descriptionHash: alloy_primitives::B256::repeat_byte(7),
+        autoConfirmPeriod: 0,
+        shipPeriod: 0,
+        designatedBuyer: Address::ZERO,
+    };
+    let bond = chain.view(TRADE_ESCROW, TradeEscrow::bondForCall { seller, price: ether(2) });
+    assert_eq!(bond, ether(1), "a newcomer posts half the price");
+    chain.must_value(seller, TRADE_ESCROW, open, bond);
+    chain.must_value(buyer, TRADE_ESCROW, TradeEscrow::payCall { offerId: 1 }, ether(2));
+    chain.must(buyer, TRADE_ESCROW, TradeEscrow::confirmCall { offerId: 1 });
+    assert_eq!(chain.balance(seller), ether(12));
+    assert_eq!(chain.view(TRUST_INDEX, TrustIndex::indexOfCall { account: seller }), 1);
 }
