@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod trade;
+
 use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
     sol_types::{SolCall, SolError},
