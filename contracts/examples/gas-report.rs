@@ -1,6 +1,6 @@
 //! Writes `contracts/GAS.md`: gas used by checkpoint submission (4, 21 and 100 validators),
-//! each deposit kind and withdrawal finalization, measured on revm (Prague) with the committed
-//! bytecode.
+//! each deposit kind, withdrawal finalization and every trade step (beside an ERC-20
+//! transfer), measured on revm (Prague) with the committed bytecode.
 //!
 //! Run: `cargo run -p sec-contracts --example gas-report`
 
@@ -11,10 +11,13 @@ use std::fmt::Write as _;
 
 use alloy::sol_types::SolConstructor;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use common::*;
+use common::{trade::*, *};
 use sec_contracts::{
-    bindings::{CheckpointManager, L1Bridge, l1_bridge::Messages, test::test_token::TestToken},
-    predeploy::L2_BRIDGE,
+    bindings::{
+        CheckpointManager, Disputes, L1Bridge, TradeEscrow, l1_bridge::Messages,
+        test::test_token::TestToken,
+    },
+    predeploy::{DISPUTES, L2_BRIDGE, TRADE_ESCROW},
 };
 use sec_primitives::{merkle::MerkleTree, message::Withdrawal};
 
@@ -189,7 +192,144 @@ fn main() {
     writeln!(md, "| SEC | {fs} |").unwrap();
     writeln!(md, "| ERC-20 | {ft} |").unwrap();
 
+    trade_gas(&mut md);
+
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("GAS.md");
     std::fs::write(&path, &md).unwrap();
     print!("{md}");
+}
+
+/// One trade's steps, native SEC and ERC-20, between accounts that have traded before (with
+/// others, so the edge is new and both indexes rise), a dispute decided by a full panel, and
+/// plain transfers for scale.
+fn trade_gas(md: &mut String) {
+    let mut m = Market::new();
+    let (seller, buyer, other) = (m.account(), m.account(), m.account());
+    let token = m.chain.deploy_with(
+        OWNER,
+        &TestToken::BYTECODE,
+        TestToken::constructorCall { n: "Dollar".into(), s: "USD".into() }.abi_encode(),
+    );
+    for a in [seller, buyer, other] {
+        m.chain.must(OWNER, token, TestToken::mintCall { to: a, amount: ether(1_000_000) });
+        m.chain.must(a, token, TestToken::approveCall { spender: TRADE_ESCROW, value: U256::MAX });
+    }
+    let judges = m.judges(7);
+    // history: both have a completed trade and a live edge with someone else
+    m.trade(seller, other);
+    m.trade(other, buyer);
+    let fresh_buyer = m.account();
+    m.chain.must(OWNER, token, TestToken::mintCall { to: fresh_buyer, amount: ether(1_000) });
+    m.chain.must(
+        fresh_buyer,
+        token,
+        TestToken::approveCall { spender: TRADE_ESCROW, value: U256::MAX },
+    );
+
+    let steps = |m: &mut Market, token: Address, buyer: Address| -> [u64; 5] {
+        let open = Market::open_call(token, price());
+        let value = if token.is_zero() { m.bond_for(seller, price()) } else { U256::ZERO };
+        let out = m.chain.must_value(seller, TRADE_ESCROW, open, value);
+        let id: u64 = m.chain.view(TRADE_ESCROW, TradeEscrow::lastOfferIdCall {});
+        let open_gas = out.gas_used;
+        let value = if token.is_zero() { price() } else { U256::ZERO };
+        let pay =
+            m.chain.must_value(buyer, TRADE_ESCROW, TradeEscrow::payCall { offerId: id }, value);
+        let ship = m.ship(seller, id);
+        let confirm = m.confirm(buyer, id);
+        // a second offer, settled by a third party after the period
+        let open2 = Market::open_call(token, price());
+        let value2 = if token.is_zero() { m.bond_for(seller, price()) } else { U256::ZERO };
+        m.chain.must_value(seller, TRADE_ESCROW, open2, value2);
+        let id2: u64 = m.chain.view(TRADE_ESCROW, TradeEscrow::lastOfferIdCall {});
+        let value = if token.is_zero() { price() } else { U256::ZERO };
+        m.chain.must_value(other, TRADE_ESCROW, TradeEscrow::payCall { offerId: id2 }, value);
+        m.ship(seller, id2);
+        m.chain.warp(WEEK);
+        let settle =
+            m.chain.must(buyer, TRADE_ESCROW, TradeEscrow::settleCall { offerId: id2 }).gas_used;
+        [open_gas, pay.gas_used, ship.gas_used, confirm.gas_used, settle]
+    };
+    let native = steps(&mut m, Address::ZERO, buyer);
+    let erc20 = steps(&mut m, token, fresh_buyer);
+
+    // a dispute: opened with the fee, five votes, decided (upheld 3-2)
+    let id = m.shipped(seller, buyer);
+    let dispute = m
+        .chain
+        .must_value(
+            buyer,
+            TRADE_ESCROW,
+            TradeEscrow::disputeCall { offerId: id, evidenceHash: B256::repeat_byte(1) },
+            fee(),
+        )
+        .gas_used;
+    let did: u64 = m.chain.view(DISPUTES, Disputes::lastDisputeIdCall {});
+    let panel = m.panel(did);
+    let mut votes = Vec::new();
+    for (i, j) in panel.iter().enumerate() {
+        votes.push(
+            m.chain
+                .must(*j, DISPUTES, Disputes::voteCall { disputeId: did, uphold: i % 2 == 0 })
+                .gas_used,
+        );
+    }
+    let decide =
+        m.chain.must(judges[0], DISPUTES, Disputes::decideCall { disputeId: did }).gas_used;
+    // a dispute nobody votes on: decided at the deadline, five judges slashed (the first
+    // seller is banned by now)
+    let id = m.shipped(other, buyer);
+    m.dispute(buyer, id);
+    let did: u64 = m.chain.view(DISPUTES, Disputes::lastDisputeIdCall {});
+    m.chain.warp(3 * DAY);
+    let decide_absent =
+        m.chain.must(judges[0], DISPUTES, Disputes::decideCall { disputeId: did }).gas_used;
+    let new_judge = m.account();
+    let bond =
+        m.chain.must_value(new_judge, DISPUTES, Disputes::bondCall {}, judge_bond()).gas_used;
+
+    // plain transfers, to an account that already holds a balance
+    let transfer = m
+        .chain
+        .must(buyer, token, TestToken::transferCall { to: seller, value: ether(1) })
+        .gas_used;
+    let native_transfer = m
+        .chain
+        .exec(buyer, alloy_primitives::TxKind::Call(seller), Bytes::new(), ether(1))
+        .gas_used;
+
+    md.push_str(
+        "\n## Trade (`TradeEscrow`, `Disputes`; L2 predeploys)\n\n\
+         `open` to `confirm`: one trade between a seller and a buyer who have each completed a \
+         trade before (with others), so `confirm` creates their edge and raises both trust \
+         indexes. `settle`: another trade of the same seller, with a buyer whose edge to them \
+         is live (a repeat trade: counted, no index change), settled by a third party after the \
+         auto-confirm period. Prices and bonds in native SEC or a plain ERC-20 (OpenZeppelin), \
+         pulled with an existing allowance; the escrow's token balance was zero before `open`. \
+         Transfers for scale go to an account that already holds the token.\n\n\
+         | step | native SEC | ERC-20 |\n|---|---:|---:|\n",
+    );
+    let names = [
+        "open (bond posted)",
+        "pay",
+        "ship",
+        "confirm (new edge, both indexes +1)",
+        "settle (repeat trade, third party)",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        writeln!(md, "| {name} | {} | {} |", native[i], erc20[i]).unwrap();
+    }
+    writeln!(md, "| transfer, for scale | {native_transfer} | {transfer} |").unwrap();
+    md.push_str(
+        "\n| dispute step (native offer, 7 judges bonded, panel of 5) | gas |\n|---|---:|\n",
+    );
+    writeln!(md, "| judge bonds (`Disputes.bond`, first time) | {bond} |").unwrap();
+    writeln!(md, "| dispute (fee paid, panel drawn) | {dispute} |").unwrap();
+    writeln!(md, "| vote (first / last of five) | {} / {} |", votes[0], votes[4]).unwrap();
+    writeln!(md, "| decide (all voted, upheld 3-2: buyer refunded, 3 judges paid, seller's trust cut) | {decide} |").unwrap();
+    writeln!(
+        md,
+        "| decide (nobody voted, at the deadline: 5 judges slashed, default) | {decide_absent} |"
+    )
+    .unwrap();
 }

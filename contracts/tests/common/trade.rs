@@ -9,7 +9,7 @@ use sec_contracts::{
     predeploy::{DISPUTES, TRADE_ESCROW, TRUST_INDEX, predeploys},
 };
 
-use super::{Chain, DAY, Outcome, ether};
+use super::{Chain, DAY, Outcome, describe, ether};
 
 pub const OPEN: u8 = 1;
 pub const PAID: u8 = 2;
@@ -97,7 +97,8 @@ impl Market {
 
     /// A native offer at `price()`.
     pub fn open(&mut self, seller: Address) -> u64 {
-        self.try_open(seller, Self::open_call(Address::ZERO, price())).expect("open")
+        self.try_open(seller, Self::open_call(Address::ZERO, price()))
+            .unwrap_or_else(|e| panic!("open: {}", describe(&e)))
     }
 
     pub fn offer(&mut self, id: u64) -> TradeEscrow::Offer {
@@ -117,7 +118,7 @@ impl Market {
     }
 
     pub fn pay(&mut self, buyer: Address, id: u64) {
-        self.try_pay(buyer, id).expect("pay");
+        self.try_pay(buyer, id).unwrap_or_else(|e| panic!("pay: {}", describe(&e)));
     }
 
     pub fn ship(&mut self, seller: Address, id: u64) -> Outcome {
@@ -189,7 +190,7 @@ impl Market {
     }
 
     pub fn dispute(&mut self, buyer: Address, id: u64) -> u64 {
-        self.try_dispute(buyer, id).expect("dispute")
+        self.try_dispute(buyer, id).unwrap_or_else(|e| panic!("dispute: {}", describe(&e)))
     }
 
     pub fn panel(&mut self, did: u64) -> Vec<Address> {
