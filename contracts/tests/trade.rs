@@ -12,8 +12,8 @@ use sec_contracts::{
     bindings::{
         Disputes, TradeEscrow, TrustIndex,
         test::{
-            fee_on_transfer_token::FeeOnTransferToken, test_token::TestToken,
-            trade_actor::TradeActor,
+            fee_on_transfer_token::FeeOnTransferToken, reentrant_token::ReentrantToken,
+            test_token::TestToken, trade_actor::TradeActor,
         },
     },
     predeploy::{DISPUTES, TRADE_ESCROW, TRUST_INDEX},
@@ -214,6 +214,11 @@ fn dispute_upheld_refunds_the_buyer_with_the_bond_and_pays_the_majority() {
     ));
     assert_eq!(err.state, DISPUTED);
 
+    // a bonded judge who was not drawn may not vote
+    for j in judges.iter().filter(|j| !panel.contains(j)) {
+        let e = expect_err::<Disputes::NotOnPanel, _>(m.vote(*j, 1, true));
+        assert_eq!(e.account, *j);
+    }
     for (i, j) in panel.iter().enumerate() {
         m.vote(*j, 1, i != 1 && i != 3).unwrap();
     }
@@ -341,6 +346,39 @@ fn no_majority_by_the_deadline_defaults_to_the_seller_and_slashes_the_absent() {
     assert_eq!(events::<Disputes::FeeReturned>(&out)[0].amount, fee() + slashed);
     assert_eq!(m.claimable(buyer), fee() + slashed);
     assert_eq!(m.state(id), DEFAULTED);
+    m.assert_books(Address::ZERO);
+}
+
+#[test]
+fn panels_follow_prevrandao_and_spread_over_the_judges() {
+    let mut m = Market::new();
+    let (seller, buyer) = (m.account(), m.account());
+    let judges = m.judges(10);
+    let id = m.shipped(seller, buyer);
+    // the same dispute under two PREVRANDAO values draws two different panels
+    let saved = m.chain.db.clone();
+    let mut drawn = Vec::new();
+    for byte in [0x01u8, 0x02] {
+        m.chain.db = saved.clone();
+        m.chain.prevrandao = B256::repeat_byte(byte);
+        let did = m.dispute(buyer, id);
+        let mut panel = m.panel(did);
+        panel.sort();
+        drawn.push(panel);
+    }
+    assert_ne!(drawn[0], drawn[1]);
+    // 200 disputes: every judge sits on about half of them (5 of 10 seats)
+    let mut seats = vec![0u32; judges.len()];
+    for i in 0..200u64 {
+        m.chain.prevrandao = alloy_primitives::keccak256(i.to_be_bytes());
+        let id = m.shipped(seller, buyer);
+        let did = m.dispute(buyer, id);
+        for j in m.panel(did) {
+            seats[judges.iter().position(|x| *x == j).unwrap()] += 1;
+        }
+    }
+    assert_eq!(seats.iter().sum::<u32>(), 1_000);
+    assert!(seats.iter().all(|s| (70..=130).contains(s)), "{seats:?}");
     m.assert_books(Address::ZERO);
 }
 
@@ -936,6 +974,39 @@ fn reentering_on_payout_is_refused() {
     assert!(describe(&reason).contains("ReentrancyGuardReentrantCall"), "{}", describe(&reason));
     assert_eq!(m.chain.balance(seller), before + price() + bond, "paid once");
     m.assert_books(Address::ZERO);
+}
+
+#[test]
+fn a_token_that_reenters_on_transfer_is_refused() {
+    let mut m = Market::new();
+    let (seller, buyer) = (m.account(), m.account());
+    let token = m.chain.deploy_with(OWNER, &ReentrantToken::BYTECODE, vec![]);
+    for a in [seller, buyer] {
+        m.chain.must(OWNER, token, ReentrantToken::mintCall { to: a, amount: ether(100) });
+        m.chain.must(
+            a,
+            token,
+            ReentrantToken::approveCall { spender: TRADE_ESCROW, value: ether(100) },
+        );
+    }
+    let id = m.try_open(seller, Market::open_call(token, price())).unwrap();
+    m.pay(buyer, id);
+    m.ship(seller, id);
+    m.chain.warp(WEEK);
+    // during the payout the token calls settle on the same offer again
+    let settle = TradeEscrow::settleCall { offerId: id }.abi_encode();
+    m.chain.must(
+        OWNER,
+        token,
+        ReentrantToken::armCall { target_: TRADE_ESCROW, data: settle.into() },
+    );
+    m.chain.must(buyer, TRADE_ESCROW, TradeEscrow::settleCall { offerId: id });
+    assert!(!m.chain.view(token, ReentrantToken::reentrySucceededCall {}));
+    let reason = m.chain.view(token, ReentrantToken::reentryResultCall {});
+    assert!(describe(&reason).contains("ReentrancyGuardReentrantCall"), "{}", describe(&reason));
+    let bal = m.chain.view(token, ReentrantToken::balanceOfCall { account: seller });
+    assert_eq!(bal, ether(110), "100 - bond + price + bond: paid once");
+    m.assert_books(token);
 }
 
 // ------------------------------------------------------------------ value conservation

@@ -52,6 +52,8 @@ pub struct Chain {
     pub db: CacheDB<EmptyDB>,
     pub timestamp: u64,
     pub number: u64,
+    /// The next blocks' PREVRANDAO (the randomness a dispute panel is drawn with).
+    pub prevrandao: B256,
 }
 
 impl Default for Chain {
@@ -62,7 +64,12 @@ impl Default for Chain {
 
 impl Chain {
     pub fn new() -> Self {
-        Self { db: CacheDB::new(EmptyDB::default()), timestamp: START, number: 1 }
+        Self {
+            db: CacheDB::new(EmptyDB::default()),
+            timestamp: START,
+            number: 1,
+            prevrandao: B256::repeat_byte(0x42),
+        }
     }
 
     fn block(&self) -> BlockEnv {
@@ -71,7 +78,7 @@ impl Chain {
             timestamp: U256::from(self.timestamp),
             gas_limit: 200_000_000,
             basefee: 0,
-            prevrandao: Some(B256::repeat_byte(0x42)),
+            prevrandao: Some(self.prevrandao),
             blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new(0, 1)),
             ..Default::default()
         }
