@@ -21,8 +21,9 @@ interface IDisputes {
 /// rises; a buyer pays the price into it; the seller marks it shipped; the buyer confirms, or
 /// anyone settles it once the auto-confirm period since shipping has passed, and the seller
 /// receives price and bond. Before that the buyer may dispute it (the `Disputes` predeploy
-/// decides). Escape hatches: the seller cancels an unpaid offer (bond back), the seller refunds
-/// a paid one, anyone refunds the buyer once the ship deadline passed unshipped.
+/// decides), or extend the period once (late delivery). Escape hatches: the seller cancels an
+/// unpaid offer (bond back), the seller refunds a paid one, anyone refunds the buyer once the
+/// ship deadline passed unshipped.
 /// Payouts are pushed; one that fails (a recipient that refuses it) is kept for that account
 /// to `withdraw`, so no counterparty can block a settlement. Rules: contracts/TRADE.md.
 contract TradeEscrow is ReentrancyGuardTransient {
@@ -63,6 +64,8 @@ contract TradeEscrow is ReentrancyGuardTransient {
         uint32 autoConfirmPeriod;
         uint32 shipPeriod;
         uint16 bondBps;
+        /// @dev the buyer has used their one extension of the auto-confirm period
+        bool extended;
         // slot 1: the designated buyer (zero: anyone) until paid, then the buyer
         address buyer;
         uint40 paidAt;
@@ -105,6 +108,7 @@ contract TradeEscrow is ReentrancyGuardTransient {
     error NotDisputes(address caller);
     error BadOutcome(uint8 outcome);
     error NothingOwed();
+    error AlreadyExtended(uint64 offerId);
     error TransferFailed();
 
     event OfferOpened(
@@ -121,6 +125,7 @@ contract TradeEscrow is ReentrancyGuardTransient {
     event OfferCancelled(uint64 indexed offerId);
     event OfferPaid(uint64 indexed offerId, address indexed buyer, uint256 price);
     event OfferShipped(uint64 indexed offerId, bytes32 trackingHash);
+    event ConfirmationExtended(uint64 indexed offerId, uint256 settlesAt);
     /// @notice `bySettle`: settled by anyone after the auto-confirm period, not confirmed.
     event TradeCompleted(uint64 indexed offerId, address indexed buyer, address indexed seller, bool bySettle);
     event TradeRefunded(uint64 indexed offerId, address indexed buyer, bool bySeller);
@@ -166,6 +171,7 @@ contract TradeEscrow is ReentrancyGuardTransient {
             autoConfirmPeriod: autoConfirmPeriod,
             shipPeriod: shipPeriod,
             bondBps: bps,
+            extended: false,
             buyer: designatedBuyer,
             paidAt: 0,
             shippedAt: 0,
@@ -234,7 +240,7 @@ contract TradeEscrow is ReentrancyGuardTransient {
     function settle(uint64 offerId) external nonReentrant {
         Offer storage o = _offer(offerId);
         if (o.state != State.Shipped) revert WrongState(offerId, o.state);
-        uint256 readyAt = uint256(o.shippedAt) + o.autoConfirmPeriod;
+        uint256 readyAt = _readyAt(o);
         if (block.timestamp < readyAt) revert TooEarly(readyAt);
         _complete(offerId, o, true);
     }
@@ -263,12 +269,25 @@ contract TradeEscrow is ReentrancyGuardTransient {
         Offer storage o = _offer(offerId);
         if (msg.sender != o.buyer) revert NotBuyer(msg.sender);
         if (o.state != State.Shipped) revert WrongState(offerId, o.state);
-        uint256 closesAt = uint256(o.shippedAt) + o.autoConfirmPeriod;
+        uint256 closesAt = _readyAt(o);
         if (block.timestamp >= closesAt) revert DisputeWindowClosed(closesAt);
         o.state = State.Disputed;
         disputeId = IDisputes(disputes).open{value: msg.value}(offerId, o.buyer, o.seller);
         o.disputeId = disputeId;
         emit DisputeOpened(offerId, disputeId, evidenceHash);
+    }
+
+    /// @notice The buyer extends a shipped trade's auto-confirm period once, by the period
+    /// again (goods late in the post): settlement and the dispute window move with it.
+    function extend(uint64 offerId) external {
+        Offer storage o = _offer(offerId);
+        if (msg.sender != o.buyer) revert NotBuyer(msg.sender);
+        if (o.state != State.Shipped) revert WrongState(offerId, o.state);
+        if (o.extended) revert AlreadyExtended(offerId);
+        uint256 readyAt = _readyAt(o);
+        if (block.timestamp >= readyAt) revert DisputeWindowClosed(readyAt);
+        o.extended = true;
+        emit ConfirmationExtended(offerId, _readyAt(o));
     }
 
     /// @notice Buyer or seller publishes evidence (a hash of off-chain material) for the judges.
@@ -343,6 +362,12 @@ contract TradeEscrow is ReentrancyGuardTransient {
     function _offer(uint64 offerId) private view returns (Offer storage o) {
         o = offers[offerId];
         if (o.state == State.None) revert UnknownOffer(offerId);
+    }
+
+    /// @dev When a shipped offer settles by itself (and the buyer's dispute window closes).
+    function _readyAt(Offer storage o) private view returns (uint256) {
+        uint256 period = o.autoConfirmPeriod;
+        return uint256(o.shippedAt) + (o.extended ? 2 * period : period);
     }
 
     function _complete(uint64 offerId, Offer storage o, bool bySettle) private {

@@ -99,6 +99,61 @@ fn anyone_settles_after_the_auto_confirm_period() {
 }
 
 #[test]
+fn the_buyer_extends_the_period_once() {
+    let mut m = Market::new();
+    let (seller, buyer, other) = (m.account(), m.account(), m.account());
+    m.judges(5);
+    let id = m.open(seller);
+    m.pay(buyer, id);
+    let extend = TradeEscrow::extendCall { offerId: id };
+    let e =
+        expect_err::<TradeEscrow::WrongState, _>(m.chain.send(buyer, TRADE_ESCROW, extend.clone()));
+    assert_eq!(e.state, PAID);
+    m.ship(seller, id);
+    let shipped_at = m.chain.timestamp;
+    for who in [seller, other] {
+        expect_err::<TradeEscrow::NotBuyer, _>(m.chain.send(who, TRADE_ESCROW, extend.clone()));
+    }
+    m.chain.warp(WEEK - 1);
+    let out = m.chain.must(buyer, TRADE_ESCROW, extend.clone());
+    let ev = &events::<TradeEscrow::ConfirmationExtended>(&out)[0];
+    assert_eq!(ev.settlesAt, U256::from(shipped_at + 2 * WEEK));
+    assert!(m.offer(id).extended);
+    let e = expect_err::<TradeEscrow::AlreadyExtended, _>(m.chain.send(
+        buyer,
+        TRADE_ESCROW,
+        extend.clone(),
+    ));
+    assert_eq!(e.offerId, id);
+    // past the original period: no settlement yet, and the buyer may still dispute
+    m.chain.warp(1);
+    let e = expect_err::<TradeEscrow::TooEarly, _>(m.chain.send(
+        other,
+        TRADE_ESCROW,
+        TradeEscrow::settleCall { offerId: id },
+    ));
+    assert_eq!(e.readyAt, U256::from(shipped_at + 2 * WEEK));
+    m.chain.warp(WEEK - 1);
+    let saved = m.chain.db.clone();
+    m.dispute(buyer, id);
+    assert_eq!(m.state(id), DISPUTED);
+    m.chain.db = saved;
+    m.chain.warp(1);
+    expect_err::<TradeEscrow::DisputeWindowClosed, _>(m.try_dispute(buyer, id));
+    m.chain.must(other, TRADE_ESCROW, TradeEscrow::settleCall { offerId: id });
+    assert_eq!(m.state(id), COMPLETED);
+    // an extension comes too late once the period is over
+    let id = m.shipped(seller, buyer);
+    m.chain.warp(WEEK);
+    let e = expect_err::<TradeEscrow::DisputeWindowClosed, _>(m.chain.send(
+        buyer,
+        TRADE_ESCROW,
+        TradeEscrow::extendCall { offerId: id },
+    ));
+    assert_eq!(e.closedAt, U256::from(m.chain.timestamp));
+}
+
+#[test]
 fn erc20_offer_bond_and_price_in_the_token() {
     let mut m = Market::new();
     let (seller, buyer) = (m.account(), m.account());
