@@ -186,6 +186,8 @@ contract Disputes is ReentrancyGuardTransient {
         if (d.status != Status.Voting) revert AlreadyDecided(disputeId);
         uint256 seat = _seat(d, msg.sender);
         if (block.timestamp >= d.deadline) revert VotingClosed(d.deadline);
+        // a judge banned as a trader since being drawn no longer judges (and counts as absent)
+        if (trust.isBanned(msg.sender)) revert Banned(msg.sender);
         uint8 bit = uint8(1 << seat);
         if (d.votedMask & bit != 0) revert AlreadyVoted(msg.sender);
         d.votedMask |= bit;

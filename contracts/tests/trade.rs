@@ -780,6 +780,44 @@ fn judges_bond_vote_once_and_unbond_only_off_panel() {
 }
 
 #[test]
+fn a_judge_banned_as_a_trader_cannot_vote() {
+    let mut m = Market::new();
+    let judges = m.judges(6);
+    let (buyer, seller, other) = (m.account(), m.account(), m.account());
+    // judge 0 sells fake goods; the other five uphold the claim and ban them
+    let id = m.shipped(judges[0], buyer);
+    let did = m.dispute(buyer, id);
+    let panel = m.panel(did);
+    assert!(!panel.contains(&judges[0]), "a party never sits on its own panel");
+    for j in &panel {
+        m.vote(*j, did, true).unwrap();
+    }
+    m.decide(did).unwrap();
+    assert!(m.trust(judges[0]).banned);
+    assert!(m.judge(judges[0]).drawable, "still bonded and drawn");
+    // find a draw that seats them, then their vote is refused and they count as absent
+    let id = m.shipped(seller, other);
+    let saved = m.chain.db.clone();
+    let mut seated = None;
+    for byte in 1..=32u8 {
+        m.chain.db = saved.clone();
+        m.chain.prevrandao = B256::repeat_byte(byte);
+        let did = m.dispute(other, id);
+        if m.panel(did).contains(&judges[0]) {
+            seated = Some(did);
+            break;
+        }
+    }
+    let did = seated.expect("a draw with judge 0 on the panel");
+    let e = expect_err::<Disputes::Banned, _>(m.vote(judges[0], did, false));
+    assert_eq!(e.account, judges[0]);
+    m.chain.warp(3 * DAY);
+    m.decide(did).unwrap();
+    assert_eq!(m.judge(judges[0]).bonded, judge_bond() - judge_bond() / U256::from(10));
+    m.assert_books(Address::ZERO);
+}
+
+#[test]
 fn only_the_escrow_and_disputes_write_trust() {
     let mut m = Market::new();
     let (a, b) = (m.account(), m.account());
