@@ -311,6 +311,41 @@ fn dispute_upheld_refunds_the_buyer_with_the_bond_and_pays_the_majority() {
 }
 
 #[test]
+fn an_erc20_dispute_pays_out_in_the_token_and_the_fee_in_sec() {
+    let mut m = Market::new();
+    let (seller, buyer) = (m.account(), m.account());
+    let judges = m.judges(5);
+    let token = m.chain.deploy_with(
+        OWNER,
+        &TestToken::BYTECODE,
+        TestToken::constructorCall { n: "Dollar".into(), s: "USD".into() }.abi_encode(),
+    );
+    for a in [seller, buyer] {
+        m.chain.must(OWNER, token, TestToken::mintCall { to: a, amount: ether(100) });
+        m.chain.must(a, token, TestToken::approveCall { spender: TRADE_ESCROW, value: ether(100) });
+    }
+    let id = m.try_open(seller, Market::open_call(token, price())).unwrap();
+    m.pay(buyer, id);
+    m.ship(seller, id);
+    let sec_before = m.chain.balance(buyer);
+    let did = m.dispute(buyer, id);
+    assert_eq!(m.chain.balance(buyer), sec_before - fee());
+    m.assert_books(token);
+    m.assert_books(Address::ZERO);
+    for j in m.panel(did) {
+        m.vote(j, did, true).unwrap();
+    }
+    m.decide(did).unwrap();
+    let bal = |m: &mut Market, a| m.chain.view(token, TestToken::balanceOfCall { account: a });
+    assert_eq!(bal(&mut m, buyer), ether(105), "price back and the seller's 5 bond");
+    assert_eq!(bal(&mut m, seller), ether(95));
+    assert_eq!(bal(&mut m, TRADE_ESCROW), U256::ZERO);
+    assert_eq!(m.claimable(judges[0]), fee() / U256::from(5));
+    m.assert_books(token);
+    m.assert_books(Address::ZERO);
+}
+
+#[test]
 fn dispute_rejected_pays_the_seller_and_costs_the_buyer_trust() {
     let mut m = Market::new();
     let (seller, buyer) = (m.account(), m.account());
