@@ -1,9 +1,12 @@
 //! Where a transaction's CPU time goes in the node, stage by stage, for ERC-20 transfers:
 //! decode, sender recovery, pool admission, execution, state root and the durable commit.
 //!
-//! `cargo run --release -p sec-sequencer --example pipeline -- [transfers per block] [blocks]`
+//! `cargo run --release -p sec-sequencer --example pipeline -- [transfers per block] [blocks]
+//! [accounts]`
 //!
 //! It drives one domain in-process (no RPC, no block timer) so each stage is timed alone.
+//! `accounts` preloads that many funded accounts at genesis, to see how block production
+//! scales with the size of the state; every transfer goes to a fresh recipient.
 
 use std::time::{Duration, Instant};
 
@@ -51,6 +54,7 @@ fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let per_block = args.first().copied().unwrap_or(5_000);
     let blocks = args.get(1).copied().unwrap_or(10);
+    let accounts = args.get(2).copied().unwrap_or(0);
     let dir = tempfile::tempdir().expect("tempdir");
     let senders: Vec<PrivateKeySigner> = (0..per_block)
         .into_par_iter()
@@ -69,6 +73,10 @@ fn main() {
             )
         })
         .collect();
+    alloc.par_extend((0..accounts).into_par_iter().map(|i| {
+        let address = Address::from_word(keccak256(format!("account {i}")));
+        (address, GenesisAccount { balance: U256::from(1u64), ..Default::default() })
+    }));
     alloc.push((
         deployer.address(),
         GenesisAccount { balance: U256::from(10u64).pow(U256::from(22u64)), ..Default::default() },
@@ -85,7 +93,9 @@ fn main() {
         genesis_timestamp: 1_700_000_000,
         db_cache_bytes: 64 << 20,
     };
+    let opened = Instant::now();
     let domain = Domain::open(config, deployer.clone()).expect("domain");
+    let genesis_s = opened.elapsed().as_secs_f64();
 
     // Deploy the token and give every sender a balance.
     let mut create = hex::decode(TOKEN.trim()).expect("hex");
@@ -109,8 +119,6 @@ fn main() {
         domain.produce_block().expect("block");
     }
 
-    let recipients: Vec<Address> =
-        (0..1000u64).map(|i| Address::from_word(keccak256(i.to_be_bytes()))).collect();
     let (mut decode, mut recover, mut admit, mut n) =
         (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0usize);
     let (mut execute, mut root, mut commit, mut total) =
@@ -124,7 +132,7 @@ fn main() {
                     s,
                     b as u64,
                     TxKind::Call(token),
-                    transfer(recipients[(i + b) % 1000], 1),
+                    transfer(Address::from_word(keccak256(format!("to {b} {i}"))), 1),
                     60_000,
                 )
             })
@@ -155,7 +163,10 @@ fn main() {
         total += produced.timings.total;
         n += per_block;
     }
-    println!("ERC-20 transfers: {n} in {blocks} blocks of {per_block}, one core per stage");
+    println!(
+        "ERC-20 transfers to fresh recipients: {n} in {blocks} blocks of {per_block}, one core per stage, {} accounts in the state (genesis written in {genesis_s:.1} s)",
+        accounts + per_block + 1
+    );
     println!("  decode (EIP-2718)          {:>7.2} µs/tx", per_tx(decode, n));
     println!("  sender recovery            {:>7.2} µs/tx", per_tx(recover, n));
     println!("  pool admission (all of it) {:>7.2} µs/tx", per_tx(admit, n));
@@ -167,4 +178,10 @@ fn main() {
         commit.as_secs_f64() * 1e3 / blocks as f64
     );
     println!("  block production, total    {:>7.2} µs/tx", per_tx(total, n));
+    if let Some(rss) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_string))
+    {
+        println!("  resident memory            {}", rss.trim_start_matches("VmRSS:").trim());
+    }
 }
