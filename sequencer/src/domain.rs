@@ -615,8 +615,9 @@ impl Domain {
 
     /// `eth_getProof` at the head.
     pub fn proof(&self, address: &Address, slots: &[B256]) -> (crate::state::AccountProof, u64) {
-        // Proof generation reads cached node hashes, which requires exclusive access.
-        let mut chain = self.chain.write();
+        // The head's trie hashes are all current (its root was computed before it became
+        // the head): a proof only reads them, under the shared lock.
+        let chain = self.chain.read();
         let number = chain.head.number;
         (chain.state.proof(address, slots), number)
     }

@@ -247,13 +247,14 @@ impl WorldState {
         self.trie.root()
     }
 
-    /// Account proof and storage proofs for `eth_getProof`, against [`WorldState::state_root`].
-    pub fn proof(&mut self, address: &Address, slots: &[B256]) -> AccountProof {
+    /// Account proof and storage proofs for `eth_getProof`, against the last
+    /// [`WorldState::state_root`] (which every committed head has had computed).
+    pub fn proof(&self, address: &Address, slots: &[B256]) -> AccountProof {
         let account_proof = self.trie.proof(&keccak256(address));
-        let entry = self.accounts.get_mut(address);
+        let entry = self.accounts.get(address);
         let (account, storage_root, storage_proofs) = match entry {
             Some(entry) => {
-                let root = entry.storage_trie.root();
+                let root = entry.storage_root;
                 let proofs = slots
                     .iter()
                     .map(|slot| {

@@ -368,9 +368,9 @@ impl Trie {
     }
 
     /// The RLP of every node on the path to `key`, root first: a proof of the key's value or
-    /// of its absence. Call [`Trie::root`] first so that every node's hash is current.
-    pub fn proof(&mut self, key: &B256) -> Vec<Bytes> {
-        self.root.commit(0);
+    /// of its absence. Call [`Trie::root`] after the last change first, so that every node's
+    /// hash is current: a proof only reads, so it can be served under a shared lock.
+    pub fn proof(&self, key: &B256) -> Vec<Bytes> {
         let path = unpack(key);
         let mut out = Vec::new();
         let mut node = &self.root;
