@@ -260,19 +260,33 @@ fn now_secs() -> u64 {
 /// Reads the state after block `block` from one store snapshot, so that a long call or trace
 /// never holds the chain lock that block production needs. Below the snapshot's head, values
 /// changed since `block` come from the history tables; the rest from the flat state tables.
+///
+/// Values read once are kept for the reader's life (the snapshot never changes): replaying a
+/// block reads the same contract and accounts for every transaction, and a B-tree lookup costs
+/// tens of times a map's.
 pub struct SnapshotReader<'a> {
     store: &'a StoreReader,
     block: u64,
     /// Whether `block` is below the snapshot's head.
     historical: bool,
     codes: &'a CodeCache,
+    accounts: std::cell::RefCell<std::collections::HashMap<Address, Option<Account>>>,
+    slots: std::cell::RefCell<std::collections::HashMap<(Address, U256), U256>>,
 }
 
-/// Analysed bytecode by hash, shared by all readers: code never changes under its hash.
-type CodeCache = Mutex<std::collections::HashMap<B256, revm::bytecode::Bytecode>>;
+impl<'a> SnapshotReader<'a> {
+    fn new(store: &'a StoreReader, block: u64, head: u64, codes: &'a CodeCache) -> Self {
+        Self {
+            store,
+            block,
+            historical: block < head,
+            codes,
+            accounts: Default::default(),
+            slots: Default::default(),
+        }
+    }
 
-impl StateReader for SnapshotReader<'_> {
-    fn account(&self, address: &Address) -> Result<Option<Account>, StateReadError> {
+    fn read_account(&self, address: &Address) -> Result<Option<Account>, StateReadError> {
         if self.historical
             && let Some(past) = self.store.account_at(address, self.block).map_err(read_error)?
         {
@@ -280,13 +294,36 @@ impl StateReader for SnapshotReader<'_> {
         }
         self.store.account(address).map_err(read_error)
     }
-    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateReadError> {
+
+    fn read_storage(&self, address: &Address, slot: &U256) -> Result<U256, StateReadError> {
         if self.historical
             && let Some(v) = self.store.storage_at(address, slot, self.block).map_err(read_error)?
         {
             return Ok(v);
         }
         self.store.storage(address, slot).map_err(read_error)
+    }
+}
+
+/// Analysed bytecode by hash, shared by all readers: code never changes under its hash.
+type CodeCache = Mutex<std::collections::HashMap<B256, revm::bytecode::Bytecode>>;
+
+impl StateReader for SnapshotReader<'_> {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateReadError> {
+        if let Some(a) = self.accounts.borrow().get(address) {
+            return Ok(*a);
+        }
+        let a = self.read_account(address)?;
+        self.accounts.borrow_mut().insert(*address, a);
+        Ok(a)
+    }
+    fn storage(&self, address: &Address, slot: &U256) -> Result<U256, StateReadError> {
+        if let Some(v) = self.slots.borrow().get(&(*address, *slot)) {
+            return Ok(*v);
+        }
+        let v = self.read_storage(address, slot)?;
+        self.slots.borrow_mut().insert((*address, *slot), v);
+        Ok(v)
     }
     fn code(&self, hash: &B256) -> Result<Option<revm::bytecode::Bytecode>, StateReadError> {
         if let Some(code) = self.codes.lock().get(hash) {
@@ -604,12 +641,7 @@ impl Domain {
             return Ok(None);
         }
         let Some(header) = store.header(number)? else { return Ok(None) };
-        let reader = SnapshotReader {
-            store: &store,
-            block: number,
-            historical: number < head,
-            codes: &self.codes,
-        };
+        let reader = SnapshotReader::new(&store, number, head, &self.codes);
         Ok(Some(f(&reader, &header)))
     }
 
