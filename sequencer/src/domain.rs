@@ -691,9 +691,13 @@ impl Domain {
         let _ = self.journal.send(JournalOp::Insert { hash, raw, done });
         self.forget(evicted);
         let _ = self.events.send(ChainEvent::PendingTx(hash));
-        let (lock, cv) = &self.wake;
-        *lock.lock() = true;
-        cv.notify_one();
+        // Only a producer that builds on arrival wants to hear of each transaction; with a
+        // block timer, waking it would cost a thread switch per transaction for nothing.
+        if self.config.block_time.is_zero() {
+            let (lock, cv) = &self.wake;
+            *lock.lock() = true;
+            cv.notify_one();
+        }
         Ok(Submitted { hash, durable })
     }
 
