@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "ethereum", include_str!("../migrations/0003_ethereum.sql")),
     (4, "balance_progress", include_str!("../migrations/0004_balance_progress.sql")),
     (5, "deferred_indexes", include_str!("../migrations/0005_deferred_indexes.sql")),
+    (6, "chain_heads", include_str!("../migrations/0006_chain_heads.sql")),
 ];
 
 /// Which database a URL names.
@@ -214,6 +215,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("slashings", "l1_block, log_index"),
     ("allocations", "contract"),
     ("deferred_indexes", "name"),
+    ("chain_heads", "domain"),
 ];
 
 impl Database {

@@ -671,6 +671,7 @@ impl Follower {
             supplies,
             balances,
             balances_through,
+            through: last,
             finalized,
             at_target,
         }))

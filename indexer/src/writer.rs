@@ -36,6 +36,8 @@ pub struct Batch {
     /// The block `balances` were read at, when this run read every balance touched since the
     /// last such run (see [`touched_above`]); `None` when it left them for a later run.
     pub balances_through: Option<u64>,
+    /// The run's last block.
+    pub through: u64,
     /// The node's finalized height when the run was read.
     pub finalized: u64,
     /// The run reaches the head (or `--to-block`): it is committed without waiting for more.
@@ -115,12 +117,52 @@ async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> 
     if let Some(through) = batch.balances_through {
         set_balance_progress(store, d, through).await?;
     }
+    advance_head(store, d, batch.through, rows.tx_count as u64, batch.finalized).await
+}
+
+/// Marks final the blocks of a domain above its watermark (`$2`, the highest block marked
+/// before) up to `$3`: a primary-key range as long as the blocks that became final since, so the
+/// cost of a run does not grow with the chain's height (every block from 0 was read before).
+pub const MARK_FINAL: &str =
+    "UPDATE blocks SET final = 1 WHERE domain = $1 AND number > $2 AND number <= $3";
+
+/// Moves the domain's row of `chain_heads` to the run ending at block `through` with
+/// `transactions` transactions, and marks blocks final up to the node's `finalized` height
+/// (only blocks indexed can be marked: no higher than `through`).
+async fn advance_head(
+    store: &mut Store,
+    d: u64,
+    through: u64,
+    transactions: u64,
+    finalized: u64,
+) -> Result<(), IndexerError> {
     store
         .execute(
-            "UPDATE blocks SET final = 1 WHERE domain = $1 AND number <= $2 AND final = 0",
-            &[int(d), int(batch.finalized)],
+            "INSERT INTO chain_heads (domain, head, finalized, transactions) VALUES ($1, $2, -1, $3) \
+             ON CONFLICT (domain) DO UPDATE SET head = excluded.head, \
+             transactions = chain_heads.transactions + excluded.transactions",
+            &[int(d), int(through), int(transactions)],
         )
         .await?;
+    let rows = store
+        .fetch("SELECT finalized FROM chain_heads WHERE domain = $1", &[int(d)], &[Kind::Int])
+        .await?;
+    let marked = match rows.first().and_then(|r| r.first()) {
+        Some(Value::Int(Some(n))) => *n,
+        _ => -1,
+    };
+    let target = finalized.min(through) as i64;
+    if target > marked {
+        store
+            .execute(MARK_FINAL, &[int(d), Value::Int(Some(marked)), Value::Int(Some(target))])
+            .await?;
+        store
+            .execute(
+                "UPDATE chain_heads SET finalized = $2 WHERE domain = $1",
+                &[int(d), Value::Int(Some(target))],
+            )
+            .await?;
+    }
     Ok(())
 }
 
@@ -279,6 +321,13 @@ pub async fn rollback(
     let (mut keys, tokens) = touched_above(store, domain, above).await?;
 
     for sql in [
+        // The head row first, while the removed blocks are there to be counted.
+        "UPDATE chain_heads SET \
+           transactions = transactions - \
+             (SELECT COALESCE(SUM(tx_count), 0) FROM blocks WHERE domain = $1 AND number > $2), \
+           head = $2, \
+           finalized = CASE WHEN finalized > $2 THEN $2 ELSE finalized END \
+         WHERE domain = $1",
         "DELETE FROM blocks WHERE domain = $1 AND number > $2",
         "DELETE FROM transactions WHERE domain = $1 AND block_number > $2",
         "DELETE FROM logs WHERE domain = $1 AND block_number > $2",

@@ -102,6 +102,112 @@ pub async fn index(node: &Node, db: &Database, to_block: u64) {
     sec_indexer::run(config, db.clone()).await.expect("indexing succeeds");
 }
 
+/// The PostgreSQL server the test command starts.
+pub fn postgres_url() -> String {
+    std::env::var("SEC_TEST_POSTGRES").expect(
+        "SEC_TEST_POSTGRES must name a PostgreSQL database (./scripts/test.sh installs and starts one)",
+    )
+}
+
+/// A fresh, empty PostgreSQL database `name` (migrated), on a pool of `connections`.
+pub async fn fresh_postgres(name: &str, connections: u32) -> Database {
+    let admin = postgres_url();
+    let pool = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL reachable");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create");
+    let (base, _) = admin.rsplit_once('/').expect("url with a database");
+    Database::connect(&format!("{base}/{name}"), connections).await.expect("connect fresh database")
+}
+
+fn empty_block_hash(domain: u64, n: u64) -> B256 {
+    B256::from(U256::from(n + 1) | (U256::from(domain) << 128))
+}
+
+/// A run of empty blocks `from..=to` of `domain` (each the parent of the next, every third
+/// claiming a transaction or two, for the totals), as the writer takes runs: for costs measured
+/// at heights no test chain reaches.
+pub fn empty_run(domain: u32, from: u64, to: u64, finalized: u64) -> sec_indexer::writer::Batch {
+    use sec_indexer::{
+        db::Value,
+        schema::{address, hash, int},
+    };
+    let d = u64::from(domain);
+    let blocks = (from..=to)
+        .map(|n| {
+            vec![
+                int(d),
+                int(n),
+                hash(empty_block_hash(d, n)),
+                hash(if n == 0 { B256::ZERO } else { empty_block_hash(d, n - 1) }),
+                int(1_700_000_000 + n),
+                address(Address::ZERO),
+                int(21_000),
+                int(30_000_000),
+                Value::Int(Some(7)),
+                int(n % 3),
+                int(600),
+                hash(B256::ZERO),
+                Value::Bytes(Some(Vec::new())),
+                int(0),
+            ]
+        })
+        .collect();
+    sec_indexer::writer::Batch {
+        domain,
+        rows: sec_indexer::extract::Extracted {
+            blocks,
+            tx_count: (from..=to).map(|n| (n % 3) as usize).sum(),
+            ..Default::default()
+        },
+        through: to,
+        finalized,
+        ..Default::default()
+    }
+}
+
+/// Writes blocks `0..height` of `domain` as the writer does, in runs of 1,000 committed ten at
+/// a time, the node's finalized height `lag` blocks behind each run's end.
+pub async fn load_empty_blocks(db: &Database, domain: u32, height: u64, lag: u64) {
+    use sec_indexer::{store::Store, writer::Commit};
+    let mut store = Store::new(db);
+    for group in 0..height.div_ceil(10_000) {
+        let mut commit = Commit::begin(&mut store).await.expect("begin");
+        for r in 0..10 {
+            let from = group * 10_000 + r * 1_000;
+            let to = (from + 999).min(height - 1);
+            if from > to {
+                break;
+            }
+            commit.write(empty_run(domain, from, to, to.saturating_sub(lag))).await.expect("write");
+        }
+        commit.commit().await.expect("commit");
+    }
+}
+
+/// Rows of `table` (every table: "%") PostgreSQL has read so far, on a pool of one connection
+/// (the counters of other connections reach the statistics later): heap rows scanned and
+/// fetched, and index entries read.
+pub async fn pg_rows_read(db: &Database, table: &str) -> i64 {
+    use sqlx::Row;
+    // This backend's pending counters reach the shared statistics when it goes idle after this.
+    sqlx::query("SELECT pg_stat_force_next_flush()").execute(db.pool()).await.expect("flush");
+    sqlx::query(
+        "SELECT ((SELECT COALESCE(SUM(COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0)), 0) \
+           FROM pg_stat_user_tables WHERE relname LIKE $1) \
+         + (SELECT COALESCE(SUM(idx_tup_read), 0) FROM pg_stat_user_indexes \
+           WHERE relname LIKE $1))::BIGINT",
+    )
+    .bind(table)
+    .fetch_one(db.pool())
+    .await
+    .expect("statistics")
+    .try_get::<i64, _>(0)
+    .expect("count")
+}
+
 /// Sends signed transactions to one domain and waits for their receipts.
 pub struct Sender {
     pub client: HttpClient,

@@ -24,23 +24,6 @@ async fn stored_balance(db: &Database, domain: u32, token: Address, holder: Addr
     row.map(|r| read_u256(&r.try_get::<Vec<u8>, _>("balance").expect("bytes"))).unwrap_or_default()
 }
 
-/// The PostgreSQL server the test command starts.
-fn postgres_url() -> String {
-    std::env::var("SEC_TEST_POSTGRES").expect(
-        "SEC_TEST_POSTGRES must name a PostgreSQL database (./scripts/test.sh installs and starts one)",
-    )
-}
-
-/// A fresh, empty PostgreSQL database for one test.
-async fn fresh_postgres(name: &str) -> Database {
-    let admin = postgres_url();
-    let pool = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL reachable");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&pool).await.expect("drop");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create");
-    let (base, _) = admin.rsplit_once('/').expect("url with a database");
-    Database::connect(&format!("{base}/{name}"), 4).await.expect("connect fresh database")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_and_postgres_hold_the_same_complete_index() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -164,7 +147,7 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
     assert_eq!(indexed.dump().await.expect("dump"), before);
 
     // PostgreSQL, through the same migrations, ends up holding exactly the same rows.
-    let postgres = fresh_postgres("sec_index_same").await;
+    let postgres = fresh_postgres("sec_index_same", 4).await;
     index(&node, &postgres, 1_000).await;
     assert_eq!(postgres.dump().await.expect("dump"), before);
 }

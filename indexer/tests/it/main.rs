@@ -1,4 +1,5 @@
 //! Integration tests of the indexer against a real node, into SQLite and PostgreSQL.
 
 mod common;
+mod height;
 mod index;
