@@ -186,12 +186,38 @@ pub async fn latest_transactions(
         .collect()
 }
 
+/// A domain's row of `chain_heads`, which the indexer's writer keeps in the transaction of
+/// every run: heads and totals without aggregating `blocks` (a cost that grows with the chain).
+#[derive(Debug, Clone, Copy)]
+struct Heads {
+    domain: i64,
+    head: i64,
+    finalized: Option<i64>,
+    transactions: i64,
+}
+
+/// Every indexed domain's heads, by domain.
+async fn heads(db: &Database) -> Result<Vec<Heads>, ExplorerError> {
+    let rows = sqlx::query(
+        "SELECT domain, head, finalized, transactions FROM chain_heads ORDER BY domain",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Heads {
+                domain: int(r, "domain")?,
+                head: int(r, "head")?,
+                finalized: Some(int(r, "finalized")?).filter(|f| *f >= 0),
+                transactions: int(r, "transactions")?,
+            })
+        })
+        .collect()
+}
+
 /// The domains the index holds.
 pub async fn domains(db: &Database) -> Result<Vec<i64>, ExplorerError> {
-    let rows = sqlx::query("SELECT DISTINCT domain FROM blocks ORDER BY domain")
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(|r| int(r, "domain")).collect()
+    Ok(heads(db).await?.iter().map(|h| h.domain).collect())
 }
 
 /// One domain on the home page.
@@ -227,18 +253,13 @@ pub async fn domain_rows(
     chain_id_base: u64,
 ) -> Result<Vec<DomainRow>, ExplorerError> {
     let mut rows = Vec::new();
-    for d in domain_summaries(db).await? {
-        let total =
-            sqlx::query("SELECT COALESCE(SUM(tx_count), 0) AS n FROM blocks WHERE domain = $1")
-                .bind(d.domain)
-                .fetch_one(db.pool())
-                .await?;
+    for (d, heads) in domain_summaries(db).await? {
         rows.push(DomainRow {
             domain: d.domain,
             chain_id: chain_id_base + d.domain as u64,
             head: d.head,
             finalized: d.finalized,
-            transactions: int(&total, "n")?,
+            transactions: heads.transactions,
             tps: d.tps,
             last_block_age: d.blocks.first().map(|b| b.age.clone()),
         });
@@ -261,7 +282,8 @@ const CHART_BLOCKS: i64 = 30;
 
 /// The home page: every domain's latest blocks and activity, the latest transactions.
 pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
-    let domains_out = domain_summaries(db).await?;
+    let domains_out: Vec<DomainSummary> =
+        domain_summaries(db).await?.into_iter().map(|(d, _)| d).collect();
     let mut transactions = Vec::new();
     for d in &domains_out {
         transactions.extend(latest_transactions(db, d.domain, 10).await?);
@@ -275,16 +297,11 @@ pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
 }
 
 /// Every domain's head, finalized height, recent rate and latest blocks.
-async fn domain_summaries(db: &Database) -> Result<Vec<DomainSummary>, ExplorerError> {
+async fn domain_summaries(db: &Database) -> Result<Vec<(DomainSummary, Heads)>, ExplorerError> {
     let mut out = Vec::new();
-    for domain in domains(db).await? {
+    for heads in heads(db).await? {
+        let domain = heads.domain;
         let recent = latest_blocks(db, domain, CHART_BLOCKS).await?;
-        let finalized =
-            sqlx::query("SELECT MAX(number) AS n FROM blocks WHERE domain = $1 AND final = 1")
-                .bind(domain)
-                .fetch_one(db.pool())
-                .await?;
-        let finalized = opt_int(&finalized, "n")?;
         let txs: i64 = recent.iter().map(|b| b.tx_count).sum();
         let span = match (recent.first(), recent.last()) {
             (Some(a), Some(b)) => (a.timestamp - b.timestamp).max(1),
@@ -292,16 +309,17 @@ async fn domain_summaries(db: &Database) -> Result<Vec<DomainSummary>, ExplorerE
         };
         let chart: Vec<(i64, i64, i64)> =
             recent.iter().rev().map(|b| (b.number, b.tx_count, b.gas_used)).collect();
-        out.push(DomainSummary {
+        let summary = DomainSummary {
             domain,
-            head: recent.first().map(|b| b.number),
-            finalized,
+            head: Some(heads.head),
+            finalized: heads.finalized,
             tps: format!("{:.1}", txs as f64 / span as f64),
             max_txs: chart.iter().map(|c| c.1).max().unwrap_or(0).max(1),
             max_gas: chart.iter().map(|c| c.2).max().unwrap_or(0).max(1),
             chart,
             blocks: recent.into_iter().take(6).collect(),
-        });
+        };
+        out.push((summary, heads));
     }
     Ok(out)
 }

@@ -58,19 +58,29 @@ fn json(addr: SocketAddr, path: &str) -> Value {
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
 }
 
+/// The same pages and APIs, over SQLite and over PostgreSQL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_apis_and_escaping_over_a_real_index() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = start_node(&dir.path().join("node"), 2).await;
     let built = build_chain(&node).await;
     let db_path = dir.path().join("index.db");
-    let db = Database::connect(db_path.to_str().unwrap(), 4).await.expect("db");
-    index(&node, &db, 1_000).await;
+    let sqlite = Database::connect(db_path.to_str().unwrap(), 4).await.expect("db");
+    index(&node, &sqlite, 1_000).await;
+    check_pages(&node, &built, sqlite).await;
+    let postgres = fresh_postgres("sec_explorer_pages", 4).await;
+    index(&node, &postgres, 1_000).await;
+    check_pages(&node, &built, postgres).await;
+    node.shutdown().await;
+}
+
+async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
     let config = ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
     let explorer = Explorer::start(config, db.clone()).await.expect("explorer");
     let addr = explorer.addr();
-    let d0 = Sender::new(&node, 0);
+    let d0 = Sender::new(node, 0);
     let (a, b) = (built.holders[0], built.holders[1]);
+    let (token, split_tx) = (built.token, built.split_tx);
 
     tokio::task::spawn_blocking(move || {
         // Home: both domains.
@@ -80,7 +90,7 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         assert!(!home.contains("id=\"indexing\""), "the bulk load has finished: {home}");
 
         // The hostile token name is shown as text, never as markup.
-        let token_path = format!("/token/0/{}", built.token);
+        let token_path = format!("/token/0/{}", token);
         let (status, _, page) = get(addr, &token_path);
         assert_eq!(status, 200);
         assert!(
@@ -96,7 +106,7 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         }
 
         // Transaction page: internal transfers of the split.
-        let (status, _, tx) = get(addr, &format!("/tx/{}", built.split_tx));
+        let (status, _, tx) = get(addr, &format!("/tx/{}", split_tx));
         assert_eq!(status, 200);
         assert!(tx.contains("Success") && tx.matches("CALL").count() >= 2, "{tx}");
 
@@ -146,8 +156,8 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         let (status, location, _) = get(addr, "/search?q=xss");
         assert!(status == 303 || status == 307 || status == 302, "{status}");
         assert_eq!(location.as_deref(), Some(token_path.as_str()));
-        let (_, location, _) = get(addr, &format!("/search?q={}", built.split_tx));
-        assert_eq!(location, Some(format!("/tx/{}", built.split_tx)));
+        let (_, location, _) = get(addr, &format!("/search?q={}", split_tx));
+        assert_eq!(location, Some(format!("/tx/{}", split_tx)));
         let (_, location, _) = get(addr, &format!("/search?q={a}"));
         assert_eq!(location, Some(format!("/address/{a}")));
         let (status, _, hits) = get(addr, "/search?q=1");
@@ -166,7 +176,7 @@ async fn pages_apis_and_escaping_over_a_real_index() {
         assert_eq!(second["transfers_page"]["prev"], 1);
 
         // JSON API and its description.
-        let tx = json(addr, &format!("/api/v1/tx/{}", built.split_tx));
+        let tx = json(addr, &format!("/api/v1/tx/{}", split_tx));
         assert_eq!(tx["success"], true);
         assert_eq!(tx["internal_transfers"].as_array().unwrap().len(), 2);
         assert_eq!(json(addr, "/api/v1/openapi.json")["openapi"], "3.0.3");
@@ -270,7 +280,17 @@ async fn ethereum_side_pages() {
     let db = Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
     let mut config = index_config(&node, "unused", 1_000);
     config.ethereum = Some(l1.ethereum_config());
-    sec_indexer::run(config, db.clone()).await.expect("indexing succeeds");
+    sec_indexer::run(config.clone(), db.clone()).await.expect("indexing succeeds");
+    let owner = l1.client.address();
+    check_ethereum_pages(db, to, owner).await;
+    let postgres = fresh_postgres("sec_explorer_ethereum", 4).await;
+    sec_indexer::run(config, postgres.clone()).await.expect("indexing succeeds");
+    check_ethereum_pages(postgres, to, owner).await;
+    node.shutdown().await;
+    l1.node.shutdown().await;
+}
+
+async fn check_ethereum_pages(db: Database, to: Address, owner: Address) {
     let explorer = Explorer::start(
         ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() },
         db,
@@ -278,7 +298,6 @@ async fn ethereum_side_pages() {
     .await
     .expect("explorer");
     let addr = explorer.addr();
-    let owner = l1.client.address();
     tokio::task::spawn_blocking(move || {
         let bridge = json(addr, "/api/v1/bridge");
         assert_eq!(bridge["deposits"][0]["asset"], "ETH");
@@ -308,6 +327,32 @@ async fn ethereum_side_pages() {
     .await
     .expect("page checks");
     explorer.stop();
-    node.shutdown().await;
-    l1.node.shutdown().await;
+}
+
+/// The home page (every view, and every two seconds per open tab) and the domains page read a
+/// few rows whatever the chain's height: on 100,000 indexed blocks, as few as on a new chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_and_domains_read_a_few_rows_at_any_height() {
+    // One connection, so that the statistics read are those of the views' statements.
+    let db = fresh_postgres("sec_explorer_height", 1).await;
+    load_empty_blocks(&db, 0, 100_000, 10).await;
+    load_empty_blocks(&db, 1, 1_000, 0).await;
+    sqlx::query("ANALYZE").execute(db.pool()).await.expect("analyze");
+
+    let before = pg_rows_read(&db, "%").await;
+    let home = sec_explorer::data::home(&db).await.expect("home");
+    let read = pg_rows_read(&db, "%").await - before;
+    assert!(read <= 300, "the home view read {read} rows");
+    assert_eq!(home.domains.len(), 2);
+    assert_eq!(home.domains[0].head, Some(99_999));
+    assert_eq!(home.domains[0].finalized, Some(99_989));
+    assert_eq!(home.domains[1].finalized, Some(999));
+
+    let before = pg_rows_read(&db, "%").await;
+    let rows = sec_explorer::data::domain_rows(&db, 53500).await.expect("domains");
+    let read = pg_rows_read(&db, "%").await - before;
+    assert!(read <= 300, "the domains view read {read} rows");
+    let expected: i64 = (0..100_000i64).map(|n| n % 3).sum();
+    assert_eq!(rows[0].transactions, expected);
+    assert_eq!(rows[1].chain_id, 53501);
 }
