@@ -29,6 +29,12 @@ fn error(message: &str) -> Json<Value> {
     Json(json!({ "status": "0", "message": "NOTOK", "result": format!("Error! {message}") }))
 }
 
+/// Rows a paged list reaches at most (page x offset), as on Etherscan.
+const RESULT_WINDOW: i64 = 10_000;
+
+/// Records one `getLogs` answer holds at most, as on Etherscan.
+const MAX_LOGS: i64 = 1_000;
+
 fn list(rows: Vec<Value>, none: &str) -> Json<Value> {
     if rows.is_empty() { empty(none) } else { ok(Value::Array(rows)) }
 }
@@ -64,14 +70,16 @@ impl Params {
             .map(|a| a.to_vec())
             .ok_or_else(|| format!("Invalid {k} format"))
     }
-    /// (page, offset) → (limit, skip), Etherscan's paging; at most 10,000 rows.
-    fn paging(&self) -> Result<(i64, i64), String> {
+    /// (page, offset) → (limit, skip), Etherscan's paging: at most `max_offset` rows a page
+    /// (a larger `offset` is cut to it), and no row past the first [`RESULT_WINDOW`], which
+    /// Etherscan refuses with its own message (not one of its "Error!" messages).
+    fn paging(&self, max_offset: i64) -> Result<(i64, i64), Failure> {
         let page = self.int("page", 1)?.max(1);
-        let size = self.int("offset", 10_000)?.clamp(1, 10_000);
-        if page * size > 10_000 {
-            return Err("Result window is too large, PageNo x Offset size must be less than or equal to 10000".into());
+        let size = self.int("offset", max_offset)?.clamp(1, max_offset);
+        match page.checked_mul(size) {
+            Some(end) if end <= RESULT_WINDOW => Ok((size, (page - 1) * size)),
+            _ => Err(Failure::Window),
         }
-        Ok((size, (page - 1) * size))
     }
     fn order(&self) -> &'static str {
         if self.get("sort") == Some("desc") { "DESC" } else { "ASC" }
@@ -106,12 +114,21 @@ pub async fn handle(
     Ok(match result {
         Ok(json) => json,
         Err(Failure::Input(message)) => error(&message),
+        Err(Failure::Window) => Json(json!({
+            "status": "0",
+            "message": "NOTOK",
+            "result": format!(
+                "Result window is too large, PageNo x Offset size must be less than or equal to {RESULT_WINDOW}"
+            ),
+        })),
         Err(Failure::Db(e)) => return Err(e),
     })
 }
 
 enum Failure {
     Input(String),
+    /// `page` x `offset` past [`RESULT_WINDOW`].
+    Window,
     Db(ExplorerError),
 }
 impl From<String> for Failure {
@@ -160,7 +177,7 @@ async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
     let a = p.address("address")?;
     let start = p.int("startblock", 0)?;
     let end = p.int("endblock", i64::MAX)?;
-    let (limit, skip) = p.paging()?;
+    let (limit, skip) = p.paging(RESULT_WINDOW)?;
     let order = p.order();
     let head = head(state, domain).await?;
     let sql = format!(
@@ -227,7 +244,7 @@ async fn tokentx(state: &State, p: &Params, domain: i64) -> Answer {
     }
     let start = p.int("startblock", 0)?;
     let end = p.int("endblock", i64::MAX)?;
-    let (limit, skip) = p.paging()?;
+    let (limit, skip) = p.paging(RESULT_WINDOW)?;
     let order = p.order();
     let head = head(state, domain).await?;
     let sql = format!(
@@ -325,11 +342,7 @@ async fn logs(state: &State, p: &Params, domain: i64) -> Answer {
     let a = p.get("address").map(|_| p.address("address")).transpose()?;
     let from = p.int("fromBlock", 0)?;
     let to = p.int("toBlock", i64::MAX)?;
-    let (limit, skip) = {
-        let page = p.int("page", 1)?.max(1);
-        let size = p.int("offset", 1000)?.clamp(1, 1000);
-        (size, (page - 1) * size)
-    };
+    let (limit, skip) = p.paging(MAX_LOGS)?;
     let mut topics = Vec::new();
     for k in 0..4 {
         let key = format!("topic{k}");

@@ -247,6 +247,42 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
     let unknown = json(addr, "/api?module=nope&action=nope");
     assert_eq!(unknown["status"], "0");
 
+    // Paging past the result window, however large the numbers, is refused as Etherscan
+    // refuses it; a number too large to be one is an invalid parameter; an offset above the
+    // most a page holds is cut to it.
+    let window =
+        "Result window is too large, PageNo x Offset size must be less than or equal to 10000";
+    for query in [
+        format!("module=account&action=txlist&address={a}&page=9223372036854775807&offset=10000"),
+        format!("module=account&action=txlist&address={a}&page=3&offset=5000"),
+        format!("module=account&action=tokentx&address={a}&page=4611686018427387904&offset=4"),
+        format!("module=logs&action=getLogs&address={}&page=11&offset=1000", built.token),
+        format!(
+            "module=logs&action=getLogs&address={}&page=9223372036854775807&offset=2",
+            built.token
+        ),
+    ] {
+        let refused = json(addr, &format!("/api?{query}"));
+        assert_eq!(refused["status"], "0", "{query}: {refused}");
+        assert_eq!(refused["message"], "NOTOK", "{query}: {refused}");
+        assert_eq!(refused["result"], window, "{query}: {refused}");
+    }
+    let huge = json(
+        addr,
+        &format!("/api?module=account&action=txlist&address={a}&page=99999999999999999999"),
+    );
+    assert_eq!((huge["status"].as_str(), huge["message"].as_str()), (Some("0"), Some("NOTOK")));
+    let cut = json(
+        addr,
+        &format!("/api?module=logs&action=getLogs&address={}&page=1&offset=1000000", built.token),
+    );
+    assert_eq!(cut["result"].as_array().unwrap().len(), 4, "{cut}");
+    let second = json(
+        addr,
+        &format!("/api?module=logs&action=getLogs&address={}&page=2&offset=3", built.token),
+    );
+    assert_eq!(second["result"].as_array().unwrap().len(), 1, "{second}");
+
     // While a bulk load has indexes to build, the home page says so.
     assert_eq!(json(addr, "/api/v1/home")["indexes_building"], 0);
     sqlx::query("INSERT INTO deferred_indexes (name) VALUES ('transactions_by_hash')")
