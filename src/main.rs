@@ -227,8 +227,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     let l2_node = Node::start(l2.clone(), producer).await.context("starting the SEC domains")?;
 
     let rpc = l2_node.rpc_addr();
-    // The indexer follows the domains into an SQLite file in the data directory; the explorer
-    // serves it.
+    // The indexer follows the domains into an SQLite file in the data directory (started again
+    // whenever it stops on an error); the explorer serves it.
     let index_db = data.join("index.db");
     let db = sec_indexer::Database::connect(&index_db.to_string_lossy(), 16)
         .await
@@ -242,15 +242,12 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         ..Default::default()
     };
     let index_db_handle = db.clone();
-    let indexer = tokio::spawn(async move {
-        if let Err(e) = sec_indexer::run(indexer_config, index_db_handle).await {
-            tracing::error!(error = %e, "the indexer stopped");
-        }
-    });
+    let indexer = tokio::spawn(sec_indexer::run_supervised(indexer_config, index_db_handle));
     let explorer_config = ExplorerConfig {
         addr: args.explorer_addr,
         db: index_db.to_string_lossy().into_owned(),
         chain_id_base: l2.chain_id_base,
+        ..Default::default()
     };
     let explorer = Explorer::start(explorer_config, db).await.context("starting the explorer")?;
     println!("SEC devnet");

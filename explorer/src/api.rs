@@ -27,7 +27,7 @@ fn bad(what: &str) -> Response {
 }
 
 async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
-    Ok(Json(data::home(&state.db).await?).into_response())
+    Ok(Json(data::home(&state.db, state.config.stale_after_secs).await?).into_response())
 }
 
 async fn block(

@@ -272,6 +272,9 @@ pub async fn domain_rows(
 pub struct HomeView {
     pub domains: Vec<DomainSummary>,
     pub transactions: Vec<TxSummary>,
+    /// Why the index may not show the chain as it is now, when it may not: the indexer has
+    /// stopped reporting, or a domain's index is behind its node.
+    pub stale: Option<String>,
     /// Lookup indexes a bulk load (the indexer's first backfill) has yet to build: until they
     /// are, pages found by hash or address scan their tables.
     pub indexes_building: i64,
@@ -280,8 +283,10 @@ pub struct HomeView {
 /// Blocks in the home page charts.
 const CHART_BLOCKS: i64 = 30;
 
-/// The home page: every domain's latest blocks and activity, the latest transactions.
-pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
+/// The home page: every domain's latest blocks and activity, the latest transactions, and
+/// whether the index is stale (`stale_after` seconds without word from the indexer, or a domain
+/// indexed to a block that old while its node is ahead).
+pub async fn home(db: &Database, stale_after: u64) -> Result<HomeView, ExplorerError> {
     let domains_out: Vec<DomainSummary> =
         domain_summaries(db).await?.into_iter().map(|(d, _)| d).collect();
     let mut transactions = Vec::new();
@@ -293,7 +298,57 @@ pub async fn home(db: &Database) -> Result<HomeView, ExplorerError> {
     let building =
         sqlx::query("SELECT COUNT(*) AS n FROM deferred_indexes").fetch_one(db.pool()).await?;
     let indexes_building = int(&building, "n")?;
-    Ok(HomeView { domains: domains_out, transactions, indexes_building })
+    let stale = staleness(db, &domains_out, stale_after).await?;
+    Ok(HomeView { domains: domains_out, transactions, stale, indexes_building })
+}
+
+/// What the indexer last saw of each domain's node: (domain, node head, unix time).
+async fn statuses(db: &Database) -> Result<Vec<(i64, i64, i64)>, ExplorerError> {
+    let rows =
+        sqlx::query("SELECT domain, node_head, checked_at FROM indexer_status ORDER BY domain")
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|r| Ok((int(r, "domain")?, int(r, "node_head")?, int(r, "checked_at")?)))
+        .collect()
+}
+
+/// Why the index is stale, if it is (see [`home`]).
+async fn staleness(
+    db: &Database,
+    domains: &[DomainSummary],
+    stale_after: u64,
+) -> Result<Option<String>, ExplorerError> {
+    let now = now() as i64;
+    let statuses = statuses(db).await?;
+    let limit = stale_after as i64;
+    let last_word = statuses.iter().map(|s| s.2).max();
+    match last_word {
+        None if !domains.is_empty() => {
+            return Ok(Some("The indexer has not reported since this index was made.".into()));
+        }
+        Some(at) if now - at > limit => {
+            return Ok(Some(format!(
+                "The indexer last reported {}: it has stopped or cannot reach the node, \
+                 and what is shown may be out of date.",
+                age(at as u64, now as u64)
+            )));
+        }
+        _ => {}
+    }
+    for d in domains {
+        let Some(&(_, node_head, _)) = statuses.iter().find(|s| s.0 == d.domain) else { continue };
+        let (Some(head), Some(latest)) = (d.head, d.blocks.first()) else { continue };
+        if node_head > head && now - latest.timestamp > limit {
+            return Ok(Some(format!(
+                "Domain {} is indexed to block {head} of the node's {node_head}; its latest \
+                 indexed block is from {}.",
+                d.domain,
+                age(latest.timestamp.max(0) as u64, now as u64)
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// Every domain's head, finalized height, recent rate and latest blocks.

@@ -31,6 +31,9 @@ pub struct ExplorerConfig {
     /// Chain id of domain 0 (domain d has base + d), for the Etherscan API's `chainid`.
     /// Default 53500.
     pub chain_id_base: u64,
+    /// Seconds without word from the indexer (or a domain's latest indexed block that old while
+    /// its node is ahead) after which the home page says the index is stale. Default 30.
+    pub stale_after_secs: u64,
 }
 
 impl Default for ExplorerConfig {
@@ -39,6 +42,7 @@ impl Default for ExplorerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             db: "data/index.db".into(),
             chain_id_base: 53500,
+            stale_after_secs: 30,
         }
     }
 }

@@ -44,7 +44,7 @@ pub async fn not_found_route(
 }
 
 async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
-    let view = data::home(&state.db).await?;
+    let view = data::home(&state.db, state.config.stale_after_secs).await?;
     render(&state, "home.html", view)
 }
 

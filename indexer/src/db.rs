@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "balance_progress", include_str!("../migrations/0004_balance_progress.sql")),
     (5, "deferred_indexes", include_str!("../migrations/0005_deferred_indexes.sql")),
     (6, "chain_heads", include_str!("../migrations/0006_chain_heads.sql")),
+    (7, "indexer_status", include_str!("../migrations/0007_indexer_status.sql")),
 ];
 
 /// Which database a URL names.
@@ -194,7 +195,9 @@ impl Database {
     }
 }
 
-/// Every table the indexer writes, in dump order, with the columns that order its rows.
+/// Every table the indexer writes, in dump order, with the columns that order its rows
+/// (`indexer_status`, which says when the indexer last looked at the node, is left out: it is
+/// not part of what was indexed).
 pub const TABLES: &[(&str, &str)] = &[
     ("blocks", "domain, number"),
     ("transactions", "domain, block_number, tx_index"),

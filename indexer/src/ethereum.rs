@@ -479,61 +479,99 @@ async fn rewind(
 }
 
 /// Follows Ethereum into the database; with `until_head`, stops once it has read up to the head
-/// it saw when it started.
+/// it saw when it started. A request Ethereum's node fails is tried again after a backoff,
+/// however often: nothing is written of a range until all of it has been read.
 pub async fn follow(
     config: EthereumConfig,
     db: Database,
     until_head: bool,
 ) -> Result<(), IndexerError> {
     let client = NodeClient::new(&config.rpc)?;
-    let start_head = client.block_number().await?;
-    info!(rpc = %config.rpc, from = config.from_block, "following Ethereum");
-    loop {
-        let done = match cursor(&db).await? {
-            Some((number, stored)) => {
-                let canonical = client.block_hash(number).await?;
-                if canonical.map(|h| h.to_vec()) != Some(stored) {
-                    let keep =
-                        number.saturating_sub(REWIND).max(config.from_block.saturating_sub(1));
-                    warn!(from = number, to = keep, "Ethereum reorg under the cursor: rewinding");
-                    rewind(&db, &client, config.stake_manager, &config.allocations, keep).await?;
-                    continue;
-                }
-                number
-            }
-            None => config.from_block.saturating_sub(1),
-        };
-        let head = client.block_number().await?.saturating_sub(config.confirmations);
-        if done >= head {
-            if until_head && done >= start_head.saturating_sub(config.confirmations) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(1000)).await;
-            continue;
+    let mut backoff = crate::retry::Backoff::default();
+    let start_head = loop {
+        match client.block_number().await {
+            Ok(head) => break head,
+            Err(e) if crate::retry::transient(&e) => backoff.wait(&config.rpc, &e).await,
+            Err(e) => return Err(e),
         }
-        let to = head.min(done + RANGE);
-        let contracts = [config.bridge, config.checkpoint_manager, config.stake_manager];
-        let logs = client.logs(done + 1, to, &contracts).await?;
-        let to_hash = client.block_hash(to).await?.unwrap_or_default();
-        let rows = decode(&config, &logs);
-        let backend = db.backend();
-        let mut tx = db.pool().begin().await?;
-        DEPOSITS.run(&mut tx, backend, rows.deposits).await?;
-        CHECKPOINTS.run(&mut tx, backend, rows.checkpoints).await?;
-        FINALIZATIONS.run(&mut tx, backend, rows.finalizations).await?;
-        SLASHINGS.run(&mut tx, backend, rows.slashings).await?;
-        refresh_stake(
-            &mut tx,
-            backend,
-            &client,
-            config.stake_manager,
-            &rows.validators,
-            &rows.delegations,
-            to,
-        )
-        .await?;
-        refresh_allocations(&mut tx, backend, &client, &config.allocations, to).await?;
-        set_cursor(&mut tx, backend, to, to_hash).await?;
-        tx.commit().await?;
+    };
+    backoff.reset();
+    info!(rpc = %config.rpc, from = config.from_block, "following Ethereum");
+    let stop_at = until_head.then(|| start_head.saturating_sub(config.confirmations));
+    loop {
+        match step(&config, &db, &client, stop_at).await {
+            Ok(Step::Done) => return Ok(()),
+            Ok(Step::Idle) => {
+                backoff.reset();
+                tokio::time::sleep(Duration::from_millis(1000)).await;
+            }
+            Ok(Step::Read) => backoff.reset(),
+            Err(e) if crate::retry::transient(&e) => backoff.wait(&config.rpc, &e).await,
+            Err(e) => return Err(e),
+        }
     }
+}
+
+/// What one step of following Ethereum did.
+enum Step {
+    /// Read a range (or rewound a reorg).
+    Read,
+    /// Nothing new yet.
+    Idle,
+    /// Reached the head to stop at.
+    Done,
+}
+
+/// Rewinds a reorg under the cursor, or reads and writes the next range.
+async fn step(
+    config: &EthereumConfig,
+    db: &Database,
+    client: &NodeClient,
+    stop_at: Option<u64>,
+) -> Result<Step, IndexerError> {
+    let done = match cursor(db).await? {
+        Some((number, stored)) => {
+            let canonical = client.block_hash(number).await?;
+            if canonical.map(|h| h.to_vec()) != Some(stored) {
+                let keep = number.saturating_sub(REWIND).max(config.from_block.saturating_sub(1));
+                warn!(from = number, to = keep, "Ethereum reorg under the cursor: rewinding");
+                rewind(db, client, config.stake_manager, &config.allocations, keep).await?;
+                return Ok(Step::Read);
+            }
+            number
+        }
+        None => config.from_block.saturating_sub(1),
+    };
+    let head = client.block_number().await?.saturating_sub(config.confirmations);
+    if done >= head {
+        if stop_at.is_some_and(|stop| done >= stop) {
+            return Ok(Step::Done);
+        }
+        return Ok(Step::Idle);
+    }
+    let to = head.min(done + RANGE);
+    let contracts = [config.bridge, config.checkpoint_manager, config.stake_manager];
+    let logs = client.logs(done + 1, to, &contracts).await?;
+    let to_hash = client.block_hash(to).await?.unwrap_or_default();
+    let rows = decode(config, &logs);
+    let backend = db.backend();
+    let mut tx = db.pool().begin().await?;
+    DEPOSITS.run(&mut tx, backend, rows.deposits).await?;
+    CHECKPOINTS.run(&mut tx, backend, rows.checkpoints).await?;
+    FINALIZATIONS.run(&mut tx, backend, rows.finalizations).await?;
+    SLASHINGS.run(&mut tx, backend, rows.slashings).await?;
+    refresh_stake(
+        &mut tx,
+        backend,
+        client,
+        config.stake_manager,
+        &rows.validators,
+        &rows.delegations,
+        to,
+    )
+    .await?;
+    refresh_allocations(&mut tx, backend, client, &config.allocations, to).await?;
+    set_cursor(&mut tx, backend, to, to_hash).await?;
+    tx.commit().await?;
+    Ok(Step::Read)
 }

@@ -86,8 +86,9 @@ impl Default for IndexerConfig {
     }
 }
 
-/// Failed requests in a row before the indexer gives up.
-const MAX_RPC_FAILURES: u32 = 30;
+/// How often an idle follower tells the writer it has seen the node (for the explorer's word on
+/// how fresh the index is); a run written says so too.
+const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 /// How long the writer waits for another run before committing those it has written.
 const COMMIT_IDLE: Duration = Duration::from_millis(500);
@@ -108,6 +109,11 @@ enum Op {
         client: NodeClient,
         done: oneshot::Sender<()>,
     },
+    /// The domain's follower has just read the node's head.
+    Seen {
+        domain: u32,
+        node_head: u64,
+    },
 }
 
 /// Totals of a run of the indexer.
@@ -124,13 +130,27 @@ pub fn domain_url(base: &str, d: u32) -> String {
     format!("{}/domain/{d}", base.trim_end_matches('/'))
 }
 
+/// Attempts at a domain's path before discovery takes a failure that is not a 404 for "no
+/// such domain" (a node can fail a request in transit as well).
+const DISCOVERY_ATTEMPTS: u32 = 5;
+
 /// Finds how many domains the node serves by asking each path in turn.
 pub async fn discover_domains(base: &str) -> Result<u32, IndexerError> {
     let mut n = 0;
-    while n < 256 {
+    'domains: while n < 256 {
         let client = NodeClient::new(&domain_url(base, n))?;
-        if client.chain_id().await.is_err() {
-            break;
+        let mut backoff = crate::retry::Backoff::default();
+        loop {
+            match client.chain_id().await {
+                Ok(_) => break,
+                Err(IndexerError::Rpc { message, .. }) if message.contains("404") => {
+                    break 'domains;
+                }
+                Err(e) if backoff.failures() + 1 < DISCOVERY_ATTEMPTS => {
+                    backoff.wait(client.url(), &e).await;
+                }
+                Err(_) => break 'domains,
+            }
         }
         n += 1;
     }
@@ -138,6 +158,32 @@ pub async fn discover_domains(base: &str) -> Result<u32, IndexerError> {
         return Err(IndexerError::Rpc { url: base.into(), message: "serves no domain".into() });
     }
     Ok(n)
+}
+
+/// Runs the indexer until it has indexed to `to_block` (forever, without one), starting it again
+/// whenever it stops on an error, after a pause that doubles up to a minute: what `sec devnet`
+/// runs, so that its explorer's index does not stay behind for good on anything the followers
+/// do not wait out themselves (the node down at the start, the database failing).
+pub async fn run_supervised(config: IndexerConfig, db: Database) -> Stats {
+    let mut backoff = crate::retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+    loop {
+        let started = Instant::now();
+        match run(config.clone(), db.clone()).await {
+            Ok(stats) => return stats,
+            Err(e) => {
+                if started.elapsed() > Duration::from_secs(600) {
+                    backoff.reset();
+                }
+                let delay = backoff.next_delay();
+                tracing::error!(
+                    error = %e,
+                    restart_in_ms = delay.as_millis() as u64,
+                    "the indexer stopped; starting it again"
+                );
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
 }
 
 /// Indexes every domain of the node into the database until `to_block` (or forever).
@@ -207,8 +253,20 @@ async fn write_ops(
         };
         match op {
             Op::Rollback { domain, keep_through, client, done } => {
-                writer::rollback(&mut store, &client, domain, keep_through).await?;
+                let mut backoff = crate::retry::Backoff::default();
+                loop {
+                    match writer::rollback(&mut store, &client, domain, keep_through).await {
+                        Ok(()) => break,
+                        Err(e) if crate::retry::transient(&e) => {
+                            backoff.wait(client.url(), &e).await;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
                 let _ = done.send(());
+            }
+            Op::Seen { domain, node_head } => {
+                writer::record_seen(&mut store, domain, node_head).await?;
             }
             Op::CaughtUp(domain) => {
                 caught_up.insert(domain);
@@ -259,9 +317,17 @@ async fn write_group(
         if at_target || group.transactions >= commit_transactions {
             break GroupEnd::Committed;
         }
-        // A backfill's runs keep coming: wait a little for the next before committing.
+        // A backfill's runs keep coming: wait a little for the next before committing (what a
+        // follower saw of the node goes into the open transaction meanwhile).
         let wait = Instant::now();
-        let more = tokio::time::timeout(COMMIT_IDLE, rx.recv()).await;
+        let more = loop {
+            match tokio::time::timeout(COMMIT_IDLE, rx.recv()).await {
+                Ok(Some(Op::Seen { domain, node_head })) => {
+                    group.seen(domain, node_head).await?;
+                }
+                other => break other,
+            }
+        };
         waited += wait.elapsed();
         match more {
             Ok(Some(Op::Batch(more))) => batch = more,
@@ -301,6 +367,8 @@ struct Follower {
     unread_transactions: usize,
     /// The writer has been told this domain reached the head (or `--to-block`).
     caught_up: bool,
+    /// When the writer was last told what this follower saw of the node.
+    reported: Option<Instant>,
     bar: ProgressBar,
 }
 
@@ -333,6 +401,7 @@ impl Follower {
             unread: BTreeSet::new(),
             unread_transactions: 0,
             caught_up: false,
+            reported: None,
             bar,
         };
         follower.load().await?;
@@ -411,22 +480,43 @@ impl Follower {
         result
     }
 
+    /// Follows the node; a request the node fails is tried again after a backoff, however
+    /// often, so only the database, the writer or the chain itself (a reorg too deep) stop it.
     async fn follow(&mut self, heads: &mut watch::Receiver<u64>) -> Result<(), IndexerError> {
-        self.reconcile().await?;
+        let who = self.client.url().to_string();
+        let mut backoff = crate::retry::Backoff::default();
+        loop {
+            match self.reconcile().await {
+                Ok(()) => break,
+                Err(e) if crate::retry::transient(&e) => backoff.wait(&who, &e).await,
+                Err(e) => return Err(e),
+            }
+        }
+        backoff.reset();
         // Most blocks per request; halved when the node fails a request (too large a response).
         let mut cap = self.config.batch_blocks.max(1);
-        let mut failures = 0u32;
         // Transaction counts of blocks ahead, to size each request by transactions, not blocks:
         // a run of empty blocks says nothing about the next. Only used for sizing.
         let mut sizes: BTreeMap<u64, u64> = BTreeMap::new();
         let mut last_log = Instant::now();
         loop {
-            let head = self.client.block_number().await?;
+            let head = match self.client.block_number().await {
+                Ok(head) => head,
+                Err(e) if crate::retry::transient(&e) => {
+                    backoff.wait(&who, &e).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let target = self.config.to_block.map_or(head, |t| t.min(head));
             self.bar.set_length(target + 1);
             self.bar.set_position(self.next());
             let next = self.next();
             if next > target {
+                if self.reported.is_none_or(|at| at.elapsed() >= STATUS_EVERY) {
+                    self.reported = Some(Instant::now());
+                    self.send(Op::Seen { domain: self.domain, node_head: head }).await?;
+                }
                 if !self.caught_up {
                     self.caught_up = true;
                     self.send(Op::CaughtUp(self.domain)).await?;
@@ -445,7 +535,14 @@ impl Follower {
             let unknown: Vec<u64> =
                 (next..next + window).filter(|n| !sizes.contains_key(n)).collect();
             if !unknown.is_empty() {
-                sizes.extend(unknown.iter().copied().zip(self.client.tx_counts(&unknown).await?));
+                match self.client.tx_counts(&unknown).await {
+                    Ok(counts) => sizes.extend(unknown.iter().copied().zip(counts)),
+                    Err(e) if crate::retry::transient(&e) => {
+                        backoff.wait(&who, &e).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             let mut count = 0u64;
             let mut txs = 0u64;
@@ -458,30 +555,31 @@ impl Follower {
                 txs += t;
             }
             let numbers: Vec<u64> = (next..next + count).collect();
-            let batch = match self.read(&numbers, next + count > target).await {
+            let batch = match self.read(&numbers, next + count > target, head).await {
                 Ok(Some(batch)) => batch,
                 Ok(None) => {
                     // The chain changed under us: find where it forked and roll back to there.
-                    self.reconcile().await?;
+                    match self.reconcile().await {
+                        Ok(()) => {}
+                        Err(e) if crate::retry::transient(&e) => backoff.wait(&who, &e).await,
+                        Err(e) => return Err(e),
+                    }
                     continue;
                 }
-                Err(e @ IndexerError::Rpc { .. }) if failures < MAX_RPC_FAILURES => {
+                Err(e) if crate::retry::transient(&e) => {
                     sizes.clear();
-                    failures += 1;
-                    warn!(domain = self.domain, blocks = count, error = %e, "request failed; retrying");
+                    // The failure may be the response's size: ask for fewer blocks next.
                     if count > 1 {
                         cap = (count / 2).max(1);
-                    } else {
-                        tokio::time::sleep(Duration::from_millis(
-                            200 * u64::from(failures.min(50)),
-                        ))
-                        .await;
                     }
+                    debug!(domain = self.domain, blocks = count, "run failed");
+                    backoff.wait(&who, &e).await;
                     continue;
                 }
                 Err(e) => return Err(e),
             };
-            failures = 0;
+            backoff.reset();
+            self.reported = Some(Instant::now());
             cap = (cap + cap / 4 + 1).min(self.config.batch_blocks.max(1));
             let txs = batch.rows.tx_count;
             self.bar.inc(batch.rows.blocks.len() as u64);
@@ -548,6 +646,7 @@ impl Follower {
         &mut self,
         numbers: &[u64],
         at_target: bool,
+        node_head: u64,
     ) -> Result<Option<Batch>, IndexerError> {
         let started = Instant::now();
         let no_traces = async { Ok(Vec::new()) };
@@ -672,6 +771,7 @@ impl Follower {
             balances,
             balances_through,
             through: last,
+            node_head,
             finalized,
             at_target,
         }))

@@ -9,6 +9,7 @@ mod error;
 pub mod ethereum;
 pub mod extract;
 pub mod follow;
+pub mod retry;
 pub mod schema;
 pub mod source;
 pub mod state;
@@ -18,4 +19,4 @@ pub mod writer;
 
 pub use db::{Backend, Database};
 pub use error::IndexerError;
-pub use follow::{IndexerConfig, Stats, run};
+pub use follow::{IndexerConfig, Stats, run, run_supervised};

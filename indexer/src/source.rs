@@ -22,6 +22,48 @@ use crate::{
 /// Most calls the indexer puts in one batch (the node's default limit is 1,000).
 const MAX_BATCH: usize = 500;
 
+/// Attempts at one request that fails in transit (a dropped connection, a 5xx from a proxy)
+/// before its caller hears of it: a run of blocks takes a dozen requests, and one of them
+/// failing should cost that request again, not the run. (The followers wait out longer
+/// failures with a backoff of their own.)
+const ATTEMPTS: u32 = 3;
+
+/// Pause before the second attempt; doubled before each further one.
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+
+/// Whether a failed request may pass if sent again: it failed in transit, not as an answer.
+/// (A timeout is not retried here: it has already waited long.)
+fn in_transit(e: &jsonrpsee::core::client::Error) -> bool {
+    use jsonrpsee::core::client::Error;
+    matches!(e, Error::Transport(_) | Error::RestartNeeded(_))
+}
+
+/// Runs `request` until it succeeds, fails as an answer, or has failed in transit
+/// [`ATTEMPTS`] times.
+async fn attempt<T, F, Fut>(
+    url: &str,
+    method: &str,
+    mut request: F,
+) -> Result<T, jsonrpsee::core::client::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, jsonrpsee::core::client::Error>>,
+{
+    let mut pause = FIRST_PAUSE;
+    let mut attempts = 1;
+    loop {
+        match request().await {
+            Err(e) if attempts < ATTEMPTS && in_transit(&e) => {
+                tracing::debug!(url, method, error = %e, attempts, "request failed in transit; sending it again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                attempts += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// A JSON-RPC endpoint of one domain.
 #[derive(Debug, Clone)]
 pub struct NodeClient {
@@ -59,7 +101,9 @@ impl NodeClient {
         method: &str,
         params: ArrayParams,
     ) -> Result<R, IndexerError> {
-        self.http.request(method, params).await.map_err(|e| self.err(format!("{method}: {e}")))
+        attempt(&self.url, method, || self.http.request(method, params.clone()))
+            .await
+            .map_err(|e| self.err(format!("{method}: {e}")))
     }
 
     /// Runs `method` once per parameter list, in batches; each answer is its own result.
@@ -75,11 +119,10 @@ impl NodeClient {
             for p in params.by_ref().take(MAX_BATCH) {
                 batch.insert(method, p).map_err(|e| self.err(e))?;
             }
-            let response = self
-                .http
-                .batch_request::<R>(batch)
-                .await
-                .map_err(|e| self.err(format!("{method}: {e}")))?;
+            let response =
+                attempt(&self.url, method, || self.http.batch_request::<R>(batch.clone()))
+                    .await
+                    .map_err(|e| self.err(format!("{method}: {e}")))?;
             out.extend(response.into_iter().map(|r| r.map_err(|e| e.message().to_string())));
         }
         Ok(out)

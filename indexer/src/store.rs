@@ -62,6 +62,11 @@ impl Store {
         }
     }
 
+    /// Drops the open transaction, if any: the database rolls it back.
+    pub fn abort(&mut self) {
+        self.tx = None;
+    }
+
     /// Runs one statement with `$1..$n` parameters; returns the rows it changed.
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, IndexerError> {
         let query = bind_any(sqlx::query(sql), params);

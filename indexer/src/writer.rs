@@ -38,6 +38,8 @@ pub struct Batch {
     pub balances_through: Option<u64>,
     /// The run's last block.
     pub through: u64,
+    /// The node's head when the run was read.
+    pub node_head: u64,
     /// The node's finalized height when the run was read.
     pub finalized: u64,
     /// The run reaches the head (or `--to-block`): it is committed without waiting for more.
@@ -78,10 +80,36 @@ impl<'s> Commit<'s> {
         write_run(self.store, batch).await
     }
 
+    /// Records what a follower saw of the node, with the runs.
+    pub async fn seen(&mut self, domain: u32, node_head: u64) -> Result<(), IndexerError> {
+        record_seen(self.store, domain, node_head).await
+    }
+
     /// Commits every run written.
     pub async fn commit(self) -> Result<(), IndexerError> {
         self.store.commit().await
     }
+}
+
+/// Records that the indexer has just seen `domain`'s node at head `node_head` (in the open
+/// transaction, if any): what the explorer tells its visitors how fresh the index is by.
+pub async fn record_seen(
+    store: &mut Store,
+    domain: u32,
+    node_head: u64,
+) -> Result<(), IndexerError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    store
+        .execute(
+            "INSERT INTO indexer_status (domain, node_head, checked_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (domain) DO UPDATE SET node_head = excluded.node_head, \
+             checked_at = excluded.checked_at",
+            &[int(domain.into()), int(node_head), int(now)],
+        )
+        .await?;
+    Ok(())
 }
 
 async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> {
@@ -117,7 +145,8 @@ async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> 
     if let Some(through) = batch.balances_through {
         set_balance_progress(store, d, through).await?;
     }
-    advance_head(store, d, batch.through, rows.tx_count as u64, batch.finalized).await
+    advance_head(store, d, batch.through, rows.tx_count as u64, batch.finalized).await?;
+    record_seen(store, batch.domain, batch.node_head.max(batch.through)).await
 }
 
 /// Marks final the blocks of a domain above its watermark (`$2`, the highest block marked
@@ -305,8 +334,22 @@ pub async fn touched_above(
 }
 
 /// Removes every row of `domain` above block `keep_through` and reads again, at that block, the
-/// balances and supplies the removed blocks had changed, and those left unread below them.
+/// balances and supplies the removed blocks had changed, and those left unread below them. On
+/// failure (the node failing a read, say) nothing is changed, and it can be tried again.
 pub async fn rollback(
+    store: &mut Store,
+    client: &NodeClient,
+    domain: u32,
+    keep_through: u64,
+) -> Result<(), IndexerError> {
+    let result = rollback_once(store, client, domain, keep_through).await;
+    if result.is_err() {
+        store.abort();
+    }
+    result
+}
+
+async fn rollback_once(
     store: &mut Store,
     client: &NodeClient,
     domain: u32,

@@ -292,6 +292,32 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
     assert_eq!(json(addr, "/api/v1/home")["indexes_building"], 1);
     let (_, _, home) = get(addr, "/");
     assert!(home.contains("id=\"indexing\"") && home.contains("(1 left)"), "{home}");
+
+    // The indexer has just reported: the index is current. An hour without word, and the
+    // home page says it may be out of date; a node ahead of an index whose latest block is an
+    // hour old, and it says how far behind.
+    assert!(json(addr, "/api/v1/home")["stale"].is_null());
+    assert!(!get(addr, "/").2.contains("id=\"stale\""));
+    sqlx::query("UPDATE indexer_status SET checked_at = checked_at - 3600")
+        .execute(db.pool())
+        .await
+        .expect("update");
+    let stale = json(addr, "/api/v1/home")["stale"].as_str().unwrap_or_default().to_string();
+    assert!(stale.contains("last reported 1 h ago"), "{stale}");
+    let (_, _, home) = get(addr, "/");
+    assert!(home.contains("id=\"stale\"") && home.contains("last reported 1 h ago"), "{home}");
+    sqlx::query(
+        "UPDATE indexer_status SET checked_at = checked_at + 3600, node_head = node_head + 50",
+    )
+    .execute(db.pool())
+    .await
+    .expect("update");
+    sqlx::query("UPDATE blocks SET timestamp = timestamp - 3600")
+        .execute(db.pool())
+        .await
+        .expect("update");
+    let stale = json(addr, "/api/v1/home")["stale"].as_str().unwrap_or_default().to_string();
+    assert!(stale.contains("Domain 0 is indexed to block"), "{stale}");
     explorer.stop();
 }
 
@@ -376,7 +402,7 @@ async fn home_and_domains_read_a_few_rows_at_any_height() {
     sqlx::query("ANALYZE").execute(db.pool()).await.expect("analyze");
 
     let before = pg_rows_read(&db, "%").await;
-    let home = sec_explorer::data::home(&db).await.expect("home");
+    let home = sec_explorer::data::home(&db, 30).await.expect("home");
     let read = pg_rows_read(&db, "%").await - before;
     assert!(read <= 300, "the home view read {read} rows");
     assert_eq!(home.domains.len(), 2);

@@ -374,7 +374,8 @@ pub struct L1Chain {
 }
 
 impl L1Chain {
-    pub async fn start(datadir: &Path) -> Self {
+    /// The chain's node on `datadir`, on a free port.
+    async fn node(datadir: &Path) -> (Node, sec_bridge::L1Client) {
         let mut config = NodeConfig {
             datadir: datadir.to_path_buf(),
             chain_id_base: 31337,
@@ -389,6 +390,11 @@ impl L1Chain {
         let node = Node::start(config, dev_key(20)).await.expect("l1 starts");
         let url = format!("http://{}", node.rpc_addr());
         let client = sec_bridge::L1Client::connect(&url, dev_key(0)).await.expect("l1 client");
+        (node, client)
+    }
+
+    pub async fn start(datadir: &Path) -> Self {
+        let (node, client) = Self::node(datadir).await;
         let plan = sec_contracts::L1DeployConfig {
             num_domains: 2,
             ..sec_contracts::L1DeployConfig::devnet(client.address(), 1_700_000_000)
@@ -452,4 +458,147 @@ impl L1Chain {
             .expect("delegated");
         min_stake
     }
+}
+
+/// A free TCP port on loopback (nothing listens on it when this returns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A JSON-RPC proxy in front of a real node that fails one in `fail_one_in` of the HTTP
+/// requests it is sent (chosen by a fixed pseudo-random sequence), half by closing the
+/// connection unanswered and half with a 503, and forwards the others. What a node behind a
+/// load balancer, restarting, or on a bad network does to its clients.
+pub struct FlakyProxy {
+    pub url: String,
+    /// Requests failed so far.
+    pub failed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FlakyProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FlakyProxy {
+    /// Listens on `port` (0: any) and forwards to `upstream` (`http://host:port`, paths kept).
+    pub async fn start(upstream: &str, fail_one_in: u64, port: u16) -> Self {
+        use std::sync::{Arc, atomic::AtomicU64};
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("proxy binds");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let failed = Arc::new(AtomicU64::new(0));
+        let seen = Arc::new(AtomicU64::new(0));
+        let counter = failed.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((conn, _)) = listener.accept().await else { continue };
+                let (upstream, failed, seen) = (upstream.clone(), counter.clone(), seen.clone());
+                tokio::spawn(async move {
+                    let _ = proxy_connection(conn, &upstream, fail_one_in, &failed, &seen).await;
+                });
+            }
+        });
+        Self { url, failed, task }
+    }
+
+    pub fn failures(&self) -> u64 {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Reads one HTTP/1.1 message (head and a Content-Length or chunked body) from `r`; `None` at
+/// the end of the stream.
+async fn read_message(
+    r: &mut tokio::io::BufReader<impl tokio::io::AsyncRead + Unpin>,
+) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(None);
+        }
+        if line == "\r\n" && !head.is_empty() {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    let mut body = Vec::new();
+    if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        body.resize(len, 0);
+        r.read_exact(&mut body).await?;
+    } else if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).await?;
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    }
+    Ok(Some((head, body)))
+}
+
+async fn proxy_connection(
+    conn: tokio::net::TcpStream,
+    upstream: &str,
+    fail_one_in: u64,
+    failed: &std::sync::atomic::AtomicU64,
+    seen: &std::sync::atomic::AtomicU64,
+) -> std::io::Result<()> {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncWriteExt, BufReader};
+    let (read, mut write) = conn.into_split();
+    let mut read = BufReader::new(read);
+    while let Some((head, body)) = read_message(&mut read).await? {
+        let n = seen.fetch_add(1, Ordering::Relaxed);
+        let roll = n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33;
+        if fail_one_in > 0 && roll.is_multiple_of(fail_one_in) {
+            failed.fetch_add(1, Ordering::Relaxed);
+            if roll & (1 << 20) == 0 {
+                return Ok(()); // the connection closes unanswered
+            }
+            let text = "upstream unavailable";
+            let answer = format!(
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\
+                 Content-Length: {}\r\n\r\n{text}",
+                text.len()
+            );
+            write.write_all(answer.as_bytes()).await?;
+            continue;
+        }
+        let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+        let mut up = tokio::net::TcpStream::connect(upstream).await?;
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {upstream}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        up.write_all(request.as_bytes()).await?;
+        up.write_all(&body).await?;
+        let mut up = BufReader::new(up);
+        let Some((answer_head, answer)) = read_message(&mut up).await? else { return Ok(()) };
+        let status = answer_head.lines().next().unwrap_or("HTTP/1.1 502 Bad Gateway");
+        let reply = format!(
+            "{status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            answer.len()
+        );
+        write.write_all(reply.as_bytes()).await?;
+        write.write_all(&answer).await?;
+    }
+    Ok(())
 }

@@ -3,3 +3,4 @@
 mod common;
 mod height;
 mod index;
+mod resilience;
