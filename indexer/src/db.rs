@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "deferred_indexes", include_str!("../migrations/0005_deferred_indexes.sql")),
     (6, "chain_heads", include_str!("../migrations/0006_chain_heads.sql")),
     (7, "indexer_status", include_str!("../migrations/0007_indexer_status.sql")),
+    (8, "l1_blocks", include_str!("../migrations/0008_l1_blocks.sql")),
 ];
 
 /// Which database a URL names.
@@ -219,6 +220,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("allocations", "contract"),
     ("deferred_indexes", "name"),
     ("chain_heads", "domain"),
+    ("l1_blocks", "number"),
 ];
 
 impl Database {

@@ -51,8 +51,16 @@ pub struct EthereumConfig {
 
 /// Blocks read by one `eth_getLogs`.
 const RANGE: u64 = 2_000;
-/// How far back a reorg under the cursor rewinds.
-const REWIND: u64 = 64;
+/// Stored blocks a reorg's search for the common ancestor compares with the node's, at most;
+/// past them, everything is read again from `from_block`.
+const MAX_ANCESTOR_WALK: i64 = 1_024;
+
+/// `l1_blocks`: a block read again (after a rewind) replaces its hash.
+const L1_BLOCKS: Insert = Insert {
+    table: "l1_blocks",
+    columns: &["number", "hash"],
+    tail: "ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+};
 
 const DEPOSITS: Insert = Insert {
     table: "deposits",
@@ -126,6 +134,8 @@ struct Rows {
     validators: BTreeMap<Address, Option<u64>>,
     /// (validator, delegator) pairs whose delegation changed.
     delegations: BTreeSet<(Address, Address)>,
+    /// The blocks rows came from, with their hashes.
+    blocks: BTreeMap<u64, B256>,
 }
 
 fn decode(config: &EthereumConfig, logs: &[Log]) -> Rows {
@@ -136,6 +146,9 @@ fn decode(config: &EthereumConfig, logs: &[Log]) -> Rows {
         }
         let block = int(log.block_number.unwrap_or_default());
         let tx = hash(log.transaction_hash.unwrap_or_default());
+        if let (Some(number), Some(block_hash)) = (log.block_number, log.block_hash) {
+            rows.blocks.insert(number, block_hash);
+        }
         let Some(topic0) = log.topics().first() else { continue };
         if log.address() == config.bridge && *topic0 == L1Bridge::Deposit::SIGNATURE_HASH {
             if let Ok(e) = L1Bridge::Deposit::decode_log_data(log.data()) {
@@ -435,8 +448,9 @@ async fn rewind(
 ) -> Result<(), IndexerError> {
     let keep_hash = client.block_hash(keep_through).await?.unwrap_or_default();
     let mut tx = db.pool().begin().await?;
-    for table in ["deposits", "checkpoints", "withdrawal_finalizations", "slashings"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE l1_block > $1"))
+    for table in ["deposits", "checkpoints", "withdrawal_finalizations", "slashings", "l1_blocks"] {
+        let column = if table == "l1_blocks" { "number" } else { "l1_block" };
+        sqlx::query(&format!("DELETE FROM {table} WHERE {column} > $1"))
             .bind(keep_through as i64)
             .execute(&mut *tx)
             .await?;
@@ -533,7 +547,7 @@ async fn step(
         Some((number, stored)) => {
             let canonical = client.block_hash(number).await?;
             if canonical.map(|h| h.to_vec()) != Some(stored) {
-                let keep = number.saturating_sub(REWIND).max(config.from_block.saturating_sub(1));
+                let keep = common_ancestor(db, client, number, config.from_block).await?;
                 warn!(from = number, to = keep, "Ethereum reorg under the cursor: rewinding");
                 rewind(db, client, config.stake_manager, &config.allocations, keep).await?;
                 return Ok(Step::Read);
@@ -571,7 +585,41 @@ async fn step(
     )
     .await?;
     refresh_allocations(&mut tx, backend, client, &config.allocations, to).await?;
+    let mut blocks = rows.blocks;
+    blocks.insert(to, to_hash);
+    let blocks = blocks.into_iter().map(|(n, h)| vec![int(n), hash(h)]).collect();
+    L1_BLOCKS.run(&mut tx, backend, blocks).await?;
     set_cursor(&mut tx, backend, to, to_hash).await?;
     tx.commit().await?;
     Ok(Step::Read)
+}
+
+/// The highest block below `top` that the indexer read and the node still has (the same hash):
+/// the common ancestor of what was indexed and the node's chain, walked back to one stored
+/// block at a time. Nothing stored is left (or all of the walk was reorged): the block before
+/// `from_block`, so that everything is read again.
+async fn common_ancestor(
+    db: &Database,
+    client: &NodeClient,
+    top: u64,
+    from_block: u64,
+) -> Result<u64, IndexerError> {
+    let floor = from_block.saturating_sub(1);
+    let stored = sqlx::query(
+        "SELECT number, hash FROM l1_blocks WHERE number < $1 AND number >= $2 \
+         ORDER BY number DESC LIMIT $3",
+    )
+    .bind(top as i64)
+    .bind(floor as i64)
+    .bind(MAX_ANCESTOR_WALK)
+    .fetch_all(db.pool())
+    .await?;
+    for row in stored {
+        let number = row.try_get::<i64, _>("number")? as u64;
+        let ours: Vec<u8> = row.try_get("hash")?;
+        if client.block_hash(number).await?.is_some_and(|h| h.as_slice() == ours.as_slice()) {
+            return Ok(number);
+        }
+    }
+    Ok(floor)
 }

@@ -393,6 +393,12 @@ impl L1Chain {
         (node, client)
     }
 
+    /// The chain in `datadir` started again, with the contracts `deployment` deployed there.
+    pub async fn restart(datadir: &Path, deployment: sec_bridge::L1Deployment) -> Self {
+        let (node, client) = Self::node(datadir).await;
+        Self { node, client, deployment }
+    }
+
     pub async fn start(datadir: &Path) -> Self {
         let (node, client) = Self::node(datadir).await;
         let plan = sec_contracts::L1DeployConfig {
@@ -601,4 +607,18 @@ async fn proxy_connection(
         write.write_all(&answer).await?;
     }
     Ok(())
+}
+
+/// Copies directory `from` (a stopped node's data) to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }

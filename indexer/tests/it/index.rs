@@ -152,19 +152,6 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
     assert_eq!(postgres.dump().await.expect("dump"), before);
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// Two nodes share a prefix of the chain, then fork. Indexing one and then the other rolls back
 /// above the fork (rows, tokens, balances) and ends exactly as indexing the second alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,4 +299,72 @@ async fn concurrent_openers_share_one_schema() {
         let db = o.await.expect("task").expect("every opener succeeds");
         assert_eq!(count(&db, "SELECT COUNT(*) FROM blocks").await, 0);
     }
+}
+
+/// Two Ethereum chains share a prefix (the contracts, a deposit, a validator) and then fork: the
+/// first makes a deposit right after the fork and runs on 80 blocks; the second makes another
+/// deposit with the same nonce. Indexed on the first and then on the second, the index rewinds
+/// to the common ancestor however deep the fork, and ends as an index of the second alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ethereum_reorg_rewinds_to_the_common_ancestor() {
+    use alloy_primitives::{Bytes, TxKind};
+    use sec_bridge::deposit::deposit_eth;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir_a, dir_b) = (dir.path().join("l1a"), dir.path().join("l1b"));
+    let to = dev_key(1).address();
+    let l1 = L1Chain::start(&dir_a).await;
+    let bridge = l1.deployment.addresses.l1_bridge;
+    deposit_eth(&l1.client, bridge, 1, to, ether(2)).await.expect("shared deposit");
+    l1.register_and_delegate(ether(200)).await;
+    let deployment = l1.deployment.clone();
+    l1.node.shutdown().await;
+    drop(l1.client);
+    copy_dir(&dir_a, &dir_b);
+
+    let node = start_node(&dir.path().join("l2"), 2).await;
+    let db = Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
+    let mut config = index_config(&node, "unused", 1_000);
+
+    // Branch A: a deposit just after the fork, then 80 more blocks.
+    let a = L1Chain::restart(&dir_a, deployment.clone()).await;
+    deposit_eth(&a.client, bridge, 0, to, ether(5)).await.expect("deposit on A");
+    for _ in 0..80 {
+        a.client.send(TxKind::Call(to), Bytes::new(), U256::from(1u64)).await.expect("filler");
+    }
+    config.ethereum = Some(a.ethereum_config());
+    sec_indexer::run(config.clone(), db.clone()).await.expect("indexing A");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM deposits").await, 2);
+    a.node.shutdown().await;
+
+    // Branch B: another deposit at the fork, as long a chain and then some.
+    let b = L1Chain::restart(&dir_b, deployment).await;
+    deposit_eth(&b.client, bridge, 1, to, ether(7)).await.expect("deposit on B");
+    for _ in 0..90 {
+        b.client.send(TxKind::Call(to), Bytes::new(), U256::from(2u64)).await.expect("filler");
+    }
+    config.ethereum = Some(b.ethereum_config());
+    sec_indexer::run(config.clone(), db.clone()).await.expect("indexing B");
+
+    let rows = sqlx::query("SELECT nonce, domain, amount FROM deposits ORDER BY nonce")
+        .fetch_all(db.pool())
+        .await
+        .expect("deposits");
+    let deposits: Vec<(i64, i64, U256)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("nonce").unwrap(),
+                r.try_get("domain").unwrap(),
+                read_u256(&r.try_get::<Vec<u8>, _>("amount").unwrap()),
+            )
+        })
+        .collect();
+    assert_eq!(deposits, vec![(1, 1, ether(2)), (2, 1, ether(7))]);
+    let clean =
+        Database::connect(dir.path().join("clean.db").to_str().unwrap(), 4).await.expect("db");
+    sec_indexer::run(config, clean.clone()).await.expect("indexing B alone");
+    assert!(db.dump().await.expect("dump") == clean.dump().await.expect("dump"));
+    node.shutdown().await;
+    b.node.shutdown().await;
 }
