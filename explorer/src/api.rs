@@ -141,7 +141,7 @@ pub fn openapi_document() -> serde_json::Value {
         "openapi": "3.0.3",
         "info": { "title": "SEC explorer API", "version": env!("CARGO_PKG_VERSION") },
         "paths": {
-            "/api/v1/home": op("Latest blocks of every domain, rates, finalized heights, latest transactions", &[]),
+            "/api/v1/home": op("Latest blocks of every domain, rates, finalized heights, latest transactions, and whether the index is stale (why, in `stale`)", &[]),
             "/api/v1/block/{domain}/{number}": op("A block and a page of its transactions", &[("domain", "path", true), ("number", "path", true), page]),
             "/api/v1/tx/{hash}": op("A transaction: receipt, logs, token and internal transfers", &[("hash", "path", true)]),
             "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address", &[("address", "path", true), page]),
