@@ -1,5 +1,6 @@
 //! `sec index` killed with SIGKILL mid-backfill, three times, then run to the end: the database
 //! holds exactly what a run that was never interrupted holds, rows and indexes.
+//! And a node this project did not write, hardhat's, indexed as the one chain it serves.
 
 use std::{
     path::Path,
@@ -103,4 +104,76 @@ async fn killed_indexer_resumes_to_the_same_database() {
     assert!(a.lines().count() > 12_000, "the chain is indexed: {} rows", a.lines().count());
     assert!(a == b, "the resumed index differs from the clean one");
     node.kill9();
+}
+
+/// A standard Ethereum node, hardhat's (one chain at its URL, whatever the path; no
+/// `eth_getBlockReceipts`, no `debug_traceBlockByNumber`), is indexed as domain 0: every block
+/// and transaction with its receipt, the token and its transfers, balances as the node reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standard_ethereum_node_is_indexed_as_one_chain() {
+    use alloy::sol_types::SolValue;
+    use alloy_primitives::{Address, Bytes, TxKind, U256, hex};
+    use sqlx::Row;
+
+    let hardhat = HardhatNode::start();
+    let url = hardhat.url();
+    let accounts = sec_primitives::dev_signers(sec_primitives::DEV_MNEMONIC, 3).unwrap();
+    let client = sec_bridge::L1Client::connect(&url, accounts[0].clone()).await.unwrap();
+    let (b, c) = (accounts[1].address(), accounts[2].address());
+    for i in 0..3u64 {
+        let r = client.send(TxKind::Call(b), Bytes::new(), U256::from(1_000 + i)).await.unwrap();
+        assert!(r.succeeded());
+    }
+    let mut code = hex::decode(include_str!("../src/bench/BenchToken.bin").trim()).unwrap();
+    code.extend(U256::from(1_000_000u64).abi_encode());
+    let deployed = client.send(TxKind::Create, code.into(), U256::ZERO).await.unwrap();
+    let token = deployed.contract_address.expect("token created");
+    let mut transfer = alloy_primitives::keccak256("transfer(address,uint256)")[..4].to_vec();
+    transfer.extend((c, U256::from(250u64)).abi_encode_params());
+    let moved = client.send(TxKind::Call(token), transfer.into(), U256::ZERO).await.unwrap();
+    assert!(moved.succeeded());
+    let head = client.block_number().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.unwrap();
+    let config = sec_indexer::IndexerConfig {
+        rpc: url.clone(),
+        db: "unused".into(),
+        progress: false,
+        to_block: Some(head),
+        ..Default::default()
+    };
+    sec_indexer::run(config, db.clone()).await.expect("indexing hardhat's node succeeds");
+
+    let count = |sql: &'static str| {
+        let pool = db.pool().clone();
+        async move { sqlx::query(sql).fetch_one(&pool).await.unwrap().try_get::<i64, _>(0).unwrap() }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM blocks WHERE domain = 0").await, head as i64 + 1);
+    assert_eq!(count("SELECT COUNT(*) FROM blocks WHERE domain <> 0").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM transactions WHERE status = 1").await, 5);
+    assert_eq!(count("SELECT COUNT(*) FROM token_transfers").await, 2, "the mint and the transfer");
+    assert_eq!(count("SELECT COUNT(*) FROM contracts").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM internal_transfers").await, 0);
+    assert_eq!(count("SELECT transactions FROM chain_heads WHERE domain = 0").await, 5);
+    let balance = |token: Address, holder: Address| {
+        let pool = db.pool().clone();
+        async move {
+            let row = sqlx::query(
+                "SELECT balance FROM balances WHERE domain = 0 AND token = $1 AND holder = $2",
+            )
+            .bind(token.to_vec())
+            .bind(holder.to_vec())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            U256::from_be_slice(&row.try_get::<Vec<u8>, _>("balance").unwrap())
+        }
+    };
+    assert_eq!(balance(Address::ZERO, b).await, client.balance(b).await.unwrap());
+    assert_eq!(
+        balance(Address::ZERO, client.address()).await,
+        client.balance(client.address()).await.unwrap()
+    );
+    assert_eq!(balance(token, c).await, U256::from(250u64));
 }

@@ -57,7 +57,8 @@ struct IndexArgs {
     /// TOML config file (every key optional; see `IndexerConfig`).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// The node's JSON-RPC URL (domain d at <rpc>/domain/d).
+    /// The node's JSON-RPC URL (domain d at <rpc>/domain/d; any other Ethereum node: its one
+    /// chain, as domain 0).
     #[arg(long)]
     rpc: Option<String>,
     /// Database: an SQLite file path or a postgres:// URL.

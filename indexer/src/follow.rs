@@ -30,7 +30,8 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IndexerConfig {
-    /// The node's JSON-RPC URL; domain `d` is served at `<rpc>/domain/<d>`.
+    /// The node's JSON-RPC URL; domain `d` is served at `<rpc>/domain/<d>`. A standard
+    /// Ethereum node (one chain at the URL, whatever the path) is indexed as domain 0.
     /// Default `http://127.0.0.1:8545`.
     pub rpc: String,
     /// Domains to index; default: every domain the node serves.
@@ -186,10 +187,36 @@ pub async fn run_supervised(config: IndexerConfig, db: Database) -> Stats {
     }
 }
 
-/// Indexes every domain of the node into the database until `to_block` (or forever).
+/// Whether the node at `base` is a standard Ethereum node: one chain at the URL itself, the
+/// same chain whatever the path (a SEC node serves a different chain id at each
+/// `/domain/{d}`, and 404 under no domain).
+pub async fn single_chain(base: &str) -> Result<bool, IndexerError> {
+    let (first, second) =
+        (NodeClient::new(&domain_url(base, 0))?, NodeClient::new(&domain_url(base, 1))?);
+    let mut backoff = crate::retry::Backoff::default();
+    loop {
+        match tokio::try_join!(first.chain_id(), second.chain_id()) {
+            Ok((a, b)) => return Ok(a == b),
+            Err(IndexerError::Rpc { message, .. }) if message.contains("404") => {
+                // No domain paths at all (or a SEC node with one domain): is the URL a chain?
+                let root = NodeClient::new(base)?;
+                return Ok(root.chain_id().await.is_ok() && first.chain_id().await.is_err());
+            }
+            Err(e) if backoff.failures() + 1 < DISCOVERY_ATTEMPTS => {
+                backoff.wait(base, &e).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Indexes every domain of the node into the database until `to_block` (or forever); a
+/// standard Ethereum node (see [`single_chain`]) is indexed as domain 0.
 pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerError> {
+    let single = config.domains.is_none() && single_chain(&config.rpc).await?;
     let domains = match config.domains {
         Some(n) => n,
+        None if single => 1,
         None => discover_domains(&config.rpc).await?,
     };
     info!(domains, rpc = %config.rpc, backend = ?db.backend(), "indexing");
@@ -203,7 +230,9 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
     let config = Arc::new(config);
     let mut followers = tokio::task::JoinSet::new();
     for d in 0..domains {
-        let follower = Follower::new(d, config.clone(), db.clone(), tx.clone(), &bars).await?;
+        let url = if single { config.rpc.clone() } else { domain_url(&config.rpc, d) };
+        let follower =
+            Follower::new(d, &url, config.clone(), db.clone(), tx.clone(), &bars).await?;
         followers.spawn(follower.run());
     }
     drop(tx);
@@ -375,12 +404,13 @@ struct Follower {
 impl Follower {
     async fn new(
         domain: u32,
+        url: &str,
         config: Arc<IndexerConfig>,
         db: Database,
         ops: mpsc::Sender<Op>,
         bars: &MultiProgress,
     ) -> Result<Self, IndexerError> {
-        let client = NodeClient::new(&domain_url(&config.rpc, domain))?;
+        let client = NodeClient::new(url)?;
         let bar = bars.add(ProgressBar::new(0));
         bar.set_style(
             ProgressStyle::with_template(
@@ -649,15 +679,20 @@ impl Follower {
         node_head: u64,
     ) -> Result<Option<Batch>, IndexerError> {
         let started = Instant::now();
-        let no_traces = async { Ok(Vec::new()) };
-        let (blocks, receipts, traces) = if self.config.traces {
-            tokio::try_join!(
-                self.client.blocks(numbers),
-                self.client.receipts(numbers),
-                self.client.traces(numbers)
-            )?
+        // A node without eth_getBlockReceipts gets a receipt request per transaction, once
+        // its blocks are read; one without debug_traceBlockByNumber gives no call trees.
+        let traces = async {
+            match self.config.traces {
+                true => self.client.traces(numbers).await,
+                false => Ok(Vec::new()),
+            }
+        };
+        let (blocks, receipts, traces) = if self.client.block_receipts() {
+            tokio::try_join!(self.client.blocks(numbers), self.client.receipts(numbers), traces)?
         } else {
-            tokio::try_join!(self.client.blocks(numbers), self.client.receipts(numbers), no_traces)?
+            let (blocks, traces) = tokio::try_join!(self.client.blocks(numbers), traces)?;
+            let receipts = self.client.transaction_receipts(&blocks).await?;
+            (blocks, receipts, traces)
         };
         let mut traces = traces.into_iter();
         let mut bundles = Vec::with_capacity(blocks.len());

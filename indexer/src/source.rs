@@ -1,6 +1,12 @@
 //! A node as the indexer sees it: JSON-RPC over HTTP in batches, and `newHeads` over WebSocket.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use jsonrpsee::{
@@ -69,6 +75,20 @@ where
 pub struct NodeClient {
     url: String,
     http: HttpClient,
+    /// Cleared when the node says it has no `eth_getBlockReceipts`.
+    block_receipts: Arc<AtomicBool>,
+    /// Cleared when the node says it has no `debug_traceBlockByNumber`.
+    traces: Arc<AtomicBool>,
+}
+
+/// Whether an answer (not a failure in transit) says the node has no such method: -32601 in
+/// the specification, -32004 "not supported" from hardhat's node.
+fn unsupported(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("not supported")
+        || m.contains("method not found")
+        || m.contains("does not exist")
+        || m.contains("not available")
 }
 
 fn hex(n: u64) -> String {
@@ -84,7 +104,12 @@ impl NodeClient {
             .request_timeout(Duration::from_secs(300))
             .build(url)
             .map_err(|e| IndexerError::Rpc { url: url.into(), message: e.to_string() })?;
-        Ok(Self { url: url.to_string(), http })
+        Ok(Self {
+            url: url.to_string(),
+            http,
+            block_receipts: Arc::new(AtomicBool::new(true)),
+            traces: Arc::new(AtomicBool::new(true)),
+        })
     }
 
     /// The endpoint.
@@ -186,11 +211,27 @@ impl NodeClient {
             .collect()
     }
 
-    /// The receipts of blocks `numbers`.
+    /// Whether the node is not known to lack `eth_getBlockReceipts`.
+    pub fn block_receipts(&self) -> bool {
+        self.block_receipts.load(Ordering::Relaxed)
+    }
+
+    /// The receipts of blocks `numbers`. A node without `eth_getBlockReceipts` fails this once
+    /// and is asked per transaction from then on ([`Self::transaction_receipts`]).
     pub async fn receipts(&self, numbers: &[u64]) -> Result<Vec<Vec<Receipt>>, IndexerError> {
         let params = numbers.iter().map(|n| rpc_params![hex(*n)]).collect();
         let receipts: Vec<Option<Vec<Receipt>>> =
-            self.batch_all("eth_getBlockReceipts", params).await?;
+            match self.batch_all("eth_getBlockReceipts", params).await {
+                Err(IndexerError::Rpc { message, .. }) if unsupported(&message) => {
+                    tracing::warn!(
+                        url = self.url,
+                        "no eth_getBlockReceipts: receipts are read per transaction"
+                    );
+                    self.block_receipts.store(false, Ordering::Relaxed);
+                    return Err(self.err("eth_getBlockReceipts unsupported"));
+                }
+                other => other?,
+            };
         receipts
             .into_iter()
             .zip(numbers)
@@ -198,11 +239,53 @@ impl NodeClient {
             .collect()
     }
 
-    /// The call trees of every transaction of blocks `numbers`.
+    /// The receipts of every transaction of `blocks`, one `eth_getTransactionReceipt` each.
+    pub async fn transaction_receipts(
+        &self,
+        blocks: &[Block],
+    ) -> Result<Vec<Vec<Receipt>>, IndexerError> {
+        let params = blocks
+            .iter()
+            .flat_map(|b| b.transactions.iter().map(|t| rpc_params![t.hash]))
+            .collect();
+        let receipts: Vec<Option<Receipt>> =
+            self.batch_all("eth_getTransactionReceipt", params).await?;
+        let mut receipts = receipts.into_iter();
+        blocks
+            .iter()
+            .map(|b| {
+                b.transactions
+                    .iter()
+                    .map(|t| {
+                        receipts
+                            .next()
+                            .flatten()
+                            .ok_or_else(|| self.err(format!("receipt of {} not found", t.hash)))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The call trees of every transaction of blocks `numbers`; none (empty) on a node without
+    /// `debug_traceBlockByNumber`.
     pub async fn traces(&self, numbers: &[u64]) -> Result<Vec<Vec<TxTrace>>, IndexerError> {
+        if !self.traces.load(Ordering::Relaxed) {
+            return Ok(Vec::new());
+        }
         let tracer = serde_json::json!({ "tracer": "callTracer" });
         let params = numbers.iter().map(|n| rpc_params![hex(*n), tracer.clone()]).collect();
-        self.batch_all("debug_traceBlockByNumber", params).await
+        match self.batch_all("debug_traceBlockByNumber", params).await {
+            Err(IndexerError::Rpc { message, .. }) if unsupported(&message) => {
+                tracing::warn!(
+                    url = self.url,
+                    "no debug_traceBlockByNumber: indexing without internal transfers"
+                );
+                self.traces.store(false, Ordering::Relaxed);
+                Ok(Vec::new())
+            }
+            other => other,
+        }
     }
 
     /// `eth_call`s at block `at`; a reverted call is `None`.
@@ -264,5 +347,19 @@ impl NodeClient {
             on_head(head.number);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tells_a_missing_method_from_other_answers() {
+        assert!(unsupported("eth_getBlockReceipts: Method eth_getBlockReceipts is not supported"));
+        assert!(unsupported("debug_traceBlockByNumber: Method not found"));
+        assert!(unsupported("the method debug_traceBlockByNumber does not exist/is not available"));
+        assert!(!unsupported("eth_getBlockReceipts: Request rejected `503`"));
+        assert!(!unsupported("eth_getBlockByNumber: header not found"));
     }
 }
