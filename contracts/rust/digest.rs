@@ -1,7 +1,8 @@
 //! The EIP-712 digests validators sign, computed exactly as the contracts do.
 //!
-//! - Finality votes on L2 blocks, under `StakeManager`'s domain: they are what a judge submits
-//!   as double-sign evidence, so the node must sign these digests and nothing else.
+//! - Consensus messages (proposals, prevotes, precommits) on L2 blocks, under `StakeManager`'s
+//!   domain: precommits are finality certificates, and two for different blocks in one round
+//!   are what a judge submits as double-sign evidence.
 //! - Checkpoints, under `CheckpointManager`'s domain: accepted there, and evidence in
 //!   `StakeManager` when two differ for one id.
 //! - Signer registration, under `StakeManager`'s domain: the signer key's consent.
@@ -11,6 +12,8 @@
 
 use alloy::sol_types::SolValue;
 use alloy_primitives::{Address, B256, U256, keccak256};
+
+use sec_primitives::vote::{ConsensusVote, SigningDomain};
 
 use crate::bindings::checkpoint_manager::CheckpointManager::DomainState;
 
@@ -42,20 +45,12 @@ pub fn typed_data_digest(separator: B256, struct_hash: B256) -> B256 {
     keccak256(buf)
 }
 
-/// Digest of a finality vote for block `block_hash` at (`domain`, `height`) with header
-/// timestamp `timestamp`: `HeaderVote(uint32 domain,uint64 height,uint64 timestamp,bytes32 blockHash)`.
-pub fn header_vote_digest(
-    chain_id: u64,
-    stake_manager: Address,
-    domain: u32,
-    height: u64,
-    timestamp: u64,
-    block_hash: B256,
-) -> B256 {
-    let typehash =
-        keccak256("HeaderVote(uint32 domain,uint64 height,uint64 timestamp,bytes32 blockHash)");
-    let struct_hash = keccak256((typehash, domain, height, timestamp, block_hash).abi_encode());
-    typed_data_digest(domain_separator(STAKE_MANAGER_NAME, chain_id, stake_manager), struct_hash)
+/// Digest of a consensus message (`kind` 0 proposal, 1 prevote, 2 precommit) for block
+/// `block_hash` with header timestamp `timestamp` at (`domain`, `height`, `round`):
+/// `ConsensusVote(uint8 kind,uint32 domain,uint64 height,uint32 round,uint64 timestamp,bytes32 blockHash)`.
+/// Computed by `sec_primitives::vote`, which the node signs and verifies with.
+pub fn consensus_vote_digest(chain_id: u64, stake_manager: Address, vote: &ConsensusVote) -> B256 {
+    vote.digest(&SigningDomain { l1_chain_id: chain_id, stake_manager })
 }
 
 /// `keccak256(abi.encode(domains, withdrawalRoot, validatorSetHash))`.

@@ -24,22 +24,33 @@ interface ICheckpointTimes {
 /// unbonding (unbonding takes `unbondingPeriod`, the same window in which evidence is accepted).
 /// The active set is the top `activeSetSize` eligible validators by bonded stake.
 ///
-/// Misbehaviour evidence (two different L2 headers at one (domain, height), or two different
-/// checkpoints with one id, both signed by one validator's signer) is submitted by a bonded
-/// judge; the validator's pool is slashed by `slashBps`, `burnBps` of that is burned and the
-/// rest paid to the judge, and the validator is jailed.
+/// Misbehaviour evidence (two consensus messages of one kind for different blocks at one
+/// (domain, height, round), or two different checkpoints with one id, both signed by one
+/// validator's signer) is submitted by a bonded judge; the validator's pool is slashed by
+/// `slashBps`, `burnBps` of that is burned and the rest paid to the judge, and the validator is
+/// tombstoned (as in Cosmos): jailed for good, never slashed again, so one offence costs one
+/// slash and repeated evidence cannot drain the pool. Its delegators keep the rest and unbond.
+/// Evidence older than `unbondingPeriod` is refused: the stake that backed the offence may have
+/// left since.
 ///
 /// Signed digests (EIP-712):
-/// - header votes under this contract's domain ("SEC StakeManager", "1", chain id, this):
-///   `HeaderVote(uint32 domain,uint64 height,uint64 timestamp,bytes32 blockHash)`;
+/// - consensus messages (Tendermint proposals, prevotes, precommits) under this contract's
+///   domain ("SEC StakeManager", "1", chain id, this): `ConsensusVote(uint8 kind,uint32
+///   domain,uint64 height,uint32 round,uint64 timestamp,bytes32 blockHash)`, kind 0 = proposal,
+///   1 = prevote, 2 = precommit, nil votes with hash and timestamp 0. The round is signed
+///   because honest validators may vote for different blocks at one height in different rounds;
+///   only two different blocks in the same step (kind, domain, height, round) are an offence;
 /// - checkpoints under the checkpoint manager's domain ("SEC CheckpointManager", "1", chain
 ///   id, checkpointManager): `Checkpoint(uint64 id,bytes32 bodyHash)`;
 /// - signer registration under this contract's domain: `SignerRegistration(address validator)`.
 contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
     using SafeERC20 for IERC20;
 
-    bytes32 public constant HEADER_VOTE_TYPEHASH =
-        keccak256("HeaderVote(uint32 domain,uint64 height,uint64 timestamp,bytes32 blockHash)");
+    bytes32 public constant CONSENSUS_VOTE_TYPEHASH = keccak256(
+        "ConsensusVote(uint8 kind,uint32 domain,uint64 height,uint32 round,uint64 timestamp,bytes32 blockHash)"
+    );
+    /// @notice Highest `ConsensusVote.kind`: 0 proposal, 1 prevote, 2 precommit.
+    uint8 public constant MAX_VOTE_KIND = 2;
     bytes32 public constant CHECKPOINT_TYPEHASH = keccak256("Checkpoint(uint64 id,bytes32 bodyHash)");
     bytes32 public constant SIGNER_REGISTRATION_TYPEHASH = keccak256("SignerRegistration(address validator)");
     bytes32 private constant EIP712_DOMAIN_TYPEHASH =
@@ -75,9 +86,11 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
         uint64 releaseTime;
     }
 
-    struct HeaderVote {
+    struct ConsensusVote {
+        uint8 kind;
         uint32 domain;
         uint64 height;
+        uint32 round;
         uint64 timestamp;
         bytes32 blockHash;
         bytes signature;
@@ -90,6 +103,8 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
     uint256 public immutable judgeBond;
     uint16 public immutable slashBps;
     uint16 public immutable burnBps;
+    /// @notice Jail time for offences that do not tombstone (none is reported on L1 yet: missed
+    /// slots will be); equivocation jails for good.
     uint64 public immutable jailPeriod;
 
     uint256 public activeSetSize;
@@ -102,7 +117,8 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
     mapping(address => Unbonding[]) private _unbondings;
     mapping(address => uint256) public judgeBonds;
     mapping(address => uint64) public judgeUnbondingAt;
-    mapping(bytes32 => bool) public evidenceUsed;
+    /// @notice Validators slashed for equivocation: jailed for good, never slashed again.
+    mapping(address => bool) public tombstoned;
 
     error ZeroAddress();
     error BadParameter();
@@ -128,7 +144,9 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
     error UnknownSigner(address signer);
     error SelfReport();
     error EvidenceTooOld(uint256 evidenceTime);
-    error EvidenceAlreadyUsed(bytes32 key);
+    error AlreadySlashed(address validator);
+    error Tombstoned(address validator);
+    error BadVoteKind(uint8 kind);
     error NothingToSlash();
 
     event ValidatorRegistered(address indexed validator, address indexed signer, bytes blsKey, uint16 commissionBps);
@@ -298,13 +316,20 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
         }
     }
 
-    /// @notice EIP-712 digest a validator signs for an L2 block (finality vote).
-    function headerVoteDigest(uint32 domain, uint64 height, uint64 timestamp, bytes32 blockHash)
-        public
-        view
-        returns (bytes32)
-    {
-        return _hashTypedDataV4(keccak256(abi.encode(HEADER_VOTE_TYPEHASH, domain, height, timestamp, blockHash)));
+    /// @notice EIP-712 digest a validator signs for a consensus message (proposal, prevote or
+    /// precommit) on an L2 block; precommits of > 2/3 of the stake are a block's finality
+    /// certificate.
+    function consensusVoteDigest(
+        uint8 kind,
+        uint32 domain,
+        uint64 height,
+        uint32 round,
+        uint64 timestamp,
+        bytes32 blockHash
+    ) public view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(abi.encode(CONSENSUS_VOTE_TYPEHASH, kind, domain, height, round, timestamp, blockHash))
+        );
     }
 
     /// @notice EIP-712 digest a validator signs for a checkpoint (under the checkpoint manager's
@@ -452,6 +477,7 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
         Validator storage val = _validators[msg.sender];
         if (val.signer == address(0)) revert UnknownValidator(msg.sender);
         if (!val.jailed) revert NotJailed();
+        if (tombstoned[msg.sender]) revert Tombstoned(msg.sender);
         if (block.timestamp < val.jailedUntil) revert StillJailed(val.jailedUntil);
         uint256 own = selfStake(msg.sender);
         if (own < minSelfStake) revert BelowMinSelfStake(own, minSelfStake);
@@ -488,17 +514,27 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
         if (judgeBonds[msg.sender] == 0 || judgeUnbondingAt[msg.sender] != 0) revert NotBondedJudge(msg.sender);
     }
 
-    /// @notice Evidence: one signer voted for two different blocks at one (domain, height).
-    function reportDoubleHeader(HeaderVote calldata a, HeaderVote calldata b) external nonReentrant {
+    /// @notice Evidence: one signer signed two consensus messages of one kind for different
+    /// blocks (nil counts as a block) at one (domain, height, round): Tendermint's duplicate
+    /// vote. Votes in different rounds are honest and refused as `NotConflicting`. The evidence
+    /// is aged by the newer vote's block timestamp (nil votes carry 0).
+    function reportDoubleVote(ConsensusVote calldata a, ConsensusVote calldata b) external nonReentrant {
         _requireJudge();
-        if (a.domain != b.domain || a.height != b.height || a.blockHash == b.blockHash) revert NotConflicting();
+        if (
+            a.kind != b.kind || a.domain != b.domain || a.height != b.height || a.round != b.round
+                || a.blockHash == b.blockHash
+        ) revert NotConflicting();
+        if (a.kind > MAX_VOTE_KIND) revert BadVoteKind(a.kind);
         uint256 newest = a.timestamp > b.timestamp ? a.timestamp : b.timestamp;
         if (block.timestamp > newest + unbondingPeriod) revert EvidenceTooOld(newest);
-        address signerA = _recover(headerVoteDigest(a.domain, a.height, a.timestamp, a.blockHash), a.signature);
-        address signerB = _recover(headerVoteDigest(b.domain, b.height, b.timestamp, b.blockHash), b.signature);
+        address signerA = _recover(_voteDigest(a), a.signature);
+        address signerB = _recover(_voteDigest(b), b.signature);
         if (signerA != signerB) revert InvalidEvidenceSignature();
-        bytes32 key = keccak256(abi.encode(uint8(1), signerA, a.domain, a.height));
-        _slash(signerA, key, 1);
+        _slash(signerA, 1);
+    }
+
+    function _voteDigest(ConsensusVote calldata v) private view returns (bytes32) {
+        return consensusVoteDigest(v.kind, v.domain, v.height, v.round, v.timestamp, v.blockHash);
     }
 
     /// @notice Evidence: one signer signed two different checkpoints with the same id.
@@ -516,8 +552,7 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
         address signerA = _recover(checkpointDigest(id, bodyHashA), signatureA);
         address signerB = _recover(checkpointDigest(id, bodyHashB), signatureB);
         if (signerA != signerB) revert InvalidEvidenceSignature();
-        bytes32 key = keccak256(abi.encode(uint8(2), signerA, id));
-        _slash(signerA, key, 2);
+        _slash(signerA, 2);
     }
 
     function _recover(bytes32 digest, bytes calldata signature) private pure returns (address signer) {
@@ -526,20 +561,22 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
         if (err != ECDSA.RecoverError.NoError) revert InvalidEvidenceSignature();
     }
 
-    function _slash(address signer, bytes32 key, uint8 kind) private {
+    /// @dev Slashes and tombstones the validator of `signer`: once per validator, whatever the
+    /// offence, so further evidence (the same pair, another height, another checkpoint) reverts.
+    function _slash(address signer, uint8 kind) private {
         address v = validatorOfSigner[signer];
         if (v == address(0)) revert UnknownSigner(signer);
         if (msg.sender == v || msg.sender == signer) revert SelfReport();
-        if (evidenceUsed[key]) revert EvidenceAlreadyUsed(key);
+        if (tombstoned[v]) revert AlreadySlashed(v);
         Validator storage val = _validators[v];
         uint256 amount = uint256(val.stake) * slashBps / MAX_BPS;
         if (amount == 0) revert NothingToSlash();
-        evidenceUsed[key] = true;
+        tombstoned[v] = true;
         uint256 burned = amount * burnBps / MAX_BPS;
         uint256 reward = amount - burned;
         val.stake -= uint128(amount);
         val.jailed = true;
-        val.jailedUntil = uint64(block.timestamp) + jailPeriod;
+        val.jailedUntil = type(uint64).max;
         emit Slashed(v, msg.sender, kind, amount, burned, reward);
         emit Jailed(v, val.jailedUntil);
         if (burned > 0) IBurnable(address(token)).burn(burned);

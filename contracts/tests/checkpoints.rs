@@ -9,6 +9,7 @@ use sec_contracts::{
     bindings::{CheckpointManager, StakeManager},
     digest,
 };
+use sec_primitives::{ConsensusVote, SigningDomain, VoteKind};
 
 const X: u64 = 30_000;
 
@@ -84,17 +85,33 @@ fn rust_digest_matches_the_contract() {
         l1.chain.view(cm, CheckpointManager::domainSeparatorCall {}),
         digest::domain_separator(digest::CHECKPOINT_MANAGER_NAME, CHAIN_ID, cm)
     );
+    let vote = ConsensusVote {
+        kind: VoteKind::Precommit,
+        domain: 3,
+        height: 9,
+        round: 2,
+        timestamp: 11,
+        block_hash: B256::repeat_byte(4),
+    };
+    let expected = digest::consensus_vote_digest(CHAIN_ID, sm, &vote);
     assert_eq!(
         l1.chain.view(
             sm,
-            StakeManager::headerVoteDigestCall {
+            StakeManager::consensusVoteDigestCall {
+                kind: 2,
                 domain: 3,
                 height: 9,
+                round: 2,
                 timestamp: 11,
                 blockHash: B256::repeat_byte(4)
             }
         ),
-        digest::header_vote_digest(CHAIN_ID, sm, 3, 9, 11, B256::repeat_byte(4))
+        expected
+    );
+    assert_eq!(vote.digest(&SigningDomain { l1_chain_id: CHAIN_ID, stake_manager: sm }), expected);
+    assert_eq!(
+        SigningDomain { l1_chain_id: CHAIN_ID, stake_manager: sm }.separator(),
+        digest::domain_separator(digest::STAKE_MANAGER_NAME, CHAIN_ID, sm)
     );
 }
 
@@ -284,7 +301,7 @@ fn jailed_and_unbonded_signers_do_not_count() {
     let judge_before = l1.sec_balance(j);
     l1.chain.must(j, sm, report.clone());
     assert_eq!(l1.sec_balance(j) - judge_before, ether(X) / U256::from(20));
-    expect_err::<StakeManager::EvidenceAlreadyUsed, _>(l1.chain.send(j, sm, report));
+    expect_err::<StakeManager::AlreadySlashed, _>(l1.chain.send(j, sm, report));
 
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1], &vs[2]]);
     let err = expect_err::<CheckpointManager::UnknownSigner, _>(submit(&mut l1, &cp, sigs));

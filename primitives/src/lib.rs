@@ -11,7 +11,9 @@ pub mod genesis;
 pub mod merkle;
 pub mod message;
 pub mod quantity;
+pub mod vote;
 
 pub use domain::DomainId;
 pub use extension::{InboxCursor, L1Origin, SecExtension};
 pub use genesis::{DEV_MNEMONIC, GenesisAccount, dev_signers};
+pub use vote::{ConsensusVote, SigningDomain, VoteKind};
