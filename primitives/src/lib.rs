@@ -1,6 +1,7 @@
 //! Protocol types shared by every SEC component: domain ids, the SEC header extension and its
 //! commitment, cross-domain (BGC) messages and withdrawals, the Merkle tree their roots use,
-//! and the genesis/chain configuration.
+//! the genesis/chain configuration, consensus votes and their EIP-712 digest, validator sets
+//! and finality certificates, and the [`L1Source`] through which the node reads Ethereum.
 //!
 //! Everything here is pure data and hashing, so that the node, the bridge, the indexer and
 //! the contracts' tests agree byte for byte on what a commitment is.
@@ -8,12 +9,16 @@
 pub mod domain;
 pub mod extension;
 pub mod genesis;
+pub mod l1;
 pub mod merkle;
 pub mod message;
 pub mod quantity;
+pub mod validator;
 pub mod vote;
 
 pub use domain::DomainId;
 pub use extension::{InboxCursor, L1Origin, SecExtension};
 pub use genesis::{DEV_MNEMONIC, GenesisAccount, dev_signers};
+pub use l1::{L1Error, L1Source};
+pub use validator::{ActiveValidator, CommitSignature, FinalityCertificate, ValidatorSet};
 pub use vote::{ConsensusVote, SigningDomain, VoteKind};

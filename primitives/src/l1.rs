@@ -1,0 +1,52 @@
+//! How the node reads Ethereum: the [`L1Source`] trait. The bridge implements it over JSON-RPC;
+//! tests can feed any L1. Synchronous because its callers (block building and validation) run
+//! off the async runtime, like the domains themselves.
+
+use crate::{
+    L1Origin,
+    validator::{ValidatorSet, ValidatorSetError},
+};
+
+/// Why a read from L1 failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum L1Error {
+    /// The L1 node could not be reached or answered with an error.
+    #[error("L1 request {method} failed: {reason}")]
+    Rpc {
+        /// What was asked.
+        method: &'static str,
+        /// The transport's or node's message.
+        reason: String,
+    },
+    /// The node answered with something unreadable.
+    #[error("L1 {method} returned an unexpected response: {reason}")]
+    BadResponse {
+        /// What was asked.
+        method: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The block is not on the node's canonical chain (unknown, or reorganised away).
+    #[error("L1 block {} ({}) is not canonical", .0.number, .0.hash)]
+    NotCanonical(L1Origin),
+    /// The contract returned a set no node could use.
+    #[error("invalid validator set on L1: {0}")]
+    InvalidSet(#[from] ValidatorSetError),
+}
+
+/// Ethereum as the node needs it. Deposits join this trait with the bridge's work.
+pub trait L1Source: Send + Sync {
+    /// The newest block the L1 node has.
+    fn head(&self) -> Result<L1Origin, L1Error>;
+
+    /// The newest block the L1 node considers finalized.
+    fn finalized(&self) -> Result<L1Origin, L1Error>;
+
+    /// Hash of canonical block `number`; `None` if the node does not have it yet.
+    fn block_hash(&self, number: u64) -> Result<Option<alloy_primitives::B256>, L1Error>;
+
+    /// The active set `StakeManager` reports in block `at` (the top `activeSetSize` eligible
+    /// validators by bonded stake, with their BLS keys). Read at `at.hash`, so a reorganised
+    /// origin is an error ([`L1Error::NotCanonical`]), never another block's set.
+    fn validator_set(&self, at: L1Origin) -> Result<ValidatorSet, L1Error>;
+}
