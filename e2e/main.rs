@@ -8,3 +8,4 @@ mod ethers;
 mod explorer;
 mod indexer;
 mod l1_hardhat;
+mod l1_source;

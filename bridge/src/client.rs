@@ -279,6 +279,27 @@ impl L1Client {
         Ok(C::abi_decode_returns(&out)?)
     }
 
+    /// A typed view call at the block with hash `hash` (EIP-1898, `requireCanonical`): reads
+    /// exactly that block's state, and fails rather than read another block after a reorg.
+    pub async fn view_at_hash<C: SolCall>(
+        &self,
+        to: Address,
+        call: C,
+        hash: B256,
+    ) -> Result<C::Return> {
+        let tx =
+            json!({ "from": self.address(), "to": to, "data": Bytes::from(call.abi_encode()) });
+        let block = json!({ "blockHash": hash, "requireCanonical": true });
+        let out: Bytes = self.request("eth_call", vec![tx, block]).await?;
+        Ok(C::abi_decode_returns(&out)?)
+    }
+
+    /// `eth_getBlockByNumber` for a tag (`"latest"`, `"safe"`, `"finalized"`) or a number;
+    /// `None` if the node has no such block.
+    pub async fn block_by_tag(&self, tag: Value) -> Result<Option<BlockInfo>> {
+        self.request("eth_getBlockByNumber", vec![tag, json!(false)]).await
+    }
+
     /// `eth_getLogs`.
     pub async fn logs(&self, filter: &Filter) -> Result<Vec<Log>> {
         self.request("eth_getLogs", vec![json!(filter)]).await

@@ -8,6 +8,8 @@
 //!   verifies every deployed code hash; [`L1Deployment`] is the JSON file other components read;
 //! - [`deposit`]: ETH, SEC and ERC-20 deposits and reading `Deposit` events;
 //! - [`staking`]: validator registration, delegation, the active signer set;
+//! - [`JsonRpcL1Source`]: the node's `sec_primitives::L1Source` (L1 head, finalized block,
+//!   block hashes, the validator set at an L1 origin);
 //! - [`checkpoint`]: signing checkpoints (signers sorted ascending) and submitting them;
 //! - [`withdrawal`]: withdrawal Merkle trees, proofs and finalization.
 //!
@@ -19,9 +21,11 @@ pub mod client;
 pub mod deploy;
 pub mod deposit;
 mod error;
+pub mod l1_source;
 pub mod staking;
 pub mod withdrawal;
 
 pub use client::{Fees, L1Client, Receipt};
 pub use deploy::{DeployedContract, L1Deployment, check_deployment, deploy_l1};
 pub use error::{BridgeError, Result};
+pub use l1_source::JsonRpcL1Source;
