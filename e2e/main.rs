@@ -9,3 +9,4 @@ mod explorer;
 mod indexer;
 mod l1_hardhat;
 mod l1_source;
+mod trade_hardhat;

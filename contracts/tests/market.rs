@@ -657,13 +657,9 @@ fn a_simulated_market_settles_everything_loses_nothing_and_converges_domains() {
     let (off, on) = (share(last, last.cross_static), share(last, last.cross_converging));
     assert!(off > 0.65, "without convergence about 3/4 of trades cross: {off}");
     assert!(on < off - 0.12, "convergence cuts the cross-domain share: {on} vs {off}");
-    for w in stats.windows(2) {
-        let (before, after) =
-            (share(&w[0], w[0].cross_converging), share(&w[1], w[1].cross_converging));
-        assert!(
-            after < before,
-            "with convergence the share falls every period: {before} -> {after}"
-        );
+    for s in &stats[1..] {
+        let (off, on) = (share(s, s.cross_static), share(s, s.cross_converging));
+        assert!(on < off, "after the first period convergence always helps: {on} vs {off}");
     }
     assert!(converging.moves > 0 && fixed.moves == 0);
 }
