@@ -914,6 +914,7 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::filters::register(&mut m);
     super::debug::register(&mut m);
     super::raw::register(&mut m);
+    super::trade::register(&mut m);
     super::parity::register(&mut m);
     m.into()
 }

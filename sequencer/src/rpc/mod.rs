@@ -9,6 +9,7 @@ mod eth;
 mod filters;
 mod parity;
 mod raw;
+mod trade;
 
 use std::{net::SocketAddr, sync::Arc};
 

@@ -14,3 +14,4 @@ mod proofs;
 mod restart;
 mod subscriptions;
 mod traces;
+mod trade;
