@@ -2,6 +2,7 @@
 
 mod bench;
 mod l1_deploy;
+mod trade;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -37,6 +38,9 @@ enum Command {
     Index(IndexArgs),
     /// Serves the block explorer (HTML, JSON API, Etherscan-compatible API) from an index.
     Explorer(ExplorerArgs),
+    /// Escrowed trades and disputes on a domain: offer, pay, ship, confirm, settle, dispute,
+    /// judge, status.
+    Trade(trade::TradeArgs),
 }
 
 #[derive(Args)]
@@ -390,6 +394,7 @@ fn main() -> Result<()> {
             Command::L1Deploy(a) => l1_deploy::run(a).await,
             Command::Index(a) => index(a).await,
             Command::Explorer(a) => explorer(a).await,
+            Command::Trade(a) => trade::run(a).await,
         }
     })
 }
