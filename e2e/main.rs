@@ -10,3 +10,4 @@ mod indexer;
 mod l1_hardhat;
 mod l1_source;
 mod trade_hardhat;
+mod trade;

@@ -1,0 +1,177 @@
+//! `sec trade` against a `sec node`, as a merchant, a buyer and judges would use it: a trade
+//! from offer to confirmation moves both trust indexes, a refused step says why in words, and a
+//! disputed trade decided by a panel bans the fake-goods seller.
+
+use std::process::{Command, Stdio};
+
+use alloy_primitives::hex;
+use sec_primitives::{DEV_MNEMONIC, dev_signers};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// One `sec trade` run; `key` goes in `SEC_KEY` (as a wallet would pass it, not on the command
+/// line). Returns success, stdout and stderr.
+fn trade(rpc: &str, key: Option<&[u8; 32]>, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sec"));
+    cmd.arg("trade").args(args).args(["--rpc", rpc]).env("RUST_LOG", "warn");
+    cmd.env_remove("SEC_KEY");
+    if let Some(k) = key {
+        cmd.env("SEC_KEY", hex::encode_prefixed(k));
+    }
+    let out = cmd.stdin(Stdio::null()).output().expect("run sec trade");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if let Some(k) = key {
+        let k = hex::encode(k);
+        assert!(!stdout.contains(&k) && !stderr.contains(&k), "the key was printed");
+    }
+    (out.status.success(), stdout, stderr)
+}
+
+/// A step that must succeed; its stdout.
+fn ok(rpc: &str, key: Option<&[u8; 32]>, args: &[&str]) -> String {
+    let (success, out, err) = trade(rpc, key, args);
+    assert!(success, "sec trade {args:?} failed:\n{out}\n{err}");
+    out
+}
+
+/// A step that must be refused; its stderr.
+fn refused(rpc: &str, key: Option<&[u8; 32]>, args: &[&str]) -> String {
+    let (success, out, err) = trade(rpc, key, args);
+    assert!(!success, "sec trade {args:?} should have been refused:\n{out}");
+    err
+}
+
+async fn trust(rpc: &str, who: alloy_primitives::Address) -> Value {
+    call(&client(rpc), "sec_trustIndex", vec![json!(who)]).await.expect("sec_trustIndex")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trade_dispute_and_trust_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::start(dir.path(), 1, 0.0, free_port());
+    let rpc = node.url(0);
+    let keys = dev_signers(DEV_MNEMONIC, 8).unwrap();
+    let key = |i: usize| keys[i].to_bytes().0;
+    let (seller, buyer, stranger) = (key(0), key(1), key(7));
+    let (seller_a, buyer_a) = (keys[0].address(), keys[1].address());
+
+    // offer, pay, ship, confirm
+    let out = ok(
+        &rpc,
+        Some(&seller),
+        &[
+            "offer",
+            "--price",
+            "10",
+            "--description",
+            "a crate of tomatoes",
+            "--auto-confirm-days",
+            "2",
+        ],
+    );
+    assert!(out.contains("offer 1 opened by"), "{out}");
+    assert!(out.contains("price 10 SEC, bond 5 SEC posted (50% of the price)"), "{out}");
+    assert!(out.contains("auto-confirm 2 days after shipping"), "{out}");
+    let out = ok(&rpc, Some(&buyer), &["pay", "--offer", "1"]);
+    assert!(out.contains(&format!("offer 1 paid by {buyer_a}: 10 SEC held in escrow")), "{out}");
+    let out = ok(&rpc, None, &["status", "--offer", "1"]);
+    assert!(out.contains("offer 1: Paid"), "{out}");
+    assert!(out.contains("ship by"), "{out}");
+    let err = refused(&rpc, Some(&buyer), &["ship", "--offer", "1"]);
+    assert!(
+        err.contains(&format!("refused: only the seller may do this ({buyer_a} is not)")),
+        "{err}"
+    );
+    let out = ok(&rpc, Some(&seller), &["ship", "--offer", "1", "--tracking", "PARCEL-1"]);
+    assert!(out.contains("offer 1 shipped at"), "{out}");
+    // a stranger cannot confirm, and nobody can settle before the period ends
+    let err = refused(&rpc, Some(&stranger), &["confirm", "--offer", "1"]);
+    assert!(
+        err.contains(&format!(
+            "refused: only the buyer may do this ({} is not)",
+            keys[7].address()
+        )),
+        "{err}"
+    );
+    let err = refused(&rpc, Some(&stranger), &["settle", "--offer", "1"]);
+    assert!(err.contains("refused: too early: possible from"), "{err}");
+    let out = ok(&rpc, None, &["status", "--offer", "1"]);
+    assert!(out.contains("offer 1: Shipped") && out.contains("settles"), "{out}");
+    assert_eq!(trust(&rpc, seller_a).await["index"], 0);
+    let out = ok(&rpc, Some(&buyer), &["confirm", "--offer", "1"]);
+    assert!(out.contains("offer 1 completed by the buyer's confirmation: 15 SEC"), "{out}");
+    assert!(out.contains("trust index 1, 1 completed trade(s)"), "{out}");
+    let err = refused(&rpc, Some(&buyer), &["confirm", "--offer", "1"]);
+    assert!(err.contains("offer 1 is Completed, so this step is not possible now"), "{err}");
+    let out = ok(&rpc, None, &["status", "--offer", "1"]);
+    assert!(out.contains("offer 1: Completed"), "{out}");
+    assert!(
+        out.contains(&format!("seller  {seller_a}: trust index 1, 1 completed trade(s)")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("buyer   {buyer_a}: trust index 1, 1 completed trade(s)")),
+        "{out}"
+    );
+    for who in [seller_a, buyer_a] {
+        let t = trust(&rpc, who).await;
+        assert_eq!((t["index"].clone(), t["completedTrades"].clone()), (json!(1), json!(1)), "{t}");
+    }
+
+    // a dispute: no panel can be drawn without judges
+    let out =
+        ok(&rpc, Some(&seller), &["offer", "--price", "20", "--description", "a designer bag"]);
+    assert!(out.contains("offer 2 opened") && out.contains("bond 9.92 SEC"), "{out}");
+    ok(&rpc, Some(&buyer), &["pay", "--offer", "2"]);
+    ok(&rpc, Some(&seller), &["ship", "--offer", "2"]);
+    let err = refused(&rpc, Some(&buyer), &["dispute", "--offer", "2", "--evidence", "a fake"]);
+    assert!(err.contains("only 0 judges can be drawn, a panel needs 5"), "{err}");
+    let err = refused(&rpc, Some(&key(2)), &["judge", "bond", "--amount", "999"]);
+    assert!(err.contains("a judge's bond must total at least 1000 SEC"), "{err}");
+    for j in 2..7 {
+        let out = ok(&rpc, Some(&key(j)), &["judge", "bond", "--amount", "1000"]);
+        assert!(out.contains("bonded 1000 SEC as a judge"), "{out}");
+    }
+    let out = ok(&rpc, Some(&buyer), &["dispute", "--offer", "2", "--evidence", "a fake"]);
+    assert!(out.contains("dispute 1 opened on offer 2 (fee 5 SEC)"), "{out}");
+    let out = ok(&rpc, None, &["status", "--offer", "2"]);
+    assert!(out.contains("offer 2: Disputed") && out.contains("dispute 1: voting"), "{out}");
+    assert_eq!(out.matches(": not voted").count(), 5, "{out}");
+    // three judges find fake goods, two do not
+    for (j, verdict) in
+        [(2, "--uphold"), (3, "--uphold"), (4, "--reject"), (5, "--uphold"), (6, "--reject")]
+    {
+        ok(&rpc, Some(&key(j)), &["judge", "vote", "--dispute", "1", verdict]);
+    }
+    let err = refused(&rpc, Some(&key(2)), &["judge", "vote", "--dispute", "1", "--reject"]);
+    assert!(err.contains(&format!("{} has already voted", keys[2].address())), "{err}");
+    let out = ok(&rpc, Some(&stranger), &["judge", "decide", "--dispute", "1"]);
+    assert!(
+        out.contains("dispute 1 decided: Upheld") && out.contains("(3 uphold, 2 reject)"),
+        "{out}"
+    );
+    let out = ok(&rpc, None, &["status", "--offer", "2"]);
+    assert!(out.contains("offer 2: Upheld"), "{out}");
+    assert_eq!(out.matches(": uphold").count(), 3, "{out}");
+    assert_eq!(out.matches(": reject").count(), 2, "{out}");
+    // the seller lost 20 from 1: banned for good
+    let t = trust(&rpc, seller_a).await;
+    assert_eq!(
+        (t["index"].clone(), t["banned"].clone(), t["disputesLost"].clone()),
+        (json!(0), json!(true), json!(1)),
+        "{t}"
+    );
+    assert_eq!(trust(&rpc, buyer_a).await["index"], 1);
+    let err = refused(&rpc, Some(&seller), &["offer", "--price", "1", "--description", "again"]);
+    assert!(err.contains(&format!("{seller_a} is banned from trading")), "{err}");
+    let trades = call(&client(&rpc), "sec_trades", vec![json!(buyer_a)]).await.unwrap();
+    let stages: Vec<_> =
+        trades["offers"].as_array().unwrap().iter().map(|o| o["stage"].clone()).collect();
+    assert_eq!(stages, vec![json!("Upheld"), json!("Completed")]);
+
+    // a step that sends needs a key
+    let err = refused(&rpc, None, &["confirm", "--offer", "1"]);
+    assert!(err.contains("give --key or set SEC_KEY"), "{err}");
+}
