@@ -175,3 +175,92 @@ async fn trade_dispute_and_trust_from_the_cli() {
     let err = refused(&rpc, None, &["confirm", "--offer", "1"]);
     assert!(err.contains("give --key or set SEC_KEY"), "{err}");
 }
+
+/// Deploys a test ERC-20 (`TestToken` or the fee-on-transfer one) and mints `amount` to each of
+/// `to`.
+async fn deploy_token(
+    rpc: &str,
+    deployer: alloy::signers::local::PrivateKeySigner,
+    fee_on_transfer: bool,
+    to: &[alloy_primitives::Address],
+    amount: alloy_primitives::U256,
+) -> alloy_primitives::Address {
+    use alloy::sol_types::SolConstructor;
+    use alloy_primitives::{Bytes, TxKind, U256};
+    use sec_contracts::bindings::test::{fee_on_transfer_token, test_token};
+    let client = sec_bridge::L1Client::connect(rpc, deployer).await.expect("client");
+    let code: Vec<u8> = if fee_on_transfer {
+        fee_on_transfer_token::FeeOnTransferToken::BYTECODE.to_vec()
+    } else {
+        let args =
+            test_token::TestToken::constructorCall { n: "Tomato Dollar".into(), s: "TMD".into() };
+        [test_token::TestToken::BYTECODE.to_vec(), args.abi_encode()].concat()
+    };
+    let r = client.send(TxKind::Create, Bytes::from(code), U256::ZERO).await.expect("deploy");
+    let token = r.contract_address.expect("created");
+    for who in to {
+        let mint = test_token::TestToken::mintCall { to: *who, amount };
+        client.send_call(token, mint, U256::ZERO).await.expect("mint");
+    }
+    token
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trade_priced_in_an_erc20() {
+    use alloy_primitives::U256;
+    use sec_contracts::bindings::bridged_erc20::BridgedERC20;
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::start(dir.path(), 1, 0.0, free_port());
+    let rpc = node.url(0);
+    let keys = dev_signers(DEV_MNEMONIC, 3).unwrap();
+    let (seller, buyer) = (keys[0].to_bytes().0, keys[1].to_bytes().0);
+    let (seller_a, buyer_a) = (keys[0].address(), keys[1].address());
+    let unit = U256::from(10u64).pow(U256::from(18u64));
+    let minted = U256::from(1000u64) * unit;
+    let token = deploy_token(&rpc, keys[2].clone(), false, &[seller_a, buyer_a], minted).await;
+    let t = token.to_string();
+
+    let out = ok(
+        &rpc,
+        Some(&seller),
+        &[
+            "offer",
+            "--price",
+            "100",
+            "--token",
+            &t,
+            "--description",
+            "seeds",
+            "--buyer",
+            &buyer_a.to_string(),
+        ],
+    );
+    assert!(out.contains("price 100 TMD, bond 50 TMD posted"), "{out}");
+    assert!(out.contains(&format!("buyer: {buyer_a}")), "{out}");
+    // reserved for the buyer: another account cannot pay
+    let err = refused(&rpc, Some(&keys[2].to_bytes().0), &["pay", "--offer", "1"]);
+    assert!(err.contains(&format!("this offer is reserved for {buyer_a}")), "{err}");
+    let out = ok(&rpc, Some(&buyer), &["pay", "--offer", "1"]);
+    assert!(out.contains("100 TMD held in escrow"), "{out}");
+    ok(&rpc, Some(&seller), &["ship", "--offer", "1"]);
+    let out = ok(&rpc, Some(&buyer), &["confirm", "--offer", "1"]);
+    assert!(out.contains("150 TMD (price + bond) paid to the seller"), "{out}");
+    let status = ok(&rpc, None, &["status", "--offer", "1"]);
+    assert!(status.contains("price   100 TMD (token "), "{status}");
+
+    let c = sec_bridge::L1Client::connect(&rpc, keys[0].clone()).await.unwrap();
+    let balance = |who| BridgedERC20::balanceOfCall { account: who };
+    assert_eq!(c.view(token, balance(seller_a)).await.unwrap(), minted + U256::from(100u64) * unit);
+    assert_eq!(c.view(token, balance(buyer_a)).await.unwrap(), minted - U256::from(100u64) * unit);
+
+    // a token that takes a fee on transfer is refused and the bond is not taken (the approval
+    // sent before the offer stays)
+    let fee = deploy_token(&rpc, keys[2].clone(), true, &[seller_a], minted).await;
+    let err = refused(
+        &rpc,
+        Some(&seller),
+        &["offer", "--price", "10", "--token", &fee.to_string(), "--description", "x"],
+    );
+    assert!(err.contains(&format!("{fee} takes a fee on transfer")), "{err}");
+    assert_eq!(c.view(fee, balance(seller_a)).await.unwrap(), minted);
+}
