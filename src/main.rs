@@ -276,6 +276,9 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     println!("  CrossDomain                    {}", sec_contracts::predeploy::CROSS_DOMAIN);
     println!("  L2Bridge                       {}", sec_contracts::predeploy::L2_BRIDGE);
     println!("  L2TokenFactory                 {}", sec_contracts::predeploy::L2_TOKEN_FACTORY);
+    println!("  TrustIndex                     {}", sec_contracts::predeploy::TRUST_INDEX);
+    println!("  TradeEscrow                    {}", sec_contracts::predeploy::TRADE_ESCROW);
+    println!("  Disputes                       {}", sec_contracts::predeploy::DISPUTES);
     println!(
         "\nDev accounts (10,000 ETH on L1 and 10,000 SEC on every domain; mnemonic \"{DEV_MNEMONIC}\"):"
     );
