@@ -5,6 +5,8 @@
 //! Both run the contracts' public views (never their storage layout), at the block asked for
 //! (default latest), all views of one request on one state snapshot.
 
+use std::time::Instant;
+
 use alloy::{eips::BlockId, sol_types::SolCall};
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
@@ -25,8 +27,9 @@ use crate::{
 };
 
 /// Most offers one `sec_trades` examines, newest first. `TradeEscrow` keeps no per-account
-/// list, so the method walks offer ids down from `lastOfferId`; the answer says whether it
-/// reached offer 1 (`complete`) and where to continue (`before`).
+/// list, so the method walks offer ids down from `lastOfferId` (one view per offer); the answer
+/// says whether it reached offer 1 (`complete`) and where to continue (`before`). It also stops
+/// early after half the node's EVM time budget.
 pub const MAX_OFFERS_SCANNED: u64 = 5_000;
 
 /// Gas for one view (they are all small; the cap guards against a broken predeploy).
@@ -98,9 +101,17 @@ impl Views<'_> {
     fn trades(&self, account: Address, before: Option<u64>) -> RpcResult<Value> {
         let last = self.call(TRADE_ESCROW, TradeEscrow::lastOfferIdCall {})?;
         let top = before.map_or(last, |b| b.saturating_sub(1).min(last));
-        let bottom = top.saturating_sub(MAX_OFFERS_SCANNED);
+        let mut bottom = top.saturating_sub(MAX_OFFERS_SCANNED);
+        // a slow node answers with what it read in half its execution budget rather than
+        // with a timeout: the caller continues from `before`
+        let soft_deadline = self.deadline.at.checked_sub(self.deadline.budget / 2);
         let mut offers = Vec::new();
         for id in (bottom + 1..=top).rev() {
+            // at least one offer per call, so that paging always moves on
+            if id < top && soft_deadline.is_some_and(|d| Instant::now() >= d) {
+                bottom = id;
+                break;
+            }
             let o = self.call(TRADE_ESCROW, TradeEscrow::offerCall { offerId: id })?;
             let role = if o.seller == account {
                 "seller"
