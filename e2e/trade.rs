@@ -171,6 +171,38 @@ async fn trade_dispute_and_trust_from_the_cli() {
         trades["offers"].as_array().unwrap().iter().map(|o| o["stage"].clone()).collect();
     assert_eq!(stages, vec![json!("Upheld"), json!("Completed")]);
 
+    // the buyer (index 1) buys again from another seller, who refunds; an unpaid offer is
+    // cancelled; a shipped one is extended once
+    let seller2 = key(7);
+    ok(&rpc, Some(&seller2), &["offer", "--price", "3", "--description", "jam"]);
+    // unpaid, it has no buyer yet
+    let err = refused(&rpc, Some(&buyer), &["extend", "--offer", "3"]);
+    assert!(err.contains(&format!("only the buyer may do this ({buyer_a} is not)")), "{err}");
+    ok(&rpc, Some(&buyer), &["pay", "--offer", "3"]);
+    let err = refused(&rpc, Some(&buyer), &["extend", "--offer", "3"]);
+    assert!(err.contains("offer 3 is Paid, so this step is not possible now"), "{err}");
+    ok(&rpc, Some(&seller2), &["ship", "--offer", "3"]);
+    let out = ok(&rpc, Some(&buyer), &["extend", "--offer", "3"]);
+    assert!(out.contains("offer 3 extended: it now settles at"), "{out}");
+    let err = refused(&rpc, Some(&buyer), &["extend", "--offer", "3"]);
+    assert!(err.contains("offer 3 was already extended once"), "{err}");
+    let out = ok(&rpc, None, &["status", "--offer", "3"]);
+    assert!(out.contains("auto-confirm 14 days (extended once)"), "{out}");
+    let out = ok(&rpc, Some(&seller2), &["refund", "--offer", "3"]);
+    assert!(
+        out.contains(&format!("offer 3 refunded by the seller: 3 SEC back to the buyer {buyer_a}")),
+        "{out}"
+    );
+    ok(&rpc, Some(&seller2), &["offer", "--price", "1", "--description", "honey"]);
+    let err = refused(&rpc, Some(&buyer), &["cancel", "--offer", "4"]);
+    assert!(err.contains("only the seller may do this"), "{err}");
+    let out = ok(&rpc, Some(&seller2), &["cancel", "--offer", "4"]);
+    assert!(
+        out.contains("offer 4 cancelled: the bond of 0.5 SEC went back to the seller"),
+        "{out}"
+    );
+    assert_eq!(trust(&rpc, keys[7].address()).await["completedTrades"], 0);
+
     // a step that sends needs a key
     let err = refused(&rpc, None, &["confirm", "--offer", "1"]);
     assert!(err.contains("give --key or set SEC_KEY"), "{err}");

@@ -81,6 +81,22 @@ enum Step {
         #[arg(long, default_value = "")]
         evidence: String,
     },
+    /// Withdraws an unpaid offer (the seller); the bond comes back.
+    Cancel {
+        #[arg(long)]
+        offer: u64,
+    },
+    /// Refunds the buyer: the seller while paid or shipped, anyone once the ship deadline
+    /// passed without shipping. The bond goes back to the seller.
+    Refund {
+        #[arg(long)]
+        offer: u64,
+    },
+    /// Doubles a shipped trade's auto-confirm period, once (the buyer, goods late in the post).
+    Extend {
+        #[arg(long)]
+        offer: u64,
+    },
     /// Judges: bond, vote, decide, claim rewards, unbond, withdraw the bond.
     #[command(subcommand)]
     Judge(JudgeStep),
@@ -510,6 +526,40 @@ pub async fn run(args: TradeArgs) -> Result<()> {
                 e.panel.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
             );
             println!("  votes close at {}", time(e.deadline));
+        }
+        Step::Cancel { offer } => {
+            s.send(Target::Escrow, TradeEscrow::cancelCall { offerId: offer }, U256::ZERO).await?;
+            let o = s.offer(offer).await?;
+            let (symbol, decimals) = s.token(o.token).await?;
+            println!(
+                "offer {offer} cancelled: the bond of {} {symbol} went back to the seller",
+                units(U256::from(o.bond), decimals)
+            );
+        }
+        Step::Refund { offer } => {
+            let r = s
+                .send(Target::Escrow, TradeEscrow::refundCall { offerId: offer }, U256::ZERO)
+                .await?;
+            let e = event::<TradeEscrow::TradeRefunded>(&r).context("no TradeRefunded event")?;
+            let o = s.offer(offer).await?;
+            let (symbol, decimals) = s.token(o.token).await?;
+            println!(
+                "offer {offer} refunded{}: {} {symbol} back to the buyer {}, the bond to the seller",
+                if e.bySeller { " by the seller" } else { " (not shipped in time)" },
+                units(U256::from(o.price), decimals),
+                e.buyer
+            );
+        }
+        Step::Extend { offer } => {
+            let r = s
+                .send(Target::Escrow, TradeEscrow::extendCall { offerId: offer }, U256::ZERO)
+                .await?;
+            let e = event::<TradeEscrow::ConfirmationExtended>(&r)
+                .context("no ConfirmationExtended event")?;
+            println!(
+                "offer {offer} extended: it now settles at {} (disputes possible until then)",
+                time(e.settlesAt)
+            );
         }
         Step::Judge(step) => judge(&s, step).await?,
         Step::Status { offer } => status(&s, offer).await?,
