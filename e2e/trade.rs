@@ -139,6 +139,11 @@ async fn trade_dispute_and_trust_from_the_cli() {
     let out = ok(&rpc, None, &["status", "--offer", "2"]);
     assert!(out.contains("offer 2: Disputed") && out.contains("dispute 1: voting"), "{out}");
     assert_eq!(out.matches(": not voted").count(), 5, "{out}");
+    let out =
+        ok(&rpc, Some(&seller), &["evidence", "--offer", "2", "--text", "receipt from the maker"]);
+    assert!(out.contains(&format!("published on offer 2 by {seller_a}")), "{out}");
+    let err = refused(&rpc, Some(&stranger), &["evidence", "--offer", "2", "--text", "me too"]);
+    assert!(err.contains("only the buyer or the seller may do this"), "{err}");
     // three judges find fake goods, two do not
     for (j, verdict) in
         [(2, "--uphold"), (3, "--uphold"), (4, "--reject"), (5, "--uphold"), (6, "--reject")]

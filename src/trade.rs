@@ -95,6 +95,14 @@ enum Step {
         #[arg(long)]
         offer: u64,
     },
+    /// Publishes evidence for the judges of a disputed trade (the buyer or the seller).
+    Evidence {
+        #[arg(long)]
+        offer: u64,
+        /// The evidence (or a link to it); only its hash goes on chain.
+        #[arg(long)]
+        text: String,
+    },
     /// Judges: bond, vote, decide, claim rewards, unbond, withdraw the bond.
     #[command(subcommand)]
     Judge(JudgeStep),
@@ -249,15 +257,15 @@ pub async fn run(args: TradeArgs) -> Result<()> {
             );
         }
         Step::Confirm { offer } => {
-            let r = s
-                .send(Target::Escrow, TradeEscrow::confirmCall { offerId: offer }, U256::ZERO)
-                .await?;
+            let r =
+                send(&s, Target::Escrow, TradeEscrow::confirmCall { offerId: offer }, U256::ZERO)
+                    .await?;
             completed(&s, offer, &r).await?;
         }
         Step::Settle { offer } => {
-            let r = s
-                .send(Target::Escrow, TradeEscrow::settleCall { offerId: offer }, U256::ZERO)
-                .await?;
+            let r =
+                send(&s, Target::Escrow, TradeEscrow::settleCall { offerId: offer }, U256::ZERO)
+                    .await?;
             completed(&s, offer, &r).await?;
         }
         Step::Dispute { offer, evidence } => {
@@ -284,9 +292,9 @@ pub async fn run(args: TradeArgs) -> Result<()> {
             );
         }
         Step::Refund { offer } => {
-            let r = s
-                .send(Target::Escrow, TradeEscrow::refundCall { offerId: offer }, U256::ZERO)
-                .await?;
+            let r =
+                send(&s, Target::Escrow, TradeEscrow::refundCall { offerId: offer }, U256::ZERO)
+                    .await?;
             let e = event::<TradeEscrow::TradeRefunded>(&r)?;
             let o = s.offer(offer).await?;
             let TokenInfo { symbol, decimals } = s.token(o.token).await?;
@@ -298,14 +306,21 @@ pub async fn run(args: TradeArgs) -> Result<()> {
             );
         }
         Step::Extend { offer } => {
-            let r = s
-                .send(Target::Escrow, TradeEscrow::extendCall { offerId: offer }, U256::ZERO)
-                .await?;
+            let r =
+                send(&s, Target::Escrow, TradeEscrow::extendCall { offerId: offer }, U256::ZERO)
+                    .await?;
             let e = event::<TradeEscrow::ConfirmationExtended>(&r)?;
             println!(
                 "offer {offer} extended: it now settles at {} (disputes possible until then)",
                 time(e.settlesAt)
             );
+        }
+        Step::Evidence { offer, text } => {
+            let call =
+                TradeEscrow::submitEvidenceCall { offerId: offer, evidenceHash: hash_text(&text) };
+            let r = send(&s, Target::Escrow, call, U256::ZERO).await?;
+            let e = event::<TradeEscrow::Evidence>(&r)?;
+            println!("evidence {} published on offer {offer} by {}", e.evidenceHash, e.party);
         }
         Step::Judge(step) => judge(&s, step).await?,
         Step::Status { offer } => status(&s, offer).await?,
@@ -350,9 +365,9 @@ async fn judge(s: &TradeClient, step: JudgeStep) -> Result<()> {
             );
         }
         JudgeStep::Decide { dispute } => {
-            let r = s
-                .send(Target::Disputes, Disputes::decideCall { disputeId: dispute }, U256::ZERO)
-                .await?;
+            let r =
+                send(s, Target::Disputes, Disputes::decideCall { disputeId: dispute }, U256::ZERO)
+                    .await?;
             let e = event::<Disputes::Decided>(&r)?;
             println!(
                 "dispute {dispute} decided: {} ({} uphold, {} reject)",
