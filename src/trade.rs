@@ -50,11 +50,13 @@ enum Step {
     },
     /// Pays an offer (the buyer): the price is held in escrow.
     Pay {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
     },
     /// Marks a paid offer shipped (the seller); the auto-confirm period starts.
     Ship {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
         /// Tracking reference; only its hash goes on chain.
@@ -63,16 +65,19 @@ enum Step {
     },
     /// Confirms receipt (the buyer): price and bond go to the seller.
     Confirm {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
     },
     /// Settles a shipped trade whose auto-confirm period has passed (anyone).
     Settle {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
     },
     /// Disputes a shipped trade (the buyer), paying the dispute fee; a panel of judges decides.
     Dispute {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
         /// The complaint; only its hash goes on chain.
@@ -81,22 +86,26 @@ enum Step {
     },
     /// Withdraws an unpaid offer (the seller); the bond comes back.
     Cancel {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
     },
     /// Refunds the buyer: the seller while paid or shipped, anyone once the ship deadline
     /// passed without shipping. The bond goes back to the seller.
     Refund {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
     },
     /// Doubles a shipped trade's auto-confirm period, once (the buyer, goods late in the post).
     Extend {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
     },
     /// Publishes evidence for the judges of a disputed trade (the buyer or the seller).
     Evidence {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
         /// The evidence (or a link to it); only its hash goes on chain.
@@ -108,6 +117,7 @@ enum Step {
     Judge(JudgeStep),
     /// An offer's stage, parties, amounts, deadlines, dispute and votes, and both trust indexes.
     Status {
+        /// The offer's id (printed by `sec trade offer`).
         #[arg(long)]
         offer: u64,
     },
@@ -123,6 +133,7 @@ enum JudgeStep {
     },
     /// Votes on a dispute whose panel you sit on.
     Vote {
+        /// The dispute's id (printed by `sec trade dispute` and `status`).
         #[arg(long)]
         dispute: u64,
         /// Fake goods: the buyer's complaint is upheld.
@@ -134,6 +145,7 @@ enum JudgeStep {
     },
     /// Decides a dispute once all voted or its deadline passed (anyone).
     Decide {
+        /// The dispute's id (printed by `sec trade dispute` and `status`).
         #[arg(long)]
         dispute: u64,
     },
