@@ -208,6 +208,21 @@ async fn trade_dispute_and_trust_from_the_cli() {
     );
     assert_eq!(trust(&rpc, keys[7].address()).await["completedTrades"], 0);
 
+    let out = ok(&rpc, Some(&buyer), &["list"]);
+    assert!(out.contains(&format!("{buyer_a}: trust index 1, 1 completed trade(s)")), "{out}");
+    let rows: Vec<_> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().take(4).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        rows,
+        ["offer 3 Refunded buyer", "offer 2 Upheld buyer", "offer 1 Completed buyer"],
+        "{out}"
+    );
+    let out = ok(&rpc, None, &["list", "--account", &keys[7].address().to_string()]);
+    assert!(out.contains("offer 4      Cancelled  seller          1 SEC"), "{out}");
+
     // a step that sends needs a key
     let err = refused(&rpc, None, &["confirm", "--offer", "1"]);
     assert!(err.contains("give --key or set SEC_KEY"), "{err}");

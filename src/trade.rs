@@ -121,6 +121,13 @@ enum Step {
         #[arg(long)]
         offer: u64,
     },
+    /// An account's trust index and its offers as seller or buyer, newest first (the node's
+    /// `sec_trades`).
+    List {
+        /// Default: the key's account.
+        #[arg(long)]
+        account: Option<Address>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -336,6 +343,14 @@ pub async fn run(args: TradeArgs) -> Result<()> {
         }
         Step::Judge(step) => judge(&s, step).await?,
         Step::Status { offer } => status(&s, offer).await?,
+        Step::List { account } => {
+            let who = match account {
+                Some(a) => a,
+                None if args.key.is_some() => s.address(),
+                None => bail!("give --account, or --key for your own"),
+            };
+            list(&s, who).await?
+        }
     }
     Ok(())
 }
@@ -483,6 +498,39 @@ async fn status(s: &TradeClient, id: u64) -> Result<()> {
             println!("    judge {judge}: {vote}");
         }
     }
+    Ok(())
+}
+
+/// Most pages of `sec_trades` one `list` follows (5,000 offers each).
+const MAX_PAGES: usize = 20;
+
+async fn list(s: &TradeClient, who: Address) -> Result<()> {
+    println!("{who}: {}", trust_line(s, who).await?);
+    let mut before: Option<u64> = None;
+    for _ in 0..MAX_PAGES {
+        let mut params = vec![serde_json::json!(who), serde_json::json!("latest")];
+        if let Some(b) = before {
+            params.push(serde_json::json!(b));
+        }
+        let page: serde_json::Value = s.rpc().request("sec_trades", params).await?;
+        for o in page["offers"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let token: Address = serde_json::from_value(o["token"].clone()).unwrap_or_default();
+            let price: U256 = serde_json::from_value(o["price"].clone()).unwrap_or_default();
+            let TokenInfo { symbol, decimals } = s.token(token).await?;
+            println!(
+                "  offer {:<6} {:<10} {:<15} {} {symbol}",
+                o["offerId"].as_u64().unwrap_or_default(),
+                o["stage"].as_str().unwrap_or("?"),
+                o["role"].as_str().unwrap_or("?"),
+                units(price, decimals)
+            );
+        }
+        match page["before"].as_u64() {
+            Some(b) if page["complete"] != true => before = Some(b),
+            _ => return Ok(()),
+        }
+    }
+    println!("  (older offers not listed)");
     Ok(())
 }
 
