@@ -9,5 +9,5 @@ mod explorer;
 mod indexer;
 mod l1_hardhat;
 mod l1_source;
-mod trade_hardhat;
 mod trade;
+mod trade_hardhat;
