@@ -13,6 +13,7 @@ pub mod digest;
 pub mod predeploy;
 pub mod revert;
 mod sandbox;
+pub mod trade;
 pub mod verify;
 
 pub use sandbox::BlockContext;

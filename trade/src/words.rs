@@ -5,25 +5,8 @@ use alloy::sol_types::SolInterface;
 use alloy_primitives::{U256, utils::format_units};
 use sec_contracts::bindings::{Disputes, TradeEscrow};
 
-/// Names of `TradeEscrow.State`, by value.
-pub const STAGES: [&str; 11] = [
-    "None",
-    "Open",
-    "Paid",
-    "Shipped",
-    "Disputed",
-    "Completed",
-    "Cancelled",
-    "Refunded",
-    "Upheld",
-    "Rejected",
-    "Defaulted",
-];
-
 /// The name of an offer's stage (`TradeEscrow.State`).
-pub fn stage(state: u8) -> &'static str {
-    STAGES.get(state as usize).copied().unwrap_or("Unknown")
-}
+pub use sec_contracts::trade::offer_stage as stage;
 
 /// A dispute outcome (`Disputes.OUTCOME_*`) in words.
 pub fn outcome(o: u8) -> &'static str {

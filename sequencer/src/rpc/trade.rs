@@ -35,26 +35,6 @@ pub const MAX_OFFERS_SCANNED: u64 = 5_000;
 /// Gas for one view (they are all small; the cap guards against a broken predeploy).
 const VIEW_GAS: u64 = 1_000_000;
 
-/// Stage names of `TradeEscrow.State`, by value.
-const STAGES: [&str; 11] = [
-    "None",
-    "Open",
-    "Paid",
-    "Shipped",
-    "Disputed",
-    "Completed",
-    "Cancelled",
-    "Refunded",
-    "Upheld",
-    "Rejected",
-    "Defaulted",
-];
-
-/// The name of stage `state` of an offer.
-pub fn stage_name(state: u8) -> &'static str {
-    STAGES.get(state as usize).copied().unwrap_or("Unknown")
-}
-
 /// Runs views against one state snapshot at one block.
 struct Views<'a> {
     reader: &'a dyn StateReader,
@@ -141,7 +121,7 @@ fn offer_json(id: u64, role: &str, o: &TradeEscrow::Offer) -> Value {
     json!({
         "offerId": id,
         "role": role,
-        "stage": stage_name(o.state),
+        "stage": sec_contracts::trade::offer_stage(o.state),
         "seller": o.seller,
         "buyer": (o.buyer != Address::ZERO).then_some(o.buyer),
         "token": o.token,
@@ -207,14 +187,6 @@ pub fn register(m: &mut RpcModule<EthApi>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stage_names_follow_the_contract_enum() {
-        assert_eq!(stage_name(0), "None");
-        assert_eq!(stage_name(3), "Shipped");
-        assert_eq!(stage_name(10), "Defaulted");
-        assert_eq!(stage_name(11), "Unknown");
-    }
 
     #[test]
     fn offer_times_follow_the_rules() {
