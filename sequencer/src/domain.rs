@@ -138,8 +138,14 @@ pub struct Submitted {
 
 /// Pool journal operations, applied in order by the journal thread.
 enum JournalOp {
-    Insert { hash: B256, raw: Bytes, done: tokio::sync::oneshot::Sender<()> },
+    Insert {
+        hash: B256,
+        raw: Bytes,
+        done: tokio::sync::oneshot::Sender<()>,
+    },
     Remove(B256),
+    /// Write everything sent before it, then end the thread (its store reference with it).
+    Stop,
 }
 
 /// Writes journal operations in groups: one durable commit for everything that queued up while
@@ -156,8 +162,10 @@ fn run_journal(store: Arc<ChainStore>, rx: std::sync::mpsc::Receiver<JournalOp>,
         let mut insert = Vec::new();
         let mut remove = Vec::new();
         let mut done = Vec::new();
+        let mut stop = false;
         for op in ops {
             match op {
+                JournalOp::Stop => stop = true,
                 JournalOp::Insert { hash, raw, done: d } => {
                     insert.push((hash, raw));
                     done.push(d);
@@ -179,6 +187,9 @@ fn run_journal(store: Arc<ChainStore>, rx: std::sync::mpsc::Receiver<JournalOp>,
             }
             // Dropping `done` fails the waiting submissions: they are not durable.
             Err(e) => warn!(domain, error = %e, "pool journal write failed"),
+        }
+        if stop {
+            break;
         }
     }
 }
@@ -208,6 +219,8 @@ pub struct Domain {
     config: DomainConfig,
     store: Arc<ChainStore>,
     journal: std::sync::mpsc::SyncSender<JournalOp>,
+    /// The journal thread, joined by [`Domain::close_journal`].
+    journal_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     chain: RwLock<Chain>,
     pool: Mutex<Mempool>,
     events: broadcast::Sender<ChainEvent>,
@@ -389,16 +402,17 @@ impl Domain {
         };
         let (events, _) = broadcast::channel(4096);
         let (journal, journal_rx) = std::sync::mpsc::sync_channel(JOURNAL_QUEUE);
-        {
+        let journal_thread = {
             let store = store.clone();
             let id = config.id;
             std::thread::Builder::new()
                 .name(format!("journal-{id}"))
                 .spawn(move || run_journal(store, journal_rx, id))
-                .map_err(|source| DomainError::Io { path: config.datadir.clone(), source })?;
-        }
+                .map_err(|source| DomainError::Io { path: config.datadir.clone(), source })?
+        };
         let domain = Arc::new(Self {
             journal,
+            journal_thread: Mutex::new(Some(journal_thread)),
             pool: Mutex::new(Mempool::new(config.pool.clone())),
             config,
             store,
@@ -712,6 +726,17 @@ impl Domain {
     pub fn next_base_fee(&self) -> u64 {
         let chain = self.chain.read();
         next_base_fee(&chain.head)
+    }
+
+    /// Writes every journal operation queued so far and ends the journal thread; call it once
+    /// block production has stopped. Transactions submitted after it are refused (their
+    /// durability never resolves). With the last reference to the domain dropped after it, the
+    /// store is closed when this returns (a shutdown leaves the files whole for a copy).
+    pub fn close_journal(&self) {
+        let _ = self.journal.send(JournalOp::Stop);
+        if let Some(t) = self.journal_thread.lock().take() {
+            let _ = t.join();
+        }
     }
 
     /// Asks the loop to stop after the current block.

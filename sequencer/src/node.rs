@@ -177,17 +177,31 @@ impl Node {
         self.rpc.method_names()
     }
 
-    /// Stops RPC, then block production, waiting for the blocks in progress to commit.
+    /// Stops RPC, then block production, waiting for the blocks in progress to commit and for
+    /// the pool journal to be written.
     pub async fn shutdown(self) {
         self.rpc.stop().await;
         for d in &self.domains {
             d.shutdown();
         }
         let threads = self.threads;
+        let domains = self.domains;
         let _ = tokio::task::spawn_blocking(move || {
             for t in threads {
                 let _ = t.join();
             }
+            // The last block's journal removals; then, once the RPC's references are gone, the
+            // stores close here, not whenever the last reference happens to drop.
+            for d in &domains {
+                d.close_journal();
+            }
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while domains.iter().any(|d| Arc::strong_count(d) > 1)
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            drop(domains);
         })
         .await;
     }
