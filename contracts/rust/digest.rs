@@ -11,39 +11,17 @@
 //! exactly one deployment on one chain.
 
 use alloy::sol_types::SolValue;
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, keccak256};
 
 use sec_primitives::vote::{ConsensusVote, SigningDomain};
 
 use crate::bindings::checkpoint_manager::CheckpointManager::DomainState;
 
-/// EIP-712 domain name of `StakeManager`.
-pub const STAKE_MANAGER_NAME: &str = "SEC StakeManager";
+pub use sec_primitives::vote::{
+    EIP712_VERSION as VERSION, STAKE_MANAGER_NAME, domain_separator, typed_data_digest,
+};
 /// EIP-712 domain name of `CheckpointManager`.
 pub const CHECKPOINT_MANAGER_NAME: &str = "SEC CheckpointManager";
-/// EIP-712 domain version of both.
-pub const VERSION: &str = "1";
-
-/// `keccak256(abi.encode(EIP712Domain typehash, name, version, chainId, verifyingContract))`.
-pub fn domain_separator(name: &str, chain_id: u64, verifying_contract: Address) -> B256 {
-    let typehash = keccak256(
-        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
-    );
-    keccak256(
-        (typehash, keccak256(name), keccak256(VERSION), U256::from(chain_id), verifying_contract)
-            .abi_encode(),
-    )
-}
-
-/// `keccak256("\x19\x01" ‖ domainSeparator ‖ structHash)`.
-pub fn typed_data_digest(separator: B256, struct_hash: B256) -> B256 {
-    let mut buf = [0u8; 66];
-    buf[0] = 0x19;
-    buf[1] = 0x01;
-    buf[2..34].copy_from_slice(separator.as_slice());
-    buf[34..].copy_from_slice(struct_hash.as_slice());
-    keccak256(buf)
-}
 
 /// Digest of a consensus message (`kind` 0 proposal, 1 prevote, 2 precommit) for block
 /// `block_hash` with header timestamp `timestamp` at (`domain`, `height`, `round`):

@@ -51,19 +51,7 @@ pub struct SigningDomain {
 impl SigningDomain {
     /// `keccak256(abi.encode(EIP712Domain typehash, "SEC StakeManager", "1", chainId, stakeManager))`.
     pub fn separator(&self) -> B256 {
-        let typehash = keccak256(
-            "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
-        );
-        keccak256(
-            (
-                typehash,
-                keccak256(STAKE_MANAGER_NAME),
-                keccak256("1"),
-                U256::from(self.l1_chain_id),
-                self.stake_manager,
-            )
-                .abi_encode(),
-        )
+        domain_separator(STAKE_MANAGER_NAME, self.l1_chain_id, self.stake_manager)
     }
 }
 
@@ -107,6 +95,26 @@ impl ConsensusVote {
     pub fn digest(&self, signing: &SigningDomain) -> B256 {
         typed_data_digest(signing.separator(), self.struct_hash())
     }
+}
+
+/// EIP-712 domain version of the SEC contracts.
+pub const EIP712_VERSION: &str = "1";
+
+/// `keccak256(abi.encode(EIP712Domain typehash, name, version, chainId, verifyingContract))`.
+pub fn domain_separator(name: &str, chain_id: u64, verifying_contract: Address) -> B256 {
+    let typehash = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
+    );
+    keccak256(
+        (
+            typehash,
+            keccak256(name),
+            keccak256(EIP712_VERSION),
+            U256::from(chain_id),
+            verifying_contract,
+        )
+            .abi_encode(),
+    )
 }
 
 /// `keccak256("\x19\x01" ‖ domainSeparator ‖ structHash)`.
