@@ -201,6 +201,38 @@ fn call_traces<R: StateReader>(
     Ok(out)
 }
 
+/// A block to replay on its parent state: its record, EVM inputs and decoded transactions.
+pub(super) struct Replay {
+    pub block: std::sync::Arc<crate::storage::BlockRecord>,
+    pub input: BlockInput,
+    pub txs: Vec<alloy::consensus::TxEnvelope>,
+}
+
+impl Replay {
+    /// Block `number` (not genesis, which has no parent to replay on).
+    pub(super) fn load(api: &EthApi, number: u64) -> RpcResult<Self> {
+        let block = api
+            .domain
+            .block(number)?
+            .ok_or_else(|| RpcError::Server(format!("block #{number} not found")))?;
+        let input = BlockInput::from_header(&block.header);
+        let txs = block.txs.iter().map(convert::decode_tx).collect::<RpcResult<_>>()?;
+        Ok(Self { block, input, txs })
+    }
+}
+
+/// Where transaction `i` of `block` sits, for traces that carry it.
+pub(super) fn tx_info(block: &crate::storage::BlockRecord, i: usize) -> TransactionInfo {
+    TransactionInfo {
+        hash: block.tx_hashes.get(i).copied(),
+        index: Some(i as u64),
+        block_hash: Some(block.hash),
+        block_number: Some(block.header.number),
+        base_fee: block.header.base_fee_per_gas,
+        block_timestamp: Some(block.header.timestamp),
+    }
+}
+
 /// Replays block `number` on its parent state; traces transaction `only` or all of them.
 fn trace_block(
     api: &EthApi,
@@ -211,13 +243,8 @@ fn trace_block(
     if number == 0 {
         return Ok(vec![]);
     }
-    let block = api
-        .domain
-        .block(number)?
-        .ok_or_else(|| RpcError::Server(format!("block #{number} not found")))?;
-    let input = BlockInput::from_header(&block.header);
+    let Replay { block, input, txs } = Replay::load(api, number)?;
     let chain_id = api.domain.chain_id();
-    let txs: Vec<_> = block.txs.iter().map(convert::decode_tx).collect::<RpcResult<_>>()?;
     let call_config = match &opts.tracer {
         Some(GethDebugTracerType::BuiltInTracer(GethDebugBuiltInTracerType::CallTracer)) => {
             Some(call_config(opts)?)
@@ -236,14 +263,7 @@ fn trace_block(
             for (i, (tx, stored)) in txs.iter().zip(&block.txs).enumerate() {
                 let env = tx_env(tx, stored.sender);
                 let hash = block.tx_hashes[i];
-                let info = TransactionInfo {
-                    hash: Some(hash),
-                    index: Some(i as u64),
-                    block_hash: Some(block.hash),
-                    block_number: Some(number),
-                    base_fee: block.header.base_fee_per_gas,
-                    block_timestamp: Some(block.header.timestamp),
-                };
+                let info = tx_info(&block, i);
                 match only {
                     Some(j) if j == i => {
                         let trace =

@@ -5,7 +5,6 @@
 use alloy_primitives::map::HashSet;
 
 use alloy::{
-    consensus::transaction::TransactionInfo,
     eips::BlockId,
     rpc::types::trace::{
         filter::TraceFilter,
@@ -19,12 +18,12 @@ use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
 use serde_json::Value;
 
 use super::{
-    convert,
+    debug::{Replay, tx_info},
     error::{RpcError, RpcResult},
     eth::{Args, EthApi, Reply, finish, to_raw},
 };
 use crate::{
-    executor::{BlockInput, cfg, tx_env},
+    executor::{cfg, tx_env},
     state::Overlay,
 };
 
@@ -48,13 +47,8 @@ fn replay(api: &EthApi, number: u64, only: Option<usize>, want: &Want) -> RpcRes
     if number == 0 {
         return Ok(vec![]);
     }
-    let block = api
-        .domain
-        .block(number)?
-        .ok_or_else(|| RpcError::Server(format!("block #{number} not found")))?;
-    let input = BlockInput::from_header(&block.header);
+    let Replay { block, input, txs } = Replay::load(api, number)?;
     let chain_id = api.domain.chain_id();
-    let txs: Vec<_> = block.txs.iter().map(convert::decode_tx).collect::<RpcResult<_>>()?;
     let config = match want {
         Want::Traces => TracingInspectorConfig::default_parity(),
         Want::Results(types) => TracingInspectorConfig::from_parity_config(types),
@@ -81,14 +75,7 @@ fn replay(api: &EthApi, number: u64, only: Option<usize>, want: &Want) -> RpcRes
                         .with_transaction_gas_used(outcome.result.tx_gas_used());
                     out.push(match want {
                         Want::Traces => {
-                            let info = TransactionInfo {
-                                hash: Some(hash),
-                                index: Some(i as u64),
-                                block_hash: Some(block.hash),
-                                block_number: Some(number),
-                                base_fee: block.header.base_fee_per_gas,
-                                block_timestamp: Some(block.header.timestamp),
-                            };
+                            let info = tx_info(&block, i);
                             Replayed::Traces(builder.into_localized_transaction_traces(info))
                         }
                         Want::Results(types) => {
