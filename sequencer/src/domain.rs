@@ -275,8 +275,8 @@ fn now_secs() -> u64 {
 /// changed since `block` come from the history tables; the rest from the flat state tables.
 ///
 /// Values read once are kept for the reader's life (the snapshot never changes): replaying a
-/// block reads the same contract and accounts for every transaction, and a B-tree lookup costs
-/// tens of times a map's.
+/// block reads the same contract and accounts for every transaction, and each store read is a
+/// B-tree lookup.
 pub struct SnapshotReader<'a> {
     store: &'a StoreReader,
     block: u64,

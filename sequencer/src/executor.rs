@@ -213,7 +213,7 @@ impl Deadline {
 
 /// Halts every frame of an execution once its deadline has passed: `eth_call` and friends run
 /// arbitrary code up to the gas cap, and a slow one must not hold a thread (and a snapshot)
-/// indefinitely. The clock is read every 1,024 instructions, which costs nothing measurable.
+/// indefinitely. The clock is read only every 1,024 instructions.
 pub struct DeadlineGuard {
     at: Instant,
     steps: u32,
