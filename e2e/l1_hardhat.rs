@@ -188,7 +188,7 @@ async fn l1_deploy_and_bridge_on_hardhat() {
 
     // the watcher's view: exactly the four deposits, in order
     let latest = owner.block_number().await.unwrap();
-    let seen = deposit::deposits(&owner, a.l1_bridge, first_block, latest).await.unwrap();
+    let seen = deposit::deposits(&owner, a.l1_bridge, None, first_block, latest).await.unwrap();
     assert_eq!(seen, vec![d_eth.clone(), d_sec.clone(), d_erc.clone(), d_fee.clone()]);
     assert_eq!(seen.iter().map(|d| d.nonce).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
 

@@ -179,6 +179,31 @@ struct NodeArgs {
     /// Block producer key (hex). Default: the dev producer key, for local use only.
     #[arg(long, env = "SEC_PRODUCER_KEY", hide_env_values = true)]
     producer_key: Option<B256>,
+    /// Ethereum JSON-RPC URL: the domains credit the deposits `L1Bridge` records there.
+    #[arg(long, requires = "l1_deployment")]
+    l1_rpc: Option<String>,
+    /// The L1 deployment record (`sec l1-deploy --out`, or `l1-deployment.json` of a devnet).
+    #[arg(long, requires = "l1_rpc")]
+    l1_deployment: Option<PathBuf>,
+    /// L1 blocks a deposit waits before it is credited (default: the config's, 6).
+    #[arg(long)]
+    l1_confirmations: Option<u64>,
+}
+
+/// The node's reader of Ethereum for `deployment`, connected off the async runtime (the source
+/// is synchronous and brings its own).
+async fn l1_source(
+    url: String,
+    deployment: &L1Deployment,
+) -> Result<std::sync::Arc<dyn sec_primitives::L1Source>> {
+    let (stake_manager, bridge) =
+        (deployment.addresses.stake_manager, deployment.addresses.l1_bridge);
+    let source = tokio::task::spawn_blocking(move || {
+        sec_bridge::JsonRpcL1Source::connect(&url, stake_manager, bridge)
+    })
+    .await?
+    .context("connecting to L1")?;
+    Ok(std::sync::Arc::new(source))
 }
 
 /// 10,000 ether, what each dev account gets.
@@ -229,7 +254,14 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         d
     };
     l2.l1_sec_token = deployment.addresses.token;
-    let l2_node = Node::start(l2.clone(), producer).await.context("starting the SEC domains")?;
+    // Deposits on the dev chain are credited after one confirmation (a block a second).
+    l2.l1.confirmations = 1;
+    l2.l1.start_block = deployment.block;
+    let l1_url = format!("http://{}", l1_node.rpc_addr());
+    let source = l1_source(l1_url, &deployment).await?;
+    let l2_node = Node::start_with_l1(l2.clone(), producer, Some(source))
+        .await
+        .context("starting the SEC domains")?;
 
     let rpc = l2_node.rpc_addr();
     // The indexer follows the domains into an SQLite file in the data directory (started again
@@ -304,7 +336,20 @@ async fn node(args: NodeArgs) -> Result<()> {
             dev_producer()?
         }
     };
-    let node = Node::start(config, producer).await?;
+    let source = match (args.l1_rpc, args.l1_deployment) {
+        (Some(url), Some(file)) => {
+            let deployment = L1Deployment::load(&file)?;
+            // the L2 bridge predeploy must name the same SEC token the L1 bridge locks
+            config.l1_sec_token = deployment.addresses.token;
+            config.l1.start_block = config.l1.start_block.max(deployment.block);
+            Some(l1_source(url, &deployment).await?)
+        }
+        _ => None,
+    };
+    if let Some(c) = args.l1_confirmations {
+        config.l1.confirmations = c;
+    }
+    let node = Node::start_with_l1(config, producer, source).await?;
     println!("SEC node: JSON-RPC on http://{} ({} domains)", node.rpc_addr(), node.domains().len());
     wait_for_ctrl_c().await;
     node.shutdown().await;

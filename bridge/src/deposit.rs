@@ -2,7 +2,7 @@
 //! and reading the `Deposit` events the nodes credit.
 
 use alloy::{rpc::types::Filter, sol_types::SolEvent};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use sec_contracts::bindings::L1Bridge;
 
 use crate::{
@@ -19,52 +19,20 @@ alloy::sol! {
     }
 }
 
-/// A deposit as `L1Bridge` recorded it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deposit {
-    /// Bridge-wide deposit nonce (from 1): the order nodes credit deposits in.
-    pub nonce: u64,
-    /// Target domain.
-    pub domain: u32,
-    /// L1 token (zero for ETH).
-    pub token: Address,
-    /// 0 = ETH, 1 = SEC, 2 = ERC-20.
-    pub kind: u8,
-    /// L1 depositor.
-    pub from: Address,
-    /// L2 recipient.
-    pub to: Address,
-    /// Amount actually locked (fee-on-transfer tokens lock less than sent).
-    pub amount: U256,
-    /// Calldata for the recipient on L2.
-    pub data: Bytes,
-    /// `abi.encode(name, symbol, decimals)` for ERC-20 deposits, else empty.
-    pub token_metadata: Bytes,
-    /// L1 block of the deposit.
-    pub block: u64,
-}
+pub use sec_primitives::deposit::{Deposit, KIND_ERC20, KIND_ETH, KIND_SEC};
 
-/// Deposit kind of ETH.
-pub const KIND_ETH: u8 = 0;
-/// Deposit kind of SEC (native balance on L2).
-pub const KIND_SEC: u8 = 1;
-/// Deposit kind of other ERC-20s.
-pub const KIND_ERC20: u8 = 2;
-
-impl Deposit {
-    fn from_event(e: L1Bridge::Deposit, block: u64) -> Self {
-        Self {
-            nonce: e.nonce,
-            domain: e.domain,
-            token: e.token,
-            kind: e.kind,
-            from: e.from,
-            to: e.to,
-            amount: e.amount,
-            data: e.data,
-            token_metadata: e.tokenMetadata,
-            block,
-        }
+fn from_event(e: L1Bridge::Deposit, block: u64) -> Deposit {
+    Deposit {
+        nonce: e.nonce,
+        domain: e.domain,
+        token: e.token,
+        kind: e.kind,
+        from: e.from,
+        to: e.to,
+        amount: e.amount,
+        data: e.data,
+        token_metadata: e.tokenMetadata,
+        block,
     }
 }
 
@@ -74,7 +42,7 @@ fn deposit_of(bridge: Address, receipt: &Receipt) -> Result<Deposit> {
         .iter()
         .filter(|l| l.address() == bridge)
         .find_map(|l| L1Bridge::Deposit::decode_log(&l.inner).ok())
-        .map(|e| Deposit::from_event(e.data, receipt.block()))
+        .map(|e| from_event(e.data, receipt.block()))
         .ok_or(BridgeError::MissingEvent { tx_hash: receipt.transaction_hash, event: "Deposit" })
 }
 
@@ -137,18 +105,24 @@ pub async fn deposit_erc20(
     deposit_of(bridge, &receipt)
 }
 
-/// Every deposit `bridge` recorded in blocks `from..=to`, in nonce order.
+/// Every deposit `bridge` recorded in blocks `from..=to` (for `domain` only, if given), in
+/// nonce order.
 pub async fn deposits(
     client: &L1Client,
     bridge: Address,
+    domain: Option<u32>,
     from: u64,
     to: u64,
 ) -> Result<Vec<Deposit>> {
-    let filter = Filter::new()
+    let mut filter = Filter::new()
         .address(bridge)
         .event_signature(L1Bridge::Deposit::SIGNATURE_HASH)
         .from_block(from)
         .to_block(to);
+    if let Some(domain) = domain {
+        // `domain` is the event's second indexed argument
+        filter = filter.topic2(B256::from(U256::from(domain)));
+    }
     let mut out = Vec::new();
     for log in client.logs(&filter).await? {
         let block = log.block_number.ok_or(BridgeError::BadResponse {
@@ -156,7 +130,7 @@ pub async fn deposits(
             reason: "log without block number".into(),
         })?;
         let event = L1Bridge::Deposit::decode_log(&log.inner)?;
-        out.push(Deposit::from_event(event.data, block));
+        out.push(from_event(event.data, block));
     }
     out.sort_by_key(|d| d.nonce);
     Ok(out)

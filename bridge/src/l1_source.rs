@@ -1,5 +1,6 @@
 //! [`JsonRpcL1Source`]: the node's [`L1Source`] over JSON-RPC, reading `StakeManager` at a
-//! given L1 block hash so every node that agrees on an L1 origin derives the same set.
+//! given L1 block hash so every node that agrees on an L1 origin derives the same set, and
+//! `L1Bridge`'s deposits up to a given L1 block.
 //!
 //! `L1Source` is synchronous (block building and validation run off the async runtime), while
 //! the JSON-RPC client is async: the source owns a one-thread tokio runtime on its own thread
@@ -12,7 +13,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256};
 use sec_contracts::bindings::StakeManager;
 use sec_primitives::{
-    L1Origin,
+    Deposit, DomainId, L1Origin,
     l1::{L1Error, L1Source},
     validator::{ActiveValidator, ValidatorSet},
 };
@@ -22,10 +23,11 @@ use tracing::debug;
 
 use crate::{BridgeError, L1Client, client::BlockInfo};
 
-/// [`L1Source`] for one `StakeManager` on one Ethereum node.
+/// [`L1Source`] for one deployment (`StakeManager`, `L1Bridge`) on one Ethereum node.
 pub struct JsonRpcL1Source {
     client: L1Client,
     stake_manager: Address,
+    bridge: Address,
     runtime: Handle,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
@@ -36,6 +38,7 @@ impl std::fmt::Debug for JsonRpcL1Source {
         f.debug_struct("JsonRpcL1Source")
             .field("url", &self.client.url())
             .field("stake_manager", &self.stake_manager)
+            .field("bridge", &self.bridge)
             .finish()
     }
 }
@@ -53,9 +56,9 @@ fn origin(block: BlockInfo) -> L1Origin {
 }
 
 impl JsonRpcL1Source {
-    /// Connects to the node at `url` and reads `stake_manager` there. Blocking: call it off
-    /// the async runtime, like the source's methods.
-    pub fn connect(url: &str, stake_manager: Address) -> Result<Self, L1Error> {
+    /// Connects to the node at `url` and reads `stake_manager` and `bridge` (`L1Bridge`)
+    /// there. Blocking: call it off the async runtime, like the source's methods.
+    pub fn connect(url: &str, stake_manager: Address, bridge: Address) -> Result<Self, L1Error> {
         let (handle_tx, handle_rx) = mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = thread::Builder::new()
@@ -85,7 +88,7 @@ impl JsonRpcL1Source {
             L1Client::connect(&url_owned, PrivateKeySigner::random()).await
         })?
         .map_err(|e| rpc_error("connect", e))?;
-        Ok(Self { client, stake_manager, runtime, stop: Some(stop), thread: Some(thread) })
+        Ok(Self { client, stake_manager, bridge, runtime, stop: Some(stop), thread: Some(thread) })
     }
 
     /// The `StakeManager` read.
@@ -179,6 +182,22 @@ impl L1Source for JsonRpcL1Source {
         }
         read
     }
+
+    fn deposits(&self, domain: DomainId, from: u64, to: L1Origin) -> Result<Vec<Deposit>, L1Error> {
+        if from > to.number {
+            return Ok(vec![]);
+        }
+        let bridge = self.bridge;
+        let found = self.run("eth_getLogs", move |c| async move {
+            crate::deposit::deposits(&c, bridge, Some(domain), from, to.number).await
+        })?;
+        // logs were read by number: make sure the range still ends on the block the caller
+        // named, so no deposit of an orphaned branch is credited
+        if self.block_hash(to.number)? != Some(to.hash) {
+            return Err(L1Error::NotCanonical(to));
+        }
+        Ok(found)
+    }
 }
 
 impl Drop for JsonRpcL1Source {
@@ -198,14 +217,16 @@ mod tests {
 
     #[test]
     fn unreachable_node_is_an_rpc_error_not_a_panic() {
-        let err = JsonRpcL1Source::connect("http://127.0.0.1:1", Address::ZERO).unwrap_err();
+        let err = JsonRpcL1Source::connect("http://127.0.0.1:1", Address::ZERO, Address::ZERO)
+            .unwrap_err();
         assert!(matches!(err, L1Error::Rpc { method: "connect", .. }), "{err}");
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn usable_from_spawn_blocking_inside_a_runtime() {
         let err = tokio::task::spawn_blocking(|| {
-            JsonRpcL1Source::connect("http://127.0.0.1:1", Address::ZERO).unwrap_err()
+            JsonRpcL1Source::connect("http://127.0.0.1:1", Address::ZERO, Address::ZERO)
+                .unwrap_err()
         })
         .await
         .unwrap();

@@ -5,7 +5,7 @@
 //! live in the code, so the constructor must run with the final addresses as arguments.
 
 use alloy::sol_types::SolConstructor;
-use alloy_primitives::{Address, Bytes, address};
+use alloy_primitives::{Address, Bytes, U256, address, uint};
 use sec_primitives::{DomainId, GenesisAccount};
 
 use crate::{
@@ -26,8 +26,11 @@ pub const TRUST_INDEX: Address = address!("0x5ec00000000000000000000000000000000
 pub const TRADE_ESCROW: Address = address!("0x5ec0000000000000000000000000000000000005");
 /// `Disputes`: bonded judges, panels drawn with PREVRANDAO, votes and decisions.
 pub const DISPUTES: Address = address!("0x5ec0000000000000000000000000000000000006");
-/// Sender of the node's system transactions (deposit credits), as in `L2Bridge.SYSTEM`.
-pub const SYSTEM_ADDRESS: Address = address!("0xfffffffffffffffffffffffffffffffffffffffe");
+/// Native SEC that `L2Bridge` holds at genesis in every domain, paid out by native deposits
+/// (10^12 SEC, far above any supply L1 can lock): native SEC is never minted outside the EVM.
+/// A domain's circulating supply is therefore its total balances less this reserve's
+/// remainder and what the outbox has locked.
+pub const NATIVE_RESERVE: U256 = uint!(1_000_000_000_000_000_000_000_000_000_000_U256);
 
 /// One predeploy: where it lives and the creation code (with constructor arguments) to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +112,8 @@ const GENESIS_DEPLOYER: Address = address!("0x5ec0000000000000000000000000000000
 /// The genesis accounts of domain `domain`'s predeploys, ready for the genesis state: each
 /// predeploy's creation code is executed (revm, Prague, block 0, timestamp 0) and the runtime
 /// code and non-zero storage it leaves are placed at the predeploy's fixed address, with the
-/// balance (zero) and nonce (1, EIP-161) a real creation leaves. Sorted by address.
+/// nonce (1, EIP-161) a real creation leaves and a zero balance, except `L2Bridge`, which holds
+/// the [`NATIVE_RESERVE`]. Sorted by address.
 ///
 /// The creation runs at a temporary CREATE address and is then moved, so a constructor that
 /// captured `address(this)` (in an immutable) would leave the wrong address in the code; that
@@ -125,7 +129,10 @@ pub fn genesis_alloc(
     for (nonce, p) in predeploys(domain, l1_sec).into_iter().enumerate() {
         let block = BlockContext { number: 0, timestamp: 0 };
         let created = sandbox.create(p.name, GENESIS_DEPLOYER, nonce as u64, p.init_code, block)?;
-        let account = sandbox.account(created);
+        let mut account = sandbox.account(created);
+        if p.address == L2_BRIDGE {
+            account.balance = NATIVE_RESERVE;
+        }
         if account.code.windows(20).any(|w| w == created.as_slice()) {
             return Err(ContractsError::AddressCaptured { name: p.name });
         }

@@ -23,13 +23,18 @@ interface IBridgedToken {
 }
 
 /// @title L2 bridge — L2 predeploy
-/// @notice Credits ETH and ERC-20 deposits (system transactions from the node mint the bridged
-/// token; SEC deposits become native balance without a call) and starts withdrawals: `withdraw`
-/// burns the tokens (or takes native SEC as value, burned by the outbox) and sends an L1-bound
-/// message whose hash is the withdrawal's identity on L1 (see `Messages`).
+/// @notice Credits deposits and starts withdrawals. Deposits arrive as system transactions:
+/// transactions the block's producer signs, with gas price zero, at the start of a block, each
+/// derived from one L1 `Deposit` event that every validator reads itself. ETH and ERC-20
+/// deposits mint the bridged token; SEC deposits pay native SEC out of this contract's balance,
+/// the native reserve placed here at genesis (as Polygon PoS holds its native token in a
+/// genesis contract), so that no execution rule outside the EVM mints money. `withdraw` burns
+/// the tokens (or takes native SEC as value, locked for good by the outbox) and sends an
+/// L1-bound message whose hash is the withdrawal's identity on L1 (see `Messages`).
 contract L2Bridge is ReentrancyGuard {
-    /// @notice Sender of the node's system transactions.
-    address public constant SYSTEM = 0xffffFFFfFFffffffffffffffFfFFFfffFFFfFFfE;
+    /// @notice Gas the recipient's call of a native deposit may use (its `data`, or a plain
+    /// transfer when there is none): bounded so that the credit always has gas left to finish.
+    uint256 public constant DEPOSIT_CALL_GAS = 300_000;
 
     ICrossDomainOutbox public immutable crossDomain;
     IL2TokenFactory public immutable factory;
@@ -39,6 +44,7 @@ contract L2Bridge is ReentrancyGuard {
     mapping(uint64 => bool) public depositProcessed;
 
     error NotSystem(address caller);
+    error ForcedPaymentFailed(address to);
     error DepositAlreadyProcessed(uint64 nonce);
     error ZeroAddress();
     error ZeroAmount();
@@ -47,6 +53,11 @@ contract L2Bridge is ReentrancyGuard {
     error NativeToken();
 
     event DepositFinalized(uint64 indexed depositNonce, address indexed l1Token, address indexed to, address l2Token, uint256 amount);
+    /// @notice A native SEC deposit was paid to `to`; `callSucceeded` is false when the
+    /// recipient's call reverted (the SEC was then credited without running its code).
+    event NativeDepositFinalized(
+        uint64 indexed depositNonce, address indexed from, address indexed to, uint256 amount, bool callSucceeded
+    );
     event WithdrawalInitiated(
         bytes32 indexed withdrawalHash, uint64 indexed nonce, address indexed sender, address l1Recipient, address l1Token, uint256 amount
     );
@@ -55,6 +66,42 @@ contract L2Bridge is ReentrancyGuard {
         crossDomain = ICrossDomainOutbox(crossDomain_);
         factory = IL2TokenFactory(factory_);
         l1Sec = l1Sec_;
+    }
+
+    /// @dev Only a system transaction: sent and signed by this block's producer. A contract
+    /// cannot be `tx.origin`, and no one but the producer signs as the coinbase; which system
+    /// transactions a block may hold is checked by every validator against L1.
+    modifier onlySystem() {
+        if (msg.sender != block.coinbase || tx.origin != msg.sender) revert NotSystem(msg.sender);
+        _;
+    }
+
+    /// @notice Pays a native SEC deposit out of the reserve, once per L1 deposit nonce. The
+    /// recipient is called with `data` (or a plain transfer) and at most `DEPOSIT_CALL_GAS`;
+    /// if that reverts, the SEC is credited anyway, without running the recipient's code, so a
+    /// deposit is never lost to a recipient that refuses it.
+    function finalizeNativeDeposit(uint64 depositNonce, address from, address to, uint256 amount, bytes calldata data)
+        external
+        nonReentrant
+        onlySystem
+    {
+        if (depositProcessed[depositNonce]) revert DepositAlreadyProcessed(depositNonce);
+        depositProcessed[depositNonce] = true;
+        (bool ok,) = to.call{value: amount, gas: DEPOSIT_CALL_GAS}(data);
+        if (!ok && amount > 0) _forcePay(to, amount);
+        emit NativeDepositFinalized(depositNonce, from, to, amount, ok);
+    }
+
+    /// @dev Sends `amount` to `to` without calling it: a contract created with the value whose
+    /// init code is `PUSH20 to SELFDESTRUCT` (created and destroyed in one transaction, so it
+    /// leaves nothing behind, EIP-6780).
+    function _forcePay(address to, uint256 amount) private {
+        bytes memory init = abi.encodePacked(bytes1(0x73), to, bytes1(0xff));
+        address created;
+        assembly ("memory-safe") {
+            created := create(amount, add(init, 0x20), mload(init))
+        }
+        if (created == address(0)) revert ForcedPaymentFailed(to);
     }
 
     /// @notice Mints the bridged token for an ETH (l1Token = 0) or ERC-20 deposit, once per
@@ -67,8 +114,7 @@ contract L2Bridge is ReentrancyGuard {
         uint8 decimals,
         address to,
         uint256 amount
-    ) external nonReentrant {
-        if (msg.sender != SYSTEM) revert NotSystem(msg.sender);
+    ) external nonReentrant onlySystem {
         if (depositProcessed[depositNonce]) revert DepositAlreadyProcessed(depositNonce);
         // SEC arrives as native balance; a bridged SEC token could never withdraw.
         if (l1Token == l1Sec) revert NativeToken();

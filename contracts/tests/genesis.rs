@@ -4,6 +4,7 @@
 
 mod common;
 
+use alloy::sol_types::{SolCall, SolEvent};
 use alloy_primitives::{Address, U256};
 use common::*;
 use revm::{bytecode::Bytecode, state::AccountInfo};
@@ -13,7 +14,7 @@ use sec_contracts::{
         bridged_erc20::BridgedERC20,
     },
     predeploy::{
-        CROSS_DOMAIN, DISPUTES, L2_BRIDGE, L2_TOKEN_FACTORY, SYSTEM_ADDRESS, TRADE_ESCROW,
+        CROSS_DOMAIN, DISPUTES, L2_BRIDGE, L2_TOKEN_FACTORY, NATIVE_RESERVE, TRADE_ESCROW,
         TRUST_INDEX, bridged_token_address, genesis_alloc, predeploys,
     },
 };
@@ -49,7 +50,8 @@ fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
     );
     for (address, account) in &alloc {
         assert_eq!(account.nonce, 1, "{address}: a created contract starts at nonce 1");
-        assert_eq!(account.balance, U256::ZERO);
+        let reserve = if *address == L2_BRIDGE { NATIVE_RESERVE } else { U256::ZERO };
+        assert_eq!(account.balance, reserve, "{address}: only the bridge holds native SEC");
         assert!(!account.code.is_empty());
         assert!(account.storage.values().all(|v| !v.is_zero()), "zero slots are not state");
     }
@@ -95,7 +97,7 @@ fn calls_against_genesis_state_behave() {
         to: user,
         amount: U256::from(1_000u64),
     };
-    chain.must(SYSTEM_ADDRESS, L2_BRIDGE, deposit(1));
+    chain.must(PRODUCER, L2_BRIDGE, deposit(1));
     assert_eq!(
         chain.view(predicted, BridgedERC20::balanceOfCall { account: user }),
         U256::from(1_000u64)
@@ -103,7 +105,7 @@ fn calls_against_genesis_state_behave() {
     assert_eq!(chain.view(predicted, BridgedERC20::decimalsCall {}), 6);
     // the money rule still holds at genesis: a replayed deposit and a non-system caller fail
     let err = expect_err::<L2Bridge::DepositAlreadyProcessed, _>(chain.send(
-        SYSTEM_ADDRESS,
+        PRODUCER,
         L2_BRIDGE,
         deposit(1),
     ));
@@ -140,4 +142,63 @@ fn trade_predeploys_are_wired_to_each_other_at_genesis() {
     chain.must(buyer, TRADE_ESCROW, TradeEscrow::confirmCall { offerId: 1 });
     assert_eq!(chain.balance(seller), ether(12));
     assert_eq!(chain.view(TRUST_INDEX, TrustIndex::indexOfCall { account: seller }), 1);
+}
+
+#[test]
+fn native_deposits_are_paid_from_the_reserve_once_even_to_a_refusing_recipient() {
+    use sec_contracts::bindings::test::reverting_recipient::RevertingRecipient;
+    let mut chain = genesis_chain(0, Address::repeat_byte(0x5e));
+    assert_eq!(chain.balance(L2_BRIDGE), NATIVE_RESERVE);
+    let (from, user) = (Address::repeat_byte(0x11), Address::repeat_byte(0x0a));
+    let deposit = |nonce, to, amount, data: Vec<u8>| L2Bridge::finalizeNativeDepositCall {
+        depositNonce: nonce,
+        from,
+        to,
+        amount,
+        data: data.into(),
+    };
+    let finalized = |out: &Outcome| {
+        out.logs
+            .iter()
+            .find_map(|l| L2Bridge::NativeDepositFinalized::decode_log_data(&l.data).ok())
+            .expect("NativeDepositFinalized")
+    };
+
+    // an account is paid out of the reserve
+    let out = chain.must(PRODUCER, L2_BRIDGE, deposit(1, user, ether(3), vec![]));
+    assert!(finalized(&out).callSucceeded);
+    assert_eq!(chain.balance(user), ether(3));
+    assert_eq!(chain.balance(L2_BRIDGE), NATIVE_RESERVE - ether(3));
+
+    // once per nonce; only the producer's own transaction
+    let err = expect_err::<L2Bridge::DepositAlreadyProcessed, _>(chain.send(
+        PRODUCER,
+        L2_BRIDGE,
+        deposit(1, user, ether(3), vec![]),
+    ));
+    assert_eq!(err.nonce, 1);
+    let err = expect_err::<L2Bridge::NotSystem, _>(chain.send(
+        user,
+        L2_BRIDGE,
+        deposit(2, user, ether(3), vec![]),
+    ));
+    assert_eq!(err.caller, user);
+    assert_eq!(chain.balance(user), ether(3));
+
+    // a recipient that reverts is credited without running its code
+    chain.fund(OWNER, ether(1));
+    let refusing = chain.deploy_with(OWNER, &RevertingRecipient::BYTECODE, vec![]);
+    let out = chain.must(PRODUCER, L2_BRIDGE, deposit(2, refusing, ether(4), vec![]));
+    let event = finalized(&out);
+    assert!(!event.callSucceeded);
+    assert_eq!((event.depositNonce, event.from, event.to), (2, from, refusing));
+    assert_eq!(chain.balance(refusing), ether(4));
+    assert_eq!(chain.balance(L2_BRIDGE), NATIVE_RESERVE - ether(7));
+    assert!(chain.view(refusing, RevertingRecipient::blockedCall {}));
+
+    // the data is the call the recipient gets
+    let unblock = RevertingRecipient::setBlockedCall { b: false }.abi_encode();
+    let out = chain.must(PRODUCER, L2_BRIDGE, deposit(3, refusing, U256::ZERO, unblock));
+    assert!(finalized(&out).callSucceeded);
+    assert!(!chain.view(refusing, RevertingRecipient::blockedCall {}));
 }

@@ -11,10 +11,7 @@ use sec_contracts::{
         CrossDomain, L1Bridge, L2Bridge, L2TokenFactory, bridged_erc20::BridgedERC20,
         l1_bridge::Messages, test::hash_harness::HashHarness,
     },
-    predeploy::{
-        CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY, SYSTEM_ADDRESS, bridged_token_address,
-        predeploys,
-    },
+    predeploy::{CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY, bridged_token_address, predeploys},
 };
 use sec_primitives::{
     merkle::{self, MerkleTree},
@@ -128,14 +125,13 @@ impl L2 {
         for p in predeploys(domain, l1_sec) {
             chain.install(p.address, p.init_code);
         }
-        chain.fund(SYSTEM_ADDRESS, ether(1));
         Self { chain, l1_sec }
     }
 
     fn deposit_eth(&mut self, nonce: u64, to: Address, amount: U256) -> Result<(), Bytes> {
         self.chain
             .send(
-                SYSTEM_ADDRESS,
+                PRODUCER,
                 L2_BRIDGE,
                 L2Bridge::finalizeDepositCall {
                     depositNonce: nonce,
@@ -175,7 +171,7 @@ fn l2_bridge_mints_and_withdraws_through_the_outbox() {
     ));
     assert_eq!(err.caller, user);
     expect_err::<L2Bridge::NativeToken, _>(l2.chain.send(
-        SYSTEM_ADDRESS,
+        PRODUCER,
         L2_BRIDGE,
         L2Bridge::finalizeDepositCall {
             depositNonce: 9,

@@ -3,7 +3,7 @@
 //! off the async runtime, like the domains themselves.
 
 use crate::{
-    L1Origin,
+    Deposit, DomainId, L1Origin,
     validator::{ValidatorSet, ValidatorSetError},
 };
 
@@ -34,7 +34,8 @@ pub enum L1Error {
     InvalidSet(#[from] ValidatorSetError),
 }
 
-/// Ethereum as the node needs it. Deposits join this trait with the bridge's work.
+/// Ethereum as the node needs it: heads, validator sets and deposits, each read at a block the
+/// caller names so that every node reading the same origin derives the same thing.
 pub trait L1Source: Send + Sync {
     /// The newest block the L1 node has.
     fn head(&self) -> Result<L1Origin, L1Error>;
@@ -49,4 +50,9 @@ pub trait L1Source: Send + Sync {
     /// validators by bonded stake, with their BLS keys). Read at `at.hash`, so a reorganised
     /// origin is an error ([`L1Error::NotCanonical`]), never another block's set.
     fn validator_set(&self, at: L1Origin) -> Result<ValidatorSet, L1Error>;
+
+    /// The deposits `L1Bridge` recorded for `domain` in L1 blocks `from..=to.number`, in nonce
+    /// order. `to` must still be canonical ([`L1Error::NotCanonical`] otherwise), so a range
+    /// read across a reorganisation is refused rather than returned half from each branch.
+    fn deposits(&self, domain: DomainId, from: u64, to: L1Origin) -> Result<Vec<Deposit>, L1Error>;
 }

@@ -1,11 +1,12 @@
 //! Protocol types shared by every SEC component: domain ids, the SEC header extension and its
-//! commitment, cross-domain (BGC) messages and withdrawals, the Merkle tree their roots use,
+//! commitment, L1 deposits, cross-domain (BGC) messages and withdrawals, the Merkle tree their roots use,
 //! the genesis/chain configuration, consensus votes and their EIP-712 digest, validator sets
 //! and finality certificates, and the [`L1Source`] through which the node reads Ethereum.
 //!
 //! Everything here is pure data and hashing, so that the node, the bridge, the indexer and
 //! the contracts' tests agree byte for byte on what a commitment is.
 
+pub mod deposit;
 pub mod domain;
 pub mod extension;
 pub mod genesis;
@@ -16,6 +17,7 @@ pub mod quantity;
 pub mod validator;
 pub mod vote;
 
+pub use deposit::{Deposit, DepositKind};
 pub use domain::DomainId;
 pub use extension::{InboxCursor, L1Origin, SecExtension};
 pub use genesis::{DEV_MNEMONIC, GenesisAccount, dev_signers};

@@ -92,6 +92,7 @@ fn main() {
         alloc,
         genesis_timestamp: 1_700_000_000,
         db_cache_bytes: 64 << 20,
+        l1: None,
     };
     let opened = Instant::now();
     let domain = Domain::open(config, deployer.clone()).expect("domain");

@@ -34,6 +34,7 @@ use crate::{
     mempool::{Mempool, PoolConfig, PoolError, PooledTx, SenderState},
     state::{Account, HeadReader, StateReadError, StateReader, WorldState},
     storage::{BlockRecord, ChainStore, StoreError, StoreReader, StoredTx},
+    system::L1Feed,
 };
 
 /// Settings of one domain.
@@ -59,6 +60,8 @@ pub struct DomainConfig {
     pub genesis_timestamp: u64,
     /// Page cache of the domain's database, in bytes.
     pub db_cache_bytes: usize,
+    /// Where deposits are read from; `None` runs the domain without an L1 (no deposits).
+    pub l1: Option<L1Feed>,
 }
 
 /// Errors of a domain.
@@ -88,6 +91,10 @@ pub enum DomainError {
     /// Execution could not read state.
     #[error(transparent)]
     State(#[from] crate::state::StateReadError),
+    /// A system transaction could not be built or did not execute: the block is not made,
+    /// because its L1 origin would otherwise pass a deposit it did not credit.
+    #[error("system transaction: {0}")]
+    System(String),
 }
 
 /// Why `eth_sendRawTransaction` refused a transaction.
@@ -203,6 +210,8 @@ pub struct Chain {
     pub head: Header,
     /// Head hash.
     pub head_hash: B256,
+    /// The head's SEC extension (its L1 origin is where the next block reads on from).
+    pub head_extension: SecExtension,
 }
 
 /// What subscribers hear about.
@@ -396,7 +405,11 @@ impl Domain {
                     "resumed"
                 );
                 let head_hash = head.hash_slow();
-                Chain { state, head, head_hash }
+                let head_extension = reader.extension(number)?.ok_or(StoreError::Corrupt {
+                    table: "extensions",
+                    reason: "head extension missing".into(),
+                })?;
+                Chain { state, head, head_hash, head_extension }
             }
             None => Self::genesis(&config, &store, producer.address())?,
         };
@@ -536,7 +549,7 @@ impl Domain {
         };
         store.write_genesis(&state, &record)?;
         info!(domain = config.id, %hash, %state_root, "genesis written");
-        Ok(Chain { state, head: header, head_hash: hash })
+        Ok(Chain { state, head: header, head_hash: hash, head_extension: record.extension })
     }
 
     /// Domain index.
@@ -794,9 +807,28 @@ impl Domain {
         info!(domain = self.config.id, "block production stopped");
     }
 
+    /// The next block's L1 origin and the deposits it credits, read before the block is built
+    /// (only this thread produces, so the head cannot move meanwhile). An unreachable L1
+    /// keeps the parent's origin: blocks go on without deposits until it answers again.
+    fn read_l1(&self) -> (L1Origin, Vec<sec_primitives::Deposit>) {
+        let parent = self.chain.read().head_extension.l1_origin;
+        let Some(feed) = &self.config.l1 else {
+            return (parent, vec![]);
+        };
+        match feed.next(self.config.id, parent) {
+            Ok(Some(next)) => next,
+            Ok(None) => (parent, vec![]),
+            Err(e) => {
+                warn!(domain = self.config.id, error = %e, "L1 unreadable; block keeps its parent's L1 origin");
+                (parent, vec![])
+            }
+        }
+    }
+
     /// Builds, executes, commits and announces one block.
     pub fn produce_block(&self) -> Result<ProducedBlock, DomainError> {
         let started = Instant::now();
+        let (l1_origin, deposits) = self.read_l1();
         let chain = self.chain.upgradable_read();
         let parent = &chain.head;
         let number = parent.number + 1;
@@ -821,9 +853,32 @@ impl Domain {
         // Candidates by declared gas limits, several blocks' worth: transactions use less than
         // they declare, and execution stops adding them when the gas actually used is full.
         let budget = self.config.gas_limit.saturating_mul(4);
-        let candidates = self.pool.lock().best(base_fee, budget, |a| {
-            chain.state.account(a).map(|a| a.nonce).unwrap_or_default()
-        });
+        let producer = self.producer.address();
+        let system = crate::system::deposit_txs(
+            &self.producer,
+            self.config.chain_id,
+            chain.state.account(&producer).map(|a| a.nonce).unwrap_or_default(),
+            &deposits,
+        )
+        .map_err(|e| DomainError::System(e.to_string()))?;
+        let system_count = system.len();
+        let mut candidates: Vec<Arc<PooledTx>> = Vec::with_capacity(system_count);
+        let mut credited = Vec::with_capacity(system_count);
+        for (i, (nonce, tx)) in system.into_iter().enumerate() {
+            credited.push((nonce, i as u32));
+            candidates.push(Arc::new(tx));
+        }
+        // The producer's account sends only system transactions (they run without the base
+        // fee, see `executor::is_system`), so its pool transactions wait.
+        candidates.extend(
+            self.pool
+                .lock()
+                .best(base_fee, budget, |a| {
+                    chain.state.account(a).map(|a| a.nonce).unwrap_or_default()
+                })
+                .into_iter()
+                .filter(|t| t.sender != producer),
+        );
         let store = self.store.reader()?;
         let reader = HeadReader { state: &chain.state, block_hash: |n| canonical_hash(&store, n) };
         let txs: Vec<(&TxEnvelope, Address)> =
@@ -832,6 +887,12 @@ impl Domain {
         let exec = executor::execute_block(reader, self.config.chain_id, &input, &txs)?;
         let executed_at = started.elapsed();
         drop(store);
+        // Every system transaction must be in the block, in place: the origin moves past
+        // their deposits.
+        if exec.included.iter().take(system_count).map(|(i, _)| *i).ne(0..system_count) {
+            let reason = exec.invalid.first().map(|(_, r)| r.clone()).unwrap_or_default();
+            return Err(DomainError::System(format!("not included: {reason}")));
+        }
 
         let mut included = Vec::with_capacity(exec.included.len());
         let mut receipts = Vec::with_capacity(exec.included.len());
@@ -849,7 +910,7 @@ impl Domain {
             producer: self.producer.address(),
             outbox_root: B256::ZERO,
             inbox_cursor: vec![],
-            l1_origin: L1Origin::default(),
+            l1_origin,
             epoch: 0,
         };
 
@@ -885,7 +946,7 @@ impl Domain {
             receipts,
             extension,
         });
-        if let Err(e) = self.store.write_block(&record, &exec.changes, &reverts) {
+        if let Err(e) = self.store.write_block(&record, &exec.changes, &reverts, &credited) {
             // The in-memory state already moved; reload it from disk so it matches the head.
             chain.state = self.store.load_state()?;
             chain.state.state_root();
@@ -894,6 +955,7 @@ impl Domain {
         let committed_at = started.elapsed();
         chain.head = header;
         chain.head_hash = hash;
+        chain.head_extension = record.extension.clone();
         {
             let mut recent = self.recent.lock();
             recent.insert(number, record.clone());

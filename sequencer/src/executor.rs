@@ -73,6 +73,22 @@ pub fn cfg(chain_id: u64) -> CfgEnv {
     cfg
 }
 
+/// Whether `tx` is a system transaction of `block`: sent by the block's producer (its
+/// beneficiary) at gas price zero. System transactions credit what L1 locked (see
+/// [`crate::system`]); they pay no fee, so they run without the base-fee rule. The producer's
+/// account sends nothing else (the block builder leaves its pool transactions out).
+pub fn is_system(tx: &TxEnv, block: &BlockInput) -> bool {
+    tx.caller == block.beneficiary && tx.gas_price == 0
+}
+
+/// The configuration `tx` runs with in `block`: [`cfg`], without the base-fee rule for a
+/// system transaction. Block execution and every replay (traces) use it, so both agree.
+pub fn tx_cfg(chain_id: u64, tx: &TxEnv, block: &BlockInput) -> CfgEnv {
+    let mut cfg = cfg(chain_id);
+    cfg.disable_base_fee = is_system(tx, block);
+    cfg
+}
+
 /// revm's view of a signed transaction.
 pub fn tx_env(tx: &TxEnvelope, sender: Address) -> TxEnv {
     let (gas_price, priority) = match tx {
@@ -129,7 +145,8 @@ pub struct BlockExecution {
 }
 
 /// Executes `txs` in order on top of `reader`; invalid ones are skipped, not fatal, and so are
-/// those that no longer fit the block (by the gas actually used so far, as geth counts).
+/// those that no longer fit the block (by the gas actually used so far, as geth counts). System
+/// transactions ([`is_system`]) come first and are never held back for gas.
 pub fn execute_block<R: StateReader>(
     reader: R,
     chain_id: u64,
@@ -151,11 +168,14 @@ pub fn execute_block<R: StateReader>(
             if held_back.contains(&sender) {
                 continue;
             }
-            if out.gas_used + Transaction::gas_limit(tx) > block.gas_limit {
+            let env = tx_env(tx, sender);
+            let system = is_system(&env, block);
+            if !system && out.gas_used + Transaction::gas_limit(tx) > block.gas_limit {
                 held_back.insert(sender);
                 continue;
             }
-            match evm.transact_commit(tx_env(tx, sender)) {
+            evm.ctx.cfg.disable_base_fee = system;
+            match evm.transact_commit(env) {
                 Ok(result) => {
                     let gas_used = result.tx_gas_used();
                     out.gas_used += gas_used;

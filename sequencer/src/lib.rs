@@ -10,6 +10,7 @@ pub mod node;
 pub mod rpc;
 pub mod state;
 pub mod storage;
+pub mod system;
 pub mod trie;
 
 pub use domain::{ChainEvent, Domain, DomainConfig, DomainError, SubmitError};

@@ -7,13 +7,14 @@ use std::{
 
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, U256};
-use sec_primitives::{DomainId, GenesisAccount, domain::domain_chain_id};
+use sec_primitives::{DomainId, GenesisAccount, L1Source, domain::domain_chain_id};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{Domain, DomainConfig, DomainError},
     mempool::PoolConfig,
     rpc::{RpcConfig, RpcServer},
+    system::L1Feed,
 };
 
 /// Settings of a node; every field has a documented default so a TOML file may set any subset.
@@ -51,6 +52,28 @@ pub struct NodeConfig {
     pub pool: PoolConfig,
     /// JSON-RPC server.
     pub rpc: RpcConfig,
+    /// How deposits are read from Ethereum, when the node is given an L1 (see
+    /// [`Node::start_with_l1`]).
+    pub l1: L1Settings,
+}
+
+/// How the domains read Ethereum's deposits; used only when the node has an L1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct L1Settings {
+    /// L1 blocks a deposit waits before it is credited. Default 6 (about 72 s on Ethereum;
+    /// `sec devnet` uses 1 on its own chain).
+    pub confirmations: u64,
+    /// First L1 block to look for deposits in: the bridge's deployment block. Default 0.
+    pub start_block: u64,
+    /// Most L1 blocks one domain block reads (an `eth_getLogs` range). Default 1,000.
+    pub max_blocks_per_read: u64,
+}
+
+impl Default for L1Settings {
+    fn default() -> Self {
+        Self { confirmations: 6, start_block: 0, max_blocks_per_read: 1_000 }
+    }
 }
 
 impl Default for NodeConfig {
@@ -68,6 +91,7 @@ impl Default for NodeConfig {
             l1_sec_token: Address::ZERO,
             pool: PoolConfig::default(),
             rpc: RpcConfig::default(),
+            l1: L1Settings::default(),
         }
     }
 }
@@ -111,8 +135,18 @@ pub struct Node {
 }
 
 impl Node {
-    /// Opens every domain, starts block production and serves JSON-RPC.
+    /// Opens every domain, starts block production and serves JSON-RPC, without an L1: no
+    /// deposits are credited (the embedded dev chain, benchmarks, tests of the node alone).
     pub async fn start(config: NodeConfig, producer: PrivateKeySigner) -> Result<Self, NodeError> {
+        Self::start_with_l1(config, producer, None).await
+    }
+
+    /// [`Node::start`], with every domain crediting the deposits it reads from `l1`.
+    pub async fn start_with_l1(
+        config: NodeConfig,
+        producer: PrivateKeySigner,
+        l1: Option<Arc<dyn L1Source>>,
+    ) -> Result<Self, NodeError> {
         if config.domains == 0 {
             return Err(NodeError::Config("at least one domain is required".into()));
         }
@@ -140,6 +174,12 @@ impl Node {
                 alloc,
                 genesis_timestamp,
                 db_cache_bytes: config.db_cache_mib * 1024 * 1024,
+                l1: l1.clone().map(|source| L1Feed {
+                    source,
+                    confirmations: config.l1.confirmations,
+                    start_block: config.l1.start_block,
+                    max_blocks_per_read: config.l1.max_blocks_per_read,
+                }),
             };
             let producer = producer.clone();
             let domain = tokio::task::spawn_blocking(move || Domain::open(dc, producer))

@@ -44,6 +44,8 @@ const STORAGE_HISTORY: TableDefinition<SlotAtBlock, &[u8; 32]> =
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Accepted transactions not yet in a block: the pool's journal, so none is lost in a crash.
 const POOL: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("pool");
+/// L1 deposit nonce -> (block, index) of the system transaction that credited it here.
+const DEPOSITS: TableDefinition<u64, (u64, u32)> = TableDefinition::new("deposits");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +164,7 @@ impl ChainStore {
             tx.open_table(STORAGE_HISTORY)?;
             tx.open_table(META)?;
             tx.open_table(POOL)?;
+            tx.open_table(DEPOSITS)?;
         }
         tx.commit()?;
         Ok(Self { db })
@@ -235,12 +238,14 @@ impl ChainStore {
         Ok(())
     }
 
-    /// Writes a block, its state changes and their reverts atomically.
+    /// Writes a block, its state changes and their reverts atomically, with the L1 deposits it
+    /// credited (deposit nonce, transaction index).
     pub fn write_block(
         &self,
         block: &BlockRecord,
         changes: &StateChanges,
         reverts: &Reverts,
+        credited: &[(u64, u32)],
     ) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
         let number = block.header.number;
@@ -284,6 +289,12 @@ impl ChainStore {
                     (&address.0.0, &slot.to_be_bytes::<32>(), number),
                     &before.to_be_bytes::<32>(),
                 )?;
+            }
+        }
+        {
+            let mut deposits = tx.open_table(DEPOSITS)?;
+            for (nonce, index) in credited {
+                deposits.insert(nonce, (number, *index))?;
             }
         }
         Self::write_block_tables(&tx, block)?;
@@ -484,6 +495,12 @@ impl StoreReader {
     pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, u32)>, StoreError> {
         let t = self.tx.open_table(TX_LOOKUP)?;
         Ok(t.get(&hash.0)?.map(|v| v.value()))
+    }
+
+    /// Block and index of the system transaction that credited L1 deposit `nonce` here.
+    pub fn deposit(&self, nonce: u64) -> Result<Option<(u64, u32)>, StoreError> {
+        let t = self.tx.open_table(DEPOSITS)?;
+        Ok(t.get(nonce)?.map(|v| v.value()))
     }
 
     /// The account as it was at the end of block `block`, if it changed after that block;

@@ -31,6 +31,8 @@ use sec_contracts::{
 pub const CHAIN_ID: u64 = 31337;
 pub const OWNER: Address = address!("0x00000000000000000000000000000000000a11ce");
 pub const START: u64 = 1_800_000_000;
+/// The coinbase of every block: the producer whose transactions are system transactions.
+pub const PRODUCER: Address = address!("0x0000000000000000000000000000000000c0b5e0");
 pub const DAY: u64 = 86_400;
 
 pub fn ether(n: u64) -> U256 {
@@ -78,6 +80,7 @@ impl Chain {
             timestamp: U256::from(self.timestamp),
             gas_limit: 200_000_000,
             basefee: 0,
+            beneficiary: PRODUCER,
             prevrandao: Some(self.prevrandao),
             blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new(0, 1)),
             ..Default::default()

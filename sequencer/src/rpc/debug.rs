@@ -53,7 +53,7 @@ fn trace_one<R: StateReader>(
     call_mode: bool,
     info: TransactionInfo,
 ) -> RpcResult<GethTrace> {
-    let mut config = cfg(chain_id);
+    let mut config = executor::tx_cfg(chain_id, &tx, block);
     if call_mode {
         config.disable_nonce_check = true;
         config.disable_base_fee = tx.gas_price == 0;
@@ -193,6 +193,7 @@ fn call_traces<R: StateReader>(
     let mut out = Vec::new();
     for (tx, hash) in txs {
         let gas_limit = tx.gas_limit;
+        evm.ctx.cfg.disable_base_fee = executor::is_system(&tx, block);
         let result = evm.inspect_tx_commit(tx).map_err(evm_error)?;
         let frame = call_frame(evm.inspector, config, &result, gas_limit);
         evm.inspector.fuse();
@@ -276,7 +277,7 @@ fn trace_block(
                     Some(_) => {
                         let mut evm = Context::mainnet()
                             .with_db(&mut overlay)
-                            .with_cfg(cfg(chain_id))
+                            .with_cfg(executor::tx_cfg(chain_id, &env, &input))
                             .with_block(input.env())
                             .build_mainnet();
                         evm.transact_commit(env).map_err(evm_error)?;

@@ -915,6 +915,7 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::debug::register(&mut m);
     super::raw::register(&mut m);
     super::trade::register(&mut m);
+    super::bridge::register(&mut m);
     super::parity::register(&mut m);
     m.into()
 }

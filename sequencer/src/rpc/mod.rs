@@ -2,6 +2,7 @@
 //! `/domain/{d}`, each path with its own method set bound to its domain.
 
 mod batch;
+mod bridge;
 mod convert;
 mod debug;
 mod error;

@@ -23,7 +23,7 @@ use super::{
     eth::{Args, EthApi, Reply, finish, to_raw},
 };
 use crate::{
-    executor::{cfg, tx_env},
+    executor::{tx_cfg, tx_env},
     state::Overlay,
 };
 
@@ -59,14 +59,14 @@ fn replay(api: &EthApi, number: u64, only: Option<usize>, want: &Want) -> RpcRes
             let mut out = Vec::new();
             for (i, (tx, stored)) in txs.iter().zip(&block.txs).enumerate() {
                 let mut insp = TracingInspector::new(config);
+                let env = tx_env(tx, stored.sender);
                 let outcome = {
                     let mut evm = Context::mainnet()
                         .with_db(&mut overlay)
-                        .with_cfg(cfg(chain_id))
+                        .with_cfg(tx_cfg(chain_id, &env, &input))
                         .with_block(input.env())
                         .build_mainnet_with_inspector(&mut insp);
-                    evm.inspect_tx(tx_env(tx, stored.sender))
-                        .map_err(|e| RpcError::Internal(e.to_string()))?
+                    evm.inspect_tx(env).map_err(|e| RpcError::Internal(e.to_string()))?
                 };
                 if only.is_none_or(|j| j == i) {
                     let hash = block.tx_hashes[i];

@@ -1,0 +1,256 @@
+//! System transactions: how what Ethereum locked reaches a domain.
+//!
+//! A system transaction is an ordinary signed legacy transaction (EIP-155) that the block's
+//! producer signs with gas price zero and places at the start of its block, calling a
+//! predeploy's system-only function (`L2Bridge.finalizeNativeDeposit` / `finalizeDeposit`).
+//! Clients see it like any other transaction, with a receipt and logs; every node derives the
+//! same list from the L1 origin the block records, so a validator can check it. The value
+//! comes out of `L2Bridge`'s genesis reserve inside the EVM: no balance changes outside
+//! execution, and replays and traces need no special rule beyond the fee ([`is_system`]).
+//!
+//! Which deposits a block credits is fixed by its L1 origin: block `n` credits the deposits
+//! for its domain in L1 blocks `(origin(n-1), origin(n)]`, and the origin is committed in the
+//! header extension. So a restart resumes from the stored head's origin and never reads a
+//! deposit twice; `L2Bridge.depositProcessed` refuses a second credit in any case.
+//!
+//! [`is_system`]: crate::executor::is_system
+
+use std::sync::Arc;
+
+use alloy::{
+    consensus::{SignableTransaction, TxEnvelope, TxLegacy},
+    eips::eip2718::Encodable2718,
+    signers::{SignerSync, local::PrivateKeySigner},
+    sol_types::{SolCall, SolType, sol_data},
+};
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use sec_contracts::{bindings::L2Bridge, predeploy::L2_BRIDGE};
+use sec_primitives::{Deposit, DepositKind, L1Origin, L1Source};
+
+use crate::mempool::PooledTx;
+
+/// Gas limit of every system transaction: a bridged token's first deposit deploys the token
+/// (about 1.2 M gas); a native deposit's recipient call is capped at
+/// `L2Bridge.DEPOSIT_CALL_GAS` (300,000). Only the gas used counts towards the block.
+pub const SYSTEM_TX_GAS: u64 = 3_000_000;
+
+/// Where a domain reads Ethereum, and how cautiously.
+#[derive(Clone)]
+pub struct L1Feed {
+    /// The L1 reader.
+    pub source: Arc<dyn L1Source>,
+    /// How many L1 blocks a deposit waits before it is credited, so that a shallow L1
+    /// reorganisation never reaches a credited deposit.
+    pub confirmations: u64,
+    /// First L1 block to look for deposits in (the bridge's deployment block).
+    pub start_block: u64,
+    /// Most L1 blocks one domain block reads, so a domain far behind L1 catches up in steps.
+    pub max_blocks_per_read: u64,
+}
+
+impl std::fmt::Debug for L1Feed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("L1Feed")
+            .field("confirmations", &self.confirmations)
+            .field("start_block", &self.start_block)
+            .field("max_blocks_per_read", &self.max_blocks_per_read)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Most deposits one block credits; more in range move the origin back to the L1 block before
+/// the first deposit that does not fit (a single L1 block is never split).
+pub const MAX_DEPOSITS_PER_BLOCK: usize = 256;
+
+impl L1Feed {
+    /// The L1 origin the next block of `domain` after a block at `parent` reads, and the
+    /// deposits it credits. `None` when the origin does not move (nothing new confirmed on
+    /// L1); an L1 error is returned for the caller to log, and the block keeps its parent's
+    /// origin.
+    pub fn next(
+        &self,
+        domain: u32,
+        parent: L1Origin,
+    ) -> Result<Option<(L1Origin, Vec<Deposit>)>, sec_primitives::L1Error> {
+        let head = self.source.head()?;
+        let confirmed = head.number.saturating_sub(self.confirmations);
+        let from = (parent.number + 1).max(self.start_block);
+        if confirmed < from || confirmed <= parent.number {
+            return Ok(None);
+        }
+        let mut to = confirmed.min(from.saturating_add(self.max_blocks_per_read.max(1) - 1));
+        let hash = |n| {
+            self.source.block_hash(n)?.ok_or(sec_primitives::L1Error::BadResponse {
+                method: "eth_getBlockByNumber",
+                reason: format!("no L1 block {n} below the head {}", head.number),
+            })
+        };
+        let mut origin = L1Origin { number: to, hash: hash(to)? };
+        let mut deposits = self.source.deposits(domain, from, origin)?;
+        if deposits.len() > MAX_DEPOSITS_PER_BLOCK {
+            let cut = deposits[MAX_DEPOSITS_PER_BLOCK].block;
+            if cut > from {
+                to = cut - 1;
+                origin = L1Origin { number: to, hash: hash(to)? };
+                deposits.retain(|d| d.block <= to);
+            }
+        }
+        deposits.sort_by_key(|d| d.nonce);
+        Ok(Some((origin, deposits)))
+    }
+}
+
+/// `abi.encode(name, symbol, decimals)`, as `L1Bridge` reads it from an ERC-20.
+type TokenMetadata = (sol_data::String, sol_data::String, sol_data::Uint<8>);
+
+/// The `L2Bridge` call that credits `deposit`: native SEC from the reserve, or the bridged
+/// token minted (ETH as "Ether"/"ETH"/18; an ERC-20 with the metadata L1 read from it, or
+/// empty names and 18 decimals when that is unreadable, as `L1Bridge` itself falls back to).
+/// `None` for a kind `L1Bridge` never emits.
+pub fn deposit_call(deposit: &Deposit) -> Option<Bytes> {
+    let call = match DepositKind::from_code(deposit.kind)? {
+        DepositKind::Sec => L2Bridge::finalizeNativeDepositCall {
+            depositNonce: deposit.nonce,
+            from: deposit.from,
+            to: deposit.to,
+            amount: deposit.amount,
+            data: deposit.data.clone(),
+        }
+        .abi_encode(),
+        DepositKind::Eth => L2Bridge::finalizeDepositCall {
+            depositNonce: deposit.nonce,
+            l1Token: Address::ZERO,
+            name: "Ether".into(),
+            symbol: "ETH".into(),
+            decimals: 18,
+            to: deposit.to,
+            amount: deposit.amount,
+        }
+        .abi_encode(),
+        DepositKind::Erc20 => {
+            let (name, symbol, decimals) =
+                TokenMetadata::abi_decode_params(&deposit.token_metadata)
+                    .unwrap_or_else(|_| (String::new(), String::new(), 18));
+            L2Bridge::finalizeDepositCall {
+                depositNonce: deposit.nonce,
+                l1Token: deposit.token,
+                name,
+                symbol,
+                decimals,
+                to: deposit.to,
+                amount: deposit.amount,
+            }
+            .abi_encode()
+        }
+    };
+    Some(call.into())
+}
+
+/// One system transaction: `input` to `L2_BRIDGE`, signed by `producer` with its account
+/// nonce `nonce`, gas price zero, [`SYSTEM_TX_GAS`].
+pub fn system_tx(
+    producer: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    input: Bytes,
+) -> Result<PooledTx, alloy::signers::Error> {
+    let tx = TxLegacy {
+        chain_id: Some(chain_id),
+        nonce,
+        gas_price: 0,
+        gas_limit: SYSTEM_TX_GAS,
+        to: TxKind::Call(L2_BRIDGE),
+        value: U256::ZERO,
+        input,
+    };
+    let signature = producer.sign_hash_sync(&tx.signature_hash())?;
+    let envelope: TxEnvelope = tx.into_signed(signature).into();
+    let raw: Bytes = envelope.encoded_2718().into();
+    Ok(PooledTx::new(envelope, producer.address(), raw))
+}
+
+/// The system transactions crediting `deposits` (in the order given), signed by `producer`
+/// from account nonce `first_nonce` on. Deposits of an unknown kind are left out.
+pub fn deposit_txs(
+    producer: &PrivateKeySigner,
+    chain_id: u64,
+    first_nonce: u64,
+    deposits: &[Deposit],
+) -> Result<Vec<(u64, PooledTx)>, alloy::signers::Error> {
+    let mut out = Vec::with_capacity(deposits.len());
+    for d in deposits {
+        let Some(input) = deposit_call(d) else {
+            tracing::warn!(nonce = d.nonce, kind = d.kind, "deposit of unknown kind not credited");
+            continue;
+        };
+        let tx = system_tx(producer, chain_id, first_nonce + out.len() as u64, input)?;
+        out.push((d.nonce, tx));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::consensus::{Transaction, transaction::SignerRecoverable};
+
+    fn deposit(kind: u8) -> Deposit {
+        Deposit {
+            nonce: 7,
+            domain: 1,
+            token: Address::repeat_byte(0x70),
+            kind,
+            from: Address::repeat_byte(1),
+            to: Address::repeat_byte(2),
+            amount: U256::from(5u64),
+            data: Bytes::new(),
+            token_metadata: TokenMetadata::abi_encode_params(&(
+                "Token".to_string(),
+                "TKN".to_string(),
+                6u8,
+            ))
+            .into(),
+            block: 3,
+        }
+    }
+
+    #[test]
+    fn each_kind_calls_the_bridge_function_that_credits_it() {
+        let native = deposit_call(&deposit(1)).unwrap();
+        let call = L2Bridge::finalizeNativeDepositCall::abi_decode(&native).unwrap();
+        assert_eq!(
+            (call.depositNonce, call.to, call.amount),
+            (7, Address::repeat_byte(2), U256::from(5u64))
+        );
+        let eth =
+            L2Bridge::finalizeDepositCall::abi_decode(&deposit_call(&deposit(0)).unwrap()).unwrap();
+        assert_eq!((eth.l1Token, eth.symbol.as_str(), eth.decimals), (Address::ZERO, "ETH", 18));
+        let erc =
+            L2Bridge::finalizeDepositCall::abi_decode(&deposit_call(&deposit(2)).unwrap()).unwrap();
+        assert_eq!(
+            (erc.l1Token, erc.name.as_str(), erc.decimals),
+            (Address::repeat_byte(0x70), "Token", 6)
+        );
+        let mut broken = deposit(2);
+        broken.token_metadata = Bytes::from_static(b"junk");
+        let erc =
+            L2Bridge::finalizeDepositCall::abi_decode(&deposit_call(&broken).unwrap()).unwrap();
+        assert_eq!((erc.name.as_str(), erc.decimals), ("", 18));
+        assert!(deposit_call(&deposit(9)).is_none());
+    }
+
+    #[test]
+    fn system_transactions_are_signed_by_the_producer_for_the_domain() {
+        let producer = PrivateKeySigner::random();
+        let txs = deposit_txs(&producer, 53501, 4, &[deposit(1), deposit(9), deposit(0)]).unwrap();
+        assert_eq!(txs.len(), 2);
+        for (i, (nonce, tx)) in txs.iter().enumerate() {
+            assert_eq!(*nonce, 7);
+            assert_eq!(tx.tx.recover_signer().unwrap(), producer.address());
+            assert_eq!(tx.tx.nonce(), 4 + i as u64);
+            assert_eq!(tx.tx.chain_id(), Some(53501));
+            assert_eq!(tx.tx.max_fee_per_gas(), 0);
+            assert_eq!(tx.tx.to(), Some(L2_BRIDGE));
+        }
+    }
+}
