@@ -41,6 +41,17 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts `sec node` on `datadir` (writing its config there) and waits for its RPC.
     pub fn start(datadir: &Path, domains: u32, block_time: f64, port: u16) -> Self {
+        Self::start_with(datadir, domains, block_time, port, &[])
+    }
+
+    /// [`NodeProcess::start`] with more command-line flags (e.g. an L1 to read deposits from).
+    pub fn start_with(
+        datadir: &Path,
+        domains: u32,
+        block_time: f64,
+        port: u16,
+        flags: &[String],
+    ) -> Self {
         let config = datadir.join("node.toml");
         if !config.exists() {
             let mut toml = format!(
@@ -61,6 +72,7 @@ impl NodeProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_sec"))
             .args(["node", "--config"])
             .arg(&config)
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

@@ -4,6 +4,7 @@
 mod common;
 
 mod crash;
+mod deposits;
 mod ethers;
 mod explorer;
 mod indexer;

@@ -796,10 +796,20 @@ impl Domain {
                     self.forget(expired);
                 }
             }
-            if block_time.is_zero() && self.pool.lock().is_empty() {
-                continue;
-            }
-            if let Err(e) = self.produce_block() {
+            let produced = if block_time.is_zero() && self.pool.lock().is_empty() {
+                // on demand: a block for deposits that L1 confirmed, else none
+                if self.config.l1.is_none() {
+                    continue;
+                }
+                let (origin, deposits) = self.read_l1();
+                if deposits.is_empty() {
+                    continue;
+                }
+                self.produce_block_with(origin, deposits)
+            } else {
+                self.produce_block()
+            };
+            if let Err(e) = produced {
                 warn!(domain = self.config.id, error = %e, "block production failed");
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -827,8 +837,18 @@ impl Domain {
 
     /// Builds, executes, commits and announces one block.
     pub fn produce_block(&self) -> Result<ProducedBlock, DomainError> {
-        let started = Instant::now();
         let (l1_origin, deposits) = self.read_l1();
+        self.produce_block_with(l1_origin, deposits)
+    }
+
+    /// [`Domain::produce_block`] at L1 origin `l1_origin`, crediting `deposits` (all those of
+    /// this domain between the parent's origin and `l1_origin`).
+    fn produce_block_with(
+        &self,
+        l1_origin: L1Origin,
+        deposits: Vec<sec_primitives::Deposit>,
+    ) -> Result<ProducedBlock, DomainError> {
+        let started = Instant::now();
         let chain = self.chain.upgradable_read();
         let parent = &chain.head;
         let number = parent.number + 1;
@@ -995,6 +1015,15 @@ impl Domain {
             commit: committed_at - rooted_at,
             total: started.elapsed(),
         };
+        if !credited.is_empty() {
+            info!(
+                domain = self.config.id,
+                number,
+                deposits = credited.len(),
+                l1_origin = l1_origin.number,
+                "deposits credited"
+            );
+        }
         debug!(
             domain = self.config.id,
             number,

@@ -150,6 +150,10 @@ impl Node {
         if config.domains == 0 {
             return Err(NodeError::Config("at least one domain is required".into()));
         }
+        if l1.is_some() && config.l1_sec_token.is_zero() {
+            // the L2 bridge would take ETH (L1 token zero) for native SEC
+            return Err(NodeError::Config("an L1 needs l1_sec_token, the SEC token there".into()));
+        }
         let genesis_timestamp = config.genesis_timestamp.unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

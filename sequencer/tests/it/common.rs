@@ -62,7 +62,15 @@ impl TestNode {
     }
 
     pub async fn start(config: NodeConfig) -> Self {
-        let node = Node::start(config.clone(), dev_key(20)).await.expect("node starts");
+        Self::start_with_l1(config, None).await
+    }
+
+    /// [`TestNode::start`], crediting the deposits `l1` holds.
+    pub async fn start_with_l1(
+        config: NodeConfig,
+        l1: Option<std::sync::Arc<dyn sec_primitives::L1Source>>,
+    ) -> Self {
+        let node = Node::start_with_l1(config.clone(), dev_key(20), l1).await.expect("node starts");
         let addr = node.rpc_addr();
         Self { node: Some(node), addr, config }
     }

@@ -4,6 +4,7 @@
 mod common;
 
 mod blocks;
+mod deposits;
 mod errors;
 mod execution;
 mod fuzz;
