@@ -39,6 +39,29 @@ async fn l2_balance(rpc: &jsonrpsee::http_client::HttpClient, who: Address) -> U
     serde_json::from_value(v).unwrap()
 }
 
+/// Runs `sec bridge ARGS` with `key`; (success, stdout, stderr).
+fn bridge_cli(
+    key: &str,
+    l1: &str,
+    record: &std::path::Path,
+    rpc: &str,
+    args: &[&str],
+) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sec"))
+        .args(["bridge", "--l1-rpc", l1, "--rpc", rpc, "--l1-deployment"])
+        .arg(record)
+        .args(args)
+        .env("SEC_KEY", key)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run sec bridge");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn deposits_from_hardhat_arrive_once_across_a_kill() {
     let hardhat = HardhatNode::start();
@@ -69,7 +92,29 @@ async fn deposits_from_hardhat_arrive_once_across_a_kill() {
 
     let (alice, bob) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb0));
     let d1 = deposit::deposit_sec(&owner, a.l1_bridge, a.token, 1, alice, sec(100)).await.unwrap();
-    let d2 = deposit::deposit_eth(&owner, a.l1_bridge, 0, bob, sec(2)).await.unwrap();
+    // the CLI, as a holder runs it: ETH for bob on domain 0
+    let key = format!("0x{}", alloy_primitives::hex::encode(accounts[1].to_bytes()));
+    let (ok, out, _) = bridge_cli(
+        &key,
+        &url,
+        &record,
+        &node.url(0),
+        &[
+            "deposit",
+            "--token",
+            "ETH",
+            "--amount",
+            "2",
+            "--domain",
+            "0",
+            "--to",
+            &bob.to_string(),
+            "--no-wait",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("deposit 2 locked on L1"), "{out}");
+    let d2 = deposit::Deposit { nonce: 2, ..d1.clone() };
     // hardhat mines only on demand: one more block confirms both
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     assert_eq!(
@@ -77,6 +122,15 @@ async fn deposits_from_hardhat_arrive_once_across_a_kill() {
         Value::Null,
         "credited before its confirmation"
     );
+    // a domain that does not exist is refused in words, and nothing is sent
+    let (ok, _, err) = bridge_cli(
+        &key,
+        &url,
+        &record,
+        &node.url(0),
+        &["deposit", "--token", "ETH", "--amount", "1", "--domain", "9", "--no-wait"],
+    );
+    assert!(!ok && err.contains("refused: domain 9 does not exist"), "{err}");
     owner.request::<Value>("evm_mine", vec![]).await.unwrap();
 
     let c1 = credited(&rpc0, d1.nonce).await;
@@ -85,6 +139,8 @@ async fn deposits_from_hardhat_arrive_once_across_a_kill() {
     assert_eq!((c2["domain"].as_u64(), c2["status"].as_str()), (Some(0), Some("credited")));
     assert_eq!(l2_balance(&rpc1, alice).await, sec(100));
     assert_eq!(l2_balance(&rpc0, alice).await, U256::ZERO);
+    let (ok, out, _) = bridge_cli(&key, &url, &record, &node.url(1), &["status", "--deposit", "2"]);
+    assert!(ok && out.contains("deposit 2 credited on domain 0"), "{out}");
     let l2_owner = L1Client::connect(&node.url(0), accounts[1].clone()).await.unwrap();
     let weth = bridged_token_address(Address::ZERO);
     assert_eq!(

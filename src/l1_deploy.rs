@@ -52,6 +52,26 @@ pub async fn deploy_devnet(
     deploy_l1(&client, &config).await.context("deploying the L1 contracts")
 }
 
+/// Gives each of `accounts` `amount` SEC on L1, out of the angel tranche that vests at
+/// deployment (the devnet's owner is its beneficiary), so dev accounts can bridge SEC.
+pub async fn fund_dev_accounts(
+    l1_rpc: &str,
+    owner: PrivateKeySigner,
+    deployment: &L1Deployment,
+    accounts: &[alloy_primitives::Address],
+    amount: alloy_primitives::U256,
+) -> Result<()> {
+    use sec_contracts::bindings::{SECToken, VestingVault};
+    let client = L1Client::connect(l1_rpc, owner).await?;
+    let a = &deployment.addresses;
+    let zero = alloy_primitives::U256::ZERO;
+    client.send_call(a.angel_vault, VestingVault::releaseCall {}, zero).await?;
+    for to in accounts.iter().filter(|to| **to != client.address()) {
+        client.send_call(a.token, SECToken::transferCall { to: *to, value: amount }, zero).await?;
+    }
+    Ok(())
+}
+
 /// Prints a deployment's contracts.
 pub fn print(deployment: &L1Deployment) {
     for c in &deployment.contracts {

@@ -1,6 +1,7 @@
 //! `sec`: the one binary of the SEC chain. Wiring only: every behaviour lives in the crates.
 
 mod bench;
+mod bridge;
 mod l1_deploy;
 mod trade;
 
@@ -38,6 +39,9 @@ enum Command {
     Index(IndexArgs),
     /// Serves the block explorer (HTML, JSON API, Etherscan-compatible API) from an index.
     Explorer(ExplorerArgs),
+    /// Bridge commands of a token holder: deposit SEC, ETH or an ERC-20 from Ethereum to a
+    /// domain (and wait for it), a deposit's status.
+    Bridge(bridge::BridgeArgs),
     /// Escrowed trades and disputes on a domain: offer, pay, ship, confirm, settle, dispute,
     /// judge, status.
     Trade(trade::TradeArgs),
@@ -211,6 +215,12 @@ fn dev_balance() -> U256 {
     U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64))
 }
 
+/// 100,000 SEC, what each dev account holds on the dev L1 to bridge (the first account keeps
+/// the rest of the angel tranche).
+fn dev_sec_on_l1() -> U256 {
+    U256::from(100_000u64) * U256::from(10u64).pow(U256::from(18u64))
+}
+
 /// The dev block producer: an account of the dev mnemonic that is never funded.
 fn dev_producer() -> Result<PrivateKeySigner> {
     dev_signers(DEV_MNEMONIC, 21)?.pop().context("dev producer key")
@@ -250,6 +260,9 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         let url = format!("http://{}", l1_node.rpc_addr());
         info!(%url, "deploying the L1 contracts");
         let d = l1_deploy::deploy_devnet(&url, accounts[0].clone(), l2.domains).await?;
+        l1_deploy::fund_dev_accounts(&url, accounts[0].clone(), &d, &addresses, dev_sec_on_l1())
+            .await
+            .context("giving the dev accounts SEC on L1")?;
         d.save(&deployment_file)?;
         d
     };
@@ -312,11 +325,15 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     println!("  TradeEscrow                    {}", sec_contracts::predeploy::TRADE_ESCROW);
     println!("  Disputes                       {}", sec_contracts::predeploy::DISPUTES);
     println!(
-        "\nDev accounts (10,000 ETH on L1 and 10,000 SEC on every domain; mnemonic \"{DEV_MNEMONIC}\"):"
+        "\nDev accounts (10,000 ETH and 100,000 SEC on L1, 10,000 SEC on every domain; mnemonic \"{DEV_MNEMONIC}\"):"
     );
     for (i, s) in accounts.iter().enumerate() {
         println!("  ({i}) {}  0x{}", s.address(), alloy_primitives::hex::encode(s.to_bytes()));
     }
+    println!(
+        "\nBridge SEC (or ETH, or an ERC-20) from L1 to a domain:\n  SEC_KEY=<a dev key> sec bridge deposit --token SEC --amount 100 --domain 1 --l1-deployment {}",
+        deployment_file.display()
+    );
     println!("\nCtrl-C stops it; starting it again with the same --datadir resumes.");
     wait_for_ctrl_c().await;
     explorer.stop();
@@ -443,6 +460,7 @@ fn main() -> Result<()> {
             Command::Index(a) => index(a).await,
             Command::Explorer(a) => explorer(a).await,
             Command::Trade(a) => trade::run(a).await,
+            Command::Bridge(a) => bridge::run(a).await,
         }
     })
 }
