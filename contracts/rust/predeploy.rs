@@ -26,10 +26,10 @@ pub const TRUST_INDEX: Address = address!("0x5ec00000000000000000000000000000000
 pub const TRADE_ESCROW: Address = address!("0x5ec0000000000000000000000000000000000005");
 /// `Disputes`: bonded judges, panels drawn with PREVRANDAO, votes and decisions.
 pub const DISPUTES: Address = address!("0x5ec0000000000000000000000000000000000006");
-/// Native SEC that `L2Bridge` holds at genesis in every domain, paid out by native deposits
-/// (10^12 SEC, far above any supply L1 can lock): native SEC is never minted outside the EVM.
-/// A domain's circulating supply is therefore its total balances less this reserve's
-/// remainder and what the outbox has locked.
+/// Native SEC that `L2Bridge` (for deposits) and `CrossDomain` (for delivered messages) each
+/// hold at genesis in every domain (10^12 SEC, far above any supply L1 can lock): native SEC is
+/// never minted outside the EVM. A domain's circulating supply is therefore its total balances
+/// less what these two contracts hold (the reserves' remainder, and what sends locked).
 pub const NATIVE_RESERVE: U256 = uint!(1_000_000_000_000_000_000_000_000_000_000_U256);
 
 /// One predeploy: where it lives and the creation code (with constructor arguments) to run.
@@ -43,16 +43,21 @@ pub struct Predeploy {
     pub init_code: Bytes,
 }
 
-/// The predeploys of domain `domain` on a chain whose SEC token lives at `l1_sec` on Ethereum.
-pub fn predeploys(domain: DomainId, l1_sec: Address) -> Vec<Predeploy> {
+/// The predeploys of domain `domain` of a chain of `domains` domains whose SEC token lives at
+/// `l1_sec` on Ethereum.
+pub fn predeploys(domain: DomainId, domains: u32, l1_sec: Address) -> Vec<Predeploy> {
     vec![
         Predeploy {
             name: "CrossDomain",
             address: CROSS_DOMAIN,
             init_code: init_code(
                 &CrossDomain::BYTECODE,
-                CrossDomain::constructorCall { domainId_: domain, l2Bridge_: L2_BRIDGE }
-                    .abi_encode(),
+                CrossDomain::constructorCall {
+                    domainId_: domain,
+                    numDomains_: domains,
+                    l2Bridge_: L2_BRIDGE,
+                }
+                .abi_encode(),
             ),
         },
         Predeploy {
@@ -112,8 +117,8 @@ const GENESIS_DEPLOYER: Address = address!("0x5ec0000000000000000000000000000000
 /// The genesis accounts of domain `domain`'s predeploys, ready for the genesis state: each
 /// predeploy's creation code is executed (revm, Prague, block 0, timestamp 0) and the runtime
 /// code and non-zero storage it leaves are placed at the predeploy's fixed address, with the
-/// nonce (1, EIP-161) a real creation leaves and a zero balance, except `L2Bridge`, which holds
-/// the [`NATIVE_RESERVE`]. Sorted by address.
+/// nonce (1, EIP-161) a real creation leaves and a zero balance, except `L2Bridge` and
+/// `CrossDomain`, which hold the [`NATIVE_RESERVE`]. Sorted by address.
 ///
 /// The creation runs at a temporary CREATE address and is then moved, so a constructor that
 /// captured `address(this)` (in an immutable) would leave the wrong address in the code; that
@@ -122,15 +127,16 @@ const GENESIS_DEPLOYER: Address = address!("0x5ec0000000000000000000000000000000
 /// keeps genesis a function of the domain and the L1 token only.
 pub fn genesis_alloc(
     domain: DomainId,
+    domains: u32,
     l1_sec: Address,
 ) -> Result<Vec<(Address, GenesisAccount)>, ContractsError> {
     let mut sandbox = Sandbox::new(0);
     let mut alloc = Vec::new();
-    for (nonce, p) in predeploys(domain, l1_sec).into_iter().enumerate() {
+    for (nonce, p) in predeploys(domain, domains, l1_sec).into_iter().enumerate() {
         let block = BlockContext { number: 0, timestamp: 0 };
         let created = sandbox.create(p.name, GENESIS_DEPLOYER, nonce as u64, p.init_code, block)?;
         let mut account = sandbox.account(created);
-        if p.address == L2_BRIDGE {
+        if p.address == L2_BRIDGE || p.address == CROSS_DOMAIN {
             account.balance = NATIVE_RESERVE;
         }
         if account.code.windows(20).any(|w| w == created.as_slice()) {

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Messages} from "./Messages.sol";
+import {SystemCall} from "./SystemCall.sol";
 
 interface ICrossDomainOutbox {
     function send(uint32 dstDomain, address to, bytes calldata data) external payable returns (bytes32);
@@ -31,7 +32,7 @@ interface IBridgedToken {
 /// genesis contract), so that no execution rule outside the EVM mints money. `withdraw` burns
 /// the tokens (or takes native SEC as value, locked for good by the outbox) and sends an
 /// L1-bound message whose hash is the withdrawal's identity on L1 (see `Messages`).
-contract L2Bridge is ReentrancyGuard {
+contract L2Bridge is ReentrancyGuard, SystemCall {
     /// @notice Gas the recipient's call of a native deposit may use (its `data`, or a plain
     /// transfer when there is none): bounded so that the credit always has gas left to finish.
     uint256 public constant DEPOSIT_CALL_GAS = 300_000;
@@ -43,8 +44,6 @@ contract L2Bridge is ReentrancyGuard {
 
     mapping(uint64 => bool) public depositProcessed;
 
-    error NotSystem(address caller);
-    error ForcedPaymentFailed(address to);
     error DepositAlreadyProcessed(uint64 nonce);
     error ZeroAddress();
     error ZeroAmount();
@@ -68,14 +67,6 @@ contract L2Bridge is ReentrancyGuard {
         l1Sec = l1Sec_;
     }
 
-    /// @dev Only a system transaction: sent and signed by this block's producer. A contract
-    /// cannot be `tx.origin`, and no one but the producer signs as the coinbase; which system
-    /// transactions a block may hold is checked by every validator against L1.
-    modifier onlySystem() {
-        if (msg.sender != block.coinbase || tx.origin != msg.sender) revert NotSystem(msg.sender);
-        _;
-    }
-
     /// @notice Pays a native SEC deposit out of the reserve, once per L1 deposit nonce. The
     /// recipient is called with `data` (or a plain transfer) and at most `DEPOSIT_CALL_GAS`;
     /// if that reverts, the SEC is credited anyway, without running the recipient's code, so a
@@ -90,18 +81,6 @@ contract L2Bridge is ReentrancyGuard {
         (bool ok,) = to.call{value: amount, gas: DEPOSIT_CALL_GAS}(data);
         if (!ok && amount > 0) _forcePay(to, amount);
         emit NativeDepositFinalized(depositNonce, from, to, amount, ok);
-    }
-
-    /// @dev Sends `amount` to `to` without calling it: a contract created with the value whose
-    /// init code is `PUSH20 to SELFDESTRUCT` (created and destroyed in one transaction, so it
-    /// leaves nothing behind, EIP-6780).
-    function _forcePay(address to, uint256 amount) private {
-        bytes memory init = abi.encodePacked(bytes1(0x73), to, bytes1(0xff));
-        address created;
-        assembly ("memory-safe") {
-            created := create(amount, add(init, 0x20), mload(init))
-        }
-        if (created == address(0)) revert ForcedPaymentFailed(to);
     }
 
     /// @notice Mints the bridged token for an ETH (l1Token = 0) or ERC-20 deposit, once per

@@ -21,7 +21,7 @@ use sec_contracts::{
 
 fn genesis_chain(domain: u32, l1_sec: Address) -> Chain {
     let mut chain = Chain::new();
-    for (address, account) in genesis_alloc(domain, l1_sec).expect("genesis alloc") {
+    for (address, account) in genesis_alloc(domain, 4, l1_sec).expect("genesis alloc") {
         chain.db.insert_account_info(
             address,
             AccountInfo {
@@ -42,7 +42,7 @@ fn genesis_chain(domain: u32, l1_sec: Address) -> Chain {
 #[test]
 fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
     let l1_sec = Address::repeat_byte(0x5e);
-    let alloc = genesis_alloc(3, l1_sec).unwrap();
+    let alloc = genesis_alloc(3, 4, l1_sec).unwrap();
     let addresses: Vec<Address> = alloc.iter().map(|(a, _)| *a).collect();
     assert_eq!(
         addresses,
@@ -50,14 +50,15 @@ fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
     );
     for (address, account) in &alloc {
         assert_eq!(account.nonce, 1, "{address}: a created contract starts at nonce 1");
-        let reserve = if *address == L2_BRIDGE { NATIVE_RESERVE } else { U256::ZERO };
-        assert_eq!(account.balance, reserve, "{address}: only the bridge holds native SEC");
+        let reserve =
+            if [L2_BRIDGE, CROSS_DOMAIN].contains(address) { NATIVE_RESERVE } else { U256::ZERO };
+        assert_eq!(account.balance, reserve, "{address}: only the bridge and inbox hold SEC");
         assert!(!account.code.is_empty());
         assert!(account.storage.values().all(|v| !v.is_zero()), "zero slots are not state");
     }
     // the same code and storage as the creation the contract tests install
     let mut reference = Chain::new();
-    for p in predeploys(3, l1_sec) {
+    for p in predeploys(3, 4, l1_sec) {
         reference.install(p.address, p.init_code);
     }
     for (address, account) in &alloc {
@@ -65,13 +66,13 @@ fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
         assert_eq!(info.code.unwrap().original_bytes(), account.code, "{address}");
     }
     // another domain's outbox differs (its domain id is an immutable), the bridge does not
-    let other = genesis_alloc(4, l1_sec).unwrap();
+    let other = genesis_alloc(4, 5, l1_sec).unwrap();
     assert_ne!(alloc[0].1.code, other[0].1.code);
     assert_eq!(alloc[1].1.code, other[1].1.code);
     for i in 3..6 {
         assert_eq!(alloc[i].1.code, other[i].1.code, "trade predeploys are the same everywhere");
     }
-    assert_ne!(alloc[1].1.code, genesis_alloc(3, Address::repeat_byte(1)).unwrap()[1].1.code);
+    assert_ne!(alloc[1].1.code, genesis_alloc(3, 4, Address::repeat_byte(1)).unwrap()[1].1.code);
 }
 
 #[test]

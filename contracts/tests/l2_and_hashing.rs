@@ -122,7 +122,7 @@ struct L2 {
 impl L2 {
     fn new(domain: u32, l1_sec: Address) -> Self {
         let mut chain = Chain::new();
-        for p in predeploys(domain, l1_sec) {
+        for p in predeploys(domain, 4, l1_sec) {
             chain.install(p.address, p.init_code);
         }
         Self { chain, l1_sec }

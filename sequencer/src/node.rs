@@ -166,7 +166,11 @@ impl Node {
             // bridge, the token factory) at their fixed addresses.
             let mut alloc: Vec<(Address, GenesisAccount)> =
                 config.alloc.iter().map(|(a, g)| (*a, g.clone())).collect();
-            alloc.extend(sec_contracts::predeploy::genesis_alloc(id, config.l1_sec_token)?);
+            alloc.extend(sec_contracts::predeploy::genesis_alloc(
+                id,
+                config.domains,
+                config.l1_sec_token,
+            )?);
             let dc = DomainConfig {
                 id,
                 chain_id: domain_chain_id(config.chain_id_base, id),
