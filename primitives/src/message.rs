@@ -50,7 +50,16 @@ pub enum MessageError {
 }
 
 /// A cross-domain message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    alloy_rlp::RlpEncodable,
+    alloy_rlp::RlpDecodable,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// Sending domain.

@@ -93,6 +93,7 @@ fn main() {
         genesis_timestamp: 1_700_000_000,
         db_cache_bytes: 64 << 20,
         l1: None,
+        outboxes: None,
     };
     let opened = Instant::now();
     let domain = Domain::open(config, deployer.clone()).expect("domain");

@@ -25,7 +25,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
 use parking_lot::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
-use sec_primitives::{DomainId, GenesisAccount, L1Origin, SecExtension};
+use sec_primitives::{DomainId, GenesisAccount, L1Origin, SecExtension, message::Message};
 use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
 
@@ -33,8 +33,8 @@ use crate::{
     executor::{self, BlockInput},
     mempool::{Mempool, PoolConfig, PoolError, PooledTx, SenderState},
     state::{Account, HeadReader, StateReadError, StateReader, WorldState},
-    storage::{BlockRecord, ChainStore, StoreError, StoreReader, StoredTx},
-    system::L1Feed,
+    storage::{BlockIndex, BlockRecord, ChainStore, StoreError, StoreReader, StoredTx},
+    system::{L1Feed, Outboxes},
 };
 
 /// Settings of one domain.
@@ -62,6 +62,9 @@ pub struct DomainConfig {
     pub db_cache_bytes: usize,
     /// Where deposits are read from; `None` runs the domain without an L1 (no deposits).
     pub l1: Option<L1Feed>,
+    /// The node's domains' outboxes, to deliver their messages from; `None` for a chain of
+    /// one domain (nothing to deliver).
+    pub outboxes: Option<Arc<Outboxes>>,
 }
 
 /// Errors of a domain.
@@ -562,6 +565,11 @@ impl Domain {
         self.config.chain_id
     }
 
+    /// The domain's store (for the other domains' deliveries).
+    pub fn chain_store(&self) -> Arc<ChainStore> {
+        self.store.clone()
+    }
+
     /// Settings.
     pub fn config(&self) -> &DomainConfig {
         &self.config
@@ -797,15 +805,17 @@ impl Domain {
                 }
             }
             let produced = if block_time.is_zero() && self.pool.lock().is_empty() {
-                // on demand: a block for deposits that L1 confirmed, else none
-                if self.config.l1.is_none() {
+                // on demand: a block for deposits that L1 confirmed or messages other domains
+                // sent, else none
+                if self.config.l1.is_none() && self.config.outboxes.is_none() {
                     continue;
                 }
                 let (origin, deposits) = self.read_l1();
-                if deposits.is_empty() {
+                let messages = self.read_inbox();
+                if deposits.is_empty() && messages.is_empty() {
                     continue;
                 }
-                self.produce_block_with(origin, deposits)
+                self.produce_block_with(origin, deposits, messages)
             } else {
                 self.produce_block()
             };
@@ -835,18 +845,34 @@ impl Domain {
         }
     }
 
+    /// The messages other domains sent this one that the next block delivers (after the
+    /// parent's inbox cursor). A store that cannot be read delays them to a later block.
+    fn read_inbox(&self) -> Vec<Message> {
+        let Some(outboxes) = &self.config.outboxes else {
+            return vec![];
+        };
+        let cursor = self.chain.read().head_extension.inbox_cursor.clone();
+        outboxes.pending(self.config.id, &cursor).unwrap_or_else(|e| {
+            warn!(domain = self.config.id, error = %e, "outboxes unreadable; delivery waits");
+            vec![]
+        })
+    }
+
     /// Builds, executes, commits and announces one block.
     pub fn produce_block(&self) -> Result<ProducedBlock, DomainError> {
         let (l1_origin, deposits) = self.read_l1();
-        self.produce_block_with(l1_origin, deposits)
+        let messages = self.read_inbox();
+        self.produce_block_with(l1_origin, deposits, messages)
     }
 
     /// [`Domain::produce_block`] at L1 origin `l1_origin`, crediting `deposits` (all those of
-    /// this domain between the parent's origin and `l1_origin`).
+    /// this domain between the parent's origin and `l1_origin`) and delivering `messages` (the
+    /// next ones after the parent's inbox cursor).
     fn produce_block_with(
         &self,
         l1_origin: L1Origin,
         deposits: Vec<sec_primitives::Deposit>,
+        messages: Vec<Message>,
     ) -> Result<ProducedBlock, DomainError> {
         let started = Instant::now();
         let chain = self.chain.upgradable_read();
@@ -874,20 +900,35 @@ impl Domain {
         // they declare, and execution stops adding them when the gas actually used is full.
         let budget = self.config.gas_limit.saturating_mul(4);
         let producer = self.producer.address();
-        let system = crate::system::deposit_txs(
+        let producer_nonce = chain.state.account(&producer).map(|a| a.nonce).unwrap_or_default();
+        let system_error = |e: alloy::signers::Error| DomainError::System(e.to_string());
+        let credits = crate::system::deposit_txs(
             &self.producer,
             self.config.chain_id,
-            chain.state.account(&producer).map(|a| a.nonce).unwrap_or_default(),
+            producer_nonce,
             &deposits,
         )
-        .map_err(|e| DomainError::System(e.to_string()))?;
-        let system_count = system.len();
+        .map_err(system_error)?;
+        let deliveries = crate::system::delivery_txs(
+            &self.producer,
+            self.config.chain_id,
+            producer_nonce + credits.len() as u64,
+            &messages,
+        )
+        .map_err(system_error)?;
+        let system_count = credits.len() + deliveries.len();
         let mut candidates: Vec<Arc<PooledTx>> = Vec::with_capacity(system_count);
-        let mut credited = Vec::with_capacity(system_count);
-        for (i, (nonce, tx)) in system.into_iter().enumerate() {
-            credited.push((nonce, i as u32));
+        let mut index = BlockIndex::default();
+        for (nonce, tx) in credits {
+            index.deposits.push((nonce, candidates.len() as u32));
             candidates.push(Arc::new(tx));
         }
+        for (m, tx) in messages.iter().zip(deliveries) {
+            index.delivered.push((m.hash(), candidates.len() as u32));
+            candidates.push(Arc::new(tx));
+        }
+        let inbox_cursor =
+            crate::system::advance_cursor(&chain.head_extension.inbox_cursor, &messages);
         // The producer's account sends only system transactions (they run without the base
         // fee, see `executor::is_system`), so its pool transactions wait.
         candidates.extend(
@@ -925,11 +966,14 @@ impl Domain {
         for r in &receipts {
             logs_bloom.accrue_bloom(r.logs_bloom());
         }
+        index.sent =
+            crate::system::sent_messages(self.config.id, receipts.iter().flat_map(|r| r.logs()));
+        let sent: Vec<B256> = index.sent.iter().map(Message::hash).collect();
         let extension = SecExtension {
             domain: self.config.id,
             producer: self.producer.address(),
-            outbox_root: B256::ZERO,
-            inbox_cursor: vec![],
+            outbox_root: sec_primitives::merkle::MerkleTree::new(&sent).root(),
+            inbox_cursor,
             l1_origin,
             epoch: 0,
         };
@@ -966,7 +1010,7 @@ impl Domain {
             receipts,
             extension,
         });
-        if let Err(e) = self.store.write_block(&record, &exec.changes, &reverts, &credited) {
+        if let Err(e) = self.store.write_block(&record, &exec.changes, &reverts, &index) {
             // The in-memory state already moved; reload it from disk so it matches the head.
             chain.state = self.store.load_state()?;
             chain.state.state_root();
@@ -1015,13 +1059,14 @@ impl Domain {
             commit: committed_at - rooted_at,
             total: started.elapsed(),
         };
-        if !credited.is_empty() {
+        if system_count > 0 {
             info!(
                 domain = self.config.id,
                 number,
-                deposits = credited.len(),
+                deposits = index.deposits.len(),
+                messages = index.delivered.len(),
                 l1_origin = l1_origin.number,
-                "deposits credited"
+                "deposits credited, messages delivered"
             );
         }
         debug!(

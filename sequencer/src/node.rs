@@ -14,7 +14,7 @@ use crate::{
     domain::{Domain, DomainConfig, DomainError},
     mempool::PoolConfig,
     rpc::{RpcConfig, RpcServer},
-    system::L1Feed,
+    system::{L1Feed, Outboxes},
 };
 
 /// Settings of a node; every field has a documented default so a TOML file may set any subset.
@@ -161,6 +161,8 @@ impl Node {
                 .unwrap_or_default()
         });
         let mut domains = Vec::new();
+        // every domain delivers the others' messages; a chain of one has none
+        let outboxes = (config.domains > 1).then(|| Arc::new(Outboxes::default()));
         for id in 0..config.domains {
             // Every domain starts with the system contracts (cross-domain messages, the L2
             // bridge, the token factory) at their fixed addresses.
@@ -188,6 +190,7 @@ impl Node {
                     start_block: config.l1.start_block,
                     max_blocks_per_read: config.l1.max_blocks_per_read,
                 }),
+                outboxes: outboxes.clone(),
             };
             let producer = producer.clone();
             let domain = tokio::task::spawn_blocking(move || Domain::open(dc, producer))
@@ -195,6 +198,9 @@ impl Node {
                 .map_err(|e| NodeError::Config(e.to_string()))?
                 .map_err(|source| NodeError::Domain { domain: id, source })?;
             domains.push(domain);
+        }
+        if let Some(outboxes) = &outboxes {
+            outboxes.set(domains.iter().map(|d| d.chain_store()).collect());
         }
         let threads = domains
             .iter()

@@ -10,11 +10,12 @@ use std::{path::Path, sync::OnceLock};
 use alloy::consensus::{Header, ReceiptEnvelope};
 use alloy::eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_rlp::Encodable;
 use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use redb::{
     Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
 };
-use sec_primitives::SecExtension;
+use sec_primitives::{SecExtension, message::Message};
 
 use crate::state::{Account, Reverts, StateChanges, WorldState};
 
@@ -46,6 +47,16 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const POOL: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("pool");
 /// L1 deposit nonce -> (block, index) of the system transaction that credited it here.
 const DEPOSITS: TableDefinition<u64, (u64, u32)> = TableDefinition::new("deposits");
+/// (destination, nonce) -> block (u64, big-endian) and rlp of a message this domain sent: what
+/// a destination reads, in order, to deliver.
+const OUTBOX: TableDefinition<(u32, u64), &[u8]> = TableDefinition::new("outbox");
+/// block -> the hashes (32 bytes each) of the messages it sent, in order: its outbox root's
+/// leaves, for proofs.
+const BLOCK_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("block_outbox");
+/// message hash -> (destination, nonce) of a message this domain sent.
+const SENT: TableDefinition<&[u8; 32], (u32, u64)> = TableDefinition::new("sent");
+/// message hash -> (block, index) of the system transaction that delivered it here.
+const DELIVERED: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("delivered");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +131,37 @@ fn decode_account(mut bytes: &[u8]) -> Result<Account, StoreError> {
     Ok(Account { nonce: s.nonce, balance: s.balance, code_hash: s.code_hash })
 }
 
+/// What a block adds to the bridge's indexes, written in the block's commit.
+#[derive(Debug, Clone, Default)]
+pub struct BlockIndex {
+    /// L1 deposits it credited: (deposit nonce, transaction index).
+    pub deposits: Vec<(u64, u32)>,
+    /// Messages it sent, in order (its outbox root's leaves).
+    pub sent: Vec<Message>,
+    /// Messages it delivered: (message hash, transaction index).
+    pub delivered: Vec<(B256, u32)>,
+}
+
+/// A message a domain sent, as its store finds it by hash.
+#[derive(Debug, Clone)]
+pub struct SentMessage {
+    /// Block that sent it.
+    pub block: u64,
+    /// Its index among `leaves`.
+    pub position: usize,
+    /// The hashes of every message of that block, in order.
+    pub leaves: Vec<B256>,
+    /// The message.
+    pub message: Message,
+}
+
+fn decode_outbox_row(bytes: &[u8]) -> Result<(u64, Message), StoreError> {
+    let (block, mut rest) =
+        bytes.split_first_chunk::<8>().ok_or_else(|| corrupt("outbox", "short row"))?;
+    let message = Message::decode(&mut rest).map_err(|e| corrupt("outbox", e))?;
+    Ok((u64::from_be_bytes(*block), message))
+}
+
 /// A sealed block with everything written alongside it.
 #[derive(Debug, Clone)]
 pub struct BlockRecord {
@@ -165,6 +207,10 @@ impl ChainStore {
             tx.open_table(META)?;
             tx.open_table(POOL)?;
             tx.open_table(DEPOSITS)?;
+            tx.open_table(OUTBOX)?;
+            tx.open_table(BLOCK_OUTBOX)?;
+            tx.open_table(SENT)?;
+            tx.open_table(DELIVERED)?;
         }
         tx.commit()?;
         Ok(Self { db })
@@ -238,14 +284,14 @@ impl ChainStore {
         Ok(())
     }
 
-    /// Writes a block, its state changes and their reverts atomically, with the L1 deposits it
-    /// credited (deposit nonce, transaction index).
+    /// Writes a block, its state changes and their reverts atomically, with what it adds to the
+    /// bridge's indexes.
     pub fn write_block(
         &self,
         block: &BlockRecord,
         changes: &StateChanges,
         reverts: &Reverts,
-        credited: &[(u64, u32)],
+        index: &BlockIndex,
     ) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
         let number = block.header.number;
@@ -291,14 +337,40 @@ impl ChainStore {
                 )?;
             }
         }
-        {
-            let mut deposits = tx.open_table(DEPOSITS)?;
-            for (nonce, index) in credited {
-                deposits.insert(nonce, (number, *index))?;
-            }
-        }
+        Self::write_index(&tx, number, index)?;
         Self::write_block_tables(&tx, block)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    fn write_index(
+        tx: &redb::WriteTransaction,
+        number: u64,
+        index: &BlockIndex,
+    ) -> Result<(), StoreError> {
+        let mut deposits = tx.open_table(DEPOSITS)?;
+        for (nonce, i) in &index.deposits {
+            deposits.insert(nonce, (number, *i))?;
+        }
+        let mut delivered = tx.open_table(DELIVERED)?;
+        for (hash, i) in &index.delivered {
+            delivered.insert(&hash.0, (number, *i))?;
+        }
+        if index.sent.is_empty() {
+            return Ok(());
+        }
+        let mut outbox = tx.open_table(OUTBOX)?;
+        let mut sent = tx.open_table(SENT)?;
+        let mut hashes = Vec::with_capacity(index.sent.len() * 32);
+        for m in &index.sent {
+            let hash = m.hash();
+            let mut row = number.to_be_bytes().to_vec();
+            m.encode(&mut row);
+            outbox.insert((m.dst_domain, m.nonce), row.as_slice())?;
+            sent.insert(&hash.0, (m.dst_domain, m.nonce))?;
+            hashes.extend_from_slice(hash.as_slice());
+        }
+        tx.open_table(BLOCK_OUTBOX)?.insert(number, hashes.as_slice())?;
         Ok(())
     }
 
@@ -501,6 +573,55 @@ impl StoreReader {
     pub fn deposit(&self, nonce: u64) -> Result<Option<(u64, u32)>, StoreError> {
         let t = self.tx.open_table(DEPOSITS)?;
         Ok(t.get(nonce)?.map(|v| v.value()))
+    }
+
+    /// Up to `limit` messages this domain sent to `dst` with nonces above `after`, in order,
+    /// each with the block that sent it.
+    pub fn outbox(
+        &self,
+        dst: u32,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Message)>, StoreError> {
+        let t = self.tx.open_table(OUTBOX)?;
+        let mut out = Vec::new();
+        for row in t.range((dst, after.saturating_add(1))..=(dst, u64::MAX))?.take(limit) {
+            out.push(decode_outbox_row(row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// A message this domain sent, by hash: the block that sent it, its position among that
+    /// block's messages (its outbox root's leaves) and the message.
+    pub fn sent_message(&self, hash: &B256) -> Result<Option<SentMessage>, StoreError> {
+        let Some((dst, nonce)) = self.tx.open_table(SENT)?.get(&hash.0)?.map(|v| v.value()) else {
+            return Ok(None);
+        };
+        let row = self.tx.open_table(OUTBOX)?.get((dst, nonce))?;
+        let Some(row) = row else {
+            return Err(corrupt("outbox", "sent message missing"));
+        };
+        let (block, message) = decode_outbox_row(row.value())?;
+        let leaves = self.block_outbox(block)?;
+        let position = leaves
+            .iter()
+            .position(|h| h == hash)
+            .ok_or_else(|| corrupt("block_outbox", "sent message not among its block's"))?;
+        Ok(Some(SentMessage { block, position, leaves, message }))
+    }
+
+    /// The hashes of the messages block `number` sent, in order (its outbox root's leaves).
+    pub fn block_outbox(&self, number: u64) -> Result<Vec<B256>, StoreError> {
+        let t = self.tx.open_table(BLOCK_OUTBOX)?;
+        Ok(t.get(number)?
+            .map(|v| v.value().chunks_exact(32).map(B256::from_slice).collect())
+            .unwrap_or_default())
+    }
+
+    /// Block and index of the system transaction that delivered message `hash` here.
+    pub fn delivered(&self, hash: &B256) -> Result<Option<(u64, u32)>, StoreError> {
+        let t = self.tx.open_table(DELIVERED)?;
+        Ok(t.get(&hash.0)?.map(|v| v.value()))
     }
 
     /// The account as it was at the end of block `block`, if it changed after that block;

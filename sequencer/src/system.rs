@@ -13,9 +13,14 @@
 //! header extension. So a restart resumes from the stored head's origin and never reads a
 //! deposit twice; `L2Bridge.depositProcessed` refuses a second credit in any case.
 //!
+//! Cross-domain messages arrive the same way: a destination's block delivers, with
+//! `CrossDomain.deliver`, the messages the other domains' committed blocks sent it, in nonce
+//! order per source, and its header extension records the last nonce delivered per source
+//! (the inbox cursor), so the next block resumes there and nothing is delivered twice.
+//!
 //! [`is_system`]: crate::executor::is_system
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use alloy::{
     consensus::{SignableTransaction, TxEnvelope, TxLegacy},
@@ -24,10 +29,18 @@ use alloy::{
     sol_types::{SolCall, SolType, sol_data},
 };
 use alloy_primitives::{Address, Bytes, TxKind, U256};
-use sec_contracts::{bindings::L2Bridge, predeploy::L2_BRIDGE};
-use sec_primitives::{Deposit, DepositKind, L1Origin, L1Source};
+use sec_contracts::{
+    bindings::{CrossDomain, L2Bridge},
+    predeploy::{CROSS_DOMAIN, L2_BRIDGE},
+};
+use sec_primitives::{
+    Deposit, DepositKind, DomainId, InboxCursor, L1Origin, L1Source, message::Message,
+};
 
-use crate::mempool::PooledTx;
+use crate::{
+    mempool::PooledTx,
+    storage::{ChainStore, StoreError},
+};
 
 /// Gas limit of every system transaction: a bridged token's first deposit deploys the token
 /// (about 1.2 M gas); a native deposit's recipient call is capped at
@@ -146,12 +159,13 @@ pub fn deposit_call(deposit: &Deposit) -> Option<Bytes> {
     Some(call.into())
 }
 
-/// One system transaction: `input` to `L2_BRIDGE`, signed by `producer` with its account
-/// nonce `nonce`, gas price zero, [`SYSTEM_TX_GAS`].
+/// One system transaction: `input` to the predeploy `to`, signed by `producer` with its
+/// account nonce `nonce`, gas price zero, [`SYSTEM_TX_GAS`].
 pub fn system_tx(
     producer: &PrivateKeySigner,
     chain_id: u64,
     nonce: u64,
+    to: Address,
     input: Bytes,
 ) -> Result<PooledTx, alloy::signers::Error> {
     let tx = TxLegacy {
@@ -159,7 +173,7 @@ pub fn system_tx(
         nonce,
         gas_price: 0,
         gas_limit: SYSTEM_TX_GAS,
-        to: TxKind::Call(L2_BRIDGE),
+        to: TxKind::Call(to),
         value: U256::ZERO,
         input,
     };
@@ -183,10 +197,122 @@ pub fn deposit_txs(
             tracing::warn!(nonce = d.nonce, kind = d.kind, "deposit of unknown kind not credited");
             continue;
         };
-        let tx = system_tx(producer, chain_id, first_nonce + out.len() as u64, input)?;
+        let tx = system_tx(producer, chain_id, first_nonce + out.len() as u64, L2_BRIDGE, input)?;
         out.push((d.nonce, tx));
     }
     Ok(out)
+}
+
+/// The `CrossDomain.deliver` call for `message`.
+pub fn delivery_call(message: &Message) -> Bytes {
+    CrossDomain::deliverCall {
+        srcDomain: message.src_domain,
+        nonce_: message.nonce,
+        sender: message.sender,
+        to: message.to,
+        value: message.value,
+        data: message.data.clone(),
+    }
+    .abi_encode()
+    .into()
+}
+
+/// The system transactions delivering `messages` (in the order given), signed by `producer`
+/// from account nonce `first_nonce` on.
+pub fn delivery_txs(
+    producer: &PrivateKeySigner,
+    chain_id: u64,
+    first_nonce: u64,
+    messages: &[Message],
+) -> Result<Vec<PooledTx>, alloy::signers::Error> {
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            system_tx(producer, chain_id, first_nonce + i as u64, CROSS_DOMAIN, delivery_call(m))
+        })
+        .collect()
+}
+
+/// Most messages one block delivers (from all sources together).
+pub const MAX_MESSAGES_PER_BLOCK: usize = 256;
+
+/// The node's domains' outboxes, as a destination reads them to deliver: filled once every
+/// domain of the node is open. Each source is read from a snapshot of its committed blocks;
+/// with a single producer a committed block is final. (When blocks are finalized by
+/// validators, delivery must read only certified blocks.)
+#[derive(Default)]
+pub struct Outboxes {
+    stores: OnceLock<Vec<Arc<ChainStore>>>,
+}
+
+impl std::fmt::Debug for Outboxes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outboxes").field("domains", &self.stores.get().map(Vec::len)).finish()
+    }
+}
+
+impl Outboxes {
+    /// Sets every domain's store, by domain id; later calls are ignored.
+    pub fn set(&self, stores: Vec<Arc<ChainStore>>) {
+        let _ = self.stores.set(stores);
+    }
+
+    /// The messages waiting for `dst` after `cursor` (per source, the last nonce delivered),
+    /// sources in id order, each source's in nonce order, at most [`MAX_MESSAGES_PER_BLOCK`].
+    pub fn pending(
+        &self,
+        dst: DomainId,
+        cursor: &[InboxCursor],
+    ) -> Result<Vec<Message>, StoreError> {
+        let Some(stores) = self.stores.get() else {
+            return Ok(vec![]);
+        };
+        let mut out = Vec::new();
+        for (src, store) in stores.iter().enumerate() {
+            let src = src as DomainId;
+            let room = MAX_MESSAGES_PER_BLOCK - out.len();
+            if src == dst || room == 0 {
+                continue;
+            }
+            let after = cursor.iter().find(|c| c.src_domain == src).map_or(0, |c| c.nonce);
+            out.extend(store.reader()?.outbox(dst, after, room)?.into_iter().map(|(_, m)| m));
+        }
+        Ok(out)
+    }
+}
+
+/// `cursor` moved past `delivered`: per source the highest nonce, sorted by source, sources
+/// with nothing delivered yet left out.
+pub fn advance_cursor(cursor: &[InboxCursor], delivered: &[Message]) -> Vec<InboxCursor> {
+    let mut next: std::collections::BTreeMap<DomainId, u64> =
+        cursor.iter().map(|c| (c.src_domain, c.nonce)).collect();
+    for m in delivered {
+        let n = next.entry(m.src_domain).or_default();
+        *n = (*n).max(m.nonce);
+    }
+    next.into_iter().map(|(src_domain, nonce)| InboxCursor { src_domain, nonce }).collect()
+}
+
+/// The messages a block's receipts show `CrossDomain` sent from domain `src`, in order.
+pub fn sent_messages<'a>(
+    src: DomainId,
+    logs: impl IntoIterator<Item = &'a alloy_primitives::Log>,
+) -> Vec<Message> {
+    use alloy::sol_types::SolEvent;
+    logs.into_iter()
+        .filter(|l| l.address == CROSS_DOMAIN)
+        .filter_map(|l| CrossDomain::MessageSent::decode_log_data(&l.data).ok())
+        .map(|e| Message {
+            src_domain: src,
+            nonce: e.nonce,
+            sender: e.sender,
+            dst_domain: e.dstDomain,
+            to: e.to,
+            value: e.value,
+            data: e.data,
+        })
+        .collect()
 }
 
 #[cfg(test)]

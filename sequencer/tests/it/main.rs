@@ -9,6 +9,7 @@ mod errors;
 mod execution;
 mod fuzz;
 mod limits;
+mod messages;
 mod methods;
 mod packing;
 mod proofs;

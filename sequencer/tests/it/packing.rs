@@ -27,6 +27,7 @@ fn domain(dir: &std::path::Path, gas_limit: u64) -> std::sync::Arc<Domain> {
         genesis_timestamp: 1_700_000_000,
         db_cache_bytes: 8 << 20,
         l1: None,
+        outboxes: None,
     };
     Domain::open(config, dev_key(20)).unwrap()
 }
