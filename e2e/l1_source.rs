@@ -101,7 +101,7 @@ fn validator_set_follows_stake_manager_block_by_block() {
     }
 
     // called from a plain thread: the source brings its own runtime
-    let source = JsonRpcL1Source::connect(&url, sm, a.l1_bridge).unwrap();
+    let source = JsonRpcL1Source::connect(&url, &a).unwrap();
     let head = source.head().unwrap();
     let latest = rt.block_on(owner.block(None)).unwrap();
     assert_eq!(head, L1Origin { number: latest.number.to(), hash: latest.hash });
@@ -155,6 +155,8 @@ fn validator_set_follows_stake_manager_block_by_block() {
     assert_eq!(source.validator_set(forged).unwrap_err(), L1Error::NotCanonical(forged));
     assert_eq!(source.deposits(0, 0, forged).unwrap_err(), L1Error::NotCanonical(forged));
     assert_eq!(source.deposits(0, 0, later).unwrap(), vec![], "no deposit was made");
+    assert_eq!(source.last_checkpoint().unwrap(), 0);
+    assert_eq!(source.checkpoint(1, &[0]).unwrap(), None);
     let future = L1Origin { number: later.number + 50, hash: later.hash };
     assert_eq!(source.validator_set(future).unwrap_err(), L1Error::NotCanonical(future));
 }

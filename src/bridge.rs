@@ -1,7 +1,9 @@
-//! `sec bridge`: a token holder's bridge commands. `deposit` locks SEC, ETH or an ERC-20 in
-//! `L1Bridge` and waits, with a progress line, until a domain credited it; `status` tells
-//! where a deposit is. Sending and reading are `sec-bridge`'s; this module holds the commands,
-//! their words and what they print.
+//! `sec bridge`: the bridge from the command line. A token holder's `deposit` locks SEC, ETH or
+//! an ERC-20 in `L1Bridge` and waits, with a progress line, until a domain credited it;
+//! `withdraw` burns on a domain and prints the withdrawal's hash; `finalize` waits for the
+//! checkpoint that covers it and has L1 pay it; `status` tells where a deposit is. The relayer,
+//! `checkpoint`, submits the chain's checkpoints. Sending and reading are `sec-bridge`'s; this
+//! module holds the commands, their words and what they print.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -60,6 +62,40 @@ enum BridgeCommand {
         /// The deposit's nonce (printed by `sec bridge deposit`).
         #[arg(long)]
         deposit: u64,
+    },
+    /// Withdraws from the domain at `--rpc` to an L1 address: burns the tokens (or native
+    /// SEC) and prints the withdrawal's hash, which `finalize` takes.
+    Withdraw {
+        /// `SEC` (native), or the bridged token's address on the domain.
+        #[arg(long)]
+        token: String,
+        /// Amount in whole units ("12.5").
+        #[arg(long)]
+        amount: String,
+        /// Recipient on L1 (default: the sender's own address).
+        #[arg(long)]
+        to: Option<Address>,
+    },
+    /// Pays a withdrawal on L1: waits until a checkpoint covers it, then proves it to
+    /// `L1Bridge` (with the proof the node at `--rpc` serves).
+    Finalize {
+        /// The withdrawal's hash (printed by `sec bridge withdraw`).
+        #[arg(long)]
+        withdrawal: B256,
+        /// Longest wait for the checkpoint, in seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// The checkpoint relayer: every interval, builds the next checkpoint from the domains'
+    /// finalized blocks, signs it with the validator keys in `SEC_VALIDATOR_KEYS`
+    /// (comma-separated hex) and submits it from the `--key` account.
+    Checkpoint {
+        /// Seconds between checkpoints.
+        #[arg(long, default_value_t = 60)]
+        interval: u64,
+        /// Validator keys (hex, comma-separated). Never printed.
+        #[arg(long, env = "SEC_VALIDATOR_KEYS", hide_env_values = true, value_delimiter = ',')]
+        validator_keys: Vec<B256>,
     },
 }
 
@@ -127,10 +163,156 @@ fn print_credited(d: &Value) {
     );
 }
 
+/// The domains' JSON-RPC URLs, from the node's `sec_domains` at `rpc`.
+pub async fn domain_urls(rpc: &str) -> Result<Vec<String>> {
+    let client = L1Client::connect(rpc, PrivateKeySigner::random()).await?;
+    let domains: Vec<Value> = client.request("sec_domains", vec![]).await?;
+    let base = rpc.trim_end_matches('/');
+    let base = base.split("/domain/").next().unwrap_or(base);
+    Ok(domains.iter().map(|d| format!("{base}{}", d["path"].as_str().unwrap_or("/"))).collect())
+}
+
+async fn withdraw(args: &BridgeArgs, token: &str, amount: &str, to: Option<Address>) -> Result<()> {
+    use sec_contracts::{bindings::L2Bridge, predeploy::L2_BRIDGE};
+    let key = args.key.context("give --key or set SEC_KEY (the account on the domain)")?;
+    let l2 =
+        L1Client::connect(&args.rpc, PrivateKeySigner::from_bytes(&key).context("--key")?).await?;
+    let to = to.unwrap_or(l2.address());
+    let (token, value, amount) = if token.eq_ignore_ascii_case("SEC") {
+        let v: U256 = parse_units(amount, 18).context("--amount")?.into();
+        (Address::ZERO, v, v)
+    } else {
+        let address: Address = token.parse().context("--token: SEC or a bridged token address")?;
+        let decimals = l2.view(address, SECToken::decimalsCall {}).await.context("--token")?;
+        let v: U256 = parse_units(amount, decimals).context("--amount")?.into();
+        (address, U256::ZERO, v)
+    };
+    let call = L2Bridge::withdrawCall { token, l1Recipient: to, amount };
+    let receipt = l2.send_call(L2_BRIDGE, call, value).await.map_err(explain_l2)?;
+    let hash = receipt
+        .logs
+        .iter()
+        .find_map(|l| {
+            use alloy::sol_types::SolEvent;
+            L2Bridge::WithdrawalInitiated::decode_log(&l.inner).ok()
+        })
+        .map(|e| e.withdrawalHash)
+        .context("no WithdrawalInitiated event")?;
+    println!("withdrawal {hash} started in block {} for {to} on L1", receipt.block());
+    println!("  once a checkpoint covers it: sec bridge finalize --withdrawal {hash}");
+    Ok(())
+}
+
+/// An L2 bridge refusal in words.
+fn explain_l2(e: BridgeError) -> anyhow::Error {
+    use sec_contracts::bindings::L2Bridge;
+    let words = e.revert_data().and_then(|data| {
+        if let Ok(x) = L2Bridge::UnknownToken::abi_decode(data) {
+            return Some(format!("{} is not a bridged token", x.token));
+        }
+        if L2Bridge::ZeroAmount::abi_decode(data).is_ok() {
+            return Some("the amount must be more than zero".into());
+        }
+        None
+    });
+    match words {
+        Some(w) => anyhow::anyhow!("refused: {w}"),
+        None => anyhow::Error::new(e),
+    }
+}
+
+async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
+    let key = args.key.context("give --key or set SEC_KEY (the L1 account that sends)")?;
+    let deployment = L1Deployment::load(&args.l1_deployment)
+        .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
+    let a = deployment.addresses;
+    let l1 = L1Client::connect(&args.l1_rpc, PrivateKeySigner::from_bytes(&key).context("--key")?)
+        .await?;
+    let node = L1Client::connect(&args.rpc, PrivateKeySigner::random()).await?;
+    let started = std::time::Instant::now();
+    let proof = loop {
+        let p: Value = node.request("sec_getWithdrawalProof", vec![json!(hash)]).await?;
+        match p["status"].as_str() {
+            Some("proven") => break p,
+            Some(_) => {
+                eprint!(
+                    "\rwaiting for a checkpoint to cover block {} of domain {} (last checkpoint {}, {} s)   ",
+                    quantity(&p["blockNumber"]),
+                    p["srcDomain"],
+                    p["lastCheckpoint"],
+                    started.elapsed().as_secs()
+                );
+            }
+            None => bail!("no domain of the chain at {} sent withdrawal {hash}", args.rpc),
+        }
+        if started.elapsed() > Duration::from_secs(timeout) {
+            eprintln!();
+            bail!("no checkpoint covers withdrawal {hash} after {timeout} s");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let withdrawal: sec_primitives::message::Withdrawal =
+        serde_json::from_value(proof["withdrawal"].clone()).context("withdrawal")?;
+    let path: Vec<B256> = serde_json::from_value(proof["proof"].clone()).context("proof")?;
+    let id = proof["checkpointId"].as_u64().context("checkpointId")?;
+    let done = sec_bridge::withdrawal::finalize_withdrawal(
+        &l1,
+        a.l1_bridge,
+        a.checkpoint_manager,
+        &withdrawal,
+        id,
+        path,
+    )
+    .await
+    .map_err(explain)?;
+    println!(
+        "withdrawal {hash} paid on L1 in block {} under checkpoint {id}: {} to {}{}",
+        done.block,
+        done.amount,
+        done.recipient,
+        if done.paid { "" } else { " (payout failed: retry with L1Bridge.retryPayout)" }
+    );
+    Ok(())
+}
+
+async fn checkpoint(args: &BridgeArgs, interval: u64, keys: &[B256]) -> Result<()> {
+    let key = args.key.context("give --key or set SEC_KEY (the L1 account that submits)")?;
+    let deployment = L1Deployment::load(&args.l1_deployment)
+        .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
+    let l1 = L1Client::connect(&args.l1_rpc, PrivateKeySigner::from_bytes(&key).context("--key")?)
+        .await?;
+    let signers = keys
+        .iter()
+        .map(|k| PrivateKeySigner::from_bytes(k).context("SEC_VALIDATOR_KEYS"))
+        .collect::<Result<Vec<_>>>()?;
+    let config = sec_bridge::checkpointer::CheckpointerConfig {
+        domains: domain_urls(&args.rpc).await?,
+        signers,
+        interval: Duration::from_secs(interval.max(1)),
+    };
+    println!(
+        "checkpoint relayer: {} domains, {} validator keys, every {interval} s",
+        config.domains.len(),
+        config.signers.len()
+    );
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    sec_bridge::checkpointer::run(l1, deployment.addresses, config, stop).await?;
+    Ok(())
+}
+
 pub async fn run(args: BridgeArgs) -> Result<()> {
-    match args.command {
+    match &args.command {
+        BridgeCommand::Withdraw { token, amount, to } => withdraw(&args, token, amount, *to).await,
+        BridgeCommand::Finalize { withdrawal, timeout } => {
+            finalize(&args, *withdrawal, *timeout).await
+        }
+        BridgeCommand::Checkpoint { interval, validator_keys } => {
+            checkpoint(&args, *interval, validator_keys).await
+        }
         BridgeCommand::Status { deposit } => {
-            let d = deposit_status(&args.rpc, deposit).await?;
+            let d = deposit_status(&args.rpc, *deposit).await?;
             if d.is_null() {
                 println!("deposit {deposit} is not credited on any domain (yet)");
             } else {
@@ -139,67 +321,78 @@ pub async fn run(args: BridgeArgs) -> Result<()> {
             Ok(())
         }
         BridgeCommand::Deposit { token, amount, domain, to, no_wait, timeout } => {
-            let key = args.key.context("give --key or set SEC_KEY (the L1 account)")?;
-            let signer = PrivateKeySigner::from_bytes(&key).context("--key")?;
-            let deployment = L1Deployment::load(&args.l1_deployment)
-                .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
-            let a = deployment.addresses;
-            let l1 = L1Client::connect(&args.l1_rpc, signer).await?;
-            let to = to.unwrap_or(l1.address());
-            let d = match token.to_ascii_uppercase().as_str() {
-                "SEC" => {
-                    let value: U256 = parse_units(&amount, 18).context("--amount")?.into();
-                    deposit::deposit_sec(&l1, a.l1_bridge, a.token, domain, to, value).await
-                }
-                "ETH" => {
-                    let value: U256 = parse_units(&amount, 18).context("--amount")?.into();
-                    deposit::deposit_eth(&l1, a.l1_bridge, domain, to, value).await
-                }
-                _ => {
-                    let address: Address =
-                        token.parse().context("--token: SEC, ETH or an address")?;
-                    let decimals = l1
-                        .view(address, SECToken::decimalsCall {})
-                        .await
-                        .context("--token is not an ERC-20 (no decimals())")?;
-                    let value: U256 = parse_units(&amount, decimals).context("--amount")?.into();
-                    deposit::deposit_erc20(&l1, a.l1_bridge, address, domain, to, value).await
-                }
-            }
-            .map_err(explain)?;
-            println!(
-                "deposit {} locked on L1 in block {}: {} for {} on domain {}",
-                d.nonce, d.block, amount, d.to, d.domain
-            );
-            if no_wait {
-                return Ok(());
-            }
-            let started = std::time::Instant::now();
-            loop {
-                let c = deposit_status(&args.rpc, d.nonce).await?;
-                if !c.is_null() {
-                    eprintln!();
-                    print_credited(&c);
-                    return Ok(());
-                }
-                let head = l1.block_number().await.unwrap_or(d.block);
-                eprint!(
-                    "\rwaiting for domain {}: L1 block {} of the deposit, L1 head {} ({} s)   ",
-                    d.domain,
-                    d.block,
-                    head,
-                    started.elapsed().as_secs()
-                );
-                if started.elapsed() > Duration::from_secs(timeout) {
-                    eprintln!();
-                    bail!(
-                        "deposit {} not credited after {timeout} s; `sec bridge status --deposit {}` follows it",
-                        d.nonce,
-                        d.nonce
-                    );
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+            deposit_and_wait(&args, token, amount, *domain, *to, *no_wait, *timeout).await
         }
+    }
+}
+
+async fn deposit_and_wait(
+    args: &BridgeArgs,
+    token: &str,
+    amount: &str,
+    domain: u32,
+    to: Option<Address>,
+    no_wait: bool,
+    timeout: u64,
+) -> Result<()> {
+    let key = args.key.context("give --key or set SEC_KEY (the L1 account)")?;
+    let signer = PrivateKeySigner::from_bytes(&key).context("--key")?;
+    let deployment = L1Deployment::load(&args.l1_deployment)
+        .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
+    let a = deployment.addresses;
+    let l1 = L1Client::connect(&args.l1_rpc, signer).await?;
+    let to = to.unwrap_or(l1.address());
+    let d = match token.to_ascii_uppercase().as_str() {
+        "SEC" => {
+            let value: U256 = parse_units(amount, 18).context("--amount")?.into();
+            deposit::deposit_sec(&l1, a.l1_bridge, a.token, domain, to, value).await
+        }
+        "ETH" => {
+            let value: U256 = parse_units(amount, 18).context("--amount")?.into();
+            deposit::deposit_eth(&l1, a.l1_bridge, domain, to, value).await
+        }
+        _ => {
+            let address: Address = token.parse().context("--token: SEC, ETH or an address")?;
+            let decimals = l1
+                .view(address, SECToken::decimalsCall {})
+                .await
+                .context("--token is not an ERC-20 (no decimals())")?;
+            let value: U256 = parse_units(amount, decimals).context("--amount")?.into();
+            deposit::deposit_erc20(&l1, a.l1_bridge, address, domain, to, value).await
+        }
+    }
+    .map_err(explain)?;
+    println!(
+        "deposit {} locked on L1 in block {}: {} for {} on domain {}",
+        d.nonce, d.block, amount, d.to, d.domain
+    );
+    if no_wait {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let c = deposit_status(&args.rpc, d.nonce).await?;
+        if !c.is_null() {
+            eprintln!();
+            print_credited(&c);
+            return Ok(());
+        }
+        let head = l1.block_number().await.unwrap_or(d.block);
+        eprint!(
+            "\rwaiting for domain {}: L1 block {} of the deposit, L1 head {} ({} s)   ",
+            d.domain,
+            d.block,
+            head,
+            started.elapsed().as_secs()
+        );
+        if started.elapsed() > Duration::from_secs(timeout) {
+            eprintln!();
+            bail!(
+                "deposit {} not credited after {timeout} s; `sec bridge status --deposit {}` follows it",
+                d.nonce,
+                d.nonce
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

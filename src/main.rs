@@ -200,13 +200,11 @@ async fn l1_source(
     url: String,
     deployment: &L1Deployment,
 ) -> Result<std::sync::Arc<dyn sec_primitives::L1Source>> {
-    let (stake_manager, bridge) =
-        (deployment.addresses.stake_manager, deployment.addresses.l1_bridge);
-    let source = tokio::task::spawn_blocking(move || {
-        sec_bridge::JsonRpcL1Source::connect(&url, stake_manager, bridge)
-    })
-    .await?
-    .context("connecting to L1")?;
+    let addresses = deployment.addresses;
+    let source =
+        tokio::task::spawn_blocking(move || sec_bridge::JsonRpcL1Source::connect(&url, &addresses))
+            .await?
+            .context("connecting to L1")?;
     Ok(std::sync::Arc::new(source))
 }
 

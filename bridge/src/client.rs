@@ -68,6 +68,9 @@ pub struct BlockInfo {
     pub hash: B256,
     /// Timestamp, unix seconds.
     pub timestamp: U64,
+    /// State root.
+    #[serde(default)]
+    pub state_root: B256,
 }
 
 /// Fees for an EIP-1559 transaction.

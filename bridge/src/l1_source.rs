@@ -11,9 +11,12 @@ use std::{future::Future, sync::mpsc, thread};
 
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256};
-use sec_contracts::bindings::StakeManager;
+use sec_contracts::{
+    L1Addresses,
+    bindings::{CheckpointManager, StakeManager},
+};
 use sec_primitives::{
-    Deposit, DomainId, L1Origin,
+    CheckpointSummary, Deposit, DomainId, L1Origin,
     l1::{L1Error, L1Source},
     validator::{ActiveValidator, ValidatorSet},
 };
@@ -23,11 +26,13 @@ use tracing::debug;
 
 use crate::{BridgeError, L1Client, client::BlockInfo};
 
-/// [`L1Source`] for one deployment (`StakeManager`, `L1Bridge`) on one Ethereum node.
+/// [`L1Source`] for one deployment (`StakeManager`, `L1Bridge`, `CheckpointManager`) on one
+/// Ethereum node.
 pub struct JsonRpcL1Source {
     client: L1Client,
     stake_manager: Address,
     bridge: Address,
+    checkpoint_manager: Address,
     runtime: Handle,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
@@ -39,6 +44,7 @@ impl std::fmt::Debug for JsonRpcL1Source {
             .field("url", &self.client.url())
             .field("stake_manager", &self.stake_manager)
             .field("bridge", &self.bridge)
+            .field("checkpoint_manager", &self.checkpoint_manager)
             .finish()
     }
 }
@@ -56,9 +62,11 @@ fn origin(block: BlockInfo) -> L1Origin {
 }
 
 impl JsonRpcL1Source {
-    /// Connects to the node at `url` and reads `stake_manager` and `bridge` (`L1Bridge`)
-    /// there. Blocking: call it off the async runtime, like the source's methods.
-    pub fn connect(url: &str, stake_manager: Address, bridge: Address) -> Result<Self, L1Error> {
+    /// Connects to the node at `url` and reads the deployment at `addresses` there. Blocking:
+    /// call it off the async runtime, like the source's methods.
+    pub fn connect(url: &str, addresses: &L1Addresses) -> Result<Self, L1Error> {
+        let (stake_manager, bridge, checkpoint_manager) =
+            (addresses.stake_manager, addresses.l1_bridge, addresses.checkpoint_manager);
         let (handle_tx, handle_rx) = mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = thread::Builder::new()
@@ -88,7 +96,15 @@ impl JsonRpcL1Source {
             L1Client::connect(&url_owned, PrivateKeySigner::random()).await
         })?
         .map_err(|e| rpc_error("connect", e))?;
-        Ok(Self { client, stake_manager, bridge, runtime, stop: Some(stop), thread: Some(thread) })
+        Ok(Self {
+            client,
+            stake_manager,
+            bridge,
+            checkpoint_manager,
+            runtime,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
     }
 
     /// The `StakeManager` read.
@@ -198,6 +214,40 @@ impl L1Source for JsonRpcL1Source {
         }
         Ok(found)
     }
+
+    fn last_checkpoint(&self) -> Result<u64, L1Error> {
+        let cm = self.checkpoint_manager;
+        self.run(
+            "eth_call",
+            move |c| async move { c.view(cm, CheckpointManager::lastIdCall {}).await },
+        )
+    }
+
+    fn checkpoint(
+        &self,
+        id: u64,
+        domains: &[DomainId],
+    ) -> Result<Option<CheckpointSummary>, L1Error> {
+        let cm = self.checkpoint_manager;
+        let domains = domains.to_vec();
+        self.run("eth_call", move |c| async move {
+            let record = c.view(cm, CheckpointManager::checkpointCall { id }).await?;
+            if record.submittedAt == 0 {
+                return Ok(None);
+            }
+            let mut blocks = Vec::with_capacity(domains.len());
+            for domain in domains {
+                let state = c.view(cm, CheckpointManager::domainStateCall { id, domain }).await?;
+                blocks.push((domain, state.blockNumber));
+            }
+            Ok(Some(CheckpointSummary {
+                id,
+                withdrawal_root: record.withdrawalRoot,
+                submitted_at: record.submittedAt,
+                blocks,
+            }))
+        })
+    }
 }
 
 impl Drop for JsonRpcL1Source {
@@ -217,16 +267,15 @@ mod tests {
 
     #[test]
     fn unreachable_node_is_an_rpc_error_not_a_panic() {
-        let err = JsonRpcL1Source::connect("http://127.0.0.1:1", Address::ZERO, Address::ZERO)
-            .unwrap_err();
+        let err =
+            JsonRpcL1Source::connect("http://127.0.0.1:1", &L1Addresses::default()).unwrap_err();
         assert!(matches!(err, L1Error::Rpc { method: "connect", .. }), "{err}");
     }
 
     #[tokio::test(flavor = "current_thread")]
     async fn usable_from_spawn_blocking_inside_a_runtime() {
         let err = tokio::task::spawn_blocking(|| {
-            JsonRpcL1Source::connect("http://127.0.0.1:1", Address::ZERO, Address::ZERO)
-                .unwrap_err()
+            JsonRpcL1Source::connect("http://127.0.0.1:1", &L1Addresses::default()).unwrap_err()
         })
         .await
         .unwrap();

@@ -11,12 +11,15 @@
 //! - [`JsonRpcL1Source`]: the node's `sec_primitives::L1Source` (L1 head, finalized block,
 //!   block hashes, the validator set at an L1 origin);
 //! - [`checkpoint`]: signing checkpoints (signers sorted ascending) and submitting them;
+//! - [`checkpointer`]: the relayer that builds each checkpoint from the domains' finalized
+//!   blocks and their withdrawals, signs and submits it;
 //! - [`withdrawal`]: withdrawal Merkle trees, proofs and finalization.
 //!
 //! Errors are [`BridgeError`]; a call or transaction the contract refuses comes back as
 //! [`BridgeError::Reverted`] with the custom error decoded, before anything is sent.
 
 pub mod checkpoint;
+pub mod checkpointer;
 pub mod client;
 pub mod deploy;
 pub mod deposit;

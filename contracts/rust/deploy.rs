@@ -230,7 +230,7 @@ pub enum DeployError {
 }
 
 /// Addresses of the deployed L1 contracts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct L1Addresses {
     /// `SECToken`.

@@ -3,7 +3,7 @@
 //! off the async runtime, like the domains themselves.
 
 use crate::{
-    Deposit, DomainId, L1Origin,
+    CheckpointSummary, Deposit, DomainId, L1Origin,
     validator::{ValidatorSet, ValidatorSetError},
 };
 
@@ -55,4 +55,15 @@ pub trait L1Source: Send + Sync {
     /// order. `to` must still be canonical ([`L1Error::NotCanonical`] otherwise), so a range
     /// read across a reorganisation is refused rather than returned half from each branch.
     fn deposits(&self, domain: DomainId, from: u64, to: L1Origin) -> Result<Vec<Deposit>, L1Error>;
+
+    /// Id of the newest checkpoint `CheckpointManager` accepted (0 before the first).
+    fn last_checkpoint(&self) -> Result<u64, L1Error>;
+
+    /// Checkpoint `id` as L1 holds it, with the last block it covers of each of `domains`;
+    /// `None` if no such checkpoint was accepted.
+    fn checkpoint(
+        &self,
+        id: u64,
+        domains: &[DomainId],
+    ) -> Result<Option<CheckpointSummary>, L1Error>;
 }

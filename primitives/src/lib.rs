@@ -6,6 +6,7 @@
 //! Everything here is pure data and hashing, so that the node, the bridge, the indexer and
 //! the contracts' tests agree byte for byte on what a commitment is.
 
+pub mod checkpoint;
 pub mod deposit;
 pub mod domain;
 pub mod extension;
@@ -17,6 +18,7 @@ pub mod quantity;
 pub mod validator;
 pub mod vote;
 
+pub use checkpoint::CheckpointSummary;
 pub use deposit::{Deposit, DepositKind};
 pub use domain::DomainId;
 pub use extension::{InboxCursor, L1Origin, SecExtension};

@@ -618,6 +618,35 @@ impl StoreReader {
             .unwrap_or_default())
     }
 
+    /// The L1-bound messages (withdrawals) sent by blocks `after + 1 ..= to`, in block order
+    /// and then in each block's outbox order: the part of a checkpoint's withdrawal set this
+    /// domain contributes (see `sec_primitives::checkpoint`).
+    pub fn l1_bound(&self, after: u64, to: u64) -> Result<Vec<Message>, StoreError> {
+        let mut out = Vec::new();
+        if after >= to {
+            return Ok(out);
+        }
+        let blocks = self.tx.open_table(BLOCK_OUTBOX)?;
+        let sent = self.tx.open_table(SENT)?;
+        let outbox = self.tx.open_table(OUTBOX)?;
+        for row in blocks.range(after + 1..=to)? {
+            let (_, hashes) = row?;
+            for hash in hashes.value().chunks_exact(32) {
+                let key: &[u8; 32] =
+                    hash.try_into().map_err(|_| corrupt("block_outbox", "hash"))?;
+                let Some((dst, nonce)) = sent.get(key)?.map(|v| v.value()) else {
+                    return Err(corrupt("sent", "block outbox hash missing"));
+                };
+                if dst != sec_primitives::message::L1_DOMAIN {
+                    continue;
+                }
+                let row = outbox.get((dst, nonce))?.ok_or_else(|| corrupt("outbox", "missing"))?;
+                out.push(decode_outbox_row(row.value())?.1);
+            }
+        }
+        Ok(out)
+    }
+
     /// Block and index of the system transaction that delivered message `hash` here.
     pub fn delivered(&self, hash: &B256) -> Result<Option<(u64, u32)>, StoreError> {
         let t = self.tx.open_table(DELIVERED)?;

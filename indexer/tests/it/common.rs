@@ -230,6 +230,20 @@ impl Sender {
         n.to()
     }
 
+    /// Waits until this domain delivered the cross-domain message `hash`.
+    pub async fn delivered(&self, hash: Value) {
+        for _ in 0..400 {
+            let m: Value =
+                self.client.request("sec_getMessage", rpc_params![hash.clone()]).await.expect("m");
+            if m["status"] != "pending" {
+                assert_eq!(m["status"], "delivered", "{m}");
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("message {hash} never delivered");
+    }
+
     /// Sends one transaction and returns its receipt.
     pub async fn send(
         &self,
@@ -350,6 +364,10 @@ pub async fn build_chain(node: &Node) -> Built {
         sendCall { dstDomain: 1, to: b.address(), data: Bytes::from_static(&[0x12, 0x34]) };
     let sent = d0.call(&a, sec_contracts::predeploy::CROSS_DOMAIN, U256::ZERO, message).await;
     assert_eq!(sent["status"], "0x1", "message sent: {sent}");
+    // domain 1 delivers it with a system transaction of its own: wait for it, so that the
+    // chain (and every index of it) is the same in every run
+    let hash = sent["logs"][0]["topics"][1].clone();
+    d1.delivered(hash).await;
     d1.send(&c, TxKind::Call(b.address()), ether(3), Bytes::new()).await;
     d1.send(&b, TxKind::Call(a.address()), ether(1), Bytes::new()).await;
     let withdrawal =

@@ -6,12 +6,15 @@
 use alloy::sol_types::SolEvent;
 use alloy_primitives::{B256, U64};
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
-use sec_contracts::{bindings::CrossDomain, predeploy::CROSS_DOMAIN};
-use sec_primitives::merkle::MerkleTree;
+use sec_contracts::{
+    bindings::CrossDomain,
+    predeploy::{CROSS_DOMAIN, L2_BRIDGE},
+};
+use sec_primitives::{L1Error, merkle::MerkleTree, message::Withdrawal};
 use serde_json::{Value, json};
 
 use super::{
-    error::RpcResult,
+    error::{RpcError, RpcResult},
     eth::{Args, EthApi},
 };
 
@@ -99,8 +102,97 @@ fn message(api: &EthApi, hash: B256) -> RpcResult<Value> {
     Ok(Value::Null)
 }
 
-/// Registers `sec_getDeposit` and `sec_getMessage`.
+/// The proof that L1 can finalize withdrawal `hash`: the checkpoint that covers it, the
+/// withdrawal in `L1Bridge.finalizeWithdrawal`'s form and its Merkle proof against that
+/// checkpoint's withdrawal root, recomputed from this node's own blocks by the rule of
+/// `sec_primitives::checkpoint` (and checked against the root L1 holds). While no checkpoint
+/// covers it yet: `status` "waiting" and the newest checkpoint. `null` if no domain sent it.
+fn withdrawal_proof(api: &EthApi, hash: B256) -> RpcResult<Value> {
+    let Some((src, sent)) = api
+        .all
+        .iter()
+        .map(|d| d.store().and_then(|s| s.sent_message(&hash)).map(|m| m.map(|m| (d.id(), m))))
+        .find_map(|r| r.transpose())
+        .transpose()?
+    else {
+        return Ok(Value::Null);
+    };
+    let withdrawal = Withdrawal::from_message(&sent.message, L2_BRIDGE)
+        .map_err(|e| RpcError::InvalidParams(format!("{hash} is not a withdrawal: {e}")))?;
+    let l1 =
+        api.domain.config().l1.as_ref().map(|f| f.source.clone()).ok_or_else(|| {
+            RpcError::Server("this node reads no L1: it knows no checkpoints".into())
+        })?;
+    let l1_error = |e: L1Error| RpcError::Server(e.to_string());
+    let last = l1.last_checkpoint().map_err(l1_error)?;
+    // the first checkpoint whose block of `src` reaches the withdrawal's block
+    let (mut lo, mut hi) = (1u64, last + 1);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let covered = l1.checkpoint(mid, &[src]).map_err(l1_error)?.and_then(|c| c.block(src));
+        if covered.is_some_and(|b| b >= sent.block) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    if lo > last {
+        return Ok(json!({
+            "status": "waiting",
+            "withdrawalHash": hash,
+            "blockNumber": format!("{:#x}", sent.block),
+            "srcDomain": src,
+            "lastCheckpoint": last,
+        }));
+    }
+    let domains: Vec<u32> = api.all.iter().map(|d| d.id()).collect();
+    let checkpoint = l1
+        .checkpoint(lo, &domains)
+        .map_err(l1_error)?
+        .ok_or_else(|| RpcError::Internal(format!("checkpoint {lo} vanished")))?;
+    let previous = match lo {
+        1 => None,
+        id => l1.checkpoint(id - 1, &domains).map_err(l1_error)?,
+    };
+    let mut leaves = Vec::new();
+    for d in api.all.iter() {
+        let after = previous.as_ref().and_then(|p| p.block(d.id())).unwrap_or(0);
+        let to = checkpoint.block(d.id()).unwrap_or(after);
+        leaves.extend(d.store()?.l1_bound(after, to)?.iter().map(|m| m.hash()));
+    }
+    let tree = MerkleTree::new(&leaves);
+    if tree.root() != checkpoint.withdrawal_root {
+        return Err(RpcError::Internal(format!(
+            "checkpoint {lo} holds withdrawal root {}, this node's blocks give {}",
+            checkpoint.withdrawal_root,
+            tree.root()
+        )));
+    }
+    let proof = leaves.iter().position(|h| *h == hash).and_then(|i| tree.proof(i));
+    let proof =
+        proof.ok_or_else(|| RpcError::Internal("withdrawal not in its checkpoint".into()))?;
+    Ok(json!({
+        "status": "proven",
+        "withdrawalHash": hash,
+        "withdrawal": withdrawal,
+        "checkpointId": lo,
+        "submittedAt": checkpoint.submitted_at,
+        "withdrawalRoot": checkpoint.withdrawal_root,
+        "proof": proof,
+    }))
+}
+
+/// Registers `sec_getDeposit`, `sec_getMessage` and `sec_getWithdrawalProof`.
 pub fn register(m: &mut RpcModule<EthApi>) {
+    m.register_blocking_method(
+        "sec_getWithdrawalProof",
+        |p, api, _| -> Result<Value, ErrorObjectOwned> {
+            let mut args = Args::new(&p);
+            let hash: B256 = args.next()?;
+            withdrawal_proof(&api, hash).map_err(Into::into)
+        },
+    )
+    .expect("unique method");
     m.register_blocking_method("sec_getMessage", |p, api, _| -> Result<Value, ErrorObjectOwned> {
         let mut args = Args::new(&p);
         let hash: B256 = args.next()?;

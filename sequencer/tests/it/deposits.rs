@@ -21,7 +21,7 @@ use sec_contracts::{
     predeploy::{L2_BRIDGE, NATIVE_RESERVE, bridged_token_address},
 };
 use sec_primitives::{
-    Deposit, DomainId, L1Error, L1Origin, L1Source, ValidatorSet,
+    CheckpointSummary, Deposit, DomainId, L1Error, L1Origin, L1Source, ValidatorSet,
     deposit::{KIND_ERC20, KIND_ETH, KIND_SEC},
 };
 use serde_json::{Value, json};
@@ -81,6 +81,14 @@ impl L1Source for MemoryL1 {
 
     fn validator_set(&self, _: L1Origin) -> Result<ValidatorSet, L1Error> {
         Err(L1Error::BadResponse { method: "eth_call", reason: "no StakeManager".into() })
+    }
+
+    fn last_checkpoint(&self) -> Result<u64, L1Error> {
+        Ok(0)
+    }
+
+    fn checkpoint(&self, _: u64, _: &[DomainId]) -> Result<Option<CheckpointSummary>, L1Error> {
+        Ok(None)
     }
 
     fn deposits(&self, domain: DomainId, from: u64, to: L1Origin) -> Result<Vec<Deposit>, L1Error> {

@@ -1,0 +1,182 @@
+//! The checkpoint relayer: builds the next checkpoint of the SEC chain from its nodes' finalized
+//! blocks, has the validators' keys sign it and submits it to `CheckpointManager`.
+//!
+//! Checkpoint `id` covers, per domain, the blocks after those checkpoint `id - 1` recorded (read
+//! back from L1, so a restarted relayer continues where L1 is, and never submits an id twice:
+//! the contract takes ids in sequence only) up to each domain's `finalized` block, and its
+//! withdrawal root is the Merkle tree of the L1-bound messages those blocks sent, in the order
+//! `sec_primitives::checkpoint` fixes (domain, block, log). Read over plain JSON-RPC
+//! (`eth_getBlockByNumber`, `eth_getLogs`), like any client of the SEC chain.
+
+use std::time::Duration;
+
+use alloy::{
+    rpc::types::Filter,
+    signers::local::PrivateKeySigner,
+    sol_types::{SolEvent, SolValue},
+};
+use alloy_primitives::{B256, U256, keccak256};
+use sec_contracts::{
+    L1Addresses,
+    bindings::{
+        CheckpointManager::{self, Checkpoint, DomainState},
+        CrossDomain,
+    },
+    predeploy::CROSS_DOMAIN,
+};
+use sec_primitives::{merkle::MerkleTree, message::L1_DOMAIN};
+use serde_json::json;
+use tracing::{debug, info, warn};
+
+use crate::{
+    BridgeError, L1Client, Result,
+    checkpoint::{SubmittedCheckpoint, sign_checkpoint_by, submit_checkpoint},
+    staking::active_signers,
+};
+
+/// What the relayer reads and who signs.
+#[derive(Debug, Clone)]
+pub struct CheckpointerConfig {
+    /// JSON-RPC of each domain, by domain id.
+    pub domains: Vec<String>,
+    /// Keys of the validators that sign (those in the active set sign; the others are
+    /// skipped). Until validators sign from their own nodes, the relayer holds them.
+    pub signers: Vec<PrivateKeySigner>,
+    /// Time between checkpoints.
+    pub interval: Duration,
+}
+
+/// The next checkpoint and what it covers, before it is signed.
+#[derive(Debug, Clone)]
+pub struct NextCheckpoint {
+    /// The checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Hashes of the withdrawals it covers, in tree order.
+    pub withdrawals: Vec<B256>,
+}
+
+/// The checkpoint after the last one L1 accepted, or `None` when no domain has a finalized
+/// block beyond it.
+pub async fn next_checkpoint(
+    l1: &L1Client,
+    addresses: &L1Addresses,
+    domains: &[L1Client],
+) -> Result<Option<NextCheckpoint>> {
+    let cm = addresses.checkpoint_manager;
+    let last = l1.view(cm, CheckpointManager::lastIdCall {}).await?;
+    let mut states = Vec::with_capacity(domains.len());
+    let mut withdrawals = Vec::new();
+    let mut advanced = false;
+    for (d, client) in domains.iter().enumerate() {
+        let domain = d as u32;
+        let after = if last == 0 {
+            0
+        } else {
+            l1.view(cm, CheckpointManager::domainStateCall { id: last, domain })
+                .await
+                .map(|s| s.blockNumber)
+                .unwrap_or(0)
+        };
+        let head =
+            client.block_by_tag(json!("finalized")).await?.ok_or(BridgeError::BadResponse {
+                method: "eth_getBlockByNumber",
+                reason: format!("domain {domain} has no finalized block"),
+            })?;
+        let head_number = head.number.to::<u64>();
+        if head_number < after {
+            return Err(BridgeError::BadResponse {
+                method: "eth_getBlockByNumber",
+                reason: format!(
+                    "domain {domain} is at block {head_number}, behind checkpoint {last} ({after})"
+                ),
+            });
+        }
+        advanced |= head_number > after;
+        if head_number > after {
+            let filter = Filter::new()
+                .address(CROSS_DOMAIN)
+                .event_signature(CrossDomain::MessageSent::SIGNATURE_HASH)
+                .topic3(B256::from(U256::from(L1_DOMAIN)))
+                .from_block(after + 1)
+                .to_block(head_number);
+            let mut logs = client.logs(&filter).await?;
+            logs.sort_by_key(|l| (l.block_number, l.log_index));
+            for log in logs {
+                let sent = CrossDomain::MessageSent::decode_log(&log.inner)?;
+                withdrawals.push(sent.data.messageHash);
+            }
+        }
+        states.push(DomainState {
+            domain,
+            blockNumber: head_number,
+            blockHash: head.hash,
+            stateRoot: head.state_root,
+        });
+    }
+    if !advanced {
+        return Ok(None);
+    }
+    let set = active_signers(l1, addresses.stake_manager, None).await?;
+    let validator_set_hash = keccak256((set.signers, set.stakes).abi_encode_params());
+    let checkpoint = Checkpoint {
+        id: last + 1,
+        domains: states,
+        withdrawalRoot: MerkleTree::new(&withdrawals).root(),
+        validatorSetHash: validator_set_hash,
+    };
+    Ok(Some(NextCheckpoint { checkpoint, withdrawals }))
+}
+
+/// Builds, signs (with the keys among `signers` that are active) and submits the next
+/// checkpoint; `None` when there is nothing new to cover.
+pub async fn submit_next(
+    l1: &L1Client,
+    addresses: &L1Addresses,
+    domains: &[L1Client],
+    signers: &[PrivateKeySigner],
+) -> Result<Option<SubmittedCheckpoint>> {
+    let Some(next) = next_checkpoint(l1, addresses, domains).await? else {
+        return Ok(None);
+    };
+    let active = active_signers(l1, addresses.stake_manager, None).await?;
+    let signing: Vec<PrivateKeySigner> =
+        signers.iter().filter(|s| active.signers.contains(&s.address())).cloned().collect();
+    let cm = addresses.checkpoint_manager;
+    let signatures = sign_checkpoint_by(l1.chain_id(), cm, &next.checkpoint, &signing)?;
+    let submitted = submit_checkpoint(l1, cm, &next.checkpoint, signatures).await?;
+    info!(
+        id = submitted.id,
+        withdrawals = next.withdrawals.len(),
+        l1_block = submitted.block,
+        "checkpoint accepted"
+    );
+    Ok(Some(submitted))
+}
+
+/// Submits a checkpoint every `config.interval` until `stop` resolves; a failed round (L1 or a
+/// node unreachable, a refusal) is logged and tried again at the next interval.
+pub async fn run(
+    l1: L1Client,
+    addresses: L1Addresses,
+    config: CheckpointerConfig,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+    let mut domains = Vec::with_capacity(config.domains.len());
+    for url in &config.domains {
+        domains.push(L1Client::connect(url, PrivateKeySigner::random()).await?);
+    }
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval(config.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        match submit_next(&l1, &addresses, &domains, &config.signers).await {
+            Ok(Some(_)) => {}
+            Ok(None) => debug!("no new finalized blocks to checkpoint"),
+            Err(e) => warn!(error = %e, "checkpoint round failed; retrying next interval"),
+        }
+    }
+}
