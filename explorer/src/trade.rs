@@ -426,7 +426,7 @@ pub struct TrustLine {
     pub index: i64,
     pub banned: bool,
     pub changes: usize,
-    /// SVG path of the index over time (step line; chart box 600 x 200, index 0-100).
+    /// SVG path of the index over time (step line; chart box 600 x 200, index 0 to `top`).
     pub path: String,
     pub color: &'static str,
 }
@@ -440,6 +440,8 @@ pub struct TrustView {
     pub history: Vec<TrustChange>,
     pub first: Option<String>,
     pub last: Option<String>,
+    /// The index at the top of the chart (the bottom is 0).
+    pub top: i64,
     /// Completed trades as buyer or seller (relationship renewals).
     pub completed_trades: i64,
 }
@@ -479,8 +481,15 @@ pub async fn trust(db: &Database, a: &[u8]) -> Result<TrustView, ExplorerError> 
     }
     let first = history.first().map(|c| c.timestamp);
     // The chart runs to now or the last change, whichever is later (a chain whose clock is in
-    // the past still draws its history).
-    let last = history.last().map(|c| c.timestamp.max(now() as i64));
+    // the past still draws its history), and a twentieth further, so that a last change shows.
+    let last = history.last().map(|c| {
+        let end = c.timestamp.max(now() as i64);
+        end + (end - first.unwrap_or(end)) / 20 + 1
+    });
+    // The scale's top: the highest index reached, rounded up to ten (at least 10), so that a
+    // young account's steps are seen.
+    let top = history.iter().map(|c| c.new_index.max(c.old_index)).max().unwrap_or(0);
+    let top = ((top + 9) / 10 * 10).clamp(10, 100);
     let mut by_domain: BTreeMap<i64, Vec<&TrustChange>> = BTreeMap::new();
     for c in &history {
         by_domain.entry(c.domain).or_default().push(c);
@@ -492,7 +501,7 @@ pub async fn trust(db: &Database, a: &[u8]) -> Result<TrustView, ExplorerError> 
             let (first, last) = (first.unwrap_or(0), last.unwrap_or(0));
             let span = (last - first).max(1) as f64;
             let x = |t: i64| (t - first) as f64 / span * TRUST_W;
-            let y = |v: i64| TRUST_H - v.clamp(0, 100) as f64 / 100.0 * TRUST_H;
+            let y = |v: i64| TRUST_H - v.clamp(0, top) as f64 / top as f64 * TRUST_H;
             let mut path = format!("M 0 {:.1}", y(0));
             for c in changes {
                 path.push_str(&format!(" H {:.1} V {:.1}", x(c.timestamp), y(c.new_index)));
@@ -517,6 +526,7 @@ pub async fn trust(db: &Database, a: &[u8]) -> Result<TrustView, ExplorerError> 
         history,
         first: first.map(|t| format::utc(t as u64)),
         last: last.map(|t| format::utc(t as u64)),
+        top,
         completed_trades: completed,
     })
 }

@@ -549,9 +549,11 @@ async fn check_trade_pages(t: &Trades, db: Database) {
         let path = trust["domains"][0]["path"].as_str().unwrap();
         assert!(
             path.starts_with("M 0 200.0")
-                && path.contains(" V 198.0")
-                && path.contains(" V 196.0")
-                && path.ends_with(" V 200.0 H 600"),
+                && path.contains(" V 180.0")
+                && path.contains(" V 160.0")
+                && path.ends_with(" V 200.0 H 600")
+                && !path.ends_with("H 600.0 V 200.0 H 600")
+                && trust["top"] == 10,
             "{path}"
         );
         let (_, _, page) = get(addr, &format!("/trust/{seller}"));
