@@ -185,3 +185,75 @@ async fn trade_rollback_statements_use_indexes() {
         );
     }
 }
+
+/// Two nodes share an offer paid, then fork: on one the trade completes (trust changes, an
+/// edge) and a second offer opens, on the other the seller refunds. Indexing the first and then
+/// the second leaves exactly the second's trade rows, as indexing it alone does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_rolls_back_trade_rows() {
+    use alloy_primitives::{B256, U256};
+    use sec_contracts::{bindings::TradeEscrow as E, predeploy::TRADE_ESCROW};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
+    let (seller, buyer) = (dev_key(0), dev_key(1));
+    let open = || E::openCall {
+        token: Address::ZERO,
+        price: ether(10),
+        descriptionHash: B256::repeat_byte(1),
+        autoConfirmPeriod: 0,
+        shipPeriod: 0,
+        designatedBuyer: Address::ZERO,
+    };
+    let ok = |r: serde_json::Value| assert_eq!(r["status"], "0x1", "{r}");
+
+    // The shared prefix: offer 1, paid.
+    let node = start_node(&dir_a, 2).await;
+    let d0 = Sender::new(&node, 0);
+    ok(d0.call(&seller, TRADE_ESCROW, trade_bond(ether(10), 0), open()).await);
+    ok(d0.call(&buyer, TRADE_ESCROW, ether(10), E::payCall { offerId: 1 }).await);
+    let fork = d0.block_number().await;
+    node.shutdown().await;
+    copy_dir(&dir_a, &dir_b);
+
+    // Branch A: shipped, confirmed; offer 2 opened by the seller, now at index 1.
+    let node = start_node(&dir_a, 2).await;
+    let d0 = Sender::new(&node, 0);
+    let ship = E::shipCall { offerId: 1, trackingHash: B256::ZERO };
+    ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, ship).await);
+    ok(d0.call(&buyer, TRADE_ESCROW, U256::ZERO, E::confirmCall { offerId: 1 }).await);
+    ok(d0.call(&seller, TRADE_ESCROW, trade_bond(ether(10), 1), open()).await);
+    let db = Database::connect(dir.path().join("index.db").to_str().expect("path"), 4)
+        .await
+        .expect("sqlite");
+    index(&node, &db, 1_000).await;
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move { strings(&db, sql, None).await }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM trade_offers").await, ["2"]);
+    assert_eq!(count("SELECT COUNT(*) FROM trade_edges").await, ["1"]);
+    assert_eq!(count("SELECT COUNT(*) FROM trust_changes").await, ["2"]);
+    node.shutdown().await;
+
+    // Branch B: the seller refunds.
+    let node = start_node(&dir_b, 2).await;
+    let d0 = Sender::new(&node, 0);
+    ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, E::refundCall { offerId: 1 }).await);
+    assert!(d0.block_number().await > fork);
+    index(&node, &db, 1_000).await;
+    let steps = count(
+        "SELECT kind FROM trade_events WHERE domain = 0 AND offer_id = 1 ORDER BY block_number, log_index",
+    )
+    .await;
+    assert_eq!(steps, ["Open", "Paid", "Refunded"]);
+    assert_eq!(count("SELECT COUNT(*) FROM trade_offers").await, ["1"]);
+    assert_eq!(count("SELECT COUNT(*) FROM trade_edges").await, ["0"]);
+    assert_eq!(count("SELECT COUNT(*) FROM trust_changes").await, ["0"]);
+
+    let clean = Database::connect(dir.path().join("clean.db").to_str().expect("path"), 4)
+        .await
+        .expect("sqlite");
+    index(&node, &clean, 1_000).await;
+    assert_eq!(db.dump().await.expect("dump"), clean.dump().await.expect("dump"));
+    node.shutdown().await;
+}
