@@ -652,3 +652,85 @@ async fn check_trade_pages(t: &Trades, db: Database) {
     .expect("trade page checks");
     explorer.stop();
 }
+
+/// The trade views read rows in proportion to what they show, not to the index: over 50,000
+/// offers of 1,000 sellers (150,000 offer events), an account's views read a few hundred rows,
+/// and the overview's chart the newest 5,000 completed trades and their parties' homes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trade_views_read_what_they_show_at_any_size() {
+    use sec_explorer::trade;
+    // One connection, so that the statistics read are those of the views' statements.
+    let db = fresh_postgres("sec_explorer_trade_scale", 1).await;
+    let addr = |e: &str| format!("decode(lpad(to_hex({e}), 40, '0'), 'hex')");
+    let word = |e: &str| format!("decode(lpad(to_hex({e}), 64, '0'), 'hex')");
+    let (seller, buyer) = (addr("n % 1000 + 1"), addr("1001 + (n * 7) % 1000"));
+    let n = 50_000;
+    for sql in [
+        format!(
+            "INSERT INTO trade_offers SELECT 0, n, {seller}, decode(repeat('00', 20), 'hex'), {w}, {w}, {w}, \
+             NULL, 604800, 1209600, n, {w}, 1700000000 + n * 10 FROM generate_series(1, {n}) n",
+            w = word("n")
+        ),
+        format!(
+            "INSERT INTO trade_events SELECT 0, n, k, n, (ARRAY['Open', 'Paid', 'Completed'])[k + 1], 1, \
+             CASE WHEN k = 0 THEN NULL ELSE {buyer} END, CASE WHEN k = 2 THEN {seller} END, \
+             NULL, NULL, NULL, 0, NULL, {w}, 1700000000 + n * 10 \
+             FROM generate_series(1, {n}) n, generate_series(0, 2) k",
+            w = word("n")
+        ),
+        format!(
+            "INSERT INTO trade_edges SELECT 0, n, 3, {buyer}, {seller}, 1, 0, {w}, 1700000000 + n * 10 \
+             FROM generate_series(1, {n}) n",
+            w = word("n")
+        ),
+        format!(
+            "INSERT INTO trust_changes SELECT 0, n, 4 + k, CASE WHEN k = 0 THEN {seller} ELSE {buyer} END, \
+             0, 1, 1, {w}, 1700000000 + n * 10 FROM generate_series(1, {n}) n, generate_series(0, 1) k",
+            w = word("n")
+        ),
+        // Each account's first transaction, in domain 0 or 1.
+        format!(
+            "INSERT INTO transactions SELECT n % 3 % 2, n, 0, {w}, {a}, NULL, {z}, 0, 21000, 2, NULL, NULL, \
+             ''::bytea, 1600000000 + n, 1, 21000, 21000, {z}, NULL, 0, 0 FROM generate_series(1, 2000) n",
+            w = word("n"),
+            a = addr("n"),
+            z = word("0")
+        ),
+        "ANALYZE".to_string(),
+    ] {
+        sqlx::query(&sql).execute(db.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    // Seller 42 sold offers 41, 1041, ...; buyer 1008 bought offers 1, 1001, ... (7n = 7 mod 1000).
+    let one_seller = Address::left_padding_from(&42u16.to_be_bytes());
+    let one_buyer = Address::left_padding_from(&1008u16.to_be_bytes());
+
+    let mut measured = Vec::new();
+    macro_rules! measure {
+        ($name:expr, $bound:expr, $view:expr) => {{
+            let before = pg_rows_read(&db, "%").await;
+            let started = std::time::Instant::now();
+            let view = $view.await.expect($name);
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let read = pg_rows_read(&db, "%").await - before;
+            assert!(read <= $bound, "the {} view read {read} rows", $name);
+            measured.push(format!("{}: {read} rows, {ms:.1} ms", $name));
+            view
+        }};
+    }
+    let s = measure!("seller", 600, trade::seller(&db, one_seller.as_slice()));
+    assert_eq!(s.completed.len(), 50);
+    assert!(s.open.is_empty() && s.other.is_empty());
+    let o = measure!("offer", 50, trade::offer(&db, 0, 41)).expect("offer 41");
+    assert_eq!(o.stage, "Completed");
+    assert_eq!(o.steps.len(), 3);
+    let t = measure!("trust", 400, trade::trust(&db, one_seller.as_slice()));
+    assert_eq!((t.history.len(), t.completed_trades), (50, 50));
+    let g = measure!("graph", 300, trade::graph(&db, one_seller.as_slice()));
+    assert_eq!(g.trades, 50);
+    let b = measure!("buyer's graph", 300, trade::graph(&db, one_buyer.as_slice()));
+    assert_eq!(b.trades, 50);
+    let home = measure!("trade overview", 7 * trade::SHARE_TRADES, trade::trade_home(&db));
+    assert_eq!(home.trades, trade::SHARE_TRADES);
+    assert!(home.cross_domain > 0 && home.cross_domain < home.trades, "{}", home.cross_domain);
+    println!("{}", measured.join("\n"));
+}
