@@ -242,6 +242,10 @@ pub struct OfferView {
     pub description_hash: String,
     pub auto_confirm_days: String,
     pub ship_days: String,
+    /// Once paid: the time the seller must ship by.
+    pub ship_by: Option<String>,
+    /// Once shipped: the time it settles by itself and the buyer's dispute window closes.
+    pub settles_at: Option<String>,
     pub opened: String,
     pub tx_hash: String,
     pub steps: Vec<StepView>,
@@ -269,6 +273,7 @@ pub async fn offer(
     let events = sqlx::query(EVENTS_SQL).bind(domain).bind(offer_id).fetch_all(db.pool()).await?;
     let mut steps = Vec::new();
     let (mut stage, mut buyer, mut dispute_id) = ("Open".to_string(), None, None);
+    let (mut paid_at, mut shipped_at, mut extended_to) = (None, None, None);
     for e in &events {
         let kind = e.try_get_text("kind")?;
         let is_stage = int(e, "stage")? == 1;
@@ -288,8 +293,15 @@ pub async fn offer(
             "Upheld" | "Rejected" | "Defaulted" => Some("paid price and bond".to_string()),
             _ => None,
         };
-        if kind == "Paid" {
-            buyer = account.clone();
+        let ts = int(e, "timestamp")?;
+        match kind.as_str() {
+            "Paid" => {
+                buyer = account.clone();
+                paid_at = Some(ts);
+            }
+            "Shipped" => shipped_at = Some(ts),
+            "Extended" => extended_to = opt_int(e, "settles_at")?,
+            _ => {}
         }
         if let Some(d) = opt_int(e, "dispute_id")? {
             dispute_id = Some(d);
@@ -297,7 +309,6 @@ pub async fn offer(
         if is_stage {
             stage = kind.clone();
         }
-        let ts = int(e, "timestamp")?;
         steps.push(StepView {
             kind,
             stage: is_stage,
@@ -312,6 +323,14 @@ pub async fn offer(
             note,
         });
     }
+    // The deadlines as the contract counts them: shipping within the ship period of payment;
+    // settling (and the dispute window closing) the auto-confirm period after shipping, or when
+    // the buyer's one extension says.
+    let auto_confirm = int(&o, "auto_confirm_period")?;
+    let ship_period = int(&o, "ship_period")?;
+    let ship_by = paid_at.map(|t| format::utc((t + ship_period) as u64));
+    let settles_at =
+        shipped_at.map(|t| extended_to.unwrap_or(t + auto_confirm)).map(|t| format::utc(t as u64));
     let dispute = match dispute_id {
         Some(id) => dispute(db, domain, id).await?,
         None => None,
@@ -329,8 +348,10 @@ pub async fn offer(
         price: asset.show(amount(&bytes(&o, "price")?)),
         bond: asset.show(amount(&bytes(&o, "bond")?)),
         description_hash: hex(&bytes(&o, "description_hash")?),
-        auto_confirm_days: days(int(&o, "auto_confirm_period")?),
-        ship_days: days(int(&o, "ship_period")?),
+        auto_confirm_days: days(auto_confirm),
+        ship_days: days(ship_period),
+        ship_by,
+        settles_at,
         opened: format::utc(int(&o, "timestamp")? as u64),
         tx_hash: hex(&bytes(&o, "tx_hash")?),
         steps,

@@ -13,7 +13,7 @@ use std::{
 
 use alloy_primitives::Address;
 use common::*;
-use sec_explorer::{Explorer, ExplorerConfig};
+use sec_explorer::{Explorer, ExplorerConfig, format::utc};
 use sec_indexer::Database;
 use serde_json::Value;
 
@@ -529,6 +529,23 @@ async fn check_trade_pages(t: &Trades, db: Database) {
         assert!(settled["steps"][3]["note"].as_str().unwrap().starts_with("auto-confirm doubled"));
         assert_eq!(settled["steps"][4]["note"], "confirmed by the buyer");
         assert!(settled["dispute"].is_null());
+        // Paid, shipped, then extended once: it ships within 14 days of payment and settles
+        // twice the 7-day period after shipping.
+        let at = |i: usize| settled["steps"][i]["timestamp"].as_u64().unwrap();
+        assert_eq!(settled["ship_by"], utc(at(1) + 14 * 86_400));
+        assert_eq!(settled["settles_at"], utc(at(2) + 14 * 86_400));
+        let first = json(addr, "/api/v1/trade/0/1");
+        assert_eq!(
+            first["settles_at"],
+            utc(first["steps"][2]["timestamp"].as_u64().unwrap() + 7 * 86_400)
+        );
+        let unpaid = json(addr, "/api/v1/trade/0/6");
+        assert!(unpaid["ship_by"].is_null() && unpaid["settles_at"].is_null());
+        let (_, _, page) = get(addr, "/trade/0/2");
+        assert!(
+            page.contains(&format!("<td id=\"settles-at\">{}", utc(at(2) + 14 * 86_400))),
+            "{page}"
+        );
         assert_eq!(get(addr, "/trade/0/99").0, 404);
         assert_eq!(get(addr, "/trade/x/1").0, 404);
         assert_eq!(get(addr, "/api/v1/trade/0/99").0, 404);
