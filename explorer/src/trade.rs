@@ -197,6 +197,8 @@ pub struct StepView {
     pub account: Option<String>,
     pub amount: Option<String>,
     pub note: Option<String>,
+    /// The tracking or evidence hash.
+    pub detail: Option<String>,
 }
 
 /// A judge of a dispute's panel and the vote cast.
@@ -286,10 +288,8 @@ pub async fn offer(
             "Refunded" => Some("refunded after the ship deadline passed".to_string()),
             "Extended" => opt_int(e, "settles_at")?
                 .map(|t| format!("auto-confirm doubled: settles at {}", format::utc(t as u64))),
-            "Shipped" => opt_bytes(e, "detail")?.map(|h| format!("tracking hash {}", hex(&h))),
-            "Evidence" | "Disputed" => {
-                opt_bytes(e, "detail")?.map(|h| format!("evidence hash {}", hex(&h)))
-            }
+            "Shipped" => Some("tracking hash".to_string()),
+            "Evidence" | "Disputed" => Some("evidence hash".to_string()),
             "Upheld" | "Rejected" | "Defaulted" => Some("paid price and bond".to_string()),
             _ => None,
         };
@@ -321,6 +321,7 @@ pub async fn offer(
                 .filter(|b| !b.is_empty())
                 .map(|b| asset.show(amount(&b))),
             note,
+            detail: opt_bytes(e, "detail")?.filter(|b| !b.is_empty()).map(|h| hex(&h)),
         });
     }
     // The deadlines as the contract counts them: shipping within the ship period of payment;

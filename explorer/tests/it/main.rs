@@ -528,6 +528,8 @@ async fn check_trade_pages(t: &Trades, db: Database) {
         assert_eq!(settled["steps"][3]["kind"], "Extended");
         assert!(settled["steps"][3]["note"].as_str().unwrap().starts_with("auto-confirm doubled"));
         assert_eq!(settled["steps"][4]["note"], "confirmed by the buyer");
+        assert_eq!(settled["steps"][2]["detail"], format!("0x{}", "7a".repeat(32)));
+        assert_eq!(o["steps"][3]["detail"], format!("0x{}", "ee".repeat(32)));
         assert!(settled["dispute"].is_null());
         // Paid, shipped, then extended once: it ships within 14 days of payment and settles
         // twice the 7-day period after shipping.
