@@ -591,7 +591,12 @@ async fn check_trade_pages(t: &Trades, db: Database) {
         );
         let (_, _, page) = get(addr, &format!("/trust/{judge}"));
         assert!(page.contains("id=\"no-trust\""), "{page}");
-        assert_eq!(get(addr, "/trust/0x12").0, 404);
+        for path in ["/trust/0x12", "/seller/0x12", "/graph/nothex"] {
+            assert_eq!(get(addr, path).0, 404, "{path}");
+        }
+        for path in ["/api/v1/trust/0x12", "/api/v1/seller/0x12", "/api/v1/graph/nothex"] {
+            assert_eq!(get(addr, path).0, 400, "{path}");
+        }
 
         // The seller: two completed, one upheld against it, nothing open; the refunding
         // seller has its new offer open.
