@@ -9,7 +9,7 @@ use std::{
 
 use crate::common::*;
 
-struct Killed(Child);
+pub(crate) struct Killed(Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -18,7 +18,7 @@ impl Drop for Killed {
     }
 }
 
-fn spawn(args: &[&str]) -> Killed {
+pub(crate) fn spawn(args: &[&str]) -> Killed {
     Killed(
         Command::new(env!("CARGO_BIN_EXE_sec"))
             .args(args)

@@ -11,4 +11,5 @@ mod indexer;
 mod l1_hardhat;
 mod l1_source;
 mod trade;
+mod trade_explorer;
 mod trade_hardhat;

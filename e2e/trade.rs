@@ -30,7 +30,7 @@ fn trade(rpc: &str, key: Option<&[u8; 32]>, args: &[&str]) -> (bool, String, Str
 }
 
 /// A step that must succeed; its stdout.
-fn ok(rpc: &str, key: Option<&[u8; 32]>, args: &[&str]) -> String {
+pub(crate) fn ok(rpc: &str, key: Option<&[u8; 32]>, args: &[&str]) -> String {
     let (success, out, err) = trade(rpc, key, args);
     assert!(success, "sec trade {args:?} failed:\n{out}\n{err}");
     out

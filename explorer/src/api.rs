@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::{
     ExplorerError, State, data,
     pages::{PageQuery, SearchQuery},
+    trade,
 };
 
 fn found<T: Serialize>(value: Option<T>) -> Response {
@@ -113,6 +114,44 @@ async fn sec_token(AxumState(state): AxumState<State>) -> Result<Response, Explo
     Ok(Json(data::sec_token(&state.db).await?).into_response())
 }
 
+async fn trade_home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    Ok(Json(trade::trade_home(&state.db).await?).into_response())
+}
+
+async fn offer(
+    AxumState(state): AxumState<State>,
+    Path((domain, id)): Path<(String, String)>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Ok(id)) = (domain.parse::<i64>(), id.parse::<i64>()) else {
+        return Ok(bad("domain and offer must be integers"));
+    };
+    Ok(found(trade::offer(&state.db, domain, id).await?))
+}
+
+async fn trust(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else { return Ok(bad("not an address")) };
+    Ok(Json(trade::trust(&state.db, a.as_slice()).await?).into_response())
+}
+
+async fn seller(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else { return Ok(bad("not an address")) };
+    Ok(Json(trade::seller(&state.db, a.as_slice()).await?).into_response())
+}
+
+async fn graph(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else { return Ok(bad("not an address")) };
+    Ok(Json(trade::graph(&state.db, a.as_slice()).await?).into_response())
+}
+
 async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
@@ -152,6 +191,11 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/validators": op("Validators: bonded and self stake, delegators, commission, slashing, status", &[]),
             "/api/v1/sec": op("The SEC token: allocations (released, vested, locked) and the vesting schedule", &[]),
             "/api/v1/checkpoints": op("Checkpoints anchored on Ethereum, newest first", &[page]),
+            "/api/v1/trade": op("Latest offers, and the cross-domain share of completed trades over time (buckets, with the definition used)", &[]),
+            "/api/v1/trade/{domain}/{id}": op("An offer: terms, parties, every step with its time, its dispute with the panel's votes and the decision", &[("domain", "path", true), ("id", "path", true)]),
+            "/api/v1/trust/{address}": op("An account's trust index in every domain, its history, and the chart of it (SVG paths)", &[("address", "path", true)]),
+            "/api/v1/seller/{address}": op("An account's offers by stage (open, completed, other), the disputes over them, and what it bought", &[("address", "path", true)]),
+            "/api/v1/graph/{address}": op("An account's relationships: counterparties with trades each way, last trade, live or lapsed, and their place in the picture", &[("address", "path", true)]),
             "/api/v1/search": op("Transactions, blocks, addresses and tokens matching q", &[("q", "query", true)]),
             "/api": op(
                 "Etherscan-compatible API: module=account (balance, txlist, tokentx, tokenbalance), block (getblocknumberbytime), transaction (gettxreceiptstatus), logs (getLogs), token (tokeninfo), stats (tokensupply); chainid selects the domain",
@@ -176,5 +220,10 @@ pub fn routes() -> Router<State> {
         .route("/api/v1/domains", get(domains))
         .route("/api/v1/validators", get(validators))
         .route("/api/v1/sec", get(sec_token))
+        .route("/api/v1/trade", get(trade_home))
+        .route("/api/v1/trade/{domain}/{id}", get(offer))
+        .route("/api/v1/trust/{address}", get(trust))
+        .route("/api/v1/seller/{address}", get(seller))
+        .route("/api/v1/graph/{address}", get(graph))
         .route("/api/v1/openapi.json", get(openapi))
 }

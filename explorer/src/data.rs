@@ -16,19 +16,19 @@ pub const PAGE: i64 = 25;
 
 /// A byte column; SQLite hands back an empty BLOB from an expression as NULL, so NULL reads as
 /// empty.
-fn bytes(row: &AnyRow, col: &str) -> Result<Vec<u8>, ExplorerError> {
+pub(crate) fn bytes(row: &AnyRow, col: &str) -> Result<Vec<u8>, ExplorerError> {
     Ok(row.try_get::<Option<Vec<u8>>, _>(col)?.unwrap_or_default())
 }
-fn opt_bytes(row: &AnyRow, col: &str) -> Result<Option<Vec<u8>>, ExplorerError> {
+pub(crate) fn opt_bytes(row: &AnyRow, col: &str) -> Result<Option<Vec<u8>>, ExplorerError> {
     Ok(row.try_get::<Option<Vec<u8>>, _>(col)?)
 }
-fn int(row: &AnyRow, col: &str) -> Result<i64, ExplorerError> {
+pub(crate) fn int(row: &AnyRow, col: &str) -> Result<i64, ExplorerError> {
     Ok(row.try_get::<i64, _>(col)?)
 }
-fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>, ExplorerError> {
+pub(crate) fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>, ExplorerError> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
-fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, ExplorerError> {
+pub(crate) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>, ExplorerError> {
     Ok(row.try_get::<Option<String>, _>(col)?)
 }
 

@@ -7,6 +7,7 @@ pub mod data;
 pub mod etherscan;
 pub mod format;
 pub mod pages;
+pub mod trade;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -97,6 +98,11 @@ fn templates() -> Environment<'static> {
         ("validators.html", include_str!("../templates/validators.html")),
         ("sec.html", include_str!("../templates/sec.html")),
         ("not_found.html", include_str!("../templates/not_found.html")),
+        ("trade.html", include_str!("../templates/trade.html")),
+        ("offer.html", include_str!("../templates/offer.html")),
+        ("trust.html", include_str!("../templates/trust.html")),
+        ("seller.html", include_str!("../templates/seller.html")),
+        ("graph.html", include_str!("../templates/graph.html")),
     ] {
         // The templates are part of the binary and checked by the tests.
         #[allow(clippy::expect_used)]

@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{ExplorerError, State, data};
+use crate::{ExplorerError, State, data, trade};
 
 /// `?page=` of a paged list.
 #[derive(Debug, Deserialize)]
@@ -152,6 +152,53 @@ async fn sec_token(AxumState(state): AxumState<State>) -> Result<Response, Explo
     render(&state, "sec.html", view)
 }
 
+async fn trade_home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
+    render(&state, "trade.html", trade::trade_home(&state.db).await?)
+}
+
+async fn offer(
+    AxumState(state): AxumState<State>,
+    Path((domain, id)): Path<(String, String)>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Ok(id)) = (domain.parse::<i64>(), id.parse::<i64>()) else {
+        return not_found(&state, "That is not an offer number.");
+    };
+    match trade::offer(&state.db, domain, id).await? {
+        Some(view) => render(&state, "offer.html", view),
+        None => not_found(&state, &format!("Offer {id} of domain {domain} is not indexed.")),
+    }
+}
+
+async fn trust(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else {
+        return not_found(&state, "That is not an address.");
+    };
+    render(&state, "trust.html", trade::trust(&state.db, a.as_slice()).await?)
+}
+
+async fn seller(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else {
+        return not_found(&state, "That is not an address.");
+    };
+    render(&state, "seller.html", trade::seller(&state.db, a.as_slice()).await?)
+}
+
+async fn graph(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else {
+        return not_found(&state, "That is not an address.");
+    };
+    render(&state, "graph.html", trade::graph(&state.db, a.as_slice()).await?)
+}
+
 /// `?q=` of the search box.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -186,4 +233,9 @@ pub fn routes() -> Router<State> {
         .route("/domains", get(domains))
         .route("/validators", get(validators))
         .route("/sec", get(sec_token))
+        .route("/trade", get(trade_home))
+        .route("/trade/{domain}/{id}", get(offer))
+        .route("/trust/{address}", get(trust))
+        .route("/seller/{address}", get(seller))
+        .route("/graph/{address}", get(graph))
 }

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "chain_heads", include_str!("../migrations/0006_chain_heads.sql")),
     (7, "indexer_status", include_str!("../migrations/0007_indexer_status.sql")),
     (8, "l1_blocks", include_str!("../migrations/0008_l1_blocks.sql")),
+    (9, "trade", include_str!("../migrations/0009_trade.sql")),
 ];
 
 /// Which database a URL names.
@@ -221,6 +222,12 @@ pub const TABLES: &[(&str, &str)] = &[
     ("deferred_indexes", "name"),
     ("chain_heads", "domain"),
     ("l1_blocks", "number"),
+    ("trade_offers", "domain, offer_id"),
+    ("trade_events", "domain, block_number, log_index"),
+    ("trade_disputes", "domain, dispute_id"),
+    ("trade_votes", "domain, block_number, log_index"),
+    ("trust_changes", "domain, block_number, log_index"),
+    ("trade_edges", "domain, block_number, log_index"),
 ];
 
 impl Database {

@@ -80,6 +80,8 @@ pub struct Extracted {
     pub messages: Vec<Vec<Value>>,
     /// `withdrawals` rows.
     pub withdrawals: Vec<Vec<Value>>,
+    /// Rows of the trade tables.
+    pub trade: crate::trade::TradeRows,
     /// Contracts created: address -> (creator, transaction, block).
     pub created: BTreeMap<Address, (Address, B256, u64)>,
     /// Token contracts seen: address -> (kind, first block in this run).
@@ -195,6 +197,16 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
                 ]);
                 token_transfers(&mut out, d, number, ts, tx_hash, log_index, log);
                 system_events(&mut out, d, number, ts, tx_hash, log_index, log);
+                if success {
+                    let at = crate::trade::At {
+                        domain: d,
+                        block: number,
+                        timestamp: ts,
+                        tx_hash,
+                        log_index,
+                    };
+                    crate::trade::extract(&mut out.trade, at, log);
+                }
             }
             if let Some(frame) = bundle.traces.get(i).and_then(|t| t.result.as_ref())
                 && success

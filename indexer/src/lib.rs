@@ -14,6 +14,7 @@ pub mod schema;
 pub mod source;
 pub mod state;
 pub mod store;
+pub mod trade;
 pub mod wire;
 pub mod writer;
 

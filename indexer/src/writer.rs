@@ -16,6 +16,7 @@ use crate::{
     source::NodeClient,
     state::{self, TokenInfo},
     store::{Kind, Store},
+    trade,
 };
 
 /// A run of consecutive blocks of one domain, ready to write.
@@ -122,6 +123,13 @@ async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> 
     store.insert(&INTERNAL_TRANSFERS, rows.internal_transfers).await?;
     store.insert(&MESSAGES, rows.messages).await?;
     store.insert(&WITHDRAWALS, rows.withdrawals).await?;
+    let trade = rows.trade;
+    store.insert(&trade::TRADE_OFFERS, trade.offers).await?;
+    store.insert(&trade::TRADE_EVENTS, trade.events).await?;
+    store.insert(&trade::TRADE_DISPUTES, trade.disputes).await?;
+    store.insert(&trade::TRADE_VOTES, trade.votes).await?;
+    store.insert(&trade::TRUST_CHANGES, trade.trust).await?;
+    store.insert(&trade::TRADE_EDGES, trade.edges).await?;
     store.insert(&CONTRACTS, batch.contracts).await?;
     let tokens = batch
         .new_tokens
@@ -380,7 +388,10 @@ async fn rollback_once(
         "DELETE FROM tokens WHERE domain = $1 AND first_block > $2",
         "DELETE FROM messages WHERE source_domain = $1 AND block_number > $2",
         "DELETE FROM withdrawals WHERE domain = $1 AND block_number > $2",
-    ] {
+    ]
+    .into_iter()
+    .chain(trade::ROLLBACK.iter().copied())
+    {
         store.execute(sql, &params).await?;
     }
     // Tokens that no longer exist lose their balance rows; the others are read again.

@@ -13,7 +13,7 @@ use std::{
 
 use alloy_primitives::Address;
 use common::*;
-use sec_explorer::{Explorer, ExplorerConfig};
+use sec_explorer::{Explorer, ExplorerConfig, format::utc};
 use sec_indexer::Database;
 use serde_json::Value;
 
@@ -418,4 +418,344 @@ async fn home_and_domains_read_a_few_rows_at_any_height() {
     let expected: i64 = (0..100_000i64).map(|n| n % 3).sum();
     assert_eq!(rows[0].transactions, expected);
     assert_eq!(rows[1].chain_id, 53501);
+}
+
+/// The trade and trust pages over an index of real trades: an offer with its steps and its
+/// dispute's votes, trust indexes with their chart, a seller's offers, the relationship graph and
+/// the cross-domain share; each over SQLite and PostgreSQL, and each statement served by an
+/// index.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trade_and_trust_pages_over_a_real_index() {
+    use sec_contracts::{bindings::TradeEscrow as E, predeploy::TRADE_ESCROW};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&dir.path().join("node"), 2).await;
+    let t = build_trades(&node).await;
+    // One offer left open: the refunding seller (index 1) offers again.
+    let open = E::openCall {
+        token: Address::ZERO,
+        price: ether(3),
+        descriptionHash: alloy_primitives::B256::repeat_byte(1),
+        autoConfirmPeriod: 2 * 86_400,
+        shipPeriod: 0,
+        designatedBuyer: Address::ZERO,
+    };
+    let r =
+        Sender::new(&node, 0).call(&dev_key(1), TRADE_ESCROW, trade_bond(ether(3), 1), open).await;
+    assert_eq!(r["status"], "0x1", "{r}");
+
+    let sqlite =
+        Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
+    index(&node, &sqlite, 1_000).await;
+    check_plans(&sqlite).await;
+    check_trade_pages(&t, sqlite).await;
+    let postgres = fresh_postgres("sec_explorer_trade", 4).await;
+    index(&node, &postgres, 1_000).await;
+    check_trade_pages(&t, postgres).await;
+    node.shutdown().await;
+}
+
+/// SQLite's plan of every trade statement searches an index (the per-domain `chain_heads` alone
+/// is read whole: a row per domain).
+async fn check_plans(db: &Database) {
+    for (sql, params) in sec_explorer::trade::statements() {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut query = sqlx::query(&explain);
+        for kind in params.chars() {
+            query = match kind {
+                'a' => query.bind(Address::repeat_byte(1).to_vec()),
+                _ => query.bind(1i64),
+            };
+        }
+        let plan: Vec<String> = query
+            .fetch_all(db.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+            .collect();
+        for line in &plan {
+            let full_scan = line.starts_with("SCAN ") && !line.contains("INDEX");
+            assert!(!full_scan || line == "SCAN h", "{sql}\n{plan:?}");
+        }
+        assert!(plan.iter().any(|l| l.contains("INDEX")), "{sql}\n{plan:?}");
+    }
+}
+
+async fn check_trade_pages(t: &Trades, db: Database) {
+    let config = ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+    let explorer = Explorer::start(config, db).await.expect("explorer");
+    let addr = explorer.addr();
+    let (seller, buyer, disputer, cross) = (t.seller, t.buyer, t.disputer, t.cross_buyer);
+    let judge = t.judges[0];
+    tokio::task::spawn_blocking(move || {
+        // The disputed offer: every stage with its time, the panel's votes, the decision.
+        let o = json(addr, "/api/v1/trade/0/3");
+        assert_eq!(o["stage"], "Upheld");
+        assert_eq!((o["price"].as_str(), o["bond"].as_str()), (Some("20 SEC"), Some("9.84 SEC")));
+        assert_eq!(o["seller"], seller.to_checksum(None));
+        assert_eq!(o["buyer"], disputer.to_checksum(None));
+        let kinds: Vec<_> =
+            o["steps"].as_array().unwrap().iter().map(|s| s["kind"].clone()).collect();
+        assert_eq!(kinds, ["Open", "Paid", "Shipped", "Disputed", "Evidence", "Upheld"]);
+        assert!(
+            o["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["time"].as_str().unwrap().ends_with("UTC"))
+        );
+        let d = &o["dispute"];
+        assert_eq!(
+            (d["outcome"].as_str(), d["uphold_votes"].as_i64(), d["reject_votes"].as_i64()),
+            (Some("Upheld"), Some(3), Some(2))
+        );
+        let votes: Vec<_> = d["panel"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["vote"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(votes.iter().filter(|v| *v == "uphold").count(), 3, "{votes:?}");
+        assert_eq!(votes.iter().filter(|v| *v == "reject").count(), 2, "{votes:?}");
+        let (status, _, page) = get(addr, "/trade/0/3");
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("<td id=\"stage\">Upheld</td>")
+                && page.contains("<td id=\"tally\">3 uphold, 2 reject</td>"),
+            "{page}"
+        );
+        assert_eq!(page.matches("<td class=\"vote\">uphold</td>").count(), 3, "{page}");
+        let settled = json(addr, "/api/v1/trade/0/2");
+        assert_eq!(settled["steps"][3]["kind"], "Extended");
+        assert!(settled["steps"][3]["note"].as_str().unwrap().starts_with("auto-confirm doubled"));
+        assert_eq!(settled["steps"][4]["note"], "confirmed by the buyer");
+        assert_eq!(settled["steps"][2]["detail"], format!("0x{}", "7a".repeat(32)));
+        assert_eq!(o["steps"][3]["detail"], format!("0x{}", "ee".repeat(32)));
+        assert!(settled["dispute"].is_null());
+        // Paid, shipped, then extended once: it ships within 14 days of payment and settles
+        // twice the 7-day period after shipping.
+        let at = |i: usize| settled["steps"][i]["timestamp"].as_u64().unwrap();
+        assert_eq!(settled["ship_by"], utc(at(1) + 14 * 86_400));
+        assert_eq!(settled["settles_at"], utc(at(2) + 14 * 86_400));
+        let first = json(addr, "/api/v1/trade/0/1");
+        assert_eq!(
+            first["settles_at"],
+            utc(first["steps"][2]["timestamp"].as_u64().unwrap() + 7 * 86_400)
+        );
+        let unpaid = json(addr, "/api/v1/trade/0/6");
+        assert!(unpaid["ship_by"].is_null() && unpaid["settles_at"].is_null());
+        let (_, _, page) = get(addr, "/trade/0/2");
+        assert!(
+            page.contains(&format!("<td id=\"settles-at\">{}", utc(at(2) + 14 * 86_400))),
+            "{page}"
+        );
+        assert_eq!(get(addr, "/trade/0/99").0, 404);
+        assert_eq!(get(addr, "/trade/x/1").0, 404);
+        assert_eq!(get(addr, "/api/v1/trade/0/99").0, 404);
+        assert_eq!(get(addr, "/api/v1/trade/0/x").0, 400);
+
+        // Trust: the seller rose to 2, fell to 0, banned; the chart steps through 1 and 2.
+        let trust = json(addr, &format!("/api/v1/trust/{seller}"));
+        assert_eq!(trust["domains"][0]["index"], 0);
+        assert_eq!(trust["domains"][0]["banned"], true);
+        assert_eq!(trust["completed_trades"], 2);
+        let reasons: Vec<_> = trust["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["reason"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(reasons, ["banned", "fake goods upheld", "completed trade", "completed trade"]);
+        let path = trust["domains"][0]["path"].as_str().unwrap();
+        assert!(
+            path.starts_with("M 0 200.0")
+                && path.contains(" V 180.0")
+                && path.contains(" V 160.0")
+                && path.ends_with(" V 200.0 H 600")
+                && !path.ends_with("H 600.0 V 200.0 H 600")
+                && trust["top"] == 10,
+            "{path}"
+        );
+        let (_, _, page) = get(addr, &format!("/trust/{seller}"));
+        assert!(
+            page.contains("<path class=\"trust-line\" data-domain=\"0\"")
+                && page.contains(">banned<"),
+            "{page}"
+        );
+        let buyer_trust = json(addr, &format!("/api/v1/trust/{buyer}"));
+        assert_eq!(
+            (
+                buyer_trust["domains"][0]["index"].as_i64(),
+                buyer_trust["domains"][0]["banned"].as_bool()
+            ),
+            (Some(1), Some(false))
+        );
+        let (_, _, page) = get(addr, &format!("/trust/{judge}"));
+        assert!(page.contains("id=\"no-trust\""), "{page}");
+        for path in ["/trust/0x12", "/seller/0x12", "/graph/nothex"] {
+            assert_eq!(get(addr, path).0, 404, "{path}");
+        }
+        for path in ["/api/v1/trust/0x12", "/api/v1/seller/0x12", "/api/v1/graph/nothex"] {
+            assert_eq!(get(addr, path).0, 400, "{path}");
+        }
+
+        // The seller: two completed, one upheld against it, nothing open; the refunding
+        // seller has its new offer open.
+        let s = json(addr, &format!("/api/v1/seller/{seller}"));
+        let ids = |list: &Value| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["offer_id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&s["open"]), Vec::<i64>::new());
+        assert_eq!(ids(&s["completed"]), [2, 1]);
+        assert_eq!(ids(&s["other"]), [3]);
+        assert_eq!(s["disputes"][0]["outcome"], "Upheld");
+        assert_eq!(s["disputes"][0]["buyer"], disputer.to_checksum(None));
+        let b = json(addr, &format!("/api/v1/seller/{buyer}"));
+        assert_eq!(ids(&b["open"]), [6]);
+        assert_eq!(b["open"][0]["stage"], "Open");
+        assert_eq!(ids(&b["other"]), [5]);
+        assert_eq!(ids(&b["bought"]), [1]);
+        let d = json(addr, &format!("/api/v1/seller/{disputer}"));
+        assert_eq!(d["other"][0]["stage"], "Cancelled");
+        assert_eq!(ids(&d["bought"]), [5, 3]);
+        let (_, _, page) = get(addr, &format!("/seller/{buyer}"));
+        assert!(
+            page.contains("<a href=\"/trade/0/6\">0/6</a></td><td class=\"stage\">Open</td>"),
+            "{page}"
+        );
+
+        // The relationship graph: the seller in the centre, its two buyers around it.
+        let g = json(addr, &format!("/api/v1/graph/{seller}"));
+        assert_eq!((g["counterparties"].as_i64(), g["trades"].as_i64()), (Some(2), Some(2)));
+        let mut others: Vec<_> = g["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["address"].as_str().unwrap().to_string())
+            .collect();
+        others.sort();
+        let mut expected = vec![buyer.to_checksum(None), cross.to_checksum(None)];
+        expected.sort();
+        assert_eq!(others, expected);
+        assert!(
+            g["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|n| n["sold_to"] == 1 && n["bought_from"] == 0 && n["live"] == true)
+        );
+        let (_, _, page) = get(addr, &format!("/graph/{seller}"));
+        assert!(page.contains("<svg class=\"graph\""), "{page}");
+        assert_eq!(page.matches("<line class=\"edge\"").count(), 2, "{page}");
+        assert_eq!(json(addr, &format!("/api/v1/graph/{buyer}"))["nodes"][0]["bought_from"], 1);
+
+        // The cross-domain share: one of the two completed trades had a buyer from domain 1.
+        let home = json(addr, "/api/v1/trade");
+        assert_eq!((home["trades"].as_i64(), home["cross_domain"].as_i64()), (Some(2), Some(1)));
+        assert_eq!(home["share"], 50.0);
+        assert_eq!(home["latest"].as_array().unwrap().len(), 6);
+        let (_, _, page) = get(addr, "/trade");
+        assert!(page.contains("1 of 2 completed trades crossed domains (50.0 %)"), "{page}");
+        assert!(page.contains("<path class=\"share-line\""), "{page}");
+
+        // Linked from the nav and from address pages.
+        let (_, _, page) = get(addr, &format!("/address/{seller}"));
+        assert!(
+            page.contains(&format!("href=\"/trust/{seller}\""))
+                && page.contains(&format!("href=\"/graph/{seller}\"")),
+            "{page}"
+        );
+        assert!(page.contains("<a href=\"/trade\">Trade</a>"));
+        let paths = json(addr, "/api/v1/openapi.json")["paths"].clone();
+        assert!(paths["/api/v1/trust/{address}"].is_object());
+    })
+    .await
+    .expect("trade page checks");
+    explorer.stop();
+}
+
+/// The trade views read rows in proportion to what they show, not to the index: over 50,000
+/// offers of 1,000 sellers (150,000 offer events), an account's views read a few hundred rows,
+/// and the overview's chart the newest 5,000 completed trades and their parties' homes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trade_views_read_what_they_show_at_any_size() {
+    use sec_explorer::trade;
+    // One connection, so that the statistics read are those of the views' statements.
+    let db = fresh_postgres("sec_explorer_trade_scale", 1).await;
+    let addr = |e: &str| format!("decode(lpad(to_hex({e}), 40, '0'), 'hex')");
+    let word = |e: &str| format!("decode(lpad(to_hex({e}), 64, '0'), 'hex')");
+    let (seller, buyer) = (addr("n % 1000 + 1"), addr("1001 + (n * 7) % 1000"));
+    let n = 50_000;
+    for sql in [
+        format!(
+            "INSERT INTO trade_offers SELECT 0, n, {seller}, decode(repeat('00', 20), 'hex'), {w}, {w}, {w}, \
+             NULL, 604800, 1209600, n, {w}, 1700000000 + n * 10 FROM generate_series(1, {n}) n",
+            w = word("n")
+        ),
+        format!(
+            "INSERT INTO trade_events SELECT 0, n, k, n, (ARRAY['Open', 'Paid', 'Completed'])[k + 1], 1, \
+             CASE WHEN k = 0 THEN NULL ELSE {buyer} END, CASE WHEN k = 2 THEN {seller} END, \
+             NULL, NULL, NULL, 0, NULL, {w}, 1700000000 + n * 10 \
+             FROM generate_series(1, {n}) n, generate_series(0, 2) k",
+            w = word("n")
+        ),
+        format!(
+            "INSERT INTO trade_edges SELECT 0, n, 3, {buyer}, {seller}, 1, 0, {w}, 1700000000 + n * 10 \
+             FROM generate_series(1, {n}) n",
+            w = word("n")
+        ),
+        format!(
+            "INSERT INTO trust_changes SELECT 0, n, 4 + k, CASE WHEN k = 0 THEN {seller} ELSE {buyer} END, \
+             0, 1, 1, {w}, 1700000000 + n * 10 FROM generate_series(1, {n}) n, generate_series(0, 1) k",
+            w = word("n")
+        ),
+        // Each account's first transaction, in domain 0 or 1.
+        format!(
+            "INSERT INTO transactions SELECT n % 3 % 2, n, 0, {w}, {a}, NULL, {z}, 0, 21000, 2, NULL, NULL, \
+             ''::bytea, 1600000000 + n, 1, 21000, 21000, {z}, NULL, 0, 0 FROM generate_series(1, 2000) n",
+            w = word("n"),
+            a = addr("n"),
+            z = word("0")
+        ),
+        "ANALYZE".to_string(),
+    ] {
+        sqlx::query(&sql).execute(db.pool()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    // Seller 42 sold offers 41, 1041, ...; buyer 1008 bought offers 1, 1001, ... (7n = 7 mod 1000).
+    let one_seller = Address::left_padding_from(&42u16.to_be_bytes());
+    let one_buyer = Address::left_padding_from(&1008u16.to_be_bytes());
+
+    let mut measured = Vec::new();
+    macro_rules! measure {
+        ($name:expr, $bound:expr, $view:expr) => {{
+            let before = pg_rows_read(&db, "%").await;
+            let started = std::time::Instant::now();
+            let view = $view.await.expect($name);
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let read = pg_rows_read(&db, "%").await - before;
+            assert!(read <= $bound, "the {} view read {read} rows", $name);
+            measured.push(format!("{}: {read} rows, {ms:.1} ms", $name));
+            view
+        }};
+    }
+    let s = measure!("seller", 600, trade::seller(&db, one_seller.as_slice()));
+    assert_eq!(s.completed.len(), 50);
+    assert!(s.open.is_empty() && s.other.is_empty());
+    let o = measure!("offer", 50, trade::offer(&db, 0, 41)).expect("offer 41");
+    assert_eq!(o.stage, "Completed");
+    assert_eq!(o.steps.len(), 3);
+    let t = measure!("trust", 400, trade::trust(&db, one_seller.as_slice()));
+    assert_eq!((t.history.len(), t.completed_trades), (50, 50));
+    let g = measure!("graph", 300, trade::graph(&db, one_seller.as_slice()));
+    assert_eq!(g.trades, 50);
+    let b = measure!("buyer's graph", 300, trade::graph(&db, one_buyer.as_slice()));
+    assert_eq!(b.trades, 50);
+    let home = measure!("trade overview", 7 * trade::SHARE_TRADES, trade::trade_home(&db));
+    assert_eq!(home.trades, trade::SHARE_TRADES);
+    assert!(home.cross_domain > 0 && home.cross_domain < home.trades, "{}", home.cross_domain);
+    println!("{}", measured.join("\n"));
 }

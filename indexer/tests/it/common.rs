@@ -640,3 +640,97 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// What [`build_trades`] made, for the assertions.
+pub struct Trades {
+    /// Sells offers 1-3; banned by the upheld dispute over offer 3.
+    pub seller: Address,
+    /// Buys offer 1 (confirmed); sells offer 5 (refunded).
+    pub buyer: Address,
+    /// Buys offer 3 and disputes it; opens and cancels offer 4; pays offer 5.
+    pub disputer: Address,
+    /// First transacts in domain 1, then buys offer 2 in domain 0: the cross-domain trade.
+    pub cross_buyer: Address,
+    /// The five judges, all on the panel of dispute 1.
+    pub judges: Vec<Address>,
+}
+
+/// `price × (5000 − 40 × index) / 10000`, rounded up: the seller's bond (contracts/TRADE.md).
+pub fn trade_bond(price: U256, index: u64) -> U256 {
+    (price * U256::from(5000 - 40 * index)).div_ceil(U256::from(10_000u64))
+}
+
+/// Trades in domain 0 through the trade predeploys, every kind of step once:
+/// offer 1 confirmed; offer 2 paid by an account whose first transaction was in domain 1,
+/// extended, confirmed; offer 3 disputed, three judges of five uphold, the seller banned;
+/// offer 4 cancelled; offer 5 refunded by its seller.
+pub async fn build_trades(node: &Node) -> Trades {
+    use sec_contracts::{
+        bindings::{Disputes as D, TradeEscrow as E},
+        predeploy::{DISPUTES, TRADE_ESCROW},
+    };
+    let d0 = Sender::new(node, 0);
+    let d1 = Sender::new(node, 1);
+    let (seller, buyer, disputer, cross, funder) =
+        (dev_key(0), dev_key(1), dev_key(2), dev_key(3), dev_key(4));
+    let judges: Vec<_> = (5..10).map(dev_key).collect();
+    let ok = |r: Value, what: &str| assert_eq!(r["status"], "0x1", "{what}: {r}");
+    ok(d1.send(&cross, TxKind::Call(funder.address()), ether(1), Bytes::new()).await, "d1");
+    for j in &judges {
+        ok(d0.send(&funder, TxKind::Call(j.address()), ether(1_100), Bytes::new()).await, "fund");
+    }
+    let open = |price: U256| E::openCall {
+        token: Address::ZERO,
+        price,
+        descriptionHash: B256::repeat_byte(0xde),
+        autoConfirmPeriod: 0,
+        shipPeriod: 0,
+        designatedBuyer: Address::ZERO,
+    };
+    let ship = |id: u64| E::shipCall { offerId: id, trackingHash: B256::repeat_byte(0x7a) };
+
+    // 1: confirmed.
+    ok(d0.call(&seller, TRADE_ESCROW, trade_bond(ether(10), 0), open(ether(10))).await, "open 1");
+    ok(d0.call(&buyer, TRADE_ESCROW, ether(10), E::payCall { offerId: 1 }).await, "pay 1");
+    ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, ship(1)).await, "ship 1");
+    ok(d0.call(&buyer, TRADE_ESCROW, U256::ZERO, E::confirmCall { offerId: 1 }).await, "confirm 1");
+
+    // 2: across domains, extended, confirmed.
+    ok(d0.call(&seller, TRADE_ESCROW, trade_bond(ether(10), 1), open(ether(10))).await, "open 2");
+    ok(d0.call(&cross, TRADE_ESCROW, ether(10), E::payCall { offerId: 2 }).await, "pay 2");
+    ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, ship(2)).await, "ship 2");
+    ok(d0.call(&cross, TRADE_ESCROW, U256::ZERO, E::extendCall { offerId: 2 }).await, "extend 2");
+    ok(d0.call(&cross, TRADE_ESCROW, U256::ZERO, E::confirmCall { offerId: 2 }).await, "confirm 2");
+
+    // 3: disputed, upheld 3 to 2.
+    ok(d0.call(&seller, TRADE_ESCROW, trade_bond(ether(20), 2), open(ether(20))).await, "open 3");
+    ok(d0.call(&disputer, TRADE_ESCROW, ether(20), E::payCall { offerId: 3 }).await, "pay 3");
+    ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, ship(3)).await, "ship 3");
+    for j in &judges {
+        ok(d0.call(j, DISPUTES, ether(1_000), D::bondCall {}).await, "judge bond");
+    }
+    let evidence = B256::repeat_byte(0xee);
+    let dispute = E::disputeCall { offerId: 3, evidenceHash: evidence };
+    ok(d0.call(&disputer, TRADE_ESCROW, ether(5), dispute).await, "dispute 3");
+    let answer = E::submitEvidenceCall { offerId: 3, evidenceHash: B256::repeat_byte(0xaa) };
+    ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, answer).await, "evidence");
+    for (j, uphold) in judges.iter().zip([true, true, true, false, false]) {
+        ok(d0.call(j, DISPUTES, U256::ZERO, D::voteCall { disputeId: 1, uphold }).await, "vote");
+    }
+    ok(d0.call(&buyer, DISPUTES, U256::ZERO, D::decideCall { disputeId: 1 }).await, "decide");
+
+    // 4: cancelled; 5: refunded by its seller.
+    ok(d0.call(&disputer, TRADE_ESCROW, trade_bond(ether(1), 0), open(ether(1))).await, "open 4");
+    ok(d0.call(&disputer, TRADE_ESCROW, U256::ZERO, E::cancelCall { offerId: 4 }).await, "cancel");
+    ok(d0.call(&buyer, TRADE_ESCROW, trade_bond(ether(2), 1), open(ether(2))).await, "open 5");
+    ok(d0.call(&disputer, TRADE_ESCROW, ether(2), E::payCall { offerId: 5 }).await, "pay 5");
+    ok(d0.call(&buyer, TRADE_ESCROW, U256::ZERO, E::refundCall { offerId: 5 }).await, "refund");
+
+    Trades {
+        seller: seller.address(),
+        buyer: buyer.address(),
+        disputer: disputer.address(),
+        cross_buyer: cross.address(),
+        judges: judges.iter().map(|j| j.address()).collect(),
+    }
+}

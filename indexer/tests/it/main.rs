@@ -4,3 +4,4 @@ mod common;
 mod height;
 mod index;
 mod resilience;
+mod trade;
