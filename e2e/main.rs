@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bridge_devnet;
 mod crash;
 mod deposits;
 mod ethers;

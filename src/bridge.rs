@@ -265,10 +265,16 @@ async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
     )
     .await
     .map_err(explain)?;
+    let (symbol, decimals) = if done.token == Address::ZERO {
+        ("ETH".to_string(), 18)
+    } else {
+        let symbol = l1.view(done.token, SECToken::symbolCall {}).await.unwrap_or_default();
+        (symbol, l1.view(done.token, SECToken::decimalsCall {}).await.unwrap_or(18))
+    };
+    let amount = sec_trade::words::units(done.amount, decimals);
     println!(
-        "withdrawal {hash} paid on L1 in block {} under checkpoint {id}: {} to {}{}",
+        "withdrawal {hash} paid on L1 in block {} under checkpoint {id}: {amount} {symbol} to {}{}",
         done.block,
-        done.amount,
         done.recipient,
         if done.paid { "" } else { " (payout failed: retry with L1Bridge.retryPayout)" }
     );

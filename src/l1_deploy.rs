@@ -72,6 +72,38 @@ pub async fn fund_dev_accounts(
     Ok(())
 }
 
+/// Registers `validators` on `StakeManager` with the minimum self-stake each, given to them out
+/// of `owner`'s SEC: each signs with its own key (its BLS key, for the block randomness, is a
+/// placeholder of the right length until the producers use it).
+pub async fn register_dev_validators(
+    l1_rpc: &str,
+    owner: PrivateKeySigner,
+    deployment: &L1Deployment,
+    validators: &[PrivateKeySigner],
+) -> Result<()> {
+    use sec_bridge::staking::{Registration, register_validator};
+    use sec_contracts::bindings::{SECToken, StakeManager};
+    let client = L1Client::connect(l1_rpc, owner).await?;
+    let a = &deployment.addresses;
+    let stake = client.view(a.stake_manager, StakeManager::minSelfStakeCall {}).await?;
+    let zero = alloy_primitives::U256::ZERO;
+    for (i, v) in validators.iter().enumerate() {
+        let transfer = SECToken::transferCall { to: v.address(), value: stake };
+        client.send_call(a.token, transfer, zero).await?;
+        let validator = L1Client::connect(l1_rpc, v.clone()).await?;
+        let registration = Registration {
+            signer: v.clone(),
+            bls_key: vec![0xb0 + i as u8; 48].into(),
+            commission_bps: 500,
+            self_stake: stake,
+        };
+        register_validator(&validator, a.stake_manager, a.token, &registration)
+            .await
+            .with_context(|| format!("registering validator {}", v.address()))?;
+    }
+    Ok(())
+}
+
 /// Prints a deployment's contracts.
 pub fn print(deployment: &L1Deployment) {
     for c in &deployment.contracts {

@@ -171,6 +171,9 @@ struct DevnetArgs {
     /// Number of funded dev accounts (from the dev mnemonic) on L1 and every domain.
     #[arg(long, default_value_t = 10)]
     accounts: u32,
+    /// Seconds between checkpoints submitted to L1.
+    #[arg(long, default_value_t = 5)]
+    checkpoint_interval: u64,
 }
 
 #[derive(Args)]
@@ -219,6 +222,12 @@ fn dev_sec_on_l1() -> U256 {
     U256::from(100_000u64) * U256::from(10u64).pow(U256::from(18u64))
 }
 
+/// The devnet's 4 validators: dev mnemonic accounts 100..104, staked on the dev L1 at first
+/// start; they sign checkpoints.
+fn dev_validators() -> Result<Vec<PrivateKeySigner>> {
+    Ok(sec_primitives::dev_signers_from(DEV_MNEMONIC, 100..104)?)
+}
+
 /// The dev block producer: an account of the dev mnemonic that is never funded.
 fn dev_producer() -> Result<PrivateKeySigner> {
     dev_signers(DEV_MNEMONIC, 21)?.pop().context("dev producer key")
@@ -245,6 +254,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     };
     l1.rpc.addr = args.l1_addr;
     l1.fund(addresses.iter().copied(), dev_balance());
+    let validators = dev_validators()?;
+    l1.fund(validators.iter().map(|v| v.address()), dev_balance());
     let data = l2.datadir.clone();
     l2.datadir = l2.datadir.join("l2");
 
@@ -261,6 +272,9 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         l1_deploy::fund_dev_accounts(&url, accounts[0].clone(), &d, &addresses, dev_sec_on_l1())
             .await
             .context("giving the dev accounts SEC on L1")?;
+        l1_deploy::register_dev_validators(&url, accounts[0].clone(), &d, &validators)
+            .await
+            .context("staking the dev validators on L1")?;
         d.save(&deployment_file)?;
         d
     };
@@ -269,7 +283,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     l2.l1.confirmations = 1;
     l2.l1.start_block = deployment.block;
     let l1_url = format!("http://{}", l1_node.rpc_addr());
-    let source = l1_source(l1_url, &deployment).await?;
+    let source = l1_source(l1_url.clone(), &deployment).await?;
     let l2_node = Node::start_with_l1(l2.clone(), producer, Some(source))
         .await
         .context("starting the SEC domains")?;
@@ -288,6 +302,21 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         progress: false,
         ethereum: Some(ethereum_config(format!("http://{}", l1_node.rpc_addr()), &deployment)),
         ..Default::default()
+    };
+    // The checkpoint relayer, submitting from the first validator's account.
+    let relayer = {
+        let l1 = sec_bridge::L1Client::connect(&l1_url, validators[0].clone()).await?;
+        let path = |d: u32| if d == 0 { String::new() } else { format!("domain/{d}") };
+        let config = sec_bridge::checkpointer::CheckpointerConfig {
+            domains: (0..l2.domains).map(|d| format!("http://{rpc}/{}", path(d))).collect(),
+            signers: validators.clone(),
+            interval: std::time::Duration::from_secs(args.checkpoint_interval.max(1)),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let run = sec_bridge::checkpointer::run(l1, deployment.addresses, config, async {
+            let _ = stopped.await;
+        });
+        (tokio::spawn(run), stop)
     };
     let index_db_handle = db.clone();
     let indexer = tokio::spawn(sec_indexer::run_supervised(indexer_config, index_db_handle));
@@ -334,6 +363,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     );
     println!("\nCtrl-C stops it; starting it again with the same --datadir resumes.");
     wait_for_ctrl_c().await;
+    let _ = relayer.1.send(());
+    let _ = relayer.0.await;
     explorer.stop();
     indexer.abort();
     l2_node.shutdown().await;

@@ -41,7 +41,15 @@ pub enum GenesisError {
 
 /// The first `n` accounts of `mnemonic` on the standard Ethereum path `m/44'/60'/0'/0/i`.
 pub fn dev_signers(mnemonic: &str, n: u32) -> Result<Vec<PrivateKeySigner>, GenesisError> {
-    (0..n)
+    dev_signers_from(mnemonic, 0..n)
+}
+
+/// The accounts of `mnemonic` at the derivation indexes `indexes` (`m/44'/60'/0'/0/i`).
+pub fn dev_signers_from(
+    mnemonic: &str,
+    indexes: std::ops::Range<u32>,
+) -> Result<Vec<PrivateKeySigner>, GenesisError> {
+    indexes
         .map(|index| {
             MnemonicBuilder::<English>::default()
                 .phrase(mnemonic)

@@ -22,7 +22,7 @@ pub use checkpoint::CheckpointSummary;
 pub use deposit::{Deposit, DepositKind};
 pub use domain::DomainId;
 pub use extension::{InboxCursor, L1Origin, SecExtension};
-pub use genesis::{DEV_MNEMONIC, GenesisAccount, dev_signers};
+pub use genesis::{DEV_MNEMONIC, GenesisAccount, dev_signers, dev_signers_from};
 pub use l1::{L1Error, L1Source};
 pub use validator::{ActiveValidator, CommitSignature, FinalityCertificate, ValidatorSet};
 pub use vote::{ConsensusVote, SigningDomain, VoteKind};

@@ -1,0 +1,201 @@
+//! The bridge round trip on `sec devnet`, as a token holder does it with `sec bridge`: SEC and
+//! ETH deposited from the dev L1 to a domain, withdrawn back, proven under the checkpoints the
+//! devnet's staked validators sign, and paid on L1, with the devnet killed with SIGKILL and
+//! restarted between the withdrawal and its finalization.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{Address, U256};
+use sec_bridge::{L1Client, L1Deployment};
+use sec_contracts::{
+    bindings::{SECToken, bridged_erc20::BridgedERC20},
+    predeploy::bridged_token_address,
+};
+use sec_primitives::{DEV_MNEMONIC, dev_signers};
+
+use crate::common::*;
+
+/// A running `sec devnet`, stopped with SIGKILL when dropped.
+struct Devnet {
+    child: Child,
+    rpc: u16,
+    l1: u16,
+}
+
+impl Devnet {
+    /// Starts it on free ports and waits until it printed its summary.
+    fn start(datadir: &Path, ports: Option<(u16, u16, u16)>) -> Self {
+        let (rpc, l1, explorer) = ports.unwrap_or_else(|| (free_port(), free_port(), free_port()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sec"))
+            .args(["devnet", "--datadir"])
+            .arg(datadir)
+            .args(["--rpc-addr", &format!("127.0.0.1:{rpc}")])
+            .args(["--l1-addr", &format!("127.0.0.1:{l1}")])
+            .args(["--explorer-addr", &format!("127.0.0.1:{explorer}")])
+            .args(["--checkpoint-interval", "2"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn sec devnet");
+        let stdout = child.stdout.take().expect("stdout");
+        let started = Instant::now();
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(line) = lines.next() {
+            let line = line.expect("devnet output");
+            if line.starts_with("Ctrl-C stops it") {
+                // keep reading, so the devnet never writes into a closed pipe
+                std::thread::spawn(move || lines.for_each(drop));
+                return Self { child, rpc, l1 };
+            }
+            assert!(started.elapsed() < Duration::from_secs(180), "devnet did not start");
+        }
+        panic!("devnet exited before it was ready");
+    }
+
+    fn l1_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.l1)
+    }
+
+    fn domain_url(&self, d: u32) -> String {
+        format!("http://127.0.0.1:{}/domain/{d}", self.rpc)
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `sec bridge ARGS` against `devnet` with `key`; stdout, asserting success.
+fn bridge(devnet: &Devnet, datadir: &Path, key: &str, domain: u32, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sec"))
+        .args(["bridge", "--l1-rpc", &devnet.l1_url(), "--rpc", &devnet.domain_url(domain)])
+        .arg("--l1-deployment")
+        .arg(datadir.join("l1-deployment.json"))
+        .args(args)
+        .env("SEC_KEY", key)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run sec bridge");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "sec bridge {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The hash `sec bridge withdraw` printed.
+fn withdrawal_hash(out: &str) -> String {
+    out.split_whitespace().nth(1).expect("withdrawal <hash>").to_string()
+}
+
+fn sec(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("devnet");
+    let devnet = Devnet::start(&data, None);
+    let ports = (devnet.rpc, devnet.l1, free_port());
+    let holder = dev_signers(DEV_MNEMONIC, 4).unwrap().pop().unwrap();
+    let key = format!("0x{}", alloy_primitives::hex::encode(holder.to_bytes()));
+    let me = holder.address();
+    let a = L1Deployment::load(&data.join("l1-deployment.json")).unwrap().addresses;
+    let l1 = L1Client::connect(&devnet.l1_url(), holder.clone()).await.unwrap();
+    let sec_on_l1 = l1.view(a.token, SECToken::balanceOfCall { account: me }).await.unwrap();
+    assert_eq!(sec_on_l1, sec(100_000), "the devnet gives its dev accounts SEC on L1");
+    let l2 = L1Client::connect(&devnet.domain_url(3), holder.clone()).await.unwrap();
+    let native_before = l2.balance(me).await.unwrap();
+
+    // to domain 3: 250 SEC (native there) and 2 ETH (a bridged token there)
+    let out = bridge(
+        &devnet,
+        &data,
+        &key,
+        3,
+        &["deposit", "--token", "SEC", "--amount", "250", "--domain", "3"],
+    );
+    assert!(out.contains("credited on domain 3"), "{out}");
+    let out = bridge(
+        &devnet,
+        &data,
+        &key,
+        3,
+        &["deposit", "--token", "ETH", "--amount", "2", "--domain", "3"],
+    );
+    assert!(out.contains("credited on domain 3"), "{out}");
+    assert_eq!(l2.balance(me).await.unwrap(), native_before + sec(250));
+    let weth = bridged_token_address(Address::ZERO);
+    assert_eq!(l2.view(weth, BridgedERC20::balanceOfCall { account: me }).await.unwrap(), sec(2));
+
+    // back: 100 SEC and 0.5 ETH
+    let w_sec = withdrawal_hash(&bridge(
+        &devnet,
+        &data,
+        &key,
+        3,
+        &["withdraw", "--token", "SEC", "--amount", "100"],
+    ));
+    let w_eth = withdrawal_hash(&bridge(
+        &devnet,
+        &data,
+        &key,
+        3,
+        &["withdraw", "--token", &weth.to_string(), "--amount", "0.5"],
+    ));
+    assert_eq!(
+        l2.view(weth, BridgedERC20::balanceOfCall { account: me }).await.unwrap(),
+        sec(3) / U256::from(2)
+    );
+
+    // SIGKILL, restart: the relayer and the node pick up where L1 and the store are
+    devnet.kill9();
+    let devnet = Devnet::start(&data, Some(ports));
+    let eth_before = l1.balance(me).await.unwrap();
+    let out = bridge(&devnet, &data, &key, 3, &["finalize", "--withdrawal", &w_sec]);
+    assert!(out.contains("paid on L1") && out.contains("100 SEC"), "{out}");
+    let out = bridge(&devnet, &data, &key, 3, &["finalize", "--withdrawal", &w_eth]);
+    assert!(out.contains("paid on L1") && out.contains("0.5 ETH"), "{out}");
+    assert_eq!(
+        l1.view(a.token, SECToken::balanceOfCall { account: me }).await.unwrap(),
+        sec(100_000) - sec(150)
+    );
+    let eth_after = l1.balance(me).await.unwrap();
+    assert!(eth_after > eth_before + sec(1) / U256::from(2) - sec(1) / U256::from(100), "ETH paid");
+
+    // exactly once: a second finalization is refused before anything is sent
+    let out = Command::new(env!("CARGO_BIN_EXE_sec"))
+        .args(["bridge", "--l1-rpc", &devnet.l1_url(), "--rpc", &devnet.domain_url(3)])
+        .arg("--l1-deployment")
+        .arg(data.join("l1-deployment.json"))
+        .args(["finalize", "--withdrawal", &w_sec])
+        .env("SEC_KEY", &key)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("AlreadyFinalized"), "{err}");
+
+    // what L1 locks is what the domains hold: 150 SEC and 1.5 ETH remain bridged
+    assert_eq!(
+        l1.view(a.token, SECToken::balanceOfCall { account: a.l1_bridge }).await.unwrap(),
+        sec(150)
+    );
+    assert_eq!(l1.balance(a.l1_bridge).await.unwrap(), sec(3) / U256::from(2));
+}
