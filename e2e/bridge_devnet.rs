@@ -31,7 +31,7 @@ impl Devnet {
     /// Starts it on free ports and waits until it printed its summary.
     fn start(datadir: &Path, ports: Option<(u16, u16, u16)>) -> Self {
         let (rpc, l1, explorer) = ports.unwrap_or_else(|| (free_port(), free_port(), free_port()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sec"))
+        let child = Command::new(env!("CARGO_BIN_EXE_sec"))
             .args(["devnet", "--datadir"])
             .arg(datadir)
             .args(["--rpc-addr", &format!("127.0.0.1:{rpc}")])
@@ -43,7 +43,9 @@ impl Devnet {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn sec devnet");
-        let stdout = child.stdout.take().expect("stdout");
+        // owned from here, so that a failed start kills it (on drop)
+        let mut devnet = Self { child, rpc, l1 };
+        let stdout = devnet.child.stdout.take().expect("stdout");
         let started = Instant::now();
         let mut lines = BufReader::new(stdout).lines();
         while let Some(line) = lines.next() {
@@ -51,7 +53,7 @@ impl Devnet {
             if line.starts_with("Ctrl-C stops it") {
                 // keep reading, so the devnet never writes into a closed pipe
                 std::thread::spawn(move || lines.for_each(drop));
-                return Self { child, rpc, l1 };
+                return devnet;
             }
             assert!(started.elapsed() < Duration::from_secs(180), "devnet did not start");
         }
