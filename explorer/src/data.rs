@@ -515,8 +515,15 @@ pub struct MessageView {
     pub status: String,
 }
 
-const MESSAGE_COLUMNS: &str = "message_hash, source_domain, target_domain, nonce, sender, target, \
-    value, block_number, tx_hash, status";
+/// Message columns over `messages m`, with the stage the destination reached when it has
+/// (`delivered`, or `failed`: delivered, its call reverted).
+const MESSAGE_COLUMNS: &str = "m.message_hash, m.source_domain, m.target_domain, m.nonce, \
+    m.sender, m.target, m.value, m.block_number, m.tx_hash, \
+    CASE WHEN x.message_hash IS NULL THEN m.status WHEN x.success = 1 THEN 'delivered' \
+    ELSE 'failed' END AS status";
+/// `messages m` with their deliveries.
+const MESSAGE_FROM: &str =
+    "messages m LEFT JOIN message_deliveries x ON x.message_hash = m.message_hash";
 
 fn message_view(r: &AnyRow) -> Result<MessageView, ExplorerError> {
     Ok(MessageView {
@@ -828,7 +835,8 @@ pub async fn bridge(db: &Database, page: i64) -> Result<BridgeView, ExplorerErro
         .map(|r| withdrawal_view(r, now))
         .collect::<Result<_, _>>()?;
     let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages ORDER BY block_number DESC, message_hash LIMIT $1"
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
+         ORDER BY m.block_number DESC, m.message_hash LIMIT $1"
     );
     let messages = sqlx::query(&sql)
         .bind(PAGE)
@@ -838,8 +846,11 @@ pub async fn bridge(db: &Database, page: i64) -> Result<BridgeView, ExplorerErro
         .map(message_view)
         .collect::<Result<_, _>>()?;
     let deposits = sqlx::query(
-        "SELECT nonce, domain, l1_token, kind, from_address, to_address, amount, l1_block, l1_tx_hash, stage \
-         FROM deposits ORDER BY nonce DESC LIMIT $1 OFFSET $2",
+        "SELECT d.nonce, d.domain, d.l1_token, d.kind, d.from_address, d.to_address, d.amount, \
+         d.l1_block, d.l1_tx_hash, \
+         CASE WHEN c.nonce IS NULL THEN d.stage ELSE 'credited' END AS stage \
+         FROM deposits d LEFT JOIN deposit_credits c ON c.nonce = d.nonce \
+         ORDER BY d.nonce DESC LIMIT $1 OFFSET $2",
     )
     .bind(PAGE)
     .bind(offset(page))
@@ -977,8 +988,9 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
         })
     })
     .collect::<Result<_, ExplorerError>>()?;
-    let sql =
-        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE tx_hash = $1 ORDER BY log_index");
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.tx_hash = $1 ORDER BY m.log_index"
+    );
     let messages = sqlx::query(&sql)
         .bind(hash.to_vec())
         .fetch_all(db.pool())

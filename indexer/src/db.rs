@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "indexer_status", include_str!("../migrations/0007_indexer_status.sql")),
     (8, "l1_blocks", include_str!("../migrations/0008_l1_blocks.sql")),
     (9, "trade", include_str!("../migrations/0009_trade.sql")),
+    (10, "bridge_arrivals", include_str!("../migrations/0010_bridge_arrivals.sql")),
 ];
 
 /// Which database a URL names.
@@ -212,6 +213,8 @@ pub const TABLES: &[(&str, &str)] = &[
     ("internal_transfers", "domain, block_number, tx_index, trace_index"),
     ("messages", "message_hash"),
     ("withdrawals", "withdrawal_hash"),
+    ("deposit_credits", "nonce"),
+    ("message_deliveries", "message_hash"),
     ("deposits", "nonce"),
     ("checkpoints", "id"),
     ("withdrawal_finalizations", "withdrawal_hash"),

@@ -80,6 +80,10 @@ pub struct Extracted {
     pub messages: Vec<Vec<Value>>,
     /// `withdrawals` rows.
     pub withdrawals: Vec<Vec<Value>>,
+    /// `deposit_credits` rows.
+    pub deposit_credits: Vec<Vec<Value>>,
+    /// `message_deliveries` rows.
+    pub message_deliveries: Vec<Vec<Value>>,
     /// Rows of the trade tables.
     pub trade: crate::trade::TradeRows,
     /// Contracts created: address -> (creator, transaction, block).
@@ -305,7 +309,8 @@ fn token_transfers(
     }
 }
 
-/// Adds the cross-domain message or withdrawal a log of the system contracts describes.
+/// Adds the cross-domain message, withdrawal, deposit credit or message delivery a log of the
+/// system contracts describes.
 fn system_events(
     out: &mut Extracted,
     d: u64,
@@ -334,6 +339,42 @@ fn system_events(
             hash(tx_hash),
             int(log_index),
             text("sent"),
+        ]);
+    } else if log.address == CROSS_DOMAIN
+        && *topic0 == CrossDomain::MessageDelivered::SIGNATURE_HASH
+        && let Ok(e) =
+            CrossDomain::MessageDelivered::decode_raw_log(log.topics.iter().copied(), &log.data)
+    {
+        out.message_deliveries.push(vec![
+            hash(e.messageHash),
+            int(d),
+            int(number),
+            hash(tx_hash),
+            int(u64::from(e.success)),
+        ]);
+    } else if log.address == L2_BRIDGE
+        && *topic0 == L2Bridge::NativeDepositFinalized::SIGNATURE_HASH
+        && let Ok(e) =
+            L2Bridge::NativeDepositFinalized::decode_raw_log(log.topics.iter().copied(), &log.data)
+    {
+        out.deposit_credits.push(vec![
+            int(e.depositNonce),
+            int(d),
+            int(number),
+            hash(tx_hash),
+            int(u64::from(e.callSucceeded)),
+        ]);
+    } else if log.address == L2_BRIDGE
+        && *topic0 == L2Bridge::DepositFinalized::SIGNATURE_HASH
+        && let Ok(e) =
+            L2Bridge::DepositFinalized::decode_raw_log(log.topics.iter().copied(), &log.data)
+    {
+        out.deposit_credits.push(vec![
+            int(e.depositNonce),
+            int(d),
+            int(number),
+            hash(tx_hash),
+            int(1),
         ]);
     } else if log.address == L2_BRIDGE
         && *topic0 == L2Bridge::WithdrawalInitiated::SIGNATURE_HASH

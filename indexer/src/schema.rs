@@ -155,6 +155,20 @@ pub const MESSAGES: Insert = Insert {
     tail: "",
 };
 
+/// `deposit_credits`: the system transaction that credited an L1 deposit.
+pub const DEPOSIT_CREDITS: Insert = Insert {
+    table: "deposit_credits",
+    columns: &["nonce", "domain", "block_number", "tx_hash", "success"],
+    tail: "",
+};
+
+/// `message_deliveries`: the system transaction that delivered a cross-domain message.
+pub const MESSAGE_DELIVERIES: Insert = Insert {
+    table: "message_deliveries",
+    columns: &["message_hash", "domain", "block_number", "tx_hash", "success"],
+    tail: "",
+};
+
 /// `withdrawals`.
 pub const WITHDRAWALS: Insert = Insert {
     table: "withdrawals",

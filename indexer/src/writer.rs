@@ -123,6 +123,8 @@ async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> 
     store.insert(&INTERNAL_TRANSFERS, rows.internal_transfers).await?;
     store.insert(&MESSAGES, rows.messages).await?;
     store.insert(&WITHDRAWALS, rows.withdrawals).await?;
+    store.insert(&schema::DEPOSIT_CREDITS, rows.deposit_credits).await?;
+    store.insert(&schema::MESSAGE_DELIVERIES, rows.message_deliveries).await?;
     let trade = rows.trade;
     store.insert(&trade::TRADE_OFFERS, trade.offers).await?;
     store.insert(&trade::TRADE_EVENTS, trade.events).await?;
@@ -388,6 +390,8 @@ async fn rollback_once(
         "DELETE FROM tokens WHERE domain = $1 AND first_block > $2",
         "DELETE FROM messages WHERE source_domain = $1 AND block_number > $2",
         "DELETE FROM withdrawals WHERE domain = $1 AND block_number > $2",
+        "DELETE FROM deposit_credits WHERE domain = $1 AND block_number > $2",
+        "DELETE FROM message_deliveries WHERE domain = $1 AND block_number > $2",
     ]
     .into_iter()
     .chain(trade::ROLLBACK.iter().copied())

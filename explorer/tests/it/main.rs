@@ -122,15 +122,15 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         let bridge = json(addr, "/api/v1/bridge");
         assert_eq!(bridge["withdrawals"].as_array().unwrap().len(), 1);
         assert_eq!(bridge["messages"].as_array().unwrap().len(), 2);
-        let message_tx = bridge["messages"]
+        let message = bridge["messages"]
             .as_array()
             .unwrap()
             .iter()
             .find(|m| m["source"] == "domain 0")
-            .expect("the 0 -> 1 message")["tx_hash"]
-            .as_str()
-            .unwrap()
-            .to_string();
+            .expect("the 0 -> 1 message")
+            .clone();
+        assert_eq!(message["status"], "delivered", "domain 1 delivered it: {message}");
+        let message_tx = message["tx_hash"].as_str().unwrap().to_string();
         let (_, _, page) = get(addr, &format!("/tx/{message_tx}"));
         assert!(page.contains("domain 0 → domain 1"), "{page}");
 

@@ -78,6 +78,45 @@ pub async fn start_node(datadir: &Path, domains: u32) -> Node {
     Node::start(config, dev_key(20)).await.expect("node starts")
 }
 
+/// [`start_node`] crediting the deposits of `l1` as soon as they are mined.
+pub async fn start_node_with_l1(datadir: &Path, domains: u32, l1: &L1Chain) -> Node {
+    let mut config = NodeConfig {
+        datadir: datadir.to_path_buf(),
+        domains,
+        block_time_ms: 0,
+        genesis_timestamp: Some(1_700_000_000),
+        l1_sec_token: l1.deployment.addresses.token,
+        ..Default::default()
+    };
+    config.l1.confirmations = 0;
+    config.rpc.addr = "127.0.0.1:0".parse().expect("addr");
+    config.fund((0..5).map(|i| dev_key(i).address()), ether(10_000));
+    let url = format!("http://{}", l1.node.rpc_addr());
+    let addresses = l1.deployment.addresses;
+    let source = tokio::task::spawn_blocking(move || {
+        sec_bridge::JsonRpcL1Source::connect(&url, &addresses).expect("L1 source")
+    })
+    .await
+    .expect("connect");
+    Node::start_with_l1(config, dev_key(20), Some(std::sync::Arc::new(source)))
+        .await
+        .expect("node starts")
+}
+
+/// Waits until `node` credited L1 deposit `nonce` in some domain.
+pub async fn credited(node: &Node, nonce: u64) {
+    let client = HttpClientBuilder::default().build(base_url(node)).expect("client");
+    for _ in 0..400 {
+        let d: Value =
+            client.request("sec_getDeposit", rpc_params![format!("{nonce:#x}")]).await.expect("d");
+        if !d.is_null() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("deposit {nonce} never credited");
+}
+
 pub fn base_url(node: &Node) -> String {
     format!("http://{}", node.rpc_addr())
 }

@@ -48,6 +48,11 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
     assert_eq!(count(db, "SELECT COUNT(*) FROM transactions WHERE domain = 0").await, 12);
     assert_eq!(count(db, "SELECT COUNT(*) FROM transactions WHERE status = 0").await, 1);
     assert_eq!(count(db, "SELECT COUNT(*) FROM blocks WHERE final = 0").await, 0);
+    // the message domain 0 sent, delivered by domain 1
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM message_deliveries WHERE domain = 1 AND success = 1").await,
+        1
+    );
 
     // Tokens: kind and metadata read from the contract; the hostile name is stored verbatim.
     let token = sqlx::query(
@@ -234,7 +239,10 @@ async fn ethereum_deposits_are_indexed() {
     deposit_eth(&l1.client, bridge, 1, to, ether(2)).await.expect("deposit 1");
     deposit_eth(&l1.client, bridge, 0, to, ether(3)).await.expect("deposit 2");
 
-    let node = start_node(&dir.path().join("l2"), 2).await;
+    // the node credits them (system transactions in their domains) before they are indexed
+    let node = start_node_with_l1(&dir.path().join("l2"), 2, &l1).await;
+    credited(&node, 1).await;
+    credited(&node, 2).await;
     let db = Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
     let mut config = index_config(&node, "unused", 1_000);
     config.ethereum = Some(l1.ethereum_config());
@@ -251,14 +259,24 @@ async fn ethereum_deposits_are_indexed() {
     assert_eq!(rows[0].try_get::<Vec<u8>, _>("to_address").unwrap(), to.to_vec());
     assert_eq!(read_u256(&rows[1].try_get::<Vec<u8>, _>("amount").unwrap()), ether(3));
     assert_eq!(rows[0].try_get::<String, _>("stage").unwrap(), "deposited");
+    // ... and where each was credited: its domain's system transaction
+    let credits = sqlx::query("SELECT nonce, domain, success FROM deposit_credits ORDER BY nonce")
+        .fetch_all(db.pool())
+        .await
+        .expect("credits");
+    let credits: Vec<(i64, i64, i64)> =
+        credits.iter().map(|r| (r.get("nonce"), r.get("domain"), r.get("success"))).collect();
+    assert_eq!(credits, vec![(1, 1, 1), (2, 0, 1)]);
 
     // Validators: the owner registers with the minimum stake; another account delegates to it.
     let min_stake = l1.register_and_delegate(ether(200)).await;
 
     // A third deposit after a restart is added once; the first two are not read twice.
     deposit_eth(&l1.client, bridge, 1, to, ether(1)).await.expect("deposit 3");
+    credited(&node, 3).await;
     sec_indexer::run(config, db.clone()).await.expect("indexing resumes");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM deposits").await, 3);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM deposit_credits WHERE domain = 1").await, 2);
     let v = sqlx::query("SELECT signer, commission_bps, stake, self_stake FROM validators")
         .fetch_all(db.pool())
         .await
