@@ -11,6 +11,7 @@ mod explorer;
 mod indexer;
 mod l1_hardhat;
 mod l1_source;
+mod pay;
 mod trade;
 mod trade_explorer;
 mod trade_hardhat;

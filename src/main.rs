@@ -3,6 +3,7 @@
 mod bench;
 mod bridge;
 mod l1_deploy;
+mod pay;
 mod trade;
 
 use std::{net::SocketAddr, path::PathBuf};
@@ -42,6 +43,12 @@ enum Command {
     /// Bridge commands of a token holder: deposit SEC, ETH or an ERC-20 from Ethereum to a
     /// domain (and wait for it), a deposit's status.
     Bridge(bridge::BridgeArgs),
+    /// Pays SEC to an account on its home domain (through a cross-domain message when that is
+    /// not the payer's domain).
+    Pay(pay::PayArgs),
+    /// An account's home domain in the hub's directory: `get`, or `set` from the domain it
+    /// lives in.
+    Home(pay::HomeArgs),
     /// Escrowed trades and disputes on a domain: offer, pay, ship, confirm, settle, dispute,
     /// judge, status.
     Trade(trade::TradeArgs),
@@ -490,6 +497,8 @@ fn main() -> Result<()> {
             Command::Explorer(a) => explorer(a).await,
             Command::Trade(a) => trade::run(a).await,
             Command::Bridge(a) => bridge::run(a).await,
+            Command::Pay(a) => pay::pay(a).await,
+            Command::Home(a) => pay::home(a).await,
         }
     })
 }

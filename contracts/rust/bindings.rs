@@ -36,6 +36,7 @@ binding!(bridged_erc20, BridgedERC20, "out/BridgedERC20.json");
 binding!(trust_index, TrustIndex, "out/TrustIndex.json");
 binding!(trade_escrow, TradeEscrow, "out/TradeEscrow.json");
 binding!(disputes, Disputes, "out/Disputes.json");
+binding!(home_directory, HomeDirectory, "out/HomeDirectory.json");
 
 /// Contracts used only by tests (attackers, odd tokens, hashing harness). Not for production.
 pub mod test {
@@ -52,6 +53,7 @@ pub mod test {
 pub use checkpoint_manager::CheckpointManager;
 pub use cross_domain::CrossDomain;
 pub use disputes::Disputes;
+pub use home_directory::HomeDirectory;
 pub use l1_bridge::L1Bridge;
 pub use l2_bridge::L2Bridge;
 pub use l2_token_factory::L2TokenFactory;

@@ -10,7 +10,9 @@ use sec_primitives::{DomainId, GenesisAccount};
 
 use crate::{
     ContractsError,
-    bindings::{CrossDomain, Disputes, L2Bridge, L2TokenFactory, TradeEscrow, TrustIndex},
+    bindings::{
+        CrossDomain, Disputes, HomeDirectory, L2Bridge, L2TokenFactory, TradeEscrow, TrustIndex,
+    },
     sandbox::{BlockContext, Sandbox},
 };
 
@@ -26,6 +28,8 @@ pub const TRUST_INDEX: Address = address!("0x5ec00000000000000000000000000000000
 pub const TRADE_ESCROW: Address = address!("0x5ec0000000000000000000000000000000000005");
 /// `Disputes`: bonded judges, panels drawn with PREVRANDAO, votes and decisions.
 pub const DISPUTES: Address = address!("0x5ec0000000000000000000000000000000000006");
+/// `HomeDirectory`: account -> home domain, kept on the hub (domain 0), for routing payments.
+pub const HOME_DIRECTORY: Address = address!("0x5ec0000000000000000000000000000000000007");
 /// Native SEC that `L2Bridge` (for deposits) and `CrossDomain` (for delivered messages) each
 /// hold at genesis in every domain (10^12 SEC, far above any supply L1 can lock): native SEC is
 /// never minted outside the EVM. A domain's circulating supply is therefore its total balances
@@ -105,6 +109,15 @@ pub fn predeploys(domain: DomainId, domains: u32, l1_sec: Address) -> Vec<Predep
             init_code: init_code(
                 &Disputes::BYTECODE,
                 Disputes::constructorCall { escrow_: TRADE_ESCROW, trust_: TRUST_INDEX }
+                    .abi_encode(),
+            ),
+        },
+        Predeploy {
+            name: "HomeDirectory",
+            address: HOME_DIRECTORY,
+            init_code: init_code(
+                &HomeDirectory::BYTECODE,
+                HomeDirectory::constructorCall { crossDomain_: CROSS_DOMAIN, numDomains_: domains }
                     .abi_encode(),
             ),
         },

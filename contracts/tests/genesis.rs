@@ -14,8 +14,8 @@ use sec_contracts::{
         bridged_erc20::BridgedERC20,
     },
     predeploy::{
-        CROSS_DOMAIN, DISPUTES, L2_BRIDGE, L2_TOKEN_FACTORY, NATIVE_RESERVE, TRADE_ESCROW,
-        TRUST_INDEX, bridged_token_address, genesis_alloc, predeploys,
+        CROSS_DOMAIN, DISPUTES, HOME_DIRECTORY, L2_BRIDGE, L2_TOKEN_FACTORY, NATIVE_RESERVE,
+        TRADE_ESCROW, TRUST_INDEX, bridged_token_address, genesis_alloc, predeploys,
     },
 };
 
@@ -46,7 +46,15 @@ fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
     let addresses: Vec<Address> = alloc.iter().map(|(a, _)| *a).collect();
     assert_eq!(
         addresses,
-        vec![CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY, TRUST_INDEX, TRADE_ESCROW, DISPUTES]
+        vec![
+            CROSS_DOMAIN,
+            L2_BRIDGE,
+            L2_TOKEN_FACTORY,
+            TRUST_INDEX,
+            TRADE_ESCROW,
+            DISPUTES,
+            HOME_DIRECTORY
+        ]
     );
     for (address, account) in &alloc {
         assert_eq!(account.nonce, 1, "{address}: a created contract starts at nonce 1");

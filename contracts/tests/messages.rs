@@ -10,15 +10,20 @@ use alloy_primitives::{Address, Bytes, U256};
 use common::*;
 use revm::{bytecode::Bytecode, state::AccountInfo};
 use sec_contracts::{
-    bindings::{CrossDomain, test::reverting_recipient::RevertingRecipient},
-    predeploy::{CROSS_DOMAIN, NATIVE_RESERVE, genesis_alloc},
+    bindings::{CrossDomain, HomeDirectory, test::reverting_recipient::RevertingRecipient},
+    predeploy::{CROSS_DOMAIN, HOME_DIRECTORY, NATIVE_RESERVE, genesis_alloc},
 };
 use sec_primitives::message::Message;
 
 /// Domain 1 of 3 at genesis.
 fn domain1() -> Chain {
+    domain(1)
+}
+
+/// Domain `id` of 3 at genesis.
+fn domain(id: u32) -> Chain {
     let mut chain = Chain::new();
-    for (address, account) in genesis_alloc(1, 3, Address::repeat_byte(0x5e)).unwrap() {
+    for (address, account) in genesis_alloc(id, 3, Address::repeat_byte(0x5e)).unwrap() {
         chain.db.insert_account_info(
             address,
             AccountInfo {
@@ -171,4 +176,43 @@ fn a_send_to_a_domain_that_does_not_exist_is_refused() {
         ether(1),
     );
     assert_eq!(chain.balance(CROSS_DOMAIN), NATIVE_RESERVE + ether(1), "burned into the outbox");
+}
+
+#[test]
+fn the_hub_directory_takes_a_home_from_its_account_or_from_a_message_sent_from_it() {
+    let mut hub = domain(0);
+    let (alice, bob) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb0));
+    let home = |chain: &mut Chain, who| {
+        let h = chain.view(HOME_DIRECTORY, HomeDirectory::homeOfCall { account: who });
+        (h.domain, h.set)
+    };
+    assert_eq!(home(&mut hub, alice), (0, false), "no home until the account chooses");
+    hub.must(alice, HOME_DIRECTORY, HomeDirectory::setHomeCall { domain: 2 });
+    assert_eq!(home(&mut hub, alice), (2, true));
+    let err = expect_err::<HomeDirectory::UnknownDomain, _>(hub.send(
+        alice,
+        HOME_DIRECTORY,
+        HomeDirectory::setHomeCall { domain: 3 },
+    ));
+    assert_eq!(err.domain, 3);
+    // only a delivered message may claim a home for its sender
+    let err = expect_err::<HomeDirectory::NotCrossDomain, _>(hub.send(
+        bob,
+        HOME_DIRECTORY,
+        HomeDirectory::setHomeFromMessageCall {},
+    ));
+    assert_eq!(err.caller, bob);
+    // bob, living on domain 1, sends the hub a message: his home becomes domain 1
+    let m = Message {
+        src_domain: 1,
+        nonce: 1,
+        sender: bob,
+        dst_domain: 0,
+        to: HOME_DIRECTORY,
+        value: U256::ZERO,
+        data: HomeDirectory::setHomeFromMessageCall {}.abi_encode().into(),
+    };
+    let out = hub.must(PRODUCER, CROSS_DOMAIN, deliver(&m));
+    assert!(delivered(&out).success);
+    assert_eq!(home(&mut hub, bob), (1, true));
 }

@@ -1,14 +1,16 @@
-//! `sec_getDeposit` and `sec_getMessage`: where an L1 deposit was credited, and where a
-//! cross-domain message is (sent, delivered or failed, with its Merkle proof against the
-//! sending block's outbox root). Both answer from any domain's path: a deposit names its
-//! domain on L1 and a message its destination, and a wallet may not know which path serves it.
+//! The bridge and routing methods: `sec_getDeposit` (where an L1 deposit was credited),
+//! `sec_getMessage` (where a cross-domain message is: sent, delivered or failed, with its
+//! Merkle proof against the sending block's outbox root), `sec_getWithdrawalProof` (what L1
+//! needs to pay a withdrawal) and `sec_homeDomain` (the hub's directory entry of an account).
+//! All answer from any domain's path: a deposit names its domain on L1, a message its
+//! destination, and a wallet may not know which path serves it.
 
 use alloy::sol_types::SolEvent;
-use alloy_primitives::{B256, U64};
+use alloy_primitives::{Address, B256, U64};
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
 use sec_contracts::{
-    bindings::CrossDomain,
-    predeploy::{CROSS_DOMAIN, L2_BRIDGE},
+    bindings::{CrossDomain, HomeDirectory},
+    predeploy::{CROSS_DOMAIN, HOME_DIRECTORY, L2_BRIDGE},
 };
 use sec_primitives::{L1Error, merkle::MerkleTree, message::Withdrawal};
 use serde_json::{Value, json};
@@ -16,6 +18,7 @@ use serde_json::{Value, json};
 use super::{
     error::{RpcError, RpcResult},
     eth::{Args, EthApi},
+    views::views_at,
 };
 
 /// The deposit with L1 nonce `nonce` as credited in some domain: `null` while no domain has
@@ -182,8 +185,30 @@ fn withdrawal_proof(api: &EthApi, hash: B256) -> RpcResult<Value> {
     }))
 }
 
-/// Registers `sec_getDeposit`, `sec_getMessage` and `sec_getWithdrawalProof`.
+/// `account`'s home domain as the hub's `HomeDirectory` (domain 0, latest block) holds it:
+/// `{domain, set, since}`; an account that never chose lives on the hub (`set` false).
+fn home_domain(api: &EthApi, account: Address) -> RpcResult<Value> {
+    let hub = api.all.first().ok_or_else(|| RpcError::Internal("no domain 0".into()))?;
+    let (head, _) = hub.head();
+    views_at(hub, head, api.deadline(), |v| {
+        let h = v.call(HOME_DIRECTORY, HomeDirectory::homeOfCall { account })?;
+        Ok(json!({
+            "address": account,
+            "domain": h.domain,
+            "set": h.set,
+            "since": (h.since != 0).then_some(h.since),
+        }))
+    })
+}
+
+/// Registers `sec_getDeposit`, `sec_getMessage`, `sec_getWithdrawalProof` and `sec_homeDomain`.
 pub fn register(m: &mut RpcModule<EthApi>) {
+    m.register_blocking_method("sec_homeDomain", |p, api, _| -> Result<Value, ErrorObjectOwned> {
+        let mut args = Args::new(&p);
+        let account: Address = args.next()?;
+        home_domain(&api, account).map_err(Into::into)
+    })
+    .expect("unique method");
     m.register_blocking_method(
         "sec_getWithdrawalProof",
         |p, api, _| -> Result<Value, ErrorObjectOwned> {

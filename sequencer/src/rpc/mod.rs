@@ -11,6 +11,7 @@ mod filters;
 mod parity;
 mod raw;
 mod trade;
+mod views;
 
 use std::{net::SocketAddr, sync::Arc};
 

@@ -7,10 +7,9 @@
 
 use std::time::Instant;
 
-use alloy::{eips::BlockId, sol_types::SolCall};
-use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy::eips::BlockId;
+use alloy_primitives::{Address, U256};
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
-use revm::context::TxEnv;
 use sec_contracts::{
     bindings::{TradeEscrow, TrustIndex},
     predeploy::{TRADE_ESCROW, TRUST_INDEX},
@@ -18,12 +17,9 @@ use sec_contracts::{
 use serde_json::{Value, json};
 
 use super::{
-    error::{RpcError, RpcResult},
+    error::RpcResult,
     eth::{Args, EthApi},
-};
-use crate::{
-    executor::{self, BlockInput, CallOutcome, Deadline},
-    state::{Overlay, StateReader},
+    views::{Views, with_views},
 };
 
 /// Most offers one `sec_trades` examines, newest first. `TradeEscrow` keeps no per-account
@@ -32,39 +28,7 @@ use crate::{
 /// early after half the node's EVM time budget.
 pub const MAX_OFFERS_SCANNED: u64 = 5_000;
 
-/// Gas for one view (they are all small; the cap guards against a broken predeploy).
-const VIEW_GAS: u64 = 1_000_000;
-
-/// Runs views against one state snapshot at one block.
-struct Views<'a> {
-    reader: &'a dyn StateReader,
-    chain_id: u64,
-    block: BlockInput,
-    deadline: Deadline,
-}
-
 impl Views<'_> {
-    fn call<C: SolCall>(&self, to: Address, call: C) -> RpcResult<C::Return> {
-        let tx = TxEnv {
-            caller: Address::ZERO,
-            gas_limit: VIEW_GAS,
-            kind: TxKind::Call(to),
-            data: Bytes::from(call.abi_encode()),
-            chain_id: Some(self.chain_id),
-            ..Default::default()
-        };
-        let mut overlay = Overlay::new(self.reader);
-        let result =
-            executor::call(&mut overlay, self.chain_id, &self.block, tx, true, self.deadline)?;
-        match CallOutcome::from_result(&result) {
-            CallOutcome::Success(out) => C::abi_decode_returns(&out).map_err(|e| {
-                RpcError::Internal(format!("{} returned undecodable data: {e}", C::SIGNATURE))
-            }),
-            CallOutcome::Revert(data) => Err(RpcError::Reverted(data)),
-            CallOutcome::Halt(m) => Err(RpcError::Internal(format!("{}: {m}", C::SIGNATURE))),
-        }
-    }
-
     fn trust_index(&self, account: Address) -> RpcResult<Value> {
         let a = self.call(TRUST_INDEX, TrustIndex::accountOfCall { account })?;
         let bond_bps = self.call(TRADE_ESCROW, TradeEscrow::bondBpsCall { index: a.index })?;
@@ -137,24 +101,6 @@ fn offer_json(id: u64, role: &str, o: &TradeEscrow::Offer) -> Value {
         "settlesAt": (shipped_at != 0).then_some(shipped_at + period),
         "disputeId": (o.disputeId != 0).then_some(o.disputeId),
     })
-}
-
-/// Resolves the block, opens its state and runs `f` with the views on it.
-fn with_views<T>(
-    api: &EthApi,
-    block: Option<BlockId>,
-    f: impl FnOnce(&Views<'_>) -> RpcResult<T>,
-) -> RpcResult<T> {
-    let number =
-        api.resolve(block.unwrap_or(BlockId::latest()))?.ok_or_else(RpcError::header_not_found)?;
-    let chain_id = api.domain.chain_id();
-    // one deadline for the whole request: it may run thousands of views
-    let deadline = api.deadline();
-    api.domain
-        .with_state(Some(number), |reader, header| {
-            f(&Views { reader, chain_id, block: BlockInput::from_header(header), deadline })
-        })?
-        .ok_or_else(RpcError::header_not_found)?
 }
 
 /// Registers `sec_trustIndex` and `sec_trades`.

@@ -1,0 +1,70 @@
+//! `sec home` and `sec pay` against `sec node`: an account tells the hub where it lives by a
+//! message from its domain, and a payment from another domain is routed there as a
+//! cross-domain message and delivered; a payment to an account without a home, or to one
+//! living on the payer's domain, is a plain transfer.
+
+use std::process::Command;
+
+use alloy_primitives::{Address, U256};
+use sec_primitives::{DEV_MNEMONIC, dev_signers};
+use serde_json::json;
+
+use crate::common::*;
+
+/// `sec ARGS` with `key`; (success, stdout + stderr).
+fn sec_cli(key: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sec"))
+        .args(args)
+        .env("SEC_KEY", key)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run sec");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+async fn balance(url: &str, who: Address) -> U256 {
+    let v = call(&client(url), "eth_getBalance", vec![json!(who), json!("latest")]).await.unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_finds_the_domain_its_recipient_lives_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::start(dir.path(), 3, 0.2, free_port());
+    let keys = dev_signers(DEV_MNEMONIC, 3).unwrap();
+    let hex = |i: usize| format!("0x{}", alloy_primitives::hex::encode(keys[i].to_bytes()));
+    let (alice, bob) = (keys[1].address(), keys[2].address());
+
+    // alice lives on domain 2: she says so from there, by a message to the hub
+    let (ok, out) = sec_cli(&hex(1), &["home", "--rpc", &node.url(2), "set"]);
+    assert!(ok && out.contains("lives on domain 2"), "{out}");
+    let (ok, out) =
+        sec_cli(&hex(0), &["home", "--rpc", &node.url(1), "get", "--address", &alice.to_string()]);
+    assert!(ok && out.contains("lives on domain 2"), "{out}");
+
+    // bob pays her from domain 1: routed to domain 2 and delivered there
+    let before = balance(&node.url(2), alice).await;
+    let before_here = balance(&node.url(1), alice).await;
+    let (ok, out) = sec_cli(
+        &hex(2),
+        &["pay", "--rpc", &node.url(1), "--to", &alice.to_string(), "--amount", "3"],
+    );
+    assert!(ok && out.contains("home domain 2") && out.contains("delivered on domain 2"), "{out}");
+    let three = U256::from(3u64) * U256::from(10u64).pow(U256::from(18));
+    assert_eq!(balance(&node.url(2), alice).await, before + three);
+    assert_eq!(balance(&node.url(1), alice).await, before_here);
+
+    // on her own domain, or to someone without a home: a plain transfer where the payer is
+    let (ok, out) = sec_cli(
+        &hex(0),
+        &["pay", "--rpc", &node.url(2), "--to", &alice.to_string(), "--amount", "1"],
+    );
+    assert!(ok && out.contains("on domain 2") && out.contains("(its home)"), "{out}");
+    let (ok, out) = sec_cli(
+        &hex(1),
+        &["pay", "--rpc", &node.url(0), "--to", &bob.to_string(), "--amount", "1"],
+    );
+    assert!(ok && out.contains("has no home"), "{out}");
+}

@@ -1,0 +1,167 @@
+//! `sec pay` and `sec home`: paying an account wherever it lives, and telling the hub where one
+//! lives. The hub (domain 0) keeps the directory (`HomeDirectory`, read with `sec_homeDomain`);
+//! a payment to an account whose home is another domain goes there as a cross-domain message
+//! carrying the value, and the command waits until that domain delivered it.
+
+use std::time::{Duration, Instant};
+
+use alloy::{signers::local::PrivateKeySigner, sol_types::SolCall};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, utils::parse_units};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use sec_bridge::L1Client;
+use sec_contracts::{
+    bindings::{CrossDomain, HomeDirectory},
+    predeploy::{CROSS_DOMAIN, HOME_DIRECTORY},
+};
+use serde_json::{Value, json};
+
+#[derive(Args)]
+pub struct PayArgs {
+    /// JSON-RPC of the domain the payer's SEC is on.
+    #[arg(long, default_value = "http://127.0.0.1:8545/")]
+    rpc: String,
+    /// The payer's private key (hex). Never printed.
+    #[arg(long, env = "SEC_KEY", hide_env_values = true)]
+    key: Option<B256>,
+    /// Recipient.
+    #[arg(long)]
+    to: Address,
+    /// Amount of SEC ("12.5").
+    #[arg(long)]
+    amount: String,
+    /// Longest wait for a cross-domain delivery, in seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+}
+
+#[derive(Args)]
+pub struct HomeArgs {
+    /// JSON-RPC of a domain of the chain.
+    #[arg(long, default_value = "http://127.0.0.1:8545/")]
+    rpc: String,
+    /// The account's private key (hex), for `set`. Never printed.
+    #[arg(long, env = "SEC_KEY", hide_env_values = true)]
+    key: Option<B256>,
+    #[command(subcommand)]
+    command: HomeCommand,
+}
+
+#[derive(Subcommand)]
+enum HomeCommand {
+    /// Makes the domain at `--rpc` the account's home (from there, by a message to the hub).
+    Set,
+    /// An account's home domain.
+    Get {
+        /// The account.
+        #[arg(long)]
+        address: Address,
+    },
+}
+
+/// The domain id `client` is connected to, from the node's `sec_domains`.
+async fn domain_of(client: &L1Client) -> Result<u32> {
+    let domains: Vec<Value> = client.request("sec_domains", vec![]).await?;
+    let chain_id = format!("{:#x}", client.chain_id());
+    domains
+        .iter()
+        .find(|d| d["chainId"].as_str() == Some(chain_id.as_str()))
+        .and_then(|d| d["id"].as_u64())
+        .map(|id| id as u32)
+        .context("the node does not list this domain")
+}
+
+async fn home_of(client: &L1Client, account: Address) -> Result<(u32, bool)> {
+    let h: Value = client.request("sec_homeDomain", vec![json!(account)]).await?;
+    Ok((h["domain"].as_u64().unwrap_or_default() as u32, h["set"].as_bool().unwrap_or(false)))
+}
+
+fn signer(key: Option<B256>) -> Result<PrivateKeySigner> {
+    let key = key.context("give --key or set SEC_KEY")?;
+    PrivateKeySigner::from_bytes(&key).context("--key")
+}
+
+/// Waits until message `hash` left `pending`; its status.
+async fn delivered(client: &L1Client, hash: B256, timeout: u64) -> Result<String> {
+    let started = Instant::now();
+    loop {
+        let m: Value = client.request("sec_getMessage", vec![json!(hash)]).await?;
+        match m["status"].as_str() {
+            Some("pending") | None => {}
+            Some(status) => return Ok(status.to_string()),
+        }
+        if started.elapsed() > Duration::from_secs(timeout) {
+            bail!("message {hash} not delivered after {timeout} s (sec_getMessage follows it)");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The hash of the message a `CrossDomain.send` receipt shows.
+fn sent_hash(receipt: &sec_bridge::Receipt) -> Result<B256> {
+    use alloy::sol_types::SolEvent;
+    receipt
+        .logs
+        .iter()
+        .find_map(|l| CrossDomain::MessageSent::decode_log(&l.inner).ok())
+        .map(|e| e.messageHash)
+        .context("no MessageSent event")
+}
+
+pub async fn pay(args: PayArgs) -> Result<()> {
+    let client = L1Client::connect(&args.rpc, signer(args.key)?).await?;
+    let value: U256 = parse_units(&args.amount, 18).context("--amount")?.into();
+    let here = domain_of(&client).await?;
+    let (home, set) = home_of(&client, args.to).await?;
+    if !set || home == here {
+        let receipt = client.send(TxKind::Call(args.to), Bytes::new(), value).await?;
+        println!(
+            "paid {} SEC to {} on domain {here} in block {}{}",
+            args.amount,
+            args.to,
+            receipt.block(),
+            if set { " (its home)" } else { " (it has no home in the hub's directory)" }
+        );
+        return Ok(());
+    }
+    let call = CrossDomain::sendCall { dstDomain: home, to: args.to, data: Bytes::new() };
+    let receipt = client.send_call(CROSS_DOMAIN, call, value).await?;
+    let hash = sent_hash(&receipt)?;
+    println!(
+        "sent {} SEC from domain {here} to {} on its home domain {home}: message {hash}",
+        args.amount, args.to
+    );
+    let status = delivered(&client, hash, args.timeout).await?;
+    println!("message {hash} {status} on domain {home}");
+    Ok(())
+}
+
+pub async fn home(args: HomeArgs) -> Result<()> {
+    match args.command {
+        HomeCommand::Get { address } => {
+            let client = L1Client::connect(&args.rpc, PrivateKeySigner::random()).await?;
+            match home_of(&client, address).await? {
+                (d, true) => println!("{address} lives on domain {d}"),
+                (_, false) => println!("{address} has no home in the hub's directory"),
+            }
+        }
+        HomeCommand::Set => {
+            let client = L1Client::connect(&args.rpc, signer(args.key)?).await?;
+            let here = domain_of(&client).await?;
+            if here == 0 {
+                let call = HomeDirectory::setHomeCall { domain: 0 };
+                client.send_call(HOME_DIRECTORY, call, U256::ZERO).await?;
+            } else {
+                let data = HomeDirectory::setHomeFromMessageCall {}.abi_encode().into();
+                let call = CrossDomain::sendCall { dstDomain: 0, to: HOME_DIRECTORY, data };
+                let receipt = client.send_call(CROSS_DOMAIN, call, U256::ZERO).await?;
+                let status = delivered(&client, sent_hash(&receipt)?, 120).await?;
+                if status != "delivered" {
+                    bail!("the hub refused the home ({status})");
+                }
+            }
+            println!("{} lives on domain {here}", client.address());
+        }
+    }
+    Ok(())
+}
