@@ -1,7 +1,7 @@
 //! `sec home` and `sec pay` against `sec node`: an account tells the hub where it lives by a
 //! message from its domain, and a payment from another domain is routed there as a
 //! cross-domain message and delivered; a payment to an account without a home, or to one
-//! living on the payer's domain, is a plain transfer.
+//! living on the payer's domain, is a plain transfer; an account moves home with its SEC.
 
 use std::process::Command;
 
@@ -67,4 +67,18 @@ async fn a_payment_finds_the_domain_its_recipient_lives_in() {
         &["pay", "--rpc", &node.url(0), "--to", &bob.to_string(), "--amount", "1"],
     );
     assert!(ok && out.contains("has no home"), "{out}");
+
+    // bob moves to domain 2 with 5 SEC: the value goes by message, then the hub follows
+    let on_2 = balance(&node.url(2), bob).await;
+    let (ok, out) =
+        sec_cli(&hex(2), &["home", "--rpc", &node.url(1), "move", "--to", "2", "--amount", "5"]);
+    assert!(ok && out.contains("moved 5 SEC from domain 1 to domain 2"), "{out}");
+    assert!(out.contains("lives on domain 2"), "{out}");
+    // 5 SEC arrived; the message to the hub cost bob a fee there
+    let five = three / U256::from(3u64) * U256::from(5u64);
+    let now_2 = balance(&node.url(2), bob).await;
+    assert!(now_2 < on_2 + five && now_2 > on_2 + five - five / U256::from(1_000u64), "{now_2}");
+    let (ok, out) =
+        sec_cli(&hex(0), &["home", "--rpc", &node.url(0), "get", "--address", &bob.to_string()]);
+    assert!(ok && out.contains("lives on domain 2"), "{out}");
 }

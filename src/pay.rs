@@ -51,6 +51,17 @@ pub struct HomeArgs {
 enum HomeCommand {
     /// Makes the domain at `--rpc` the account's home (from there, by a message to the hub).
     Set,
+    /// Moves the account to domain `--to`: its SEC on the domain at `--rpc` (all of it but
+    /// the fee, or `--amount`) goes there by a cross-domain message, then the hub learns the
+    /// new home by a message from there.
+    Move {
+        /// The new home domain.
+        #[arg(long)]
+        to: u32,
+        /// SEC to carry ("12.5"; default: the whole balance less this transaction's fee).
+        #[arg(long)]
+        amount: Option<String>,
+    },
     /// An account's home domain.
     Get {
         /// The account.
@@ -108,6 +119,24 @@ fn sent_hash(receipt: &sec_bridge::Receipt) -> Result<B256> {
         .context("no MessageSent event")
 }
 
+/// Makes the domain `client` is on the account's home; that domain.
+async fn set_home(client: &L1Client) -> Result<u32> {
+    let here = domain_of(client).await?;
+    if here == 0 {
+        let call = HomeDirectory::setHomeCall { domain: 0 };
+        client.send_call(HOME_DIRECTORY, call, U256::ZERO).await?;
+    } else {
+        let data = HomeDirectory::setHomeFromMessageCall {}.abi_encode().into();
+        let call = CrossDomain::sendCall { dstDomain: 0, to: HOME_DIRECTORY, data };
+        let receipt = client.send_call(CROSS_DOMAIN, call, U256::ZERO).await?;
+        let status = delivered(client, sent_hash(&receipt)?, 120).await?;
+        if status != "delivered" {
+            bail!("the hub refused the home ({status})");
+        }
+    }
+    Ok(here)
+}
+
 pub async fn pay(args: PayArgs) -> Result<()> {
     let client = L1Client::connect(&args.rpc, signer(args.key)?).await?;
     let value: U256 = parse_units(&args.amount, 18).context("--amount")?.into();
@@ -147,20 +176,43 @@ pub async fn home(args: HomeArgs) -> Result<()> {
         }
         HomeCommand::Set => {
             let client = L1Client::connect(&args.rpc, signer(args.key)?).await?;
-            let here = domain_of(&client).await?;
-            if here == 0 {
-                let call = HomeDirectory::setHomeCall { domain: 0 };
-                client.send_call(HOME_DIRECTORY, call, U256::ZERO).await?;
-            } else {
-                let data = HomeDirectory::setHomeFromMessageCall {}.abi_encode().into();
-                let call = CrossDomain::sendCall { dstDomain: 0, to: HOME_DIRECTORY, data };
-                let receipt = client.send_call(CROSS_DOMAIN, call, U256::ZERO).await?;
-                let status = delivered(&client, sent_hash(&receipt)?, 120).await?;
-                if status != "delivered" {
-                    bail!("the hub refused the home ({status})");
-                }
-            }
+            let here = set_home(&client).await?;
             println!("{} lives on domain {here}", client.address());
+        }
+        HomeCommand::Move { to, amount } => {
+            let key = signer(args.key)?;
+            let client = L1Client::connect(&args.rpc, key.clone()).await?;
+            let here = domain_of(&client).await?;
+            if here == to {
+                bail!("the account is on domain {to} already: `sec home set` there");
+            }
+            let me = client.address();
+            let call = CrossDomain::sendCall { dstDomain: to, to: me, data: Bytes::new() };
+            let value: U256 = match amount {
+                Some(a) => parse_units(&a, 18).context("--amount")?.into(),
+                None => {
+                    // the whole balance less the fee this send can cost at most
+                    let data: Bytes = call.abi_encode().into();
+                    let gas =
+                        client.estimate_gas(TxKind::Call(CROSS_DOMAIN), &data, U256::ZERO).await?;
+                    let fees = client.fees().await?;
+                    let limit = gas.saturating_mul(6) / 5 + 10_000;
+                    let fee = U256::from(limit) * U256::from(fees.max_fee_per_gas);
+                    client.balance(me).await?.checked_sub(fee).context("nothing to move")?
+                }
+            };
+            let receipt = client.send_call(CROSS_DOMAIN, call, value).await?;
+            let status = delivered(&client, sent_hash(&receipt)?, 120).await?;
+            println!(
+                "moved {} SEC from domain {here} to domain {to} ({status})",
+                sec_trade::words::sec(value)
+            );
+            let base = args.rpc.trim_end_matches('/');
+            let base = base.split("/domain/").next().unwrap_or(base);
+            let there = if to == 0 { format!("{base}/") } else { format!("{base}/domain/{to}") };
+            let client = L1Client::connect(&there, key).await?;
+            set_home(&client).await?;
+            println!("{me} lives on domain {to}");
         }
     }
     Ok(())
