@@ -743,6 +743,16 @@ impl Domain {
         self.pool.lock().pending_nonce(sender, nonce)
     }
 
+    /// The domain's native SEC at the head: `(head, all balances, L2Bridge's, CrossDomain's)`.
+    /// The two system contracts hold the reserves deposits and deliveries are paid from (and
+    /// what sends locked), so the circulating supply is the first less the other two.
+    pub fn native_supply(&self) -> (u64, U256, U256, U256) {
+        use sec_contracts::predeploy::{CROSS_DOMAIN, L2_BRIDGE};
+        let chain = self.chain.read();
+        let balance = |a| chain.state.account(&a).map(|a| a.balance).unwrap_or_default();
+        (chain.head.number, chain.state.native_total(), balance(L2_BRIDGE), balance(CROSS_DOMAIN))
+    }
+
     /// The base fee of the next block.
     pub fn next_base_fee(&self) -> u64 {
         let chain = self.chain.read();

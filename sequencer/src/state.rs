@@ -100,6 +100,9 @@ pub struct WorldState {
     /// Accounts changed since the last [`WorldState::state_root`]: the root re-encodes only
     /// these, so its cost follows the block, not the size of the state.
     dirty: std::collections::HashSet<Address>,
+    /// The sum of every account's balance: the domain's whole native SEC, kept as accounts are
+    /// loaded and blocks applied (fees burned by the base fee lower it).
+    native_total: U256,
 }
 
 impl WorldState {
@@ -121,6 +124,11 @@ impl WorldState {
     /// Bytecode by its hash.
     pub fn code(&self, hash: &B256) -> Option<&Bytecode> {
         self.codes.get(hash)
+    }
+
+    /// The sum of every account's balance.
+    pub fn native_total(&self) -> U256 {
+        self.native_total
     }
 
     /// Number of accounts.
@@ -156,7 +164,10 @@ impl WorldState {
                 entry.storage.insert(slot, value);
             }
         }
-        self.accounts.insert(address, entry);
+        if let Some(old) = self.accounts.insert(address, entry) {
+            self.native_total -= old.account.balance;
+        }
+        self.native_total += account.balance;
         self.dirty_account(address);
     }
 
@@ -177,6 +188,8 @@ impl WorldState {
         for (address, change) in &changes.accounts {
             let previous = self.accounts.get(address).map(|e| e.account);
             reverts.accounts.push((*address, previous));
+            self.native_total -= previous.map(|a| a.balance).unwrap_or_default();
+            self.native_total += change.account.map(|a| a.balance).unwrap_or_default();
             let entry = self.accounts.entry(*address).or_default();
             if change.wiped {
                 for (slot, value) in entry.storage.drain() {
@@ -625,6 +638,26 @@ mod tests {
             state.apply(&changes);
             assert_eq!(state.state_root(), reference_root(&state), "block {block}");
         }
+    }
+
+    #[test]
+    fn native_total_is_the_sum_of_balances_through_loads_and_blocks() {
+        let mut state = WorldState::new();
+        let (a, b, c) =
+            (Address::with_last_byte(1), Address::with_last_byte(2), Address::with_last_byte(3));
+        state.load_account(a, acct(10), []);
+        state.load_account(b, acct(5), []);
+        state.load_account(b, acct(6), []);
+        assert_eq!(state.native_total(), U256::from(16_000));
+        let mut changes = StateChanges::default();
+        let change = |account| AccountChange { account, wiped: false, storage: BTreeMap::new() };
+        changes.accounts.insert(a, change(Some(acct(7))));
+        changes.accounts.insert(b, change(None));
+        changes.accounts.insert(c, change(Some(acct(2))));
+        state.apply(&changes);
+        let sum: U256 = state.iter().map(|(_, account, _)| account.balance).sum();
+        assert_eq!(state.native_total(), U256::from(9_000));
+        assert_eq!(state.native_total(), sum);
     }
 
     #[test]

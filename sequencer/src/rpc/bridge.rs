@@ -201,8 +201,36 @@ fn home_domain(api: &EthApi, account: Address) -> RpcResult<Value> {
     })
 }
 
-/// Registers `sec_getDeposit`, `sec_getMessage`, `sec_getWithdrawalProof` and `sec_homeDomain`.
+/// Domain `domain`'s native SEC at its head: every balance (`total`), what the two system
+/// contracts hold (`l2Bridge`: the deposit reserve's remainder; `crossDomain`: the delivery
+/// reserve's remainder plus what sends locked) and the `circulating` rest.
+fn domain_supply(api: &EthApi, domain: Option<u32>) -> RpcResult<Value> {
+    let id = domain.unwrap_or(api.domain.id());
+    let d = api
+        .all
+        .iter()
+        .find(|d| d.id() == id)
+        .ok_or_else(|| RpcError::InvalidParams(format!("no domain {id}")))?;
+    let (head, total, bridge, cross_domain) = d.native_supply();
+    Ok(json!({
+        "domain": id,
+        "blockNumber": format!("{head:#x}"),
+        "total": total,
+        "l2Bridge": bridge,
+        "crossDomain": cross_domain,
+        "circulating": total.saturating_sub(bridge).saturating_sub(cross_domain),
+    }))
+}
+
+/// Registers `sec_getDeposit`, `sec_getMessage`, `sec_getWithdrawalProof`, `sec_homeDomain`
+/// and `sec_domainSupply`.
 pub fn register(m: &mut RpcModule<EthApi>) {
+    m.register_method("sec_domainSupply", |p, api, _| -> Result<Value, ErrorObjectOwned> {
+        let mut args = Args::new(&p);
+        let domain: Option<u32> = args.opt()?;
+        domain_supply(api, domain).map_err(Into::into)
+    })
+    .expect("unique method");
     m.register_blocking_method("sec_homeDomain", |p, api, _| -> Result<Value, ErrorObjectOwned> {
         let mut args = Args::new(&p);
         let account: Address = args.next()?;

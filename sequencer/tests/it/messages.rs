@@ -68,6 +68,9 @@ async fn messages_are_delivered_once_with_proofs_and_replays() {
     let mut node = TestNode::start(config.clone()).await;
     let bob = Address::repeat_byte(0xb0);
 
+    let supply = |v: &Value, key: &str| -> U256 { serde_json::from_value(v[key].clone()).unwrap() };
+    let before2 = node.rpc(0).call("sec_domainSupply", vec![json!(2)]).await;
+
     // 5 SEC from domain 0 to bob on domain 2
     let h1 = send(&node, 0, 2, bob, sec(5), vec![]).await;
     let m = settled(&node.rpc(1), h1).await;
@@ -80,6 +83,16 @@ async fn messages_are_delivered_once_with_proofs_and_replays() {
     // burned on the source, paid from the destination's reserve
     assert_eq!(balance(&node.rpc(0), CROSS_DOMAIN).await, NATIVE_RESERVE + sec(5));
     assert_eq!(balance(&node.rpc(2), CROSS_DOMAIN).await, NATIVE_RESERVE - sec(5));
+    // domain 2's circulating SEC grew by exactly the message (a delivery pays no fee), out of
+    // its reserve, its total unchanged; domain 0's outbox holds what was sent
+    let after2 = node.rpc(1).call("sec_domainSupply", vec![json!(2)]).await;
+    assert_eq!(supply(&after2, "circulating"), supply(&before2, "circulating") + sec(5));
+    assert_eq!(supply(&after2, "total"), supply(&before2, "total"));
+    let on0 = node.rpc(0).call("sec_domainSupply", vec![]).await;
+    assert_eq!(
+        (on0["domain"].clone(), supply(&on0, "crossDomain")),
+        (json!(0), NATIVE_RESERVE + sec(5))
+    );
     // the proof holds against the sending block's outbox root, which its header commits to
     let proof: Vec<B256> = serde_json::from_value(m["proof"].clone()).unwrap();
     let root: B256 = serde_json::from_value(m["outboxRoot"].clone()).unwrap();
