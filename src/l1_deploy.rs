@@ -73,8 +73,8 @@ pub async fn fund_dev_accounts(
 }
 
 /// Registers `validators` on `StakeManager` with the minimum self-stake each, given to them out
-/// of `owner`'s SEC: each signs with its own key (its BLS key, for the block randomness, is a
-/// placeholder of the right length until the producers use it).
+/// of `owner`'s SEC: each signs with its own key and registers the BLS key derived from it (the
+/// key its blocks' randomness verifies against).
 pub async fn register_dev_validators(
     l1_rpc: &str,
     owner: PrivateKeySigner,
@@ -83,17 +83,21 @@ pub async fn register_dev_validators(
 ) -> Result<()> {
     use sec_bridge::staking::{Registration, register_validator};
     use sec_contracts::bindings::{SECToken, StakeManager};
+    use sec_primitives::randomness::RandaoKey;
     let client = L1Client::connect(l1_rpc, owner).await?;
     let a = &deployment.addresses;
     let stake = client.view(a.stake_manager, StakeManager::minSelfStakeCall {}).await?;
     let zero = alloy_primitives::U256::ZERO;
-    for (i, v) in validators.iter().enumerate() {
+    for v in validators {
         let transfer = SECToken::transferCall { to: v.address(), value: stake };
         client.send_call(a.token, transfer, zero).await?;
         let validator = L1Client::connect(l1_rpc, v.clone()).await?;
         let registration = Registration {
             signer: v.clone(),
-            bls_key: vec![0xb0 + i as u8; 48].into(),
+            bls_key: RandaoKey::from_ecdsa_secret(v.to_bytes().as_slice())
+                .public_key()
+                .to_vec()
+                .into(),
             commission_bps: 500,
             self_stake: stake,
         };

@@ -4,7 +4,7 @@
 //! client can verify the block hash while SEC components can check the extension served by
 //! `sec_getBlockExtension` against it.
 
-use alloy_primitives::{Address, B256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, keccak256};
 use alloy_rlp::{RlpDecodable, RlpEncodable};
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +49,9 @@ pub struct SecExtension {
     /// The DPoS epoch of the block.
     #[serde(with = "crate::quantity")]
     pub epoch: u64,
+    /// The producer's BLS signature over (domain, height) that the block's `mixHash` mixes in
+    /// (see [`crate::randomness`]); empty at genesis.
+    pub randomness: Bytes,
 }
 
 impl SecExtension {
@@ -71,6 +74,7 @@ mod tests {
             inbox_cursor: vec![InboxCursor { src_domain: 0, nonce: 3 }],
             l1_origin: L1Origin { number: 7, hash: B256::repeat_byte(7) },
             epoch: 2,
+            randomness: Bytes::from_static(&[9; 96]),
         };
         let mut seen = vec![base.commitment()];
         let mut variants = vec![];
@@ -92,6 +96,9 @@ mod tests {
         let mut v = base.clone();
         v.epoch = 3;
         variants.push(v);
+        let mut v = base.clone();
+        v.randomness = Bytes::from_static(&[8; 96]);
+        variants.push(v);
         for v in variants {
             let c = v.commitment();
             assert!(!seen.contains(&c));
@@ -111,6 +118,7 @@ mod tests {
             inbox_cursor: vec![],
             l1_origin: L1Origin { number: 255, hash: B256::ZERO },
             epoch: 16,
+            randomness: Bytes::new(),
         };
         let json = serde_json::to_value(&ext).unwrap();
         assert_eq!(json["l1Origin"]["number"], "0xff");

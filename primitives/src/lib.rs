@@ -15,6 +15,7 @@ pub mod l1;
 pub mod merkle;
 pub mod message;
 pub mod quantity;
+pub mod randomness;
 pub mod validator;
 pub mod vote;
 

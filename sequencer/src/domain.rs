@@ -21,7 +21,7 @@ use alloy::{
         proofs::{calculate_receipt_root, calculate_transaction_root},
     },
     eips::{eip1559::BaseFeeParams, eip2718::Decodable2718, eip7685::EMPTY_REQUESTS_HASH},
-    signers::{SignerSync, local::PrivateKeySigner},
+    signers::local::PrivateKeySigner,
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
 use parking_lot::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
@@ -239,6 +239,8 @@ pub struct Domain {
     wake: (Mutex<bool>, Condvar),
     stop: AtomicBool,
     producer: PrivateKeySigner,
+    /// The producer's BLS key, for the block randomness.
+    randao: sec_primitives::randomness::RandaoKey,
     /// The latest blocks, decoded, for the reads that follow a block (receipts, logs, heads).
     recent: Mutex<std::collections::BTreeMap<u64, Arc<BlockRecord>>>,
     /// Code for the snapshot readers.
@@ -436,6 +438,9 @@ impl Domain {
             events,
             wake: (Mutex::new(false), Condvar::new()),
             stop: AtomicBool::new(false),
+            randao: sec_primitives::randomness::RandaoKey::from_ecdsa_secret(
+                producer.to_bytes().as_slice(),
+            ),
             producer,
             recent: Mutex::new(Default::default()),
             read_back: Mutex::new(Default::default()),
@@ -524,6 +529,7 @@ impl Domain {
             inbox_cursor: vec![],
             l1_origin: L1Origin::default(),
             epoch: 0,
+            randomness: Bytes::new(),
         };
         let header = Header {
             parent_hash: B256::ZERO,
@@ -890,14 +896,10 @@ impl Domain {
         let number = parent.number + 1;
         let base_fee = next_base_fee(parent);
         let timestamp = now_secs().max(parent.timestamp + 1);
-        let seed = self
-            .producer
-            .sign_hash_sync(&keccak256(
-                [self.config.id.to_be_bytes().as_slice(), &number.to_be_bytes()].concat(),
-            ))
-            .map(|s| s.as_bytes().to_vec())
-            .unwrap_or_default();
-        let mix_hash = keccak256([parent.mix_hash.as_slice(), &seed].concat());
+        // the producer's BLS signature over (domain, height): unique, so nothing to grind
+        let chain_id_base = self.config.chain_id - u64::from(self.config.id);
+        let randomness = self.randao.sign(chain_id_base, self.config.id, number);
+        let mix_hash = sec_primitives::randomness::mix(parent.mix_hash, &randomness);
         let input = BlockInput {
             number,
             timestamp,
@@ -986,6 +988,7 @@ impl Domain {
             inbox_cursor,
             l1_origin,
             epoch: 0,
+            randomness: Bytes::copy_from_slice(&randomness),
         };
 
         let mut chain = RwLockUpgradableReadGuard::upgrade(chain);

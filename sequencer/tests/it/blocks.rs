@@ -165,3 +165,56 @@ async fn domains_are_separate_chains() {
     assert_eq!(domains[2]["path"], "/domain/2");
     assert_eq!(domains[2]["chainId"], format!("{:#x}", node.chain_id(2)));
 }
+
+/// Every block's `mixHash` mixes in its producer's BLS signature over (domain, height), which
+/// verifies against the producer's key, and PREVRANDAO returns it.
+#[tokio::test(flavor = "multi_thread")]
+async fn block_randomness_is_the_producers_bls_signature_and_prevrandao_returns_it() {
+    use sec_primitives::randomness::{self, RandaoKey};
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(TestNode::config(dir.path(), 2)).await;
+    let rpc = node.rpc(1);
+    let cid = node.chain_id(1);
+    for nonce in 0..3 {
+        rpc.send_and_wait(
+            &Tx::transfer(cid, nonce, Address::repeat_byte(9), U256::from(1u64))
+                .eip1559(&dev_key(0)),
+        )
+        .await;
+    }
+    let producer = RandaoKey::from_ecdsa_secret(dev_key(20).to_bytes().as_slice()).public_key();
+    let head = quantity(&rpc.call("eth_blockNumber", vec![]).await);
+    let mix = |b: &Value| -> B256 { serde_json::from_value(b["mixHash"].clone()).unwrap() };
+    let mut parent = rpc.call("eth_getBlockByNumber", vec![json!("0x0"), json!(false)]).await;
+    // PREVRANDAO of a call at a block: bytecode `PREVRANDAO PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN`
+    let reader = Address::repeat_byte(0x44);
+    let code = "0x4460005260206000f3";
+    for n in 1..=head {
+        let block =
+            rpc.call("eth_getBlockByNumber", vec![json!(format!("{n:#x}")), json!(false)]).await;
+        let ext: SecExtension = serde_json::from_value(
+            rpc.call("sec_getBlockExtension", vec![json!(format!("{n:#x}"))]).await,
+        )
+        .unwrap();
+        assert_eq!(ext.randomness.len(), 96);
+        randomness::verify(&producer, 53500, 1, n, &ext.randomness, mix(&parent), mix(&block))
+            .unwrap_or_else(|e| panic!("block {n}: {e}"));
+        // another domain's block at the same height is another value
+        assert!(
+            randomness::verify(&producer, 53500, 0, n, &ext.randomness, mix(&parent), mix(&block))
+                .is_err()
+        );
+        let out = rpc
+            .call(
+                "eth_call",
+                vec![
+                    json!({ "to": reader }),
+                    json!(format!("{n:#x}")),
+                    json!({ reader.to_string(): { "code": code } }),
+                ],
+            )
+            .await;
+        assert_eq!(serde_json::from_value::<B256>(out).unwrap(), mix(&block), "PREVRANDAO at {n}");
+        parent = block;
+    }
+}
