@@ -182,6 +182,13 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     let eth_after = l1.balance(me).await.unwrap();
     assert!(eth_after > eth_before + sec(1) / U256::from(2) - sec(1) / U256::from(100), "ETH paid");
 
+    // every stage with its block and time
+    let out = bridge(&devnet, &data, &key, 0, &["status", "--withdrawal", &w_sec]);
+    assert!(out.contains("started           domain 3 block"), "{out}");
+    assert!(out.contains("accepted on L1") && out.contains("paid on L1        block"), "{out}");
+    let out = bridge(&devnet, &data, &key, 0, &["status", "--deposit", "1"]);
+    assert!(out.contains("locked on L1      block") && out.contains("(credited)"), "{out}");
+
     // exactly once: a second finalization is refused before anything is sent
     let out = Command::new(env!("CARGO_BIN_EXE_sec"))
         .args(["bridge", "--l1-rpc", &devnet.l1_url(), "--rpc", &devnet.domain_url(3)])

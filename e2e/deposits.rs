@@ -140,7 +140,8 @@ async fn deposits_from_hardhat_arrive_once_across_a_kill() {
     assert_eq!(l2_balance(&rpc1, alice).await, sec(100));
     assert_eq!(l2_balance(&rpc0, alice).await, U256::ZERO);
     let (ok, out, _) = bridge_cli(&key, &url, &record, &node.url(1), &["status", "--deposit", "2"]);
-    assert!(ok && out.contains("deposit 2 credited on domain 0"), "{out}");
+    assert!(ok && out.contains("deposit 2: to") && out.contains("on domain 0"), "{out}");
+    assert!(out.contains("locked on L1") && out.contains("(credited)"), "{out}");
     let l2_owner = L1Client::connect(&node.url(0), accounts[1].clone()).await.unwrap();
     let weth = bridged_token_address(Address::ZERO);
     assert_eq!(

@@ -57,11 +57,16 @@ enum BridgeCommand {
         #[arg(long, default_value_t = 600)]
         timeout: u64,
     },
-    /// Where deposit `N` is: credited (domain, block, transaction) or not yet.
+    /// Every stage of a deposit (locked on L1, credited on its domain) or of a withdrawal
+    /// (started, covered by a checkpoint, paid on L1), with its block and time.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["deposit", "withdrawal"])))]
     Status {
         /// The deposit's nonce (printed by `sec bridge deposit`).
         #[arg(long)]
-        deposit: u64,
+        deposit: Option<u64>,
+        /// The withdrawal's hash (printed by `sec bridge withdraw`).
+        #[arg(long)]
+        withdrawal: Option<B256>,
     },
     /// Withdraws from the domain at `--rpc` to an L1 address: burns the tokens (or native
     /// SEC) and prints the withdrawal's hash, which `finalize` takes.
@@ -161,6 +166,100 @@ fn print_credited(d: &Value) {
         d["transactionHash"].as_str().unwrap_or_default(),
         d["status"].as_str().unwrap_or_default(),
     );
+}
+
+/// A block's number and time, on the chain `client` reads.
+async fn block_line(client: &L1Client, number: u64) -> String {
+    match client.block(Some(number)).await {
+        Ok(b) => format!("block {number}, {}", sec_trade::words::time(U256::from(b.timestamp))),
+        Err(_) => format!("block {number}"),
+    }
+}
+
+/// The deployment record and an L1 reader (no key needed).
+async fn l1_reader(args: &BridgeArgs) -> Result<(L1Deployment, L1Client)> {
+    let deployment = L1Deployment::load(&args.l1_deployment)
+        .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
+    let l1 = L1Client::connect(&args.l1_rpc, PrivateKeySigner::random()).await?;
+    Ok((deployment, l1))
+}
+
+async fn deposit_stages(args: &BridgeArgs, nonce: u64) -> Result<()> {
+    use alloy::{rpc::types::Filter, sol_types::SolEvent};
+    let (deployment, l1) = l1_reader(args).await?;
+    let filter = Filter::new()
+        .address(deployment.addresses.l1_bridge)
+        .event_signature(L1Bridge::Deposit::SIGNATURE_HASH)
+        .topic1(B256::from(U256::from(nonce)))
+        .from_block(deployment.block);
+    let Some(log) = l1.logs(&filter).await?.into_iter().next() else {
+        bail!("L1 has no deposit {nonce}");
+    };
+    let e = L1Bridge::Deposit::decode_log(&log.inner)?;
+    println!("deposit {nonce}: to {} on domain {}", e.to, e.domain);
+    let locked = block_line(&l1, log.block_number.unwrap_or_default()).await;
+    println!("  locked on L1      {locked}");
+    let d = deposit_status(&args.rpc, nonce).await?;
+    if d.is_null() {
+        println!("  credited          not yet (waiting for its confirmations)");
+        return Ok(());
+    }
+    let urls = domain_urls(&args.rpc).await?;
+    let url = urls.get(e.domain as usize).context("the node has no such domain")?;
+    let l2 = L1Client::connect(url, PrivateKeySigner::random()).await?;
+    let credited = block_line(&l2, quantity(&d["blockNumber"])).await;
+    println!(
+        "  credited          {credited}, transaction {} ({})",
+        d["transactionHash"].as_str().unwrap_or_default(),
+        d["status"].as_str().unwrap_or_default()
+    );
+    Ok(())
+}
+
+async fn withdrawal_stages(args: &BridgeArgs, hash: B256) -> Result<()> {
+    use alloy::{rpc::types::Filter, sol_types::SolEvent};
+    let node = L1Client::connect(&args.rpc, PrivateKeySigner::random()).await?;
+    let m: Value = node.request("sec_getMessage", vec![json!(hash)]).await?;
+    if m.is_null() {
+        bail!("no domain of the chain at {} sent {hash}", args.rpc);
+    }
+    let src = m["message"]["srcDomain"].as_u64().unwrap_or_default();
+    let urls = domain_urls(&args.rpc).await?;
+    let l2 = L1Client::connect(
+        urls.get(src as usize).context("no such domain")?,
+        PrivateKeySigner::random(),
+    )
+    .await?;
+    println!("withdrawal {hash}: to {} on L1", m["message"]["to"].as_str().unwrap_or_default());
+    println!(
+        "  started           domain {src} {}",
+        block_line(&l2, quantity(&m["blockNumber"])).await
+    );
+    let p: Value = node.request("sec_getWithdrawalProof", vec![json!(hash)]).await?;
+    if p["status"] != "proven" {
+        println!("  checkpoint        not yet (last checkpoint {})", p["lastCheckpoint"]);
+        return Ok(());
+    }
+    let submitted = p["submittedAt"].as_u64().unwrap_or_default();
+    println!(
+        "  checkpoint        {} accepted on L1, {}",
+        p["checkpointId"],
+        sec_trade::words::time(U256::from(submitted))
+    );
+    let (deployment, l1) = l1_reader(args).await?;
+    let filter = Filter::new()
+        .address(deployment.addresses.l1_bridge)
+        .event_signature(L1Bridge::WithdrawalFinalized::SIGNATURE_HASH)
+        .topic1(hash)
+        .from_block(deployment.block);
+    match l1.logs(&filter).await?.into_iter().next() {
+        Some(log) => {
+            let paid = block_line(&l1, log.block_number.unwrap_or_default()).await;
+            println!("  paid on L1        {paid}");
+        }
+        None => println!("  paid on L1        not yet (sec bridge finalize --withdrawal {hash})"),
+    }
+    Ok(())
 }
 
 /// The domains' JSON-RPC URLs, from the node's `sec_domains` at `rpc`.
@@ -317,15 +416,11 @@ pub async fn run(args: BridgeArgs) -> Result<()> {
         BridgeCommand::Checkpoint { interval, validator_keys } => {
             checkpoint(&args, *interval, validator_keys).await
         }
-        BridgeCommand::Status { deposit } => {
-            let d = deposit_status(&args.rpc, *deposit).await?;
-            if d.is_null() {
-                println!("deposit {deposit} is not credited on any domain (yet)");
-            } else {
-                print_credited(&d);
-            }
-            Ok(())
+        BridgeCommand::Status { deposit: Some(nonce), .. } => deposit_stages(&args, *nonce).await,
+        BridgeCommand::Status { withdrawal: Some(hash), .. } => {
+            withdrawal_stages(&args, *hash).await
         }
+        BridgeCommand::Status { .. } => bail!("give --deposit or --withdrawal"),
         BridgeCommand::Deposit { token, amount, domain, to, no_wait, timeout } => {
             deposit_and_wait(&args, token, amount, *domain, *to, *no_wait, *timeout).await
         }
