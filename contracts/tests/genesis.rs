@@ -7,7 +7,6 @@ mod common;
 use alloy::sol_types::{SolCall, SolEvent};
 use alloy_primitives::{Address, U256};
 use common::*;
-use revm::{bytecode::Bytecode, state::AccountInfo};
 use sec_contracts::{
     bindings::{
         CrossDomain, Disputes, L2Bridge, L2TokenFactory, TradeEscrow, TrustIndex,
@@ -20,23 +19,7 @@ use sec_contracts::{
 };
 
 fn genesis_chain(domain: u32, l1_sec: Address) -> Chain {
-    let mut chain = Chain::new();
-    for (address, account) in genesis_alloc(domain, 4, l1_sec).expect("genesis alloc") {
-        chain.db.insert_account_info(
-            address,
-            AccountInfo {
-                balance: account.balance,
-                nonce: account.nonce,
-                code_hash: alloy_primitives::keccak256(&account.code),
-                code: Some(Bytecode::new_raw(account.code.clone())),
-                ..Default::default()
-            },
-        );
-        for (slot, value) in account.storage {
-            chain.db.insert_account_storage(address, slot.into(), value.into()).unwrap();
-        }
-    }
-    chain
+    common::genesis_chain(domain, 4, l1_sec)
 }
 
 #[test]

@@ -8,10 +8,9 @@ mod common;
 use alloy::sol_types::{SolCall, SolEvent};
 use alloy_primitives::{Address, Bytes, U256};
 use common::*;
-use revm::{bytecode::Bytecode, state::AccountInfo};
 use sec_contracts::{
     bindings::{CrossDomain, HomeDirectory, test::reverting_recipient::RevertingRecipient},
-    predeploy::{CROSS_DOMAIN, HOME_DIRECTORY, NATIVE_RESERVE, genesis_alloc},
+    predeploy::{CROSS_DOMAIN, HOME_DIRECTORY, NATIVE_RESERVE},
 };
 use sec_primitives::message::Message;
 
@@ -22,23 +21,7 @@ fn domain1() -> Chain {
 
 /// Domain `id` of 3 at genesis.
 fn domain(id: u32) -> Chain {
-    let mut chain = Chain::new();
-    for (address, account) in genesis_alloc(id, 3, Address::repeat_byte(0x5e)).unwrap() {
-        chain.db.insert_account_info(
-            address,
-            AccountInfo {
-                balance: account.balance,
-                nonce: account.nonce,
-                code_hash: alloy_primitives::keccak256(&account.code),
-                code: Some(Bytecode::new_raw(account.code.clone())),
-                ..Default::default()
-            },
-        );
-        for (slot, value) in account.storage {
-            chain.db.insert_account_storage(address, slot.into(), value.into()).unwrap();
-        }
-    }
-    chain
+    genesis_chain(id, 3, Address::repeat_byte(0x5e))
 }
 
 fn message(src: u32, nonce: u64, to: Address, value: U256, data: Vec<u8>) -> Message {

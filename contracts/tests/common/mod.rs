@@ -438,6 +438,29 @@ pub fn submit(
     )
 }
 
+/// Domain `domain` of a chain of `domains` at genesis: every predeploy as `genesis_alloc`
+/// places it (code, storage, the reserves).
+pub fn genesis_chain(domain: u32, domains: u32, l1_sec: Address) -> Chain {
+    let mut chain = Chain::new();
+    let alloc = sec_contracts::predeploy::genesis_alloc(domain, domains, l1_sec);
+    for (address, account) in alloc.expect("genesis alloc") {
+        chain.db.insert_account_info(
+            address,
+            AccountInfo {
+                balance: account.balance,
+                nonce: account.nonce,
+                code_hash: alloy_primitives::keccak256(&account.code),
+                code: Some(revm::bytecode::Bytecode::new_raw(account.code.clone())),
+                ..Default::default()
+            },
+        );
+        for (slot, value) in account.storage {
+            chain.db.insert_account_storage(address, slot.into(), value.into()).unwrap();
+        }
+    }
+    chain
+}
+
 impl Chain {
     /// Installs a predeploy the way genesis does: runs its creation code, then moves the
     /// resulting code and storage to the fixed address.

@@ -168,6 +168,17 @@ impl Rpc {
     }
 }
 
+/// `n` whole SEC in wei.
+pub fn sec(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// `who`'s balance at the latest block.
+pub async fn balance(rpc: &Rpc, who: Address) -> U256 {
+    let v = rpc.call("eth_getBalance", vec![json!(who), json!("latest")]).await;
+    serde_json::from_value(v).expect("balance")
+}
+
 pub fn quantity(v: &Value) -> u64 {
     let s = v.as_str().unwrap_or_else(|| panic!("not a quantity: {v}"));
     u64::from_str_radix(s.trim_start_matches("0x"), 16).expect("hex quantity")

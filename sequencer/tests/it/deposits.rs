@@ -104,10 +104,6 @@ impl L1Source for MemoryL1 {
     }
 }
 
-fn sec(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
-}
-
 fn deposit(nonce: u64, domain: u32, kind: u8, to: Address, amount: U256) -> Deposit {
     let (token, token_metadata) = match kind {
         KIND_ERC20 => (
@@ -134,11 +130,6 @@ fn deposit(nonce: u64, domain: u32, kind: u8, to: Address, amount: U256) -> Depo
         token_metadata,
         block: 0,
     }
-}
-
-async fn balance(rpc: &Rpc, who: Address) -> U256 {
-    let v = rpc.call("eth_getBalance", vec![json!(who), json!("latest")]).await;
-    serde_json::from_value(v).expect("balance")
 }
 
 async fn view<C: SolCall>(rpc: &Rpc, to: Address, call: C) -> C::Return {

@@ -16,15 +16,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-fn sec(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
-}
-
-async fn balance(rpc: &Rpc, who: Address) -> U256 {
-    let v = rpc.call("eth_getBalance", vec![json!(who), json!("latest")]).await;
-    serde_json::from_value(v).expect("balance")
-}
-
 /// Sends `value` from domain `src` to `to` on `dst` with `data`; the message hash.
 async fn send(
     node: &TestNode,
