@@ -854,6 +854,16 @@ impl Domain {
         match feed.next(self.config.id, parent) {
             Ok(Some(next)) => next,
             Ok(None) => (parent, vec![]),
+            Err(sec_primitives::L1Error::NotCanonical(origin)) if origin == parent => {
+                tracing::error!(
+                    domain = self.config.id,
+                    number = parent.number,
+                    hash = %parent.hash,
+                    "the L1 block this domain read deposits up to is no longer canonical: L1 \
+                     reorganised deeper than the confirmation depth; deposits are held"
+                );
+                (parent, vec![])
+            }
             Err(e) => {
                 warn!(domain = self.config.id, error = %e, "L1 unreadable; block keeps its parent's L1 origin");
                 (parent, vec![])

@@ -79,7 +79,10 @@ impl L1Feed {
     /// The L1 origin the next block of `domain` after a block at `parent` reads, and the
     /// deposits it credits. `None` when the origin does not move (nothing new confirmed on
     /// L1); an L1 error is returned for the caller to log, and the block keeps its parent's
-    /// origin.
+    /// origin. [`L1Error::NotCanonical`] with the parent's origin means L1 reorganised deeper
+    /// than the confirmation depth: no deposit is credited until an operator resolves it.
+    ///
+    /// [`L1Error::NotCanonical`]: sec_primitives::L1Error::NotCanonical
     pub fn next(
         &self,
         domain: u32,
@@ -98,6 +101,12 @@ impl L1Feed {
                 reason: format!("no L1 block {n} below the head {}", head.number),
             })
         };
+        // The parent's origin must still be on L1's chain: after a reorganisation deeper than
+        // the confirmations, reading on from its number would skip the deposits the new branch
+        // holds below it (and keep credits the old branch held). Deposits stop, loudly, instead.
+        if parent != L1Origin::default() && hash(parent.number)? != parent.hash {
+            return Err(sec_primitives::L1Error::NotCanonical(parent));
+        }
         let mut origin = L1Origin { number: to, hash: hash(to)? };
         let mut deposits = self.source.deposits(domain, from, origin)?;
         if deposits.len() > MAX_DEPOSITS_PER_BLOCK {

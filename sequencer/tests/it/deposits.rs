@@ -277,4 +277,21 @@ async fn deposits_are_credited_once_in_their_domain_after_their_confirmations() 
     l1.down.store(false, Ordering::SeqCst);
     credited(&rpc0, 6).await;
     assert_eq!(balance(&rpc1, bob).await, sec(2));
+
+    // L1 reorganises below what domain 1 has read: its deposits are held, not skipped or
+    // read from the other branch, while its blocks go on
+    let read_to: L1Origin = serde_json::from_value(
+        rpc1.call("sec_getBlockExtension", vec![json!("latest")]).await["l1Origin"].clone(),
+    )
+    .unwrap();
+    l1.blocks.lock()[read_to.number as usize].0 = B256::repeat_byte(0xee);
+    l1.mine(vec![deposit(7, 1, KIND_SEC, bob, sec(1))]);
+    l1.mine(vec![]);
+    let head = quantity(&rpc1.call("eth_blockNumber", vec![]).await);
+    rpc1.send_and_wait(&Tx::transfer(node.chain_id(1), 3, bob, sec(1)).eip1559(&key)).await;
+    assert!(quantity(&rpc1.call("eth_blockNumber", vec![]).await) > head);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rpc0.call("sec_getDeposit", vec![json!("0x7")]).await, Value::Null);
+    let ext = rpc1.call("sec_getBlockExtension", vec![json!("latest")]).await;
+    assert_eq!(serde_json::from_value::<L1Origin>(ext["l1Origin"].clone()).unwrap(), read_to);
 }
