@@ -94,7 +94,7 @@ pub async fn register_dev_validators(
         let validator = L1Client::connect(l1_rpc, v.clone()).await?;
         let registration = Registration {
             signer: v.clone(),
-            bls_key: RandaoKey::from_ecdsa_secret(v.to_bytes().as_slice())
+            bls_key: RandaoKey::from_ecdsa_secret(v.to_bytes().as_slice())?
                 .public_key()
                 .to_vec()
                 .into(),

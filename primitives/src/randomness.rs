@@ -30,6 +30,9 @@ pub enum RandomnessError {
     /// The producer's key is not a valid BLS12-381 public key.
     #[error("invalid BLS public key")]
     BadKey,
+    /// No BLS key could be derived from the key material.
+    #[error("BLS key derivation failed: {0}")]
+    KeyDerivation(String),
     /// The signature bytes do not decode, or fail to verify.
     #[error("BLS signature does not verify: {0}")]
     BadSignature(String),
@@ -54,13 +57,11 @@ impl std::fmt::Debug for RandaoKey {
 
 impl RandaoKey {
     /// The BLS key of the validator whose secp256k1 secret key is `ecdsa_secret`.
-    pub fn from_ecdsa_secret(ecdsa_secret: &[u8]) -> Self {
+    pub fn from_ecdsa_secret(ecdsa_secret: &[u8]) -> Result<Self, RandomnessError> {
         let ikm = keccak256([ecdsa_secret, b"SEC BLS"].concat());
-        // 32 bytes of key material always derive a key
-        match SecretKey::key_gen(ikm.as_slice(), &[]) {
-            Ok(sk) => Self(sk),
-            Err(_) => unreachable!("key_gen accepts 32 bytes of key material"),
-        }
+        SecretKey::key_gen(ikm.as_slice(), &[])
+            .map(Self)
+            .map_err(|e| RandomnessError::KeyDerivation(format!("{e:?}")))
     }
 
     /// The 48-byte compressed public key (what `StakeManager.registerValidator` takes).
@@ -122,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_signature_verifies_for_its_block_only_and_fixes_the_mix() {
-        let key = RandaoKey::from_ecdsa_secret(&[7u8; 32]);
+        let key = RandaoKey::from_ecdsa_secret(&[7u8; 32]).unwrap();
         let pk = key.public_key();
         let sig = key.sign(53500, 2, 10);
         assert_eq!(sig, key.sign(53500, 2, 10), "unique: nothing to grind");
@@ -134,7 +135,7 @@ mod tests {
             let err = verify(&pk, base, domain, height, &sig, parent, mixed).unwrap_err();
             assert!(matches!(err, RandomnessError::BadSignature(_)), "{err}");
         }
-        let other = RandaoKey::from_ecdsa_secret(&[8u8; 32]).public_key();
+        let other = RandaoKey::from_ecdsa_secret(&[8u8; 32]).unwrap().public_key();
         assert!(verify(&other, 53500, 2, 10, &sig, parent, mixed).is_err());
         let err = verify(&pk, 53500, 2, 10, &sig, parent, B256::ZERO).unwrap_err();
         assert!(matches!(err, RandomnessError::WrongMix { .. }));

@@ -98,6 +98,9 @@ pub enum DomainError {
     /// because its L1 origin would otherwise pass a deposit it did not credit.
     #[error("system transaction: {0}")]
     System(String),
+    /// The producer's BLS key could not be derived from its key.
+    #[error("producer key: {0}")]
+    ProducerKey(#[from] sec_primitives::randomness::RandomnessError),
 }
 
 /// Why `eth_sendRawTransaction` refused a transaction.
@@ -440,7 +443,7 @@ impl Domain {
             stop: AtomicBool::new(false),
             randao: sec_primitives::randomness::RandaoKey::from_ecdsa_secret(
                 producer.to_bytes().as_slice(),
-            ),
+            )?,
             producer,
             recent: Mutex::new(Default::default()),
             read_back: Mutex::new(Default::default()),

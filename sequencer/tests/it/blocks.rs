@@ -182,7 +182,8 @@ async fn block_randomness_is_the_producers_bls_signature_and_prevrandao_returns_
         )
         .await;
     }
-    let producer = RandaoKey::from_ecdsa_secret(dev_key(20).to_bytes().as_slice()).public_key();
+    let producer =
+        RandaoKey::from_ecdsa_secret(dev_key(20).to_bytes().as_slice()).unwrap().public_key();
     let head = quantity(&rpc.call("eth_blockNumber", vec![]).await);
     let mix = |b: &Value| -> B256 { serde_json::from_value(b["mixHash"].clone()).unwrap() };
     let mut parent = rpc.call("eth_getBlockByNumber", vec![json!("0x0"), json!(false)]).await;
