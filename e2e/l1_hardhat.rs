@@ -288,6 +288,9 @@ async fn l1_deploy_and_bridge_on_hardhat() {
     let tree = WithdrawalSet::new(&withdrawals, L2_BRIDGE, a.token);
     let id = last_checkpoint_id(&owner, a.checkpoint_manager).await.unwrap() + 1;
     assert_eq!(id, 1);
+    // the set that signs is recorded on StakeManager first, under the hash checkpoints carry
+    let set_hash = sec_bridge::staking::record_active_set(&owner, a.stake_manager).await.unwrap();
+    assert_eq!(set_hash, keccak256((set.signers.clone(), set.stakes.clone()).abi_encode_params()));
     let cp = Checkpoint {
         id,
         domains: (0..4u32)
@@ -299,7 +302,7 @@ async fn l1_deploy_and_bridge_on_hardhat() {
             })
             .collect(),
         withdrawalRoot: tree.root(),
-        validatorSetHash: keccak256(set.signers.abi_encode()),
+        validatorSetHash: set_hash,
     };
     let cm = a.checkpoint_manager;
     // two of four (about half the stake) is not a quorum

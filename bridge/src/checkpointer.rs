@@ -10,17 +10,13 @@
 
 use std::time::Duration;
 
-use alloy::{
-    rpc::types::Filter,
-    signers::local::PrivateKeySigner,
-    sol_types::{SolEvent, SolValue},
-};
-use alloy_primitives::{B256, U256, keccak256};
+use alloy::{rpc::types::Filter, signers::local::PrivateKeySigner, sol_types::SolEvent};
+use alloy_primitives::{B256, U256};
 use sec_contracts::{
     L1Addresses,
     bindings::{
         CheckpointManager::{self, Checkpoint, DomainState},
-        CrossDomain,
+        CrossDomain, StakeManager,
     },
     predeploy::CROSS_DOMAIN,
 };
@@ -31,7 +27,7 @@ use tracing::{debug, info, warn};
 use crate::{
     BridgeError, L1Client, Result,
     checkpoint::{SubmittedCheckpoint, sign_checkpoint_by, submit_checkpoint},
-    staking::active_signers,
+    staking::{active_signers, record_active_set},
 };
 
 /// What the relayer reads and who signs.
@@ -116,8 +112,9 @@ pub async fn next_checkpoint(
     if !advanced {
         return Ok(None);
     }
-    let set = active_signers(l1, addresses.stake_manager, None).await?;
-    let validator_set_hash = keccak256((set.signers, set.stakes).abi_encode_params());
+    // the recorded set the checkpoint names (`submit_next` records the live one first)
+    let validator_set_hash =
+        l1.view(addresses.stake_manager, StakeManager::currentSetHashCall {}).await?;
     let checkpoint = Checkpoint {
         id: last + 1,
         domains: states,
@@ -135,6 +132,9 @@ pub async fn submit_next(
     domains: &[L1Client],
     signers: &[PrivateKeySigner],
 ) -> Result<Option<SubmittedCheckpoint>> {
+    // the set that signs must be recorded in an earlier block than the checkpoint: a change
+    // of stake is recorded now, and the submission (sent after its receipt) comes later
+    record_active_set(l1, addresses.stake_manager).await?;
     let Some(next) = next_checkpoint(l1, addresses, domains).await? else {
         return Ok(None);
     };

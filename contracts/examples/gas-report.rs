@@ -38,13 +38,13 @@ fn checkpoint_gas(n: u64) -> (u64, u64, u64) {
         signed += stakes[vs.iter().position(|x| x.owner == v.owner).unwrap()];
         quorum.push(v);
     }
-    let cp1 = checkpoint(1, B256::repeat_byte(1));
+    let cp1 = checkpoint(&mut l1, 1, B256::repeat_byte(1));
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp1, &all);
     let all_gas = l1
         .chain
         .must(OWNER, cm, CheckpointManager::submitCheckpointCall { cp: cp1, signatures: sigs })
         .gas_used;
-    let cp2 = checkpoint(2, B256::repeat_byte(2));
+    let cp2 = checkpoint(&mut l1, 2, B256::repeat_byte(2));
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp2, &quorum);
     let quorum_gas = l1
         .chain
@@ -157,7 +157,7 @@ fn main() {
     let hashes: Vec<B256> = ws.iter().map(|w| w.hash(L2_BRIDGE, w.l1_token == sec)).collect();
     let tree = MerkleTree::new(&hashes);
     let cm = l1.a.checkpoint_manager;
-    let cp = checkpoint(1, tree.root());
+    let cp = checkpoint(&mut l1, 1, tree.root());
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1], &vs[2]]);
     submit(&mut l1, &cp, sigs).unwrap();
     let finalize = |l1: &mut L1, i: usize| -> u64 {

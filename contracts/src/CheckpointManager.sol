@@ -5,7 +5,11 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 interface IActiveSigners {
-    function activeSigners() external view returns (address[] memory signers, uint256[] memory stakes, uint256 total);
+    function setSnapshot(bytes32 h) external view returns (uint64 blockNumber, uint256 total);
+    function snapshotStake(bytes32 h, address signer) external view returns (uint256);
+    function currentSetHash() external view returns (bytes32);
+    function previousSetHash() external view returns (bytes32);
+    function signerInGoodStanding(address signer) external view returns (bool);
 }
 
 /// @title Checkpoint manager
@@ -13,10 +17,12 @@ interface IActiveSigners {
 /// covered block (number, hash, state root), plus the Merkle root of all L1-bound messages
 /// (withdrawals) in the covered range and the hash of the validator set that signed it.
 ///
-/// Checkpoint `k + 1` is accepted only after `k`, with ECDSA signatures of active-set signers
-/// holding strictly more than 2/3 of the active set's stake. Signers are passed explicitly,
-/// sorted ascending, so duplicates, ordering, membership and stake are all checked before any
-/// signature is recovered.
+/// Checkpoint `k + 1` is accepted only after `k`, with ECDSA signatures of signers holding
+/// strictly more than 2/3 of the stake of the set the checkpoint names (`validatorSetHash`):
+/// a set `StakeManager` recorded in an earlier block (so stake bought in the checkpoint's block
+/// never counts), its current or previous one; a signer jailed or tombstoned since does not
+/// count. Signers are passed explicitly, sorted ascending, so duplicates, ordering, membership
+/// and stake are all checked before any signature is recovered.
 ///
 /// Digest (EIP-712, domain "SEC CheckpointManager", "1", chain id, this contract):
 /// `Checkpoint(uint64 id,bytes32 bodyHash)` with
@@ -70,6 +76,9 @@ contract CheckpointManager is EIP712 {
     error InvalidSignature(address signer);
     error UnknownCheckpoint(uint64 id);
     error UnknownDomain(uint64 id, uint32 domain);
+    error UnknownValidatorSet(bytes32 setHash);
+    error ValidatorSetTooNew(bytes32 setHash);
+    error StaleValidatorSet(bytes32 setHash);
 
     event CheckpointSubmitted(
         uint64 indexed id, bytes32 withdrawalRoot, bytes32 validatorSetHash, bytes32 bodyHash, uint256 signedStake
@@ -99,7 +108,7 @@ contract CheckpointManager is EIP712 {
 
     function submitCheckpoint(Checkpoint calldata cp, Signature[] calldata signatures) external {
         _checkStructure(cp, signatures); // 1. cheap structural checks
-        uint256 signed = _checkStake(signatures); // 2. membership and stake
+        uint256 signed = _checkStake(cp.validatorSetHash, signatures); // 2. membership and stake
         bytes32 body = bodyHash(cp);
         _checkSignatures(checkpointDigest(cp.id, body), signatures); // 3. signatures
         _store(cp); // 4. effects (the body hash and domain list live in the event)
@@ -128,16 +137,19 @@ contract CheckpointManager is EIP712 {
         }
     }
 
-    /// @dev Both lists are sorted ascending, so membership is one merge walk.
-    function _checkStake(Signature[] calldata signatures) private view returns (uint256 signed) {
-        (address[] memory active, uint256[] memory stakes, uint256 total) = stakeManager.activeSigners();
-        uint256 j;
+    /// @dev Stakes come from the recorded set, never from live stake.
+    function _checkStake(bytes32 setHash, Signature[] calldata signatures) private view returns (uint256 signed) {
+        (uint64 recordedAt, uint256 total) = stakeManager.setSnapshot(setHash);
+        if (recordedAt == 0) revert UnknownValidatorSet(setHash);
+        if (recordedAt >= block.number) revert ValidatorSetTooNew(setHash);
+        if (setHash != stakeManager.currentSetHash() && setHash != stakeManager.previousSetHash()) {
+            revert StaleValidatorSet(setHash);
+        }
         for (uint256 i = 0; i < signatures.length; i++) {
             address s = signatures[i].signer;
-            while (j < active.length && active[j] < s) j++;
-            if (j == active.length || active[j] != s) revert UnknownSigner(s);
-            signed += stakes[j];
-            j++;
+            uint256 stake = stakeManager.snapshotStake(setHash, s);
+            if (stake == 0 || !stakeManager.signerInGoodStanding(s)) revert UnknownSigner(s);
+            signed += stake;
         }
         if (signed * 3 <= total * 2) revert InsufficientStake(signed, total);
     }

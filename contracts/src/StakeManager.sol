@@ -120,6 +120,23 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
     /// @notice Validators slashed for equivocation: jailed for good, never slashed again.
     mapping(address => bool) public tombstoned;
 
+    /// @notice A recorded active set (see `snapshotActiveSet`): the block it was taken in and
+    /// its total stake; the stake of each member is in `snapshotStake`.
+    struct SetSnapshot {
+        uint64 blockNumber;
+        uint256 total;
+    }
+
+    mapping(bytes32 => SetSnapshot) private _setSnapshots;
+    mapping(bytes32 => mapping(address => uint256)) private _snapshotStakes;
+    /// @notice The newest recorded set, and the one before it: checkpoints are signed by one of
+    /// the two (the previous one covers the hand-over).
+    bytes32 public currentSetHash;
+    bytes32 public previousSetHash;
+    /// @notice An active-set size waiting for its timelock (0: none) and when it may apply.
+    uint256 public pendingActiveSetSize;
+    uint64 public pendingActiveSetSizeAt;
+
     error ZeroAddress();
     error BadParameter();
     error AlreadyRegistered(address validator);
@@ -148,6 +165,8 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
     error Tombstoned(address validator);
     error BadVoteKind(uint8 kind);
     error NothingToSlash();
+    error NoPendingChange();
+    error TimelockActive(uint64 until);
 
     event ValidatorRegistered(address indexed validator, address indexed signer, bytes blsKey, uint16 commissionBps);
     event Delegated(address indexed validator, address indexed delegator, uint256 amount, uint256 shares);
@@ -162,6 +181,8 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
     event JudgeBonded(address indexed judge, uint256 amount);
     event JudgeUnbonded(address indexed judge, uint256 amount);
     event ActiveSetSizeUpdated(uint256 size);
+    event ActiveSetSizeProposed(uint256 size, uint64 applicableAt);
+    event ActiveSetRecorded(bytes32 indexed setHash, uint256 total, uint64 blockNumber);
 
     constructor(
         address token_,
@@ -242,7 +263,7 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
 
     /// @notice The active set of `activeSetSize`, as parallel arrays sorted by signer address
     /// ascending (the order checkpoint signatures must be in), and its total stake.
-    function activeSigners() external view returns (address[] memory signers, uint256[] memory stakes, uint256 total) {
+    function activeSigners() public view returns (address[] memory signers, uint256[] memory stakes, uint256 total) {
         uint256[] memory keys = _rankedKeys();
         uint256 count = keys.length;
         uint256 n = activeSetSize < count ? activeSetSize : count;
@@ -352,11 +373,65 @@ contract StakeManager is Ownable2Step, ReentrancyGuard, EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(SIGNER_REGISTRATION_TYPEHASH, v)));
     }
 
+    // ---------------------------------------------------------------- recorded sets
+
+    /// @notice Records the active set as it is now, under its hash
+    /// `keccak256(abi.encode(signers, stakes))` (the `validatorSetHash` checkpoints carry).
+    /// Anyone may call it; a checkpoint may use the set only from the next block on, so stake
+    /// bought in the block of a checkpoint never signs it. The set becomes the current one and
+    /// the current one the previous.
+    function snapshotActiveSet() external returns (bytes32 h) {
+        (address[] memory signers, uint256[] memory stakes, uint256 total) = activeSigners();
+        h = keccak256(abi.encode(signers, stakes));
+        if (_setSnapshots[h].blockNumber == 0) {
+            _setSnapshots[h] = SetSnapshot(uint64(block.number), total);
+            for (uint256 i = 0; i < signers.length; i++) {
+                _snapshotStakes[h][signers[i]] = stakes[i];
+            }
+            emit ActiveSetRecorded(h, total, uint64(block.number));
+        }
+        if (h != currentSetHash) {
+            previousSetHash = currentSetHash;
+            currentSetHash = h;
+        }
+    }
+
+    /// @notice A recorded set: the block it was taken in (0: never recorded) and its total.
+    function setSnapshot(bytes32 h) external view returns (uint64 blockNumber, uint256 total) {
+        SetSnapshot memory snap = _setSnapshots[h];
+        return (snap.blockNumber, snap.total);
+    }
+
+    /// @notice `signer`'s stake in recorded set `h` (0: not a member).
+    function snapshotStake(bytes32 h, address signer) external view returns (uint256) {
+        return _snapshotStakes[h][signer];
+    }
+
+    /// @notice Whether `signer` may still sign: registered, and its validator neither jailed
+    /// nor tombstoned now (a recorded set keeps its stake, not a slashed validator's voice).
+    function signerInGoodStanding(address signer) external view returns (bool) {
+        address v = validatorOfSigner[signer];
+        return v != address(0) && !_validators[v].jailed && !tombstoned[v];
+    }
+
     // ---------------------------------------------------------------- admin
 
-    function setActiveSetSize(uint256 size) external onlyOwner {
+    /// @notice Proposes a new active-set size; it applies after the unbonding period
+    /// (`applyActiveSetSize`), so stakers see a quorum change coming and can leave first.
+    function proposeActiveSetSize(uint256 size) external onlyOwner {
         if (size == 0 || size > MAX_VALIDATORS) revert BadParameter();
+        pendingActiveSetSize = size;
+        pendingActiveSetSizeAt = uint64(block.timestamp) + unbondingPeriod;
+        emit ActiveSetSizeProposed(size, pendingActiveSetSizeAt);
+    }
+
+    /// @notice Applies the proposed active-set size once its timelock passed.
+    function applyActiveSetSize() external onlyOwner {
+        uint256 size = pendingActiveSetSize;
+        if (size == 0) revert NoPendingChange();
+        if (block.timestamp < pendingActiveSetSizeAt) revert TimelockActive(pendingActiveSetSizeAt);
         activeSetSize = size;
+        pendingActiveSetSize = 0;
         emit ActiveSetSizeUpdated(size);
     }
 

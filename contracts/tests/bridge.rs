@@ -67,7 +67,7 @@ impl Bridge {
         let cm = self.l1.a.checkpoint_manager;
         let id =
             self.l1.chain.view(cm, sec_contracts::bindings::CheckpointManager::lastIdCall {}) + 1;
-        let cp = checkpoint(id, root);
+        let cp = checkpoint(&mut self.l1, id, root);
         let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&self.vs[0], &self.vs[1], &self.vs[2]]);
         submit(&mut self.l1, &cp, sigs).unwrap();
         id

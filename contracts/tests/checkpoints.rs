@@ -27,7 +27,7 @@ fn root() -> B256 {
 fn valid_checkpoint_is_stored() {
     let (mut l1, vs) = setup();
     let cm = l1.a.checkpoint_manager;
-    let cp = checkpoint(1, root());
+    let cp = checkpoint(&mut l1, 1, root());
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1], &vs[2]]);
     submit(&mut l1, &cp, sigs).unwrap();
     assert_eq!(l1.chain.view(cm, CheckpointManager::lastIdCall {}), 1);
@@ -57,11 +57,11 @@ fn valid_checkpoint_is_stored() {
     let again = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1], &vs[2]]);
     let err = expect_err::<CheckpointManager::NonConsecutiveId, _>(submit(&mut l1, &cp, again));
     assert_eq!((err.expected, err.got), (2, 1));
-    let cp3 = checkpoint(3, root());
+    let cp3 = checkpoint(&mut l1, 3, root());
     let sigs3 = sign_checkpoint(CHAIN_ID, cm, &cp3, &[&vs[0], &vs[1], &vs[2]]);
     let err = expect_err::<CheckpointManager::NonConsecutiveId, _>(submit(&mut l1, &cp3, sigs3));
     assert_eq!((err.expected, err.got), (2, 3));
-    let cp2 = checkpoint(2, root());
+    let cp2 = checkpoint(&mut l1, 2, root());
     let sigs2 = sign_checkpoint(CHAIN_ID, cm, &cp2, &[&vs[0], &vs[1], &vs[2]]);
     submit(&mut l1, &cp2, sigs2).unwrap();
 }
@@ -71,7 +71,7 @@ fn rust_digest_matches_the_contract() {
     let (mut l1, _) = setup();
     let cm = l1.a.checkpoint_manager;
     let sm = l1.a.stake_manager;
-    let cp = checkpoint(1, root());
+    let cp = checkpoint(&mut l1, 1, root());
     let body = body_hash(&cp);
     assert_eq!(
         l1.chain.view(cm, CheckpointManager::checkpointDigestCall { id: 1, bodyHash_: body }),
@@ -120,7 +120,7 @@ fn stake_threshold_is_strictly_more_than_two_thirds() {
     let (mut l1, vs) = setup();
     let cm = l1.a.checkpoint_manager;
     let sm = l1.a.stake_manager;
-    let cp = checkpoint(1, root());
+    let cp = checkpoint(&mut l1, 1, root());
     // exactly 2/3 of the stake: refused
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1]]);
     let err =
@@ -140,6 +140,11 @@ fn stake_threshold_is_strictly_more_than_two_thirds() {
     );
     let (_, _, total) = l1.chain.view(sm, StakeManager::activeSignersCall {}).into();
     assert_eq!(total, ether(3 * X));
+    // live stake does not count: the checkpoint's recorded set still gives them 2/3 exactly
+    expect_err::<CheckpointManager::InsufficientStake, _>(submit(&mut l1, &cp, sigs));
+    // recorded anew, the set gives them the 1 wei more
+    let cp = checkpoint(&mut l1, 1, root());
+    let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1]]);
     let out = submit(&mut l1, &cp, sigs);
     assert!(out.is_ok(), "{:?}", out.err().map(|e| describe(&e)));
 }
@@ -148,7 +153,7 @@ fn stake_threshold_is_strictly_more_than_two_thirds() {
 fn signer_list_rules_are_checked_before_signatures() {
     let (mut l1, vs) = setup();
     let cm = l1.a.checkpoint_manager;
-    let cp = checkpoint(1, root());
+    let cp = checkpoint(&mut l1, 1, root());
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1], &vs[2]]);
 
     let mut unsorted = sigs.clone();
@@ -194,7 +199,7 @@ fn signer_list_rules_are_checked_before_signatures() {
 fn signatures_bind_chain_contract_id_and_body() {
     let (mut l1, vs) = setup();
     let cm = l1.a.checkpoint_manager;
-    let cp = checkpoint(1, root());
+    let cp = checkpoint(&mut l1, 1, root());
     let all = [&vs[0], &vs[1], &vs[2]];
     for (chain, contract) in [(1u64, cm), (CHAIN_ID, Address::repeat_byte(0xcc))] {
         let sigs = sign_checkpoint(chain, contract, &cp, &all);
@@ -206,7 +211,7 @@ fn signatures_bind_chain_contract_id_and_body() {
     let sigs = sign_checkpoint(CHAIN_ID, cm, &as_two, &all);
     expect_err::<CheckpointManager::InvalidSignature, _>(submit(&mut l1, &cp, sigs));
     // signed over another withdrawal root
-    let other = checkpoint(1, B256::repeat_byte(0xcd));
+    let other = checkpoint(&mut l1, 1, B256::repeat_byte(0xcd));
     let sigs = sign_checkpoint(CHAIN_ID, cm, &other, &all);
     expect_err::<CheckpointManager::InvalidSignature, _>(submit(&mut l1, &cp, sigs));
 }
@@ -217,26 +222,26 @@ fn zero_roots_and_bad_domains_are_refused() {
     let cm = l1.a.checkpoint_manager;
     let all = [&vs[0], &vs[1], &vs[2]];
     let mut cases = Vec::new();
-    let mut c = checkpoint(1, B256::ZERO);
+    let mut c = checkpoint(&mut l1, 1, B256::ZERO);
     cases.push(c.clone());
-    c = checkpoint(1, root());
+    c = checkpoint(&mut l1, 1, root());
     c.validatorSetHash = B256::ZERO;
     cases.push(c);
-    let mut c = checkpoint(1, root());
+    let mut c = checkpoint(&mut l1, 1, root());
     c.domains[2].blockHash = B256::ZERO;
     cases.push(c);
-    let mut c = checkpoint(1, root());
+    let mut c = checkpoint(&mut l1, 1, root());
     c.domains[0].stateRoot = B256::ZERO;
     cases.push(c);
     for cp in cases {
         let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &all);
         expect_err::<CheckpointManager::ZeroRoot, _>(submit(&mut l1, &cp, sigs));
     }
-    let mut cp = checkpoint(1, root());
+    let mut cp = checkpoint(&mut l1, 1, root());
     cp.domains.swap(0, 1);
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &all);
     expect_err::<CheckpointManager::DomainsNotSorted, _>(submit(&mut l1, &cp, sigs));
-    let mut cp = checkpoint(1, root());
+    let mut cp = checkpoint(&mut l1, 1, root());
     cp.domains.clear();
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &all);
     expect_err::<CheckpointManager::NoDomains, _>(submit(&mut l1, &cp, sigs));
@@ -251,7 +256,7 @@ fn jailed_and_unbonded_signers_do_not_count() {
     // validator 3 unbonds everything
     let shares = l1.chain.view(sm, StakeManager::sharesOfCall { _0: vs[3].owner, _1: vs[3].owner });
     l1.chain.must(vs[3].owner, sm, StakeManager::undelegateCall { v: vs[3].owner, shares });
-    let cp = checkpoint(1, root());
+    let cp = checkpoint(&mut l1, 1, root());
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1], &vs[2], &vs[3]]);
     let err = expect_err::<CheckpointManager::UnknownSigner, _>(submit(&mut l1, &cp, sigs));
     assert_eq!(err.signer, vs[3].signer_address());
@@ -263,7 +268,7 @@ fn jailed_and_unbonded_signers_do_not_count() {
     l1.give_sec(j, bond);
     l1.approve(j, sm, bond);
     l1.chain.must(j, sm, StakeManager::bondJudgeCall {});
-    let other = checkpoint(1, B256::repeat_byte(0x66));
+    let other = checkpoint(&mut l1, 1, B256::repeat_byte(0x66));
     let (ha, hb) = (body_hash(&cp), body_hash(&other));
     let sa = vs[2].sign(digest::checkpoint_digest(CHAIN_ID, cm, 1, ha)).as_bytes().to_vec();
     let sb = vs[2].sign(digest::checkpoint_digest(CHAIN_ID, cm, 1, hb)).as_bytes().to_vec();
@@ -306,12 +311,16 @@ fn jailed_and_unbonded_signers_do_not_count() {
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1], &vs[2]]);
     let err = expect_err::<CheckpointManager::UnknownSigner, _>(submit(&mut l1, &cp, sigs));
     assert_eq!(err.signer, vs[2].signer_address());
-    // the two remaining validators are the whole active set now
+    // under the recorded set the two remaining validators hold 2/3 exactly: refused; recorded
+    // again, the set is the two of them, and they sign
+    let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1]]);
+    expect_err::<CheckpointManager::InsufficientStake, _>(submit(&mut l1, &cp, sigs));
+    let cp = checkpoint(&mut l1, 1, root());
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1]]);
     submit(&mut l1, &cp, sigs).unwrap();
 
     // evidence about an accepted checkpoint expires with the unbonding period
-    let other2 = checkpoint(1, B256::repeat_byte(0x67));
+    let other2 = checkpoint(&mut l1, 1, B256::repeat_byte(0x67));
     let h2 = body_hash(&other2);
     let s1 = vs[0].sign(digest::checkpoint_digest(CHAIN_ID, cm, 1, ha)).as_bytes().to_vec();
     let s2 = vs[0].sign(digest::checkpoint_digest(CHAIN_ID, cm, 1, h2)).as_bytes().to_vec();
@@ -327,4 +336,55 @@ fn jailed_and_unbonded_signers_do_not_count() {
             signatureB: s2.into(),
         },
     ));
+}
+
+#[test]
+fn only_a_set_recorded_in_an_earlier_block_current_or_previous_signs() {
+    let (mut l1, vs) = setup();
+    let cm = l1.a.checkpoint_manager;
+    let sm = l1.a.stake_manager;
+    let all: Vec<&TestValidator> = vs.iter().collect();
+    // a set nobody recorded
+    let mut cp = checkpoint(&mut l1, 1, root());
+    cp.validatorSetHash = B256::repeat_byte(0xee);
+    let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &all);
+    let err = expect_err::<CheckpointManager::UnknownValidatorSet, _>(submit(&mut l1, &cp, sigs));
+    assert_eq!(err.setHash, B256::repeat_byte(0xee));
+    // stake bought and recorded in the checkpoint's own block does not sign it
+    let d = Address::repeat_byte(0xd1);
+    l1.chain.fund(d, ether(1));
+    l1.give_sec(d, ether(1));
+    l1.approve(d, sm, ether(1));
+    l1.chain.must(d, sm, StakeManager::delegateCall { v: vs[0].owner, amount: ether(1) });
+    l1.chain.must(OWNER, sm, StakeManager::snapshotActiveSetCall {});
+    let fresh = l1.chain.view(sm, StakeManager::currentSetHashCall {});
+    let mut cp = checkpoint_with_set(1, fresh);
+    let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &all);
+    let err = expect_err::<CheckpointManager::ValidatorSetTooNew, _>(submit(&mut l1, &cp, sigs));
+    assert_eq!(err.setHash, fresh);
+    // from the next block it may, and so may the previous set for the hand-over
+    l1.chain.number += 1;
+    let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &all);
+    submit(&mut l1, &cp, sigs).unwrap();
+    // two recordings later the first set is stale
+    let first = l1.chain.view(sm, StakeManager::previousSetHashCall {});
+    for _ in 0..2 {
+        l1.give_sec(d, U256::from(1));
+        l1.approve(d, sm, U256::from(1));
+        l1.chain.must(d, sm, StakeManager::delegateCall { v: vs[1].owner, amount: U256::from(1) });
+        record_set(&mut l1);
+    }
+    cp = checkpoint_with_set(2, first);
+    let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &all);
+    let err = expect_err::<CheckpointManager::StaleValidatorSet, _>(submit(&mut l1, &cp, sigs));
+    assert_eq!(err.setHash, first);
+}
+
+fn checkpoint_with_set(id: u64, set: B256) -> CheckpointManager::Checkpoint {
+    CheckpointManager::Checkpoint {
+        id,
+        domains: domains(4, 0x10),
+        withdrawalRoot: root(),
+        validatorSetHash: set,
+    }
 }

@@ -364,7 +364,7 @@ fn withdrawal_from_l2_is_paid_on_l1() {
     leaves.insert(2, msg.hash());
     let tree = MerkleTree::new(&leaves);
     let cm = l1.a.checkpoint_manager;
-    let cp = checkpoint(1, tree.root());
+    let cp = checkpoint(&mut l1, 1, tree.root());
     let sigs = sign_checkpoint(CHAIN_ID, cm, &cp, &[&vs[0], &vs[1], &vs[2]]);
     submit(&mut l1, &cp, sigs).unwrap();
     l1.chain.must(

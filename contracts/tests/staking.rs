@@ -133,20 +133,48 @@ fn registration_rules() {
     ));
     l1.chain.must(v.owner, sm, StakeManager::setCommissionCall { commissionBps: 1_000 });
     assert_eq!(l1.chain.view(sm, StakeManager::validatorCall { v: v.owner }).commissionBps, 1_000);
+    // the active-set size (the quorum's base) changes only through the timelock
     expect_err::<StakeManager::OwnableUnauthorizedAccount, _>(l1.chain.send(
         v.owner,
         sm,
-        StakeManager::setActiveSetSizeCall { size: U256::from(5) },
+        StakeManager::proposeActiveSetSizeCall { size: U256::from(5) },
     ));
     for bad in [0u64, 257] {
         expect_err::<StakeManager::BadParameter, _>(l1.chain.send(
             OWNER,
             sm,
-            StakeManager::setActiveSetSizeCall { size: U256::from(bad) },
+            StakeManager::proposeActiveSetSizeCall { size: U256::from(bad) },
         ));
     }
-    l1.chain.must(OWNER, sm, StakeManager::setActiveSetSizeCall { size: U256::from(21) });
+    expect_err::<StakeManager::NoPendingChange, _>(l1.chain.send(
+        OWNER,
+        sm,
+        StakeManager::applyActiveSetSizeCall {},
+    ));
+    let before = l1.chain.view(sm, StakeManager::activeSetSizeCall {});
+    l1.chain.must(OWNER, sm, StakeManager::proposeActiveSetSizeCall { size: U256::from(21) });
+    let until = l1.chain.view(sm, StakeManager::pendingActiveSetSizeAtCall {});
+    let err = expect_err::<StakeManager::TimelockActive, _>(l1.chain.send(
+        OWNER,
+        sm,
+        StakeManager::applyActiveSetSizeCall {},
+    ));
+    assert_eq!(err.until, until);
+    assert_eq!(l1.chain.view(sm, StakeManager::activeSetSizeCall {}), before);
+    let unbonding = l1.chain.view(sm, StakeManager::unbondingPeriodCall {});
+    l1.chain.warp(unbonding);
+    expect_err::<StakeManager::OwnableUnauthorizedAccount, _>(l1.chain.send(
+        v.owner,
+        sm,
+        StakeManager::applyActiveSetSizeCall {},
+    ));
+    l1.chain.must(OWNER, sm, StakeManager::applyActiveSetSizeCall {});
     assert_eq!(l1.chain.view(sm, StakeManager::activeSetSizeCall {}), U256::from(21));
+    expect_err::<StakeManager::NoPendingChange, _>(l1.chain.send(
+        OWNER,
+        sm,
+        StakeManager::applyActiveSetSizeCall {},
+    ));
 }
 
 #[test]

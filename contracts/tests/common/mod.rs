@@ -388,13 +388,24 @@ pub fn domains(n: u32, tag: u8) -> Vec<DomainState> {
         .collect()
 }
 
-pub fn checkpoint(id: u64, withdrawal_root: B256) -> CheckpointManager::Checkpoint {
+/// Checkpoint `id` signed by the active set as it is now: the set is recorded on
+/// `StakeManager` and the chain moves to the next block, from which the set may sign.
+pub fn checkpoint(l1: &mut L1, id: u64, withdrawal_root: B256) -> CheckpointManager::Checkpoint {
+    let set = record_set(l1);
     CheckpointManager::Checkpoint {
         id,
         domains: domains(4, 0x10),
         withdrawalRoot: withdrawal_root,
-        validatorSetHash: B256::repeat_byte(0xee),
+        validatorSetHash: set,
     }
+}
+
+/// Records the active set (`snapshotActiveSet`) and moves to the next block; its hash.
+pub fn record_set(l1: &mut L1) -> B256 {
+    let sm = l1.a.stake_manager;
+    l1.chain.must(OWNER, sm, StakeManager::snapshotActiveSetCall {});
+    l1.chain.number += 1;
+    l1.chain.view(sm, StakeManager::currentSetHashCall {})
 }
 
 pub fn body_hash(cp: &CheckpointManager::Checkpoint) -> B256 {
