@@ -29,7 +29,9 @@ async function waitFor(what, fn, ms = 30000) {
 }
 
 // Activity: an ERC-20 and two transfers.
-const provider = new ethers.JsonRpcProvider(RPC_URL);
+// No response cache: ethers reuses an identical request's answer for 250 ms by default, so a
+// transaction mined within that time would be followed by a stale pending nonce.
+const provider = new ethers.JsonRpcProvider(RPC_URL, undefined, { cacheTimeout: -1 });
 const wallet = new ethers.Wallet(PRIVATE_KEY, provider);
 const abi = ['constructor(uint256)', 'function transfer(address,uint256) returns (bool)'];
 const bin = '0x' + fs.readFileSync(TOKEN_BIN, 'utf8').trim();
