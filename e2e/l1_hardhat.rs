@@ -289,7 +289,9 @@ async fn l1_deploy_and_bridge_on_hardhat() {
     let id = last_checkpoint_id(&owner, a.checkpoint_manager).await.unwrap() + 1;
     assert_eq!(id, 1);
     // the set that signs is recorded on StakeManager first, under the hash checkpoints carry
-    let set_hash = sec_bridge::staking::record_active_set(&owner, a.stake_manager).await.unwrap();
+    let (set_hash, recorded) =
+        sec_bridge::staking::record_active_set(&owner, a.stake_manager).await.unwrap();
+    assert_eq!(recorded, set);
     assert_eq!(set_hash, keccak256((set.signers.clone(), set.stakes.clone()).abi_encode_params()));
     let cp = Checkpoint {
         id,

@@ -16,7 +16,7 @@ use sec_contracts::{
     L1Addresses,
     bindings::{
         CheckpointManager::{self, Checkpoint, DomainState},
-        CrossDomain, StakeManager,
+        CrossDomain,
     },
     predeploy::CROSS_DOMAIN,
 };
@@ -27,7 +27,7 @@ use tracing::{debug, info, warn};
 use crate::{
     BridgeError, L1Client, Result,
     checkpoint::{SubmittedCheckpoint, sign_checkpoint_by, submit_checkpoint},
-    staking::{active_signers, record_active_set},
+    staking::record_active_set,
 };
 
 /// What the relayer reads and who signs.
@@ -51,12 +51,13 @@ pub struct NextCheckpoint {
     pub withdrawals: Vec<B256>,
 }
 
-/// The checkpoint after the last one L1 accepted, or `None` when no domain has a finalized
-/// block beyond it.
+/// The checkpoint after the last one L1 accepted, signed by the recorded set `set_hash`, or
+/// `None` when no domain has a finalized block beyond it.
 pub async fn next_checkpoint(
     l1: &L1Client,
     addresses: &L1Addresses,
     domains: &[L1Client],
+    set_hash: B256,
 ) -> Result<Option<NextCheckpoint>> {
     let cm = addresses.checkpoint_manager;
     let last = l1.view(cm, CheckpointManager::lastIdCall {}).await?;
@@ -68,10 +69,13 @@ pub async fn next_checkpoint(
         let after = if last == 0 {
             0
         } else {
-            l1.view(cm, CheckpointManager::domainStateCall { id: last, domain })
-                .await
-                .map(|s| s.blockNumber)
-                .unwrap_or(0)
+            // a domain the last checkpoint did not cover starts from genesis; any other
+            // failure stops the round (reading from 0 would put old withdrawals in the root)
+            match l1.view(cm, CheckpointManager::domainStateCall { id: last, domain }).await {
+                Ok(state) => state.blockNumber,
+                Err(e) if e.revert_as::<CheckpointManager::UnknownDomain>().is_some() => 0,
+                Err(e) => return Err(e),
+            }
         };
         let head =
             client.block_by_tag(json!("finalized")).await?.ok_or(BridgeError::BadResponse {
@@ -112,14 +116,11 @@ pub async fn next_checkpoint(
     if !advanced {
         return Ok(None);
     }
-    // the recorded set the checkpoint names (`submit_next` records the live one first)
-    let validator_set_hash =
-        l1.view(addresses.stake_manager, StakeManager::currentSetHashCall {}).await?;
     let checkpoint = Checkpoint {
         id: last + 1,
         domains: states,
         withdrawalRoot: MerkleTree::new(&withdrawals).root(),
-        validatorSetHash: validator_set_hash,
+        validatorSetHash: set_hash,
     };
     Ok(Some(NextCheckpoint { checkpoint, withdrawals }))
 }
@@ -134,11 +135,10 @@ pub async fn submit_next(
 ) -> Result<Option<SubmittedCheckpoint>> {
     // the set that signs must be recorded in an earlier block than the checkpoint: a change
     // of stake is recorded now, and the submission (sent after its receipt) comes later
-    record_active_set(l1, addresses.stake_manager).await?;
-    let Some(next) = next_checkpoint(l1, addresses, domains).await? else {
+    let (set_hash, active) = record_active_set(l1, addresses.stake_manager).await?;
+    let Some(next) = next_checkpoint(l1, addresses, domains, set_hash).await? else {
         return Ok(None);
     };
-    let active = active_signers(l1, addresses.stake_manager, None).await?;
     let signing: Vec<PrivateKeySigner> =
         signers.iter().filter(|s| active.signers.contains(&s.address())).cloned().collect();
     let cm = addresses.checkpoint_manager;

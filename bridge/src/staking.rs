@@ -2,8 +2,7 @@
 //! delegation, the active signer set, and recording it for the checkpoints it signs.
 
 use alloy::signers::{SignerSync, local::PrivateKeySigner};
-use alloy::sol_types::SolValue;
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use sec_contracts::{bindings::StakeManager, digest};
 
 use crate::{
@@ -84,14 +83,17 @@ pub async fn active_signers(
 }
 
 /// Records the active set as it is now on `StakeManager` (`snapshotActiveSet`), unless it is
-/// the current recorded set already, and returns its hash: the `validatorSetHash` a checkpoint
-/// signed by it carries. Checkpoints may name it from the next block on.
-pub async fn record_active_set(client: &L1Client, stake_manager: Address) -> Result<B256> {
+/// the current recorded set already, and returns it with its hash: the `validatorSetHash` a
+/// checkpoint signed by it carries. Checkpoints may name it from the next block on.
+pub async fn record_active_set(
+    client: &L1Client,
+    stake_manager: Address,
+) -> Result<(B256, ActiveSigners)> {
     let set = active_signers(client, stake_manager, None).await?;
-    let live = keccak256((set.signers, set.stakes).abi_encode_params());
+    let live = sec_primitives::validator::set_hash(set.signers.clone(), set.stakes.clone());
     let current = client.view(stake_manager, StakeManager::currentSetHashCall {}).await?;
     if current != live {
         client.send_call(stake_manager, StakeManager::snapshotActiveSetCall {}, U256::ZERO).await?;
     }
-    Ok(live)
+    Ok((live, set))
 }

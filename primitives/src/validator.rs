@@ -115,8 +115,15 @@ impl ValidatorSet {
     pub fn hash(&self) -> B256 {
         let signers: Vec<Address> = self.members.iter().map(|m| m.signer).collect();
         let stakes: Vec<U256> = self.members.iter().map(|m| m.stake).collect();
-        keccak256((signers, stakes).abi_encode_params())
+        set_hash(signers, stakes)
     }
+}
+
+/// `keccak256(abi.encode(address[] signers, uint256[] stakes))`: the hash a validator set is
+/// recorded and named under (`StakeManager.snapshotActiveSet`, checkpoints'
+/// `validatorSetHash`), for signers in ascending order with their stakes.
+pub fn set_hash(signers: Vec<Address>, stakes: Vec<U256>) -> B256 {
+    keccak256((signers, stakes).abi_encode_params())
 }
 
 /// One precommit signature in a certificate.
