@@ -81,23 +81,25 @@ impl Drop for Devnet {
     }
 }
 
+/// `sec bridge ARGS` against `devnet` with `key`: success, stdout and stderr.
+fn bridge_run(
+    devnet: &Devnet,
+    datadir: &Path,
+    key: &str,
+    domain: u32,
+    args: &[&str],
+) -> (bool, String, String) {
+    let (l1, rpc) = (devnet.l1_url(), devnet.domain_url(domain));
+    let record = datadir.join("l1-deployment.json");
+    let record = record.to_string_lossy();
+    let head = ["bridge", "--l1-rpc", &l1, "--rpc", &rpc, "--l1-deployment", record.as_ref()];
+    sec_cli(key, &[head.as_slice(), args].concat())
+}
+
 /// `sec bridge ARGS` against `devnet` with `key`; stdout, asserting success.
 fn bridge(devnet: &Devnet, datadir: &Path, key: &str, domain: u32, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_sec"))
-        .args(["bridge", "--l1-rpc", &devnet.l1_url(), "--rpc", &devnet.domain_url(domain)])
-        .arg("--l1-deployment")
-        .arg(datadir.join("l1-deployment.json"))
-        .args(args)
-        .env("SEC_KEY", key)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run sec bridge");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "sec bridge {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, stdout, stderr) = bridge_run(devnet, datadir, key, domain, args);
+    assert!(ok, "sec bridge {args:?} failed:\n{stdout}\n{stderr}");
     stdout
 }
 
@@ -190,16 +192,8 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     assert!(out.contains("locked on L1      block") && out.contains("(credited)"), "{out}");
 
     // exactly once: a second finalization is refused before anything is sent
-    let out = Command::new(env!("CARGO_BIN_EXE_sec"))
-        .args(["bridge", "--l1-rpc", &devnet.l1_url(), "--rpc", &devnet.domain_url(3)])
-        .arg("--l1-deployment")
-        .arg(data.join("l1-deployment.json"))
-        .args(["finalize", "--withdrawal", &w_sec])
-        .env("SEC_KEY", &key)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("AlreadyFinalized"), "{err}");
+    let (ok, _, err) = bridge_run(&devnet, &data, &key, 3, &["finalize", "--withdrawal", &w_sec]);
+    assert!(!ok && err.contains("AlreadyFinalized"), "{err}");
 
     // what L1 locks is what the domains hold: 150 SEC and 1.5 ETH remain bridged
     assert_eq!(

@@ -113,6 +113,23 @@ impl Drop for NodeProcess {
     }
 }
 
+/// Runs `sec ARGS` with `key` (hex) in `SEC_KEY`, as a user would; its success, stdout and
+/// stderr.
+pub fn sec_cli(key: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sec"))
+        .args(args)
+        .env("SEC_KEY", key)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sec");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn client(url: &str) -> HttpClient {
     HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))

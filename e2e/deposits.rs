@@ -39,7 +39,7 @@ async fn l2_balance(rpc: &jsonrpsee::http_client::HttpClient, who: Address) -> U
     serde_json::from_value(v).unwrap()
 }
 
-/// Runs `sec bridge ARGS` with `key`; (success, stdout, stderr).
+/// Runs `sec bridge ARGS` with `key` against `l1`, deployment `record` and the node at `rpc`.
 fn bridge_cli(
     key: &str,
     l1: &str,
@@ -47,19 +47,9 @@ fn bridge_cli(
     rpc: &str,
     args: &[&str],
 ) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sec"))
-        .args(["bridge", "--l1-rpc", l1, "--rpc", rpc, "--l1-deployment"])
-        .arg(record)
-        .args(args)
-        .env("SEC_KEY", key)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run sec bridge");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let record = record.to_string_lossy();
+    let head = ["bridge", "--l1-rpc", l1, "--rpc", rpc, "--l1-deployment", record.as_ref()];
+    sec_cli(key, &[head.as_slice(), args].concat())
 }
 
 #[tokio::test(flavor = "multi_thread")]

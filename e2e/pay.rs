@@ -3,25 +3,16 @@
 //! cross-domain message and delivered; a payment to an account without a home, or to one
 //! living on the payer's domain, is a plain transfer; an account moves home with its SEC.
 
-use std::process::Command;
-
 use alloy_primitives::{Address, U256};
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
 use serde_json::json;
 
 use crate::common::*;
 
-/// `sec ARGS` with `key`; (success, stdout + stderr).
-fn sec_cli(key: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sec"))
-        .args(args)
-        .env("SEC_KEY", key)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run sec");
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
+/// `sec ARGS` with `key`; success and everything it printed.
+fn run(key: &str, args: &[&str]) -> (bool, String) {
+    let (ok, stdout, stderr) = sec_cli(key, args);
+    (ok, stdout + &stderr)
 }
 
 async fn balance(url: &str, who: Address) -> U256 {
@@ -38,40 +29,34 @@ async fn a_payment_finds_the_domain_its_recipient_lives_in() {
     let (alice, bob) = (keys[1].address(), keys[2].address());
 
     // alice lives on domain 2: she says so from there, by a message to the hub
-    let (ok, out) = sec_cli(&hex(1), &["home", "--rpc", &node.url(2), "set"]);
+    let (ok, out) = run(&hex(1), &["home", "--rpc", &node.url(2), "set"]);
     assert!(ok && out.contains("lives on domain 2"), "{out}");
     let (ok, out) =
-        sec_cli(&hex(0), &["home", "--rpc", &node.url(1), "get", "--address", &alice.to_string()]);
+        run(&hex(0), &["home", "--rpc", &node.url(1), "get", "--address", &alice.to_string()]);
     assert!(ok && out.contains("lives on domain 2"), "{out}");
 
     // bob pays her from domain 1: routed to domain 2 and delivered there
     let before = balance(&node.url(2), alice).await;
     let before_here = balance(&node.url(1), alice).await;
-    let (ok, out) = sec_cli(
-        &hex(2),
-        &["pay", "--rpc", &node.url(1), "--to", &alice.to_string(), "--amount", "3"],
-    );
+    let (ok, out) =
+        run(&hex(2), &["pay", "--rpc", &node.url(1), "--to", &alice.to_string(), "--amount", "3"]);
     assert!(ok && out.contains("home domain 2") && out.contains("delivered on domain 2"), "{out}");
     let three = U256::from(3u64) * U256::from(10u64).pow(U256::from(18));
     assert_eq!(balance(&node.url(2), alice).await, before + three);
     assert_eq!(balance(&node.url(1), alice).await, before_here);
 
     // on her own domain, or to someone without a home: a plain transfer where the payer is
-    let (ok, out) = sec_cli(
-        &hex(0),
-        &["pay", "--rpc", &node.url(2), "--to", &alice.to_string(), "--amount", "1"],
-    );
+    let (ok, out) =
+        run(&hex(0), &["pay", "--rpc", &node.url(2), "--to", &alice.to_string(), "--amount", "1"]);
     assert!(ok && out.contains("on domain 2") && out.contains("(its home)"), "{out}");
-    let (ok, out) = sec_cli(
-        &hex(1),
-        &["pay", "--rpc", &node.url(0), "--to", &bob.to_string(), "--amount", "1"],
-    );
+    let (ok, out) =
+        run(&hex(1), &["pay", "--rpc", &node.url(0), "--to", &bob.to_string(), "--amount", "1"]);
     assert!(ok && out.contains("has no home"), "{out}");
 
     // bob moves to domain 2 with 5 SEC: the value goes by message, then the hub follows
     let on_2 = balance(&node.url(2), bob).await;
     let (ok, out) =
-        sec_cli(&hex(2), &["home", "--rpc", &node.url(1), "move", "--to", "2", "--amount", "5"]);
+        run(&hex(2), &["home", "--rpc", &node.url(1), "move", "--to", "2", "--amount", "5"]);
     assert!(ok && out.contains("moved 5 SEC from domain 1 to domain 2"), "{out}");
     assert!(out.contains("lives on domain 2"), "{out}");
     // 5 SEC arrived; the message to the hub cost bob a fee there
@@ -79,6 +64,6 @@ async fn a_payment_finds_the_domain_its_recipient_lives_in() {
     let now_2 = balance(&node.url(2), bob).await;
     assert!(now_2 < on_2 + five && now_2 > on_2 + five - five / U256::from(1_000u64), "{now_2}");
     let (ok, out) =
-        sec_cli(&hex(0), &["home", "--rpc", &node.url(0), "get", "--address", &bob.to_string()]);
+        run(&hex(0), &["home", "--rpc", &node.url(0), "get", "--address", &bob.to_string()]);
     assert!(ok && out.contains("lives on domain 2"), "{out}");
 }

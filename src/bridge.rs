@@ -104,7 +104,8 @@ enum BridgeCommand {
     },
 }
 
-/// What the bridge's refusals mean, in words.
+/// What the bridge contracts' refusals (L1 and L2; `ZeroAmount` and `ZeroAddress` have the
+/// same selector in both) mean, in words.
 fn refusal(e: &BridgeError) -> Option<String> {
     let data = e.revert_data()?;
     if let Ok(x) = L1Bridge::UnknownDomain::abi_decode(data) {
@@ -124,6 +125,9 @@ fn refusal(e: &BridgeError) -> Option<String> {
     }
     if let Ok(x) = L1Bridge::DailyLimitExceeded::abi_decode(data) {
         return Some(format!("over the token's daily limit: {} left today", x.available));
+    }
+    if let Ok(x) = sec_contracts::bindings::L2Bridge::UnknownToken::abi_decode(data) {
+        return Some(format!("{} is not a bridged token", x.token));
     }
     if let Ok(x) = SECToken::ERC20InsufficientBalance::abi_decode(data) {
         return Some(format!("insufficient balance: {} held, {} needed", x.balance, x.needed));
@@ -287,7 +291,7 @@ async fn withdraw(args: &BridgeArgs, token: &str, amount: &str, to: Option<Addre
         (address, U256::ZERO, v)
     };
     let call = L2Bridge::withdrawCall { token, l1Recipient: to, amount };
-    let receipt = l2.send_call(L2_BRIDGE, call, value).await.map_err(explain_l2)?;
+    let receipt = l2.send_call(L2_BRIDGE, call, value).await.map_err(explain)?;
     let hash = receipt
         .logs
         .iter()
@@ -300,24 +304,6 @@ async fn withdraw(args: &BridgeArgs, token: &str, amount: &str, to: Option<Addre
     println!("withdrawal {hash} started in block {} for {to} on L1", receipt.block());
     println!("  once a checkpoint covers it: sec bridge finalize --withdrawal {hash}");
     Ok(())
-}
-
-/// An L2 bridge refusal in words.
-fn explain_l2(e: BridgeError) -> anyhow::Error {
-    use sec_contracts::bindings::L2Bridge;
-    let words = e.revert_data().and_then(|data| {
-        if let Ok(x) = L2Bridge::UnknownToken::abi_decode(data) {
-            return Some(format!("{} is not a bridged token", x.token));
-        }
-        if L2Bridge::ZeroAmount::abi_decode(data).is_ok() {
-            return Some("the amount must be more than zero".into());
-        }
-        None
-    });
-    match words {
-        Some(w) => anyhow::anyhow!("refused: {w}"),
-        None => anyhow::Error::new(e),
-    }
 }
 
 async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {

@@ -207,10 +207,9 @@ pub async fn home(args: HomeArgs) -> Result<()> {
                 "moved {} SEC from domain {here} to domain {to} ({status})",
                 sec_trade::words::sec(value)
             );
-            let base = args.rpc.trim_end_matches('/');
-            let base = base.split("/domain/").next().unwrap_or(base);
-            let there = if to == 0 { format!("{base}/") } else { format!("{base}/domain/{to}") };
-            let client = L1Client::connect(&there, key).await?;
+            let urls = crate::bridge::domain_urls(&args.rpc).await?;
+            let there = urls.get(to as usize).with_context(|| format!("no domain {to}"))?;
+            let client = L1Client::connect(there, key).await?;
             set_home(&client).await?;
             println!("{me} lives on domain {to}");
         }
