@@ -752,14 +752,17 @@ impl Domain {
         self.pool.lock().pending_nonce(sender, nonce)
     }
 
-    /// The domain's native SEC at the head: `(head, all balances, L2Bridge's, CrossDomain's)`.
-    /// The two system contracts hold the reserves deposits and deliveries are paid from (and
-    /// what sends locked), so the circulating supply is the first less the other two.
-    pub fn native_supply(&self) -> (u64, U256, U256, U256) {
+    /// The domain's native SEC at the head.
+    pub fn native_supply(&self) -> NativeSupply {
         use sec_contracts::predeploy::{CROSS_DOMAIN, L2_BRIDGE};
         let chain = self.chain.read();
         let balance = |a| chain.state.account(&a).map(|a| a.balance).unwrap_or_default();
-        (chain.head.number, chain.state.native_total(), balance(L2_BRIDGE), balance(CROSS_DOMAIN))
+        NativeSupply {
+            head: chain.head.number,
+            total: chain.state.native_total(),
+            l2_bridge: balance(L2_BRIDGE),
+            cross_domain: balance(CROSS_DOMAIN),
+        }
     }
 
     /// The base fee of the next block.
@@ -993,7 +996,7 @@ impl Domain {
         }
         index.sent =
             crate::system::sent_messages(self.config.id, receipts.iter().flat_map(|r| r.logs()));
-        let sent: Vec<B256> = index.sent.iter().map(Message::hash).collect();
+        let sent: Vec<B256> = index.sent.iter().map(|(hash, _)| *hash).collect();
         let extension = SecExtension {
             domain: self.config.id,
             producer: self.producer.address(),
@@ -1125,6 +1128,28 @@ fn post_merge_header() -> Header {
         parent_beacon_block_root: Some(B256::ZERO),
         requests_hash: Some(EMPTY_REQUESTS_HASH),
         ..Default::default()
+    }
+}
+
+/// A domain's native SEC at a block. The two system contracts hold the reserves deposits and
+/// deliveries are paid from (and what sends locked), so the circulating supply is `total`
+/// less the other two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NativeSupply {
+    /// The block.
+    pub head: u64,
+    /// Every account's balance.
+    pub total: U256,
+    /// `L2Bridge`'s balance: what is left of the deposit reserve.
+    pub l2_bridge: U256,
+    /// `CrossDomain`'s balance: what is left of the delivery reserve, plus what sends locked.
+    pub cross_domain: U256,
+}
+
+impl NativeSupply {
+    /// `total` less the two system contracts' balances.
+    pub fn circulating(&self) -> U256 {
+        self.total.saturating_sub(self.l2_bridge).saturating_sub(self.cross_domain)
     }
 }
 

@@ -136,8 +136,8 @@ fn decode_account(mut bytes: &[u8]) -> Result<Account, StoreError> {
 pub struct BlockIndex {
     /// L1 deposits it credited: (deposit nonce, transaction index).
     pub deposits: Vec<(u64, u32)>,
-    /// Messages it sent, in order (its outbox root's leaves).
-    pub sent: Vec<Message>,
+    /// Messages it sent, in order, with their hashes (its outbox root's leaves).
+    pub sent: Vec<(B256, Message)>,
     /// Messages it delivered: (message hash, transaction index).
     pub delivered: Vec<(B256, u32)>,
 }
@@ -362,8 +362,7 @@ impl ChainStore {
         let mut outbox = tx.open_table(OUTBOX)?;
         let mut sent = tx.open_table(SENT)?;
         let mut hashes = Vec::with_capacity(index.sent.len() * 32);
-        for m in &index.sent {
-            let hash = m.hash();
+        for (hash, m) in &index.sent {
             let mut row = number.to_be_bytes().to_vec();
             m.encode(&mut row);
             outbox.insert((m.dst_domain, m.nonce), row.as_slice())?;

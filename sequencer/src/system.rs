@@ -28,7 +28,7 @@ use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
     sol_types::{SolCall, SolType, sol_data},
 };
-use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use sec_contracts::{
     bindings::{CrossDomain, L2Bridge},
     predeploy::{CROSS_DOMAIN, L2_BRIDGE},
@@ -303,23 +303,28 @@ pub fn advance_cursor(cursor: &[InboxCursor], delivered: &[Message]) -> Vec<Inbo
     next.into_iter().map(|(src_domain, nonce)| InboxCursor { src_domain, nonce }).collect()
 }
 
-/// The messages a block's receipts show `CrossDomain` sent from domain `src`, in order.
+/// The messages a block's receipts show `CrossDomain` sent from domain `src`, in order, with
+/// their hashes as the event carries them (`Messages.messageHash`, the one definition that
+/// `sec_primitives::message` mirrors and the contract tests compare).
 pub fn sent_messages<'a>(
     src: DomainId,
     logs: impl IntoIterator<Item = &'a alloy_primitives::Log>,
-) -> Vec<Message> {
+) -> Vec<(B256, Message)> {
     use alloy::sol_types::SolEvent;
     logs.into_iter()
         .filter(|l| l.address == CROSS_DOMAIN)
         .filter_map(|l| CrossDomain::MessageSent::decode_log_data(&l.data).ok())
-        .map(|e| Message {
-            src_domain: src,
-            nonce: e.nonce,
-            sender: e.sender,
-            dst_domain: e.dstDomain,
-            to: e.to,
-            value: e.value,
-            data: e.data,
+        .map(|e| {
+            let message = Message {
+                src_domain: src,
+                nonce: e.nonce,
+                sender: e.sender,
+                dst_domain: e.dstDomain,
+                to: e.to,
+                value: e.value,
+                data: e.data,
+            };
+            (e.messageHash, message)
         })
         .collect()
 }

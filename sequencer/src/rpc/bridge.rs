@@ -211,14 +211,14 @@ fn domain_supply(api: &EthApi, domain: Option<u32>) -> RpcResult<Value> {
         .iter()
         .find(|d| d.id() == id)
         .ok_or_else(|| RpcError::InvalidParams(format!("no domain {id}")))?;
-    let (head, total, bridge, cross_domain) = d.native_supply();
+    let supply = d.native_supply();
     Ok(json!({
         "domain": id,
-        "blockNumber": format!("{head:#x}"),
-        "total": total,
-        "l2Bridge": bridge,
-        "crossDomain": cross_domain,
-        "circulating": total.saturating_sub(bridge).saturating_sub(cross_domain),
+        "blockNumber": format!("{:#x}", supply.head),
+        "total": supply.total,
+        "l2Bridge": supply.l2_bridge,
+        "crossDomain": supply.cross_domain,
+        "circulating": supply.circulating(),
     }))
 }
 
