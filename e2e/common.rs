@@ -17,7 +17,7 @@ use jsonrpsee::{
     core::{ClientError, client::ClientT, params::ArrayParams},
     http_client::{HttpClient, HttpClientBuilder},
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
@@ -55,7 +55,7 @@ impl NodeProcess {
         let config = datadir.join("node.toml");
         if !config.exists() {
             let mut toml = format!(
-                "datadir = {:?}\ndomains = {domains}\nblock_time_ms = {}\n\n[rpc]\naddr = \"127.0.0.1:{port}\"\n",
+                "datadir = {:?}\ndomains = {domains}\nblock_time_ms = {}\ntrade_min_period_secs = 2\n\n[rpc]\naddr = \"127.0.0.1:{port}\"\n",
                 datadir.join("chain"),
                 (block_time * 1000.0) as u64
             );
@@ -143,6 +143,12 @@ pub async fn call(c: &HttpClient, method: &str, params: Vec<Value>) -> Result<Va
         p.insert(v).expect("serializable");
     }
     c.request(method, p).await
+}
+
+/// An account's native balance on the domain at `url`.
+pub async fn balance(url: &str, who: Address) -> U256 {
+    let v = call(&client(url), "eth_getBalance", vec![json!(who), json!("latest")]).await.unwrap();
+    serde_json::from_value(v).unwrap()
 }
 
 pub fn quantity(v: &Value) -> u64 {

@@ -3,9 +3,8 @@
 //! cross-domain message and delivered; a payment to an account without a home, or to one
 //! living on the payer's domain, is a plain transfer; an account moves home with its SEC.
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::U256;
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
-use serde_json::json;
 
 use crate::common::*;
 
@@ -13,11 +12,6 @@ use crate::common::*;
 fn run(key: &str, args: &[&str]) -> (bool, String) {
     let (ok, stdout, stderr) = sec_cli(key, args);
     (ok, stdout + &stderr)
-}
-
-async fn balance(url: &str, who: Address) -> U256 {
-    let v = call(&client(url), "eth_getBalance", vec![json!(who), json!("latest")]).await.unwrap();
-    serde_json::from_value(v).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

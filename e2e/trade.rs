@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use alloy_primitives::hex;
+use alloy_primitives::{U256, hex};
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
 use serde_json::{Value, json};
 
@@ -61,15 +61,7 @@ async fn trade_dispute_and_trust_from_the_cli() {
     let out = ok(
         &rpc,
         Some(&seller),
-        &[
-            "offer",
-            "--price",
-            "10",
-            "--description",
-            "a crate of tomatoes",
-            "--auto-confirm-days",
-            "2",
-        ],
+        &["offer", "--price", "10", "--description", "a crate of tomatoes", "--auto-confirm", "2d"],
     );
     assert!(out.contains("offer 1 opened by"), "{out}");
     assert!(out.contains("price 10 SEC, bond 5 SEC posted (50% of the price)"), "{out}");
@@ -315,4 +307,112 @@ async fn a_trade_priced_in_an_erc20() {
     );
     assert!(err.contains(&format!("{fee} takes a fee on transfer")), "{err}");
     assert_eq!(c.view(fee, balance(seller_a)).await.unwrap(), minted);
+}
+
+/// `whole` SEC in wei.
+fn sec_amount(whole: u64) -> U256 {
+    U256::from(whole) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// A buyer whose SEC is on another domain pays by a message from there, and the trade settles
+/// by itself once its (test chain: seconds long) auto-confirm period passed. Two payments sent
+/// for one offer before either arrives: the second is refused on arrival and its SEC goes back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trade_paid_from_another_domain_settles_by_itself() {
+    use alloy::sol_types::SolCall;
+    use sec_bridge::{
+        L1Client,
+        message::{sent_message_hash, wait_for_delivery},
+    };
+    use sec_contracts::{
+        bindings::{CrossDomain, TradeEscrow},
+        predeploy::{CROSS_DOMAIN, TRADE_ESCROW},
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    // blocks on a clock (not on demand), so the chain's time moves while nobody sends
+    let node = NodeProcess::start(dir.path(), 2, 0.2, free_port());
+    let (d0, d1) = (node.url(0), node.url(1));
+    let keys = dev_signers(DEV_MNEMONIC, 6).unwrap();
+    let key = |i: usize| keys[i].to_bytes().0;
+    let (seller, buyer) = (key(0), key(1));
+    let buyer_a = keys[1].address();
+    let cent = sec_amount(1) / U256::from(100u64);
+
+    // this test chain's shortest period is 2 s (a public chain's is 1 hour)
+    let offer = |period: &'static str| {
+        ["offer", "--price", "10", "--description", "a dozen eggs", "--auto-confirm", period]
+    };
+    let err = refused(&d0, Some(&seller), &offer("1s"));
+    assert!(err.contains("a period of 1 s is outside 2 s to 90 days on this chain"), "{err}");
+    let out = ok(&d0, Some(&seller), &offer("4s"));
+    assert!(out.contains("auto-confirm 4 s after shipping"), "{out}");
+
+    // paid from domain 1: the SEC leaves there, nothing is spent on domain 0
+    let (on0, on1) = (balance(&d0, buyer_a).await, balance(&d1, buyer_a).await);
+    let out = ok(&d0, Some(&buyer), &["pay", "--offer", "1", "--from-domain", "1"]);
+    assert!(out.contains("sent from domain 1 as a cross-domain message"), "{out}");
+    assert!(out.contains("delivered by transaction"), "{out}");
+    assert!(out.contains(&format!("offer 1 paid by {buyer_a}: 10 SEC held in escrow")), "{out}");
+    assert_eq!(balance(&d0, buyer_a).await, on0);
+    let spent = on1 - balance(&d1, buyer_a).await;
+    assert!(spent > sec_amount(10) && spent < sec_amount(10) + cent, "price and fee: {spent}");
+    // refused before anything is sent, in words; judges act where the dispute is
+    let err = refused(&d0, Some(&key(2)), &["pay", "--offer", "1", "--from-domain", "1"]);
+    assert!(err.contains("offer 1 is Paid, so this step is not possible now"), "{err}");
+    let bond = ["judge", "bond", "--amount", "1000", "--from-domain", "1"];
+    let err = refused(&d0, Some(&key(2)), &bond);
+    assert!(err.contains("judges act on the dispute's own domain"), "{err}");
+    let err = refused(&d0, Some(&key(2)), &["pay", "--offer", "1", "--from-domain", "0"]);
+    assert!(err.contains("already on domain 0"), "{err}");
+
+    // shipped; too early to settle, then settled by a third party once 4 s passed
+    ok(&d0, Some(&seller), &["ship", "--offer", "1"]);
+    let err = refused(&d0, Some(&key(5)), &["settle", "--offer", "1"]);
+    assert!(err.contains("refused: too early"), "{err}");
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let out = ok(&d0, Some(&key(5)), &["settle", "--offer", "1"]);
+    assert!(out.contains("offer 1 completed by settlement: 15 SEC"), "{out}");
+    assert_eq!(trust(&d0, buyer_a).await["index"], 1);
+    assert_eq!(trust(&d0, keys[0].address()).await["index"], 1);
+
+    // two payments for offer 2, both sent before either arrives (raw sends, no check first)
+    ok(&d0, Some(&seller), &offer("1h"));
+    let mut payers = Vec::new();
+    let mut before = Vec::new();
+    for k in &keys[2..4] {
+        payers.push(L1Client::connect(&d1, k.clone()).await.unwrap());
+        before.push(balance(&d1, k.address()).await);
+    }
+    let pay = || CrossDomain::sendCall {
+        dstDomain: 0,
+        to: TRADE_ESCROW,
+        data: TradeEscrow::payCall { offerId: 2 }.abi_encode().into(),
+    };
+    let (a, b) = tokio::join!(
+        payers[0].send_call(CROSS_DOMAIN, pay(), sec_amount(10)),
+        payers[1].send_call(CROSS_DOMAIN, pay(), sec_amount(10)),
+    );
+    let reader = L1Client::connect(&d0, keys[5].clone()).await.unwrap();
+    let mut refused_payers = Vec::new();
+    for (i, receipt) in [a.unwrap(), b.unwrap()].iter().enumerate() {
+        let hash = sent_message_hash(receipt).unwrap();
+        let timeout = std::time::Duration::from_secs(60);
+        let d = wait_for_delivery(&payers[i], hash, timeout).await.unwrap();
+        assert_eq!(d.status, "delivered", "a refused step is still a delivered message");
+        let delivery = reader.wait_for_receipt(d.transaction_hash).await.unwrap();
+        if delivery.logs.iter().any(|l| l.log_decode::<TradeEscrow::RelayRefused>().is_ok()) {
+            refused_payers.push(i);
+        }
+    }
+    assert_eq!(refused_payers.len(), 1, "exactly one of the two payments is refused");
+    let loser = refused_payers[0];
+    let offer2 = reader.view(TRADE_ESCROW, TradeEscrow::offerCall { offerId: 2 }).await.unwrap();
+    assert_eq!(offer2.buyer, payers[1 - loser].address());
+    // the refused payer has its 10 SEC back on domain 1, less only the send's fee
+    let started = std::time::Instant::now();
+    while before[loser] - balance(&d1, payers[loser].address()).await > cent {
+        assert!(started.elapsed().as_secs() < 60, "the refused payment never came back");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

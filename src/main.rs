@@ -288,6 +288,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     l2.l1_sec_token = deployment.addresses.token;
     // Deposits on the dev chain are credited after one confirmation (a block a second).
     l2.l1.confirmations = 1;
+    // Trades may settle 30 s after shipping, so one can be followed to the end by hand.
+    l2.trade_min_period_secs = 30;
     l2.l1.start_block = deployment.block;
     let l1_url = format!("http://{}", l1_node.rpc_addr());
     let source = l1_source(l1_url.clone(), &deployment).await?;

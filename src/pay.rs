@@ -3,13 +3,16 @@
 //! a payment to an account whose home is another domain goes there as a cross-domain message
 //! carrying the value, and the command waits until that domain delivered it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alloy::{signers::local::PrivateKeySigner, sol_types::SolCall};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, utils::parse_units};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use sec_bridge::L1Client;
+use sec_bridge::{
+    L1Client,
+    message::{sent_message_hash, wait_for_delivery},
+};
 use sec_contracts::{
     bindings::{CrossDomain, HomeDirectory},
     predeploy::{CROSS_DOMAIN, HOME_DIRECTORY},
@@ -70,16 +73,8 @@ enum HomeCommand {
     },
 }
 
-/// The domain id `client` is connected to, from the node's `sec_domains`.
 async fn domain_of(client: &L1Client) -> Result<u32> {
-    let domains: Vec<Value> = client.request("sec_domains", vec![]).await?;
-    let chain_id = format!("{:#x}", client.chain_id());
-    domains
-        .iter()
-        .find(|d| d["chainId"].as_str() == Some(chain_id.as_str()))
-        .and_then(|d| d["id"].as_u64())
-        .map(|id| id as u32)
-        .context("the node does not list this domain")
+    Ok(sec_bridge::message::domain_of(client).await?)
 }
 
 async fn home_of(client: &L1Client, account: Address) -> Result<(u32, bool)> {
@@ -92,31 +87,10 @@ fn signer(key: Option<B256>) -> Result<PrivateKeySigner> {
     PrivateKeySigner::from_bytes(&key).context("--key")
 }
 
-/// Waits until message `hash` left `pending`; its status.
+/// Waits until message `hash` is delivered; its status (`delivered` or `failed`).
 async fn delivered(client: &L1Client, hash: B256, timeout: u64) -> Result<String> {
-    let started = Instant::now();
-    loop {
-        let m: Value = client.request("sec_getMessage", vec![json!(hash)]).await?;
-        match m["status"].as_str() {
-            Some("pending") | None => {}
-            Some(status) => return Ok(status.to_string()),
-        }
-        if started.elapsed() > Duration::from_secs(timeout) {
-            bail!("message {hash} not delivered after {timeout} s (sec_getMessage follows it)");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// The hash of the message a `CrossDomain.send` receipt shows.
-fn sent_hash(receipt: &sec_bridge::Receipt) -> Result<B256> {
-    use alloy::sol_types::SolEvent;
-    receipt
-        .logs
-        .iter()
-        .find_map(|l| CrossDomain::MessageSent::decode_log(&l.inner).ok())
-        .map(|e| e.messageHash)
-        .context("no MessageSent event")
+    let d = wait_for_delivery(client, hash, Duration::from_secs(timeout)).await?;
+    Ok(d.status)
 }
 
 /// Makes the domain `client` is on the account's home; that domain.
@@ -129,7 +103,7 @@ async fn set_home(client: &L1Client) -> Result<u32> {
         let data = HomeDirectory::setHomeFromMessageCall {}.abi_encode().into();
         let call = CrossDomain::sendCall { dstDomain: 0, to: HOME_DIRECTORY, data };
         let receipt = client.send_call(CROSS_DOMAIN, call, U256::ZERO).await?;
-        let status = delivered(client, sent_hash(&receipt)?, 120).await?;
+        let status = delivered(client, sent_message_hash(&receipt)?, 120).await?;
         if status != "delivered" {
             bail!("the hub refused the home ({status})");
         }
@@ -155,7 +129,7 @@ pub async fn pay(args: PayArgs) -> Result<()> {
     }
     let call = CrossDomain::sendCall { dstDomain: home, to: args.to, data: Bytes::new() };
     let receipt = client.send_call(CROSS_DOMAIN, call, value).await?;
-    let hash = sent_hash(&receipt)?;
+    let hash = sent_message_hash(&receipt)?;
     println!(
         "sent {} SEC from domain {here} to {} on its home domain {home}: message {hash}",
         args.amount, args.to
@@ -202,7 +176,7 @@ pub async fn home(args: HomeArgs) -> Result<()> {
                 }
             };
             let receipt = client.send_call(CROSS_DOMAIN, call, value).await?;
-            let status = delivered(&client, sent_hash(&receipt)?, 120).await?;
+            let status = delivered(&client, sent_message_hash(&receipt)?, 120).await?;
             println!(
                 "moved {} SEC from domain {here} to domain {to} ({status})",
                 sec_trade::words::sec(value)

@@ -10,7 +10,7 @@ use sec_bridge::Receipt;
 use sec_contracts::bindings::{Disputes, TradeEscrow};
 use sec_trade::{
     Target, TokenInfo, TradeClient, event, hash_text,
-    words::{duration, outcome, sec, stage, time, units},
+    words::{duration, outcome, parse_duration, sec, stage, time, units},
 };
 
 #[derive(Args)]
@@ -21,6 +21,11 @@ pub struct TradeArgs {
     /// The account's private key (hex). Never printed.
     #[arg(long, global = true, env = "SEC_KEY", hide_env_values = true)]
     key: Option<B256>,
+    /// Take the step from this domain, where the account's SEC is: it goes to the offer's
+    /// domain (`--rpc`) as a cross-domain message, and a payment the escrow refuses on arrival
+    /// comes back.
+    #[arg(long, global = true)]
+    from_domain: Option<u32>,
     #[command(subcommand)]
     step: Step,
 }
@@ -38,12 +43,13 @@ enum Step {
         /// What is sold; only its keccak256 hash goes on chain.
         #[arg(long)]
         description: String,
-        /// Days after shipping until the trade settles by itself (default 7; 1 hour to 90 days).
-        #[arg(long)]
-        auto_confirm_days: Option<f64>,
-        /// Days the seller has to ship once paid (default 14).
-        #[arg(long)]
-        ship_days: Option<f64>,
+        /// Time after shipping until the trade settles by itself: `7d`, `12h`, `30m`, `45s`
+        /// (default 7 days; the chain's minimum, 1 hour on a public chain, to 90 days).
+        #[arg(long, value_parser = period)]
+        auto_confirm: Option<u32>,
+        /// Time the seller has to ship once paid, as `--auto-confirm` (default 14 days).
+        #[arg(long, value_parser = period)]
+        ship_within: Option<u32>,
         /// Only this account may pay (default: anyone).
         #[arg(long)]
         buyer: Option<Address>,
@@ -164,14 +170,9 @@ enum JudgeStep {
     Withdraw,
 }
 
-fn days_to_secs(days: Option<f64>) -> Result<u32> {
-    match days {
-        None => Ok(0),
-        Some(d) if d.is_finite() && d > 0.0 && d * 86_400.0 < u32::MAX as f64 => {
-            Ok((d * 86_400.0).round() as u32)
-        }
-        Some(d) => bail!("{d} days is not a period"),
-    }
+fn period(text: &str) -> Result<u32, String> {
+    parse_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a period: write 7d, 12h, 30m or 45s"))
 }
 
 /// Sends one step and says which transaction and block carried it.
@@ -181,8 +182,13 @@ async fn send<C: SolCall>(
     call: C,
     value: U256,
 ) -> Result<Receipt> {
+    let from = s.sent_from();
+    if let Some(from) = from {
+        println!("  sent from domain {from} as a cross-domain message; waiting for its delivery");
+    }
     let r = s.send(target, call, value).await?;
-    println!("  transaction {} in block {}", r.transaction_hash, r.block());
+    let how = if from.is_some() { "delivered by transaction" } else { "transaction" };
+    println!("  {how} {} in block {}", r.transaction_hash, r.block());
     Ok(r)
 }
 
@@ -200,11 +206,18 @@ async fn trust_line(s: &TradeClient, who: Address) -> Result<String> {
 pub async fn run(args: TradeArgs) -> Result<()> {
     let signer =
         args.key.map(|k| PrivateKeySigner::from_bytes(&k).context("invalid --key")).transpose()?;
-    let s = TradeClient::connect(&args.rpc, signer)
-        .await
-        .with_context(|| format!("connecting to {}", args.rpc))?;
+    let s = match (args.from_domain, signer) {
+        (Some(from), Some(signer)) => {
+            let urls = crate::bridge::domain_urls(&args.rpc).await?;
+            let from_rpc = urls.get(from as usize).with_context(|| format!("no domain {from}"))?;
+            TradeClient::connect_from(&args.rpc, signer, from_rpc).await
+        }
+        (Some(_), None) => bail!("--from-domain sends the step: give --key or set SEC_KEY"),
+        (None, signer) => TradeClient::connect(&args.rpc, signer).await,
+    }
+    .with_context(|| format!("connecting to {}", args.rpc))?;
     match args.step {
-        Step::Offer { price, token, description, auto_confirm_days, ship_days, buyer } => {
+        Step::Offer { price, token, description, auto_confirm, ship_within, buyer } => {
             let token = if token.eq_ignore_ascii_case("SEC") {
                 Address::ZERO
             } else {
@@ -219,8 +232,8 @@ pub async fn run(args: TradeArgs) -> Result<()> {
                 token,
                 price,
                 descriptionHash: keccak256(description.as_bytes()),
-                autoConfirmPeriod: days_to_secs(auto_confirm_days)?,
-                shipPeriod: days_to_secs(ship_days)?,
+                autoConfirmPeriod: auto_confirm.unwrap_or_default(),
+                shipPeriod: ship_within.unwrap_or_default(),
                 designatedBuyer: buyer.unwrap_or_default(),
             };
             let value = if token == Address::ZERO { bond } else { U256::ZERO };
@@ -532,19 +545,4 @@ async fn list(s: &TradeClient, who: Address) -> Result<()> {
     }
     println!("  (older offers not listed)");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn periods_in_days() {
-        assert_eq!(days_to_secs(Some(7.0)).unwrap(), 604_800);
-        assert_eq!(days_to_secs(Some(0.5)).unwrap(), 43_200);
-        assert_eq!(days_to_secs(None).unwrap(), 0);
-        assert!(days_to_secs(Some(-1.0)).is_err());
-        assert!(days_to_secs(Some(f64::NAN)).is_err());
-        assert!(days_to_secs(Some(1e9)).is_err());
-    }
 }

@@ -59,6 +59,15 @@ pub enum BridgeError {
         /// How long we waited.
         waited: Duration,
     },
+    /// A cross-domain message was not delivered in time; it may still be later
+    /// (`sec_getMessage` follows it).
+    #[error("message {hash} not delivered after {waited:?} (sec_getMessage follows it)")]
+    DeliveryTimeout {
+        /// Message hash.
+        hash: B256,
+        /// How long we waited.
+        waited: Duration,
+    },
     /// Signing failed.
     #[error("signing failed: {0}")]
     Signing(#[from] alloy::signers::Error),

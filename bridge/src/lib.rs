@@ -13,7 +13,8 @@
 //! - [`checkpoint`]: signing checkpoints (signers sorted ascending) and submitting them;
 //! - [`checkpointer`]: the relayer that builds each checkpoint from the domains' finalized
 //!   blocks and their withdrawals, signs and submits it;
-//! - [`withdrawal`]: withdrawal Merkle trees, proofs and finalization.
+//! - [`withdrawal`]: withdrawal Merkle trees, proofs and finalization;
+//! - [`message`]: following a cross-domain message from its send to its delivery.
 //!
 //! Errors are [`BridgeError`]; a call or transaction the contract refuses comes back as
 //! [`BridgeError::Reverted`] with the custom error decoded, before anything is sent.
@@ -25,6 +26,7 @@ pub mod deploy;
 pub mod deposit;
 mod error;
 pub mod l1_source;
+pub mod message;
 pub mod staking;
 pub mod withdrawal;
 

@@ -36,6 +36,30 @@ pub const HOME_DIRECTORY: Address = address!("0x5ec00000000000000000000000000000
 /// less what these two contracts hold (the reserves' remainder, and what sends locked).
 pub const NATIVE_RESERVE: U256 = uint!(1_000_000_000_000_000_000_000_000_000_000_U256);
 
+/// The chain-wide parameters the predeploys are built with (immutables in their code, so part
+/// of every domain's genesis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainParams {
+    /// Number of domains of the chain.
+    pub domains: u32,
+    /// The SEC token on Ethereum, which the L2 bridge credits as native SEC.
+    pub l1_sec: Address,
+    /// `TradeEscrow.minPeriod`: the shortest auto-confirm and ship period of an offer, in
+    /// seconds. [`ChainParams::PUBLIC_TRADE_MIN_PERIOD`] (1 hour) unless a development chain
+    /// wants trades to settle while one watches.
+    pub trade_min_period: u32,
+}
+
+impl ChainParams {
+    /// The trade minimum period of a public chain: 1 hour.
+    pub const PUBLIC_TRADE_MIN_PERIOD: u32 = 3_600;
+
+    /// A chain of `domains` domains over the SEC token `l1_sec`, with the public trade minimum.
+    pub fn new(domains: u32, l1_sec: Address) -> Self {
+        Self { domains, l1_sec, trade_min_period: Self::PUBLIC_TRADE_MIN_PERIOD }
+    }
+}
+
 /// One predeploy: where it lives and the creation code (with constructor arguments) to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Predeploy {
@@ -47,9 +71,9 @@ pub struct Predeploy {
     pub init_code: Bytes,
 }
 
-/// The predeploys of domain `domain` of a chain of `domains` domains whose SEC token lives at
-/// `l1_sec` on Ethereum.
-pub fn predeploys(domain: DomainId, domains: u32, l1_sec: Address) -> Vec<Predeploy> {
+/// The predeploys of domain `domain` of the chain `chain`.
+pub fn predeploys(domain: DomainId, chain: &ChainParams) -> Vec<Predeploy> {
+    let ChainParams { domains, l1_sec, trade_min_period } = *chain;
     vec![
         Predeploy {
             name: "CrossDomain",
@@ -99,8 +123,13 @@ pub fn predeploys(domain: DomainId, domains: u32, l1_sec: Address) -> Vec<Predep
             address: TRADE_ESCROW,
             init_code: init_code(
                 &TradeEscrow::BYTECODE,
-                TradeEscrow::constructorCall { trust_: TRUST_INDEX, disputes_: DISPUTES }
-                    .abi_encode(),
+                TradeEscrow::constructorCall {
+                    trust_: TRUST_INDEX,
+                    disputes_: DISPUTES,
+                    crossDomain_: CROSS_DOMAIN,
+                    minPeriod_: trade_min_period,
+                }
+                .abi_encode(),
             ),
         },
         Predeploy {
@@ -137,15 +166,14 @@ const GENESIS_DEPLOYER: Address = address!("0x5ec0000000000000000000000000000000
 /// captured `address(this)` (in an immutable) would leave the wrong address in the code; that
 /// is checked and refused rather than installed. The result is the same for every chain id:
 /// no predeploy constructor reads `block.chainid` (constructors here see chain id 0), which
-/// keeps genesis a function of the domain and the L1 token only.
+/// keeps genesis a function of the domain and the chain parameters only.
 pub fn genesis_alloc(
     domain: DomainId,
-    domains: u32,
-    l1_sec: Address,
+    chain: &ChainParams,
 ) -> Result<Vec<(Address, GenesisAccount)>, ContractsError> {
     let mut sandbox = Sandbox::new(0);
     let mut alloc = Vec::new();
-    for (nonce, p) in predeploys(domain, domains, l1_sec).into_iter().enumerate() {
+    for (nonce, p) in predeploys(domain, chain).into_iter().enumerate() {
         let block = BlockContext { number: 0, timestamp: 0 };
         let created = sandbox.create(p.name, GENESIS_DEPLOYER, nonce as u64, p.init_code, block)?;
         let mut account = sandbox.account(created);

@@ -15,6 +15,11 @@ interface IDisputes {
     function open(uint64 offerId, address buyer, address seller) external payable returns (uint64);
 }
 
+interface ICrossDomain {
+    function send(uint32 dstDomain, address to, bytes calldata data) external payable returns (bytes32);
+    function xDomainMessageSender() external view returns (address sender, uint32 srcDomain);
+}
+
 /// @title Trade escrow — L2 predeploy
 /// @notice A seller opens an offer (price in native SEC or an ERC-20, a description hash, an
 /// auto-confirm period) and posts a bond in the price's token that falls as their trust index
@@ -25,13 +30,17 @@ interface IDisputes {
 /// unpaid offer (bond back), the seller refunds a paid one, anyone refunds the buyer once the
 /// ship deadline passed unshipped.
 /// Payouts are pushed; one that fails (a recipient that refuses it) is kept for that account
-/// to `withdraw`, so no counterparty can block a settlement. Rules: contracts/TRADE.md.
+/// to `withdraw`, so no counterparty can block a settlement.
+///
+/// Every step may also come from another domain, as a `CrossDomain` message whose sender acts
+/// (a buyer paying from home). Such a step runs as a self-call that may fail without failing
+/// the delivery: a refused step sends the value it carried back to the sender's domain, so a
+/// payment into an offer that is gone is never stranded here. Rules: contracts/TRADE.md.
 contract TradeEscrow is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     uint32 public constant DEFAULT_AUTO_CONFIRM = 7 days;
     uint32 public constant DEFAULT_SHIP_PERIOD = 14 days;
-    uint32 public constant MIN_PERIOD = 1 hours;
     uint32 public constant MAX_PERIOD = 90 days;
     /// @notice Bond in basis points of the price: `BOND_BASE_BPS - BOND_STEP_BPS * index`,
     /// 50% for a newcomer down to 10% at index 100.
@@ -80,8 +89,18 @@ contract TradeEscrow is ReentrancyGuardTransient {
         bytes32 descriptionHash;
     }
 
+    /// @notice Gas kept back from a relayed step so that returning its value always fits.
+    uint256 public constant RELAY_RESERVE = 100_000;
+
     ITrustIndex public immutable trust;
     address public immutable disputes;
+    ICrossDomain public immutable crossDomain;
+    /// @notice Shortest auto-confirm and ship period, a chain parameter: 1 hour on a public
+    /// chain, shorter on a development chain so a trade settles while one watches.
+    uint32 public immutable minPeriod;
+
+    /// @dev Set while a step that came from another domain runs as a self-call.
+    bool private transient _relaying;
 
     uint64 public lastOfferId;
     mapping(uint64 => Offer) internal offers;
@@ -91,7 +110,7 @@ contract TradeEscrow is ReentrancyGuardTransient {
     error Banned(address account);
     error ZeroPrice();
     error PriceTooLarge();
-    error BadPeriod(uint256 period);
+    error BadPeriod(uint256 period, uint256 min, uint256 max);
     error NotAToken(address token);
     error UnsupportedToken(address token);
     error WrongValue(uint256 value, uint256 expected);
@@ -134,10 +153,29 @@ contract TradeEscrow is ReentrancyGuardTransient {
     event DisputeResolved(uint64 indexed offerId, uint8 outcome, address indexed paidTo, uint256 amount);
     event PayoutDeferred(address indexed to, address indexed token, uint256 amount);
     event Withdrawn(address indexed to, address indexed token, uint256 amount);
+    /// @notice A step sent from domain `srcDomain` by `sender` was refused with `reason` (the
+    /// step's own error); the `value` it carried went back to the sender there.
+    event RelayRefused(
+        address indexed sender, uint32 indexed srcDomain, bytes4 indexed selector, uint256 value, bytes reason
+    );
 
-    constructor(address trust_, address disputes_) {
+    constructor(address trust_, address disputes_, address crossDomain_, uint32 minPeriod_) {
+        if (minPeriod_ == 0 || minPeriod_ > DEFAULT_AUTO_CONFIRM) revert BadPeriod(minPeriod_, 1, DEFAULT_AUTO_CONFIRM);
         trust = ITrustIndex(trust_);
         disputes = disputes_;
+        crossDomain = ICrossDomain(crossDomain_);
+        minPeriod = minPeriod_;
+    }
+
+    /// @dev A step delivered from another domain (a call from `CrossDomain`) runs again as a
+    /// self-call (`_relay`), where `_actor()` is the message's sender; it never reverts the
+    /// delivery, so value is never left here by a refused step.
+    modifier relayable() {
+        if (msg.sender == address(crossDomain) && !_relaying) {
+            _relay();
+            return;
+        }
+        _;
     }
 
     // ---------------------------------------------------------------- seller
@@ -152,21 +190,22 @@ contract TradeEscrow is ReentrancyGuardTransient {
         uint32 autoConfirmPeriod,
         uint32 shipPeriod,
         address designatedBuyer
-    ) external payable nonReentrant returns (uint64 offerId) {
-        if (trust.isBanned(msg.sender)) revert Banned(msg.sender);
+    ) external payable relayable nonReentrant returns (uint64 offerId) {
+        address me = _actor();
+        if (trust.isBanned(me)) revert Banned(me);
         if (price == 0) revert ZeroPrice();
         if (price > type(uint128).max) revert PriceTooLarge();
         if (autoConfirmPeriod == 0) autoConfirmPeriod = DEFAULT_AUTO_CONFIRM;
         if (shipPeriod == 0) shipPeriod = DEFAULT_SHIP_PERIOD;
-        if (autoConfirmPeriod < MIN_PERIOD || autoConfirmPeriod > MAX_PERIOD) revert BadPeriod(autoConfirmPeriod);
-        if (shipPeriod < MIN_PERIOD || shipPeriod > MAX_PERIOD) revert BadPeriod(shipPeriod);
-        if (designatedBuyer == msg.sender) revert OwnOffer();
-        uint16 bps = uint16(bondBps(trust.indexOf(msg.sender)));
+        _checkPeriod(autoConfirmPeriod);
+        _checkPeriod(shipPeriod);
+        if (designatedBuyer == me) revert OwnOffer();
+        uint16 bps = uint16(bondBps(trust.indexOf(me)));
         uint256 bond = (price * bps + 9999) / 10000;
 
         offerId = ++lastOfferId;
         offers[offerId] = Offer({
-            seller: msg.sender,
+            seller: me,
             state: State.Open,
             autoConfirmPeriod: autoConfirmPeriod,
             shipPeriod: shipPeriod,
@@ -182,15 +221,16 @@ contract TradeEscrow is ReentrancyGuardTransient {
             descriptionHash: descriptionHash
         });
         emit OfferOpened(
-            offerId, msg.sender, token, price, bond, descriptionHash, designatedBuyer, autoConfirmPeriod, shipPeriod
+            offerId, me, token, price, bond, descriptionHash, designatedBuyer, autoConfirmPeriod, shipPeriod
         );
-        _collect(token, msg.sender, bond);
+        _collect(token, me, bond);
     }
 
     /// @notice The seller withdraws an unpaid offer and takes the bond back.
-    function cancel(uint64 offerId) external nonReentrant {
+    function cancel(uint64 offerId) external relayable nonReentrant {
+        address me = _actor();
         Offer storage o = _offer(offerId);
-        if (msg.sender != o.seller) revert NotSeller(msg.sender);
+        if (me != o.seller) revert NotSeller(me);
         if (o.state != State.Open) revert WrongState(offerId, o.state);
         o.state = State.Cancelled;
         emit OfferCancelled(offerId);
@@ -199,9 +239,10 @@ contract TradeEscrow is ReentrancyGuardTransient {
 
     /// @notice The seller marks a paid offer shipped (before the ship deadline); the
     /// auto-confirm period starts now.
-    function ship(uint64 offerId, bytes32 trackingHash) external {
+    function ship(uint64 offerId, bytes32 trackingHash) external relayable {
+        address me = _actor();
         Offer storage o = _offer(offerId);
-        if (msg.sender != o.seller) revert NotSeller(msg.sender);
+        if (me != o.seller) revert NotSeller(me);
         if (o.state != State.Paid) revert WrongState(offerId, o.state);
         uint256 deadline = uint256(o.paidAt) + o.shipPeriod;
         if (block.timestamp >= deadline) revert ShipDeadlinePassed(deadline);
@@ -213,31 +254,33 @@ contract TradeEscrow is ReentrancyGuardTransient {
     // ---------------------------------------------------------------- buyer
 
     /// @notice Pays the price into the offer (native: as value; ERC-20: pulled, approve first).
-    function pay(uint64 offerId) external payable nonReentrant {
+    function pay(uint64 offerId) external payable relayable nonReentrant {
+        address me = _actor();
         Offer storage o = _offer(offerId);
         if (o.state != State.Open) revert WrongState(offerId, o.state);
-        if (msg.sender == o.seller) revert OwnOffer();
+        if (me == o.seller) revert OwnOffer();
         address designated = o.buyer;
-        if (designated != address(0) && designated != msg.sender) revert NotDesignatedBuyer(msg.sender, designated);
-        if (trust.isBanned(msg.sender)) revert Banned(msg.sender);
+        if (designated != address(0) && designated != me) revert NotDesignatedBuyer(me, designated);
+        if (trust.isBanned(me)) revert Banned(me);
         o.state = State.Paid;
-        o.buyer = msg.sender;
+        o.buyer = me;
         o.paidAt = uint40(block.timestamp);
-        emit OfferPaid(offerId, msg.sender, o.price);
-        _collect(o.token, msg.sender, o.price);
+        emit OfferPaid(offerId, me, o.price);
+        _collect(o.token, me, o.price);
     }
 
     /// @notice The buyer confirms receipt (also before shipping is marked: a hand-over in
     /// person): the seller receives price and bond.
-    function confirm(uint64 offerId) external nonReentrant {
+    function confirm(uint64 offerId) external relayable nonReentrant {
+        address me = _actor();
         Offer storage o = _offer(offerId);
-        if (msg.sender != o.buyer) revert NotBuyer(msg.sender);
+        if (me != o.buyer) revert NotBuyer(me);
         if (o.state != State.Paid && o.state != State.Shipped) revert WrongState(offerId, o.state);
         _complete(offerId, o, false);
     }
 
     /// @notice Anyone completes a shipped trade once its auto-confirm period has passed.
-    function settle(uint64 offerId) external nonReentrant {
+    function settle(uint64 offerId) external relayable nonReentrant {
         Offer storage o = _offer(offerId);
         if (o.state != State.Shipped) revert WrongState(offerId, o.state);
         uint256 readyAt = _readyAt(o);
@@ -247,9 +290,10 @@ contract TradeEscrow is ReentrancyGuardTransient {
 
     /// @notice Refunds the buyer: by the seller while paid or shipped, or by anyone once the
     /// ship deadline passed without shipping. The seller's bond returns to the seller.
-    function refund(uint64 offerId) external nonReentrant {
+    function refund(uint64 offerId) external relayable nonReentrant {
+        address me = _actor();
         Offer storage o = _offer(offerId);
-        bool bySeller = msg.sender == o.seller;
+        bool bySeller = me == o.seller;
         if (bySeller) {
             if (o.state != State.Paid && o.state != State.Shipped) revert WrongState(offerId, o.state);
         } else {
@@ -265,9 +309,10 @@ contract TradeEscrow is ReentrancyGuardTransient {
 
     /// @notice The buyer disputes a shipped trade within its auto-confirm period, paying the
     /// dispute fee (native SEC, `Disputes.DISPUTE_FEE`) that pays the judges.
-    function dispute(uint64 offerId, bytes32 evidenceHash) external payable nonReentrant returns (uint64 disputeId) {
+    function dispute(uint64 offerId, bytes32 evidenceHash) external payable relayable nonReentrant returns (uint64 disputeId) {
+        address me = _actor();
         Offer storage o = _offer(offerId);
-        if (msg.sender != o.buyer) revert NotBuyer(msg.sender);
+        if (me != o.buyer) revert NotBuyer(me);
         if (o.state != State.Shipped) revert WrongState(offerId, o.state);
         uint256 closesAt = _readyAt(o);
         if (block.timestamp >= closesAt) revert DisputeWindowClosed(closesAt);
@@ -279,9 +324,10 @@ contract TradeEscrow is ReentrancyGuardTransient {
 
     /// @notice The buyer extends a shipped trade's auto-confirm period once, by the period
     /// again (goods late in the post): settlement and the dispute window move with it.
-    function extend(uint64 offerId) external {
+    function extend(uint64 offerId) external relayable {
+        address me = _actor();
         Offer storage o = _offer(offerId);
-        if (msg.sender != o.buyer) revert NotBuyer(msg.sender);
+        if (me != o.buyer) revert NotBuyer(me);
         if (o.state != State.Shipped) revert WrongState(offerId, o.state);
         if (o.extended) revert AlreadyExtended(offerId);
         uint256 readyAt = _readyAt(o);
@@ -291,11 +337,12 @@ contract TradeEscrow is ReentrancyGuardTransient {
     }
 
     /// @notice Buyer or seller publishes evidence (a hash of off-chain material) for the judges.
-    function submitEvidence(uint64 offerId, bytes32 evidenceHash) external {
+    function submitEvidence(uint64 offerId, bytes32 evidenceHash) external relayable {
+        address me = _actor();
         Offer storage o = _offer(offerId);
-        if (msg.sender != o.buyer && msg.sender != o.seller) revert NotParty(msg.sender);
+        if (me != o.buyer && me != o.seller) revert NotParty(me);
         if (o.state != State.Disputed) revert WrongState(offerId, o.state);
-        emit Evidence(offerId, msg.sender, evidenceHash);
+        emit Evidence(offerId, me, evidenceHash);
     }
 
     // ---------------------------------------------------------------- disputes
@@ -327,16 +374,17 @@ contract TradeEscrow is ReentrancyGuardTransient {
     // ---------------------------------------------------------------- payouts
 
     /// @notice Takes a payout that could not be pushed earlier.
-    function withdraw(address token) external nonReentrant {
-        uint256 amount = owed[msg.sender][token];
+    function withdraw(address token) external relayable nonReentrant {
+        address me = _actor();
+        uint256 amount = owed[me][token];
         if (amount == 0) revert NothingOwed();
-        owed[msg.sender][token] = 0;
-        emit Withdrawn(msg.sender, token, amount);
+        owed[me][token] = 0;
+        emit Withdrawn(me, token, amount);
         if (token == address(0)) {
-            (bool ok,) = msg.sender.call{value: amount}("");
+            (bool ok,) = me.call{value: amount}("");
             if (!ok) revert TransferFailed();
         } else {
-            IERC20(token).safeTransfer(msg.sender, amount);
+            IERC20(token).safeTransfer(me, amount);
         }
     }
 
@@ -358,6 +406,36 @@ contract TradeEscrow is ReentrancyGuardTransient {
     }
 
     // ---------------------------------------------------------------- internal
+
+    /// @dev Runs the delivered step (this call's data and value) as a self-call marked as
+    /// relayed. If it fails, the value goes back to the sender's domain by a message and the
+    /// refusal is logged; the delivery itself succeeds either way. Gas is held back for that.
+    function _relay() private {
+        (address sender, uint32 srcDomain) = crossDomain.xDomainMessageSender();
+        uint256 gas = gasleft();
+        bool ok;
+        bytes memory reason;
+        if (gas > RELAY_RESERVE) {
+            _relaying = true;
+            (ok, reason) = address(this).delegatecall{gas: gas - RELAY_RESERVE}(msg.data);
+            _relaying = false;
+        }
+        if (!ok) {
+            if (msg.value > 0) crossDomain.send{value: msg.value}(srcDomain, sender, "");
+            emit RelayRefused(sender, srcDomain, msg.sig, msg.value, reason);
+        }
+    }
+
+    /// @dev Who takes the step: the caller, or the sender of the message being delivered.
+    function _actor() private view returns (address) {
+        if (msg.sender != address(crossDomain)) return msg.sender;
+        (address sender,) = crossDomain.xDomainMessageSender();
+        return sender;
+    }
+
+    function _checkPeriod(uint32 period) private view {
+        if (period < minPeriod || period > MAX_PERIOD) revert BadPeriod(period, minPeriod, MAX_PERIOD);
+    }
 
     function _offer(uint64 offerId) private view returns (Offer storage o) {
         o = offers[offerId];

@@ -13,8 +13,9 @@ use sec_contracts::{
         bridged_erc20::BridgedERC20,
     },
     predeploy::{
-        CROSS_DOMAIN, DISPUTES, HOME_DIRECTORY, L2_BRIDGE, L2_TOKEN_FACTORY, NATIVE_RESERVE,
-        TRADE_ESCROW, TRUST_INDEX, bridged_token_address, genesis_alloc, predeploys,
+        CROSS_DOMAIN, ChainParams, DISPUTES, HOME_DIRECTORY, L2_BRIDGE, L2_TOKEN_FACTORY,
+        NATIVE_RESERVE, TRADE_ESCROW, TRUST_INDEX, bridged_token_address, genesis_alloc,
+        predeploys,
     },
 };
 
@@ -25,7 +26,7 @@ fn genesis_chain(domain: u32, l1_sec: Address) -> Chain {
 #[test]
 fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
     let l1_sec = Address::repeat_byte(0x5e);
-    let alloc = genesis_alloc(3, 4, l1_sec).unwrap();
+    let alloc = genesis_alloc(3, &ChainParams::new(4, l1_sec)).unwrap();
     let addresses: Vec<Address> = alloc.iter().map(|(a, _)| *a).collect();
     assert_eq!(
         addresses,
@@ -49,7 +50,7 @@ fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
     }
     // the same code and storage as the creation the contract tests install
     let mut reference = Chain::new();
-    for p in predeploys(3, 4, l1_sec) {
+    for p in predeploys(3, &ChainParams::new(4, l1_sec)) {
         reference.install(p.address, p.init_code);
     }
     for (address, account) in &alloc {
@@ -57,13 +58,16 @@ fn genesis_accounts_are_the_predeploys_at_their_fixed_addresses() {
         assert_eq!(info.code.unwrap().original_bytes(), account.code, "{address}");
     }
     // another domain's outbox differs (its domain id is an immutable), the bridge does not
-    let other = genesis_alloc(4, 5, l1_sec).unwrap();
+    let other = genesis_alloc(4, &ChainParams::new(5, l1_sec)).unwrap();
     assert_ne!(alloc[0].1.code, other[0].1.code);
     assert_eq!(alloc[1].1.code, other[1].1.code);
     for i in 3..6 {
         assert_eq!(alloc[i].1.code, other[i].1.code, "trade predeploys are the same everywhere");
     }
-    assert_ne!(alloc[1].1.code, genesis_alloc(3, 4, Address::repeat_byte(1)).unwrap()[1].1.code);
+    assert_ne!(
+        alloc[1].1.code,
+        genesis_alloc(3, &ChainParams::new(4, Address::repeat_byte(1))).unwrap()[1].1.code
+    );
 }
 
 #[test]

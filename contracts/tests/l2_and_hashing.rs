@@ -11,7 +11,9 @@ use sec_contracts::{
         CrossDomain, L1Bridge, L2Bridge, L2TokenFactory, bridged_erc20::BridgedERC20,
         l1_bridge::Messages, test::hash_harness::HashHarness,
     },
-    predeploy::{CROSS_DOMAIN, L2_BRIDGE, L2_TOKEN_FACTORY, bridged_token_address, predeploys},
+    predeploy::{
+        CROSS_DOMAIN, ChainParams, L2_BRIDGE, L2_TOKEN_FACTORY, bridged_token_address, predeploys,
+    },
 };
 use sec_primitives::{
     merkle::{self, MerkleTree},
@@ -122,7 +124,7 @@ struct L2 {
 impl L2 {
     fn new(domain: u32, l1_sec: Address) -> Self {
         let mut chain = Chain::new();
-        for p in predeploys(domain, 4, l1_sec) {
+        for p in predeploys(domain, &ChainParams::new(4, l1_sec)) {
             chain.install(p.address, p.init_code);
         }
         Self { chain, l1_sec }

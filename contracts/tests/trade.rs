@@ -10,13 +10,13 @@ use alloy_primitives::{Address, B256, Bytes, U256};
 use common::{trade::*, *};
 use sec_contracts::{
     bindings::{
-        Disputes, TradeEscrow, TrustIndex,
+        CrossDomain, Disputes, TradeEscrow, TrustIndex,
         test::{
             fee_on_transfer_token::FeeOnTransferToken, reentrant_token::ReentrantToken,
             test_token::TestToken, trade_actor::TradeActor,
         },
     },
-    predeploy::{DISPUTES, TRADE_ESCROW, TRUST_INDEX},
+    predeploy::{CROSS_DOMAIN, DISPUTES, TRADE_ESCROW, TRUST_INDEX},
 };
 
 // ------------------------------------------------------------------ happy paths
@@ -1220,4 +1220,158 @@ fn value_is_conserved_across_a_mixed_sequence() {
     let bonds: U256 = judges.iter().map(|j| m.judge(*j).bonded).sum();
     let claims: U256 = m.accounts.clone().iter().map(|a| m.claimable(*a)).sum();
     assert_eq!(m.chain.balance(DISPUTES), bonds + claims);
+}
+
+// ------------------------------------------------------------------ from another domain
+
+/// The message `events` shows the escrow sending back to `to` on domain `dst`, if any.
+fn bounced(out: &Outcome) -> Option<CrossDomain::MessageSent> {
+    events::<CrossDomain::MessageSent>(out).into_iter().next()
+}
+
+#[test]
+fn a_buyer_on_another_domain_pays_confirms_and_gains_trust_by_messages() {
+    let mut m = Market::new();
+    let seller = m.account();
+    // the buyer's SEC is on domain 2: it holds nothing here
+    let buyer = Address::repeat_byte(0xb2);
+    let id = m.open(seller);
+    let reserve = m.chain.balance(CROSS_DOMAIN);
+    let out = m.deliver(2, buyer, TradeEscrow::payCall { offerId: id }, price());
+    assert!(events::<CrossDomain::MessageDelivered>(&out)[0].success);
+    assert!(events::<TradeEscrow::RelayRefused>(&out).is_empty());
+    assert_eq!(events::<TradeEscrow::OfferPaid>(&out)[0].buyer, buyer, "the sender pays");
+    assert_eq!((m.state(id), m.offer(id).buyer), (PAID, buyer));
+    assert_eq!(m.chain.balance(CROSS_DOMAIN), reserve - price(), "paid out of the reserve");
+    m.assert_books(Address::ZERO);
+
+    m.ship(seller, id);
+    // only the buyer's own messages act as the buyer
+    let out = m.deliver(1, seller, TradeEscrow::confirmCall { offerId: id }, U256::ZERO);
+    let refused = &events::<TradeEscrow::RelayRefused>(&out)[0];
+    assert_eq!((refused.sender, refused.srcDomain), (seller, 1));
+    assert_eq!(refused.selector, TradeEscrow::confirmCall::SELECTOR);
+    let e = expect_err::<TradeEscrow::NotBuyer, _>(Err::<(), _>(refused.reason.clone()));
+    assert_eq!(e.caller, seller);
+    assert!(bounced(&out).is_none(), "nothing carried, nothing returned");
+    let out = m.deliver(2, buyer, TradeEscrow::confirmCall { offerId: id }, U256::ZERO);
+    assert_eq!(events::<TradeEscrow::TradeCompleted>(&out)[0].buyer, buyer);
+    assert_eq!(m.state(id), COMPLETED);
+    assert_eq!((m.index(seller), m.index(buyer)), (1, 1));
+    m.assert_books(Address::ZERO);
+}
+
+#[test]
+fn a_payment_refused_on_arrival_goes_back_to_its_domain() {
+    let mut m = Market::new();
+    let (seller, local) = (m.account(), m.account());
+    let remote = Address::repeat_byte(0xb3);
+    let id = m.open(seller);
+    m.pay(local, id);
+    let escrow = m.chain.balance(TRADE_ESCROW);
+    let burned = m.chain.view(CROSS_DOMAIN, CrossDomain::totalBurnedCall {});
+
+    // paid already: the delivery succeeds, the step is refused, the value goes home
+    let out = m.deliver(3, remote, TradeEscrow::payCall { offerId: id }, price());
+    assert!(events::<CrossDomain::MessageDelivered>(&out)[0].success, "never a failed message");
+    let refused = &events::<TradeEscrow::RelayRefused>(&out)[0];
+    assert_eq!((refused.sender, refused.srcDomain, refused.value), (remote, 3, price()));
+    let e = expect_err::<TradeEscrow::WrongState, _>(Err::<(), _>(refused.reason.clone()));
+    assert_eq!((e.offerId, e.state), (id, PAID));
+    let back = bounced(&out).expect("the value goes back");
+    assert_eq!(
+        (back.dstDomain, back.to, back.value, back.sender),
+        (3, remote, price(), TRADE_ESCROW)
+    );
+    assert!(back.data.is_empty());
+    assert_eq!(m.chain.balance(TRADE_ESCROW), escrow, "nothing stays in the escrow");
+    assert_eq!(
+        m.chain.view(CROSS_DOMAIN, CrossDomain::totalBurnedCall {}),
+        burned + price(),
+        "sent back: locked on this domain, paid out again on domain 3"
+    );
+    assert_eq!(m.offer(id).buyer, local);
+
+    // the wrong amount, an unknown offer, a dispute fee short: each refused and returned
+    let other = m.open(seller);
+    for (call, value) in [
+        (TradeEscrow::payCall { offerId: other }.abi_encode(), price() - U256::from(1u64)),
+        (TradeEscrow::payCall { offerId: 99 }.abi_encode(), price()),
+        (TradeEscrow::disputeCall { offerId: id, evidenceHash: B256::ZERO }.abi_encode(), ether(1)),
+    ] {
+        let out = m.deliver_raw(3, remote, call, value);
+        assert_eq!(events::<TradeEscrow::RelayRefused>(&out).len(), 1);
+        assert_eq!(bounced(&out).expect("returned").value, value);
+        assert_eq!(m.chain.balance(TRADE_ESCROW), escrow + U256::from(m.offer(other).bond));
+    }
+    assert_eq!(m.state(other), OPEN);
+    m.assert_books(Address::ZERO);
+}
+
+#[test]
+fn a_seller_on_another_domain_opens_ships_and_is_paid_here() {
+    let mut m = Market::new();
+    let seller = Address::repeat_byte(0x5a);
+    let buyer = m.account();
+    let bond = m.bond_for(seller, price());
+    let out = m.deliver(1, seller, Market::open_call(Address::ZERO, price()), bond);
+    let id = events::<TradeEscrow::OfferOpened>(&out)[0].offerId;
+    assert_eq!(m.offer(id).seller, seller);
+    m.pay(buyer, id);
+    let out = m.deliver(
+        1,
+        seller,
+        TradeEscrow::shipCall { offerId: id, trackingHash: B256::ZERO },
+        U256::ZERO,
+    );
+    assert!(events::<TradeEscrow::RelayRefused>(&out).is_empty());
+    m.confirm(buyer, id);
+    assert_eq!(m.chain.balance(seller), price() + bond, "paid on the offer's domain");
+    m.assert_books(Address::ZERO);
+}
+
+#[test]
+fn the_shortest_period_is_a_chain_parameter() {
+    let mut params = sec_contracts::predeploy::ChainParams::new(4, Address::ZERO);
+    params.trade_min_period = 30;
+    let mut m = Market::with_params(params);
+    assert_eq!(m.chain.view(TRADE_ESCROW, TradeEscrow::minPeriodCall {}), 30);
+    let (seller, buyer) = (m.account(), m.account());
+    let mut call = Market::open_call(Address::ZERO, price());
+    call.autoConfirmPeriod = 29;
+    let e = expect_err::<TradeEscrow::BadPeriod, _>(m.try_open(seller, call.clone()));
+    assert_eq!((e.period, e.min, e.max), (U256::from(29), U256::from(30), U256::from(90 * DAY)));
+    call.autoConfirmPeriod = 30;
+    call.shipPeriod = 30;
+    let id = m.try_open(seller, call).unwrap();
+    m.pay(buyer, id);
+    m.ship(seller, id);
+    m.chain.warp(29);
+    expect_err::<TradeEscrow::TooEarly, _>(m.chain.send(
+        buyer,
+        TRADE_ESCROW,
+        TradeEscrow::settleCall { offerId: id },
+    ));
+    m.chain.warp(1);
+    m.chain.must(buyer, TRADE_ESCROW, TradeEscrow::settleCall { offerId: id });
+    assert_eq!(m.state(id), COMPLETED);
+    // a public chain's minimum is an hour
+    let mut public = Market::new();
+    assert_eq!(public.chain.view(TRADE_ESCROW, TradeEscrow::minPeriodCall {}), 3_600);
+    // and a chain cannot be built without one, nor with one above the default period
+    for bad in [0u32, 7 * 86_400 + 1] {
+        let init = TradeEscrow::constructorCall {
+            trust_: TRUST_INDEX,
+            disputes_: DISPUTES,
+            crossDomain_: CROSS_DOMAIN,
+            minPeriod_: bad,
+        }
+        .abi_encode();
+        let mut code = TradeEscrow::BYTECODE.to_vec();
+        code.extend(init);
+        let deployer = public.account();
+        let out =
+            public.chain.exec(deployer, alloy_primitives::TxKind::Create, code.into(), U256::ZERO);
+        assert!(!out.success, "minPeriod {bad} refused");
+    }
 }

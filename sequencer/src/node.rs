@@ -7,6 +7,7 @@ use std::{
 
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, U256};
+use sec_contracts::predeploy::ChainParams;
 use sec_primitives::{DomainId, GenesisAccount, L1Source, domain::domain_chain_id};
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,10 @@ pub struct NodeConfig {
     /// The SEC token on Ethereum, which the L2 bridge predeploy refers to. Default: zero (no
     /// L1 known yet).
     pub l1_sec_token: Address,
+    /// Shortest auto-confirm and ship period of a trade offer, in seconds (`TradeEscrow`'s
+    /// `minPeriod`, fixed at genesis). Default 3,600 (1 hour); `sec devnet` uses 30 so a trade
+    /// settles while one watches.
+    pub trade_min_period_secs: u32,
     /// Transaction pool limits.
     pub pool: PoolConfig,
     /// JSON-RPC server.
@@ -89,6 +94,7 @@ impl Default for NodeConfig {
             genesis_timestamp: None,
             alloc: BTreeMap::new(),
             l1_sec_token: Address::ZERO,
+            trade_min_period_secs: ChainParams::PUBLIC_TRADE_MIN_PERIOD,
             pool: PoolConfig::default(),
             rpc: RpcConfig::default(),
             l1: L1Settings::default(),
@@ -160,6 +166,11 @@ impl Node {
                 .map(|d| d.as_secs())
                 .unwrap_or_default()
         });
+        let chain = ChainParams {
+            domains: config.domains,
+            l1_sec: config.l1_sec_token,
+            trade_min_period: config.trade_min_period_secs,
+        };
         let mut domains = Vec::new();
         // every domain delivers the others' messages; a chain of one has none
         let outboxes = (config.domains > 1).then(|| Arc::new(Outboxes::default()));
@@ -168,11 +179,7 @@ impl Node {
             // bridge, the token factory) at their fixed addresses.
             let mut alloc: Vec<(Address, GenesisAccount)> =
                 config.alloc.iter().map(|(a, g)| (*a, g.clone())).collect();
-            alloc.extend(sec_contracts::predeploy::genesis_alloc(
-                id,
-                config.domains,
-                config.l1_sec_token,
-            )?);
+            alloc.extend(sec_contracts::predeploy::genesis_alloc(id, &chain)?);
             let dc = DomainConfig {
                 id,
                 chain_id: domain_chain_id(config.chain_id_base, id),

@@ -1,16 +1,22 @@
 //! [`TradeClient`]: one account on one domain, sending trade steps to the predeploys and
 //! reading their views.
 
+use std::time::Duration;
+
 use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::{SolCall, SolEvent},
 };
-use alloy_primitives::{Address, B256, U256, keccak256};
-use sec_bridge::{BridgeError, L1Client, Receipt};
-use sec_contracts::{
-    bindings::{Disputes, TradeEscrow, TrustIndex, bridged_erc20::BridgedERC20},
-    predeploy::{DISPUTES, TRADE_ESCROW, TRUST_INDEX},
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use sec_bridge::{
+    BridgeError, L1Client, Receipt,
+    message::{domain_of, sent_message_hash, wait_for_delivery},
 };
+use sec_contracts::{
+    bindings::{CrossDomain, Disputes, TradeEscrow, TrustIndex, bridged_erc20::BridgedERC20},
+    predeploy::{CROSS_DOMAIN, DISPUTES, TRADE_ESCROW, TRUST_INDEX},
+};
+use serde_json::json;
 
 use crate::{
     error::{Result, TradeError},
@@ -30,10 +36,25 @@ pub struct TokenInfo {
 pub type Standing = TrustIndex::accountOfReturn;
 
 /// One account on one domain's JSON-RPC endpoint; without a key it can only read.
+///
+/// Made with [`TradeClient::connect_from`], the account acts from another domain, where its
+/// SEC is: each step goes out there as a `CrossDomain` message to the escrow, and the step is
+/// the delivery on the offer's domain.
 pub struct TradeClient {
     client: L1Client,
     has_key: bool,
+    relay: Option<Relay>,
 }
+
+/// The domain a relayed client's steps are sent from.
+struct Relay {
+    source: L1Client,
+    source_domain: u32,
+    offer_domain: u32,
+}
+
+/// How long a relayed step waits for its delivery.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl TradeClient {
     /// Connects to `rpc`; `signer` `None` gives a read-only client.
@@ -41,7 +62,26 @@ impl TradeClient {
         let has_key = signer.is_some();
         // views only: any address will do as the caller
         let signer = signer.unwrap_or_else(PrivateKeySigner::random);
-        Ok(Self { client: L1Client::connect(rpc, signer).await?, has_key })
+        Ok(Self { client: L1Client::connect(rpc, signer).await?, has_key, relay: None })
+    }
+
+    /// A client for the offers on the domain at `rpc` that sends the account's steps from the
+    /// domain at `from_rpc` as cross-domain messages: a payment carries SEC from there, and a
+    /// step the escrow refuses on delivery sends its value back there.
+    pub async fn connect_from(rpc: &str, signer: PrivateKeySigner, from_rpc: &str) -> Result<Self> {
+        let client = L1Client::connect(rpc, signer.clone()).await?;
+        let source = L1Client::connect(from_rpc, signer).await?;
+        let (source_domain, offer_domain) = (domain_of(&source).await?, domain_of(&client).await?);
+        if source_domain == offer_domain {
+            return Err(TradeError::SameDomain(offer_domain));
+        }
+        let relay = Relay { source, source_domain, offer_domain };
+        Ok(Self { client, has_key: true, relay: Some(relay) })
+    }
+
+    /// The domain the account's steps are sent from, when not the offer's.
+    pub fn sent_from(&self) -> Option<u32> {
+        self.relay.as_ref().map(|r| r.source_domain)
     }
 
     /// The account's address.
@@ -64,13 +104,59 @@ impl TradeClient {
             Target::Escrow => TRADE_ESCROW,
             Target::Disputes => DISPUTES,
         };
-        match self.client.send_call(to, call, value).await {
-            Ok(r) => Ok(r),
-            Err(BridgeError::Reverted { reason, data, .. }) => {
-                Err(TradeError::Refused(explain(target, &data).unwrap_or(reason)))
+        let refused = |e| match e {
+            BridgeError::Reverted { reason, data, .. } => {
+                TradeError::Refused(explain(target, &data).unwrap_or(reason))
             }
-            Err(e) => Err(e.into()),
+            e => e.into(),
+        };
+        match &self.relay {
+            None => self.client.send_call(to, call, value).await.map_err(refused),
+            Some(relay) if target == Target::Escrow => {
+                self.send_from(relay, call.abi_encode().into(), value).await.map_err(|e| match e {
+                    TradeError::Client(e) => refused(e),
+                    e => e,
+                })
+            }
+            Some(_) => Err(TradeError::NotRelayed),
         }
+    }
+
+    /// A step sent from `relay`'s domain: simulated on the offer's domain as the account
+    /// itself would take it (refused there: nothing is sent), sent as a message carrying
+    /// `value`, and followed to its delivery, whose receipt (with the step's events) it returns.
+    async fn send_from(&self, relay: &Relay, data: Bytes, value: U256) -> Result<Receipt> {
+        let me = self.address();
+        // the account's balance on the offer's domain is irrelevant: the value comes with the
+        // message, so the simulation gives it exactly that
+        let tx = json!({ "from": me, "to": TRADE_ESCROW, "data": data, "value": value });
+        let overrides = json!({ me.to_string(): { "balance": value } });
+        let _: Bytes =
+            self.client.request("eth_call", vec![tx, json!("latest"), overrides]).await?;
+
+        let call = CrossDomain::sendCall { dstDomain: relay.offer_domain, to: TRADE_ESCROW, data };
+        let sent = relay.source.send_call(CROSS_DOMAIN, call, value).await?;
+        let hash = sent_message_hash(&sent)?;
+        let delivery = wait_for_delivery(&relay.source, hash, DELIVERY_TIMEOUT).await?;
+        let receipt = self.client.wait_for_receipt(delivery.transaction_hash).await?;
+        let refusal = receipt
+            .logs
+            .iter()
+            .filter(|l| l.address() == TRADE_ESCROW)
+            .filter_map(|l| l.log_decode::<TradeEscrow::RelayRefused>().ok())
+            .map(|l| l.inner.data)
+            .find(|e| e.sender == me);
+        if let Some(e) = refusal {
+            let why = explain(Target::Escrow, &e.reason)
+                .or_else(|| sec_contracts::decode_revert(&e.reason))
+                .unwrap_or_else(|| "the step failed".into());
+            return Err(TradeError::RefusedOnDelivery {
+                why,
+                value: e.value,
+                source_domain: relay.source_domain,
+            });
+        }
+        Ok(receipt)
     }
 
     /// Offer `id`; [`TradeError::UnknownOffer`] if there is none.
@@ -114,6 +200,9 @@ impl TradeClient {
         }
         if !self.has_key {
             return Err(TradeError::NoKey);
+        }
+        if self.relay.is_some() {
+            return Err(TradeError::TokenAcrossDomains(token));
         }
         let call = BridgedERC20::approveCall { spender: TRADE_ESCROW, value: amount };
         self.client.send_call(token, call, U256::ZERO).await?;

@@ -36,9 +36,12 @@ pub fn explain(target: Target, data: &[u8]) -> Option<String> {
             E::Banned(e) => format!("{} is banned from trading (trust index 0)", e.account),
             E::ZeroPrice(_) => "the price must be more than zero".into(),
             E::PriceTooLarge(_) => "the price is too large".into(),
-            E::BadPeriod(e) => {
-                format!("a period of {} is outside 1 hour to 90 days", duration(e.period.to()))
-            }
+            E::BadPeriod(e) => format!(
+                "a period of {} is outside {} to {} on this chain",
+                duration(e.period.saturating_to()),
+                duration(e.min.saturating_to()),
+                duration(e.max.saturating_to())
+            ),
             E::NotAToken(e) => format!("{} is not an ERC-20 token", e.token),
             E::UnsupportedToken(e) => {
                 format!("{} takes a fee on transfer, which the escrow does not accept", e.token)
@@ -141,14 +144,32 @@ pub fn units(v: U256, decimals: u8) -> String {
 
 /// A duration in days, hours and minutes.
 pub fn duration(secs: u64) -> String {
-    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    let (d, h, m, s) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
     match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, m) if s > 0 => format!("{m} min {s} s"),
         (0, 0, m) => format!("{m} min"),
         (0, h, 0) => format!("{h} h"),
         (0, h, m) => format!("{h} h {m} min"),
         (d, 0, 0) => format!("{d} days"),
         (d, h, _) => format!("{d} days {h} h"),
     }
+}
+
+/// A period written as a number and a unit, `30s`, `15m`, `12h`, `7d` or `1.5d`, in seconds.
+pub fn parse_duration(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = text.split_at(split);
+    let unit_secs = match unit.trim() {
+        "s" | "sec" | "secs" => 1.0,
+        "m" | "min" | "mins" => 60.0,
+        "h" | "hour" | "hours" => 3_600.0,
+        "d" | "day" | "days" => 86_400.0,
+        _ => return None,
+    };
+    let secs = number.parse::<f64>().ok()? * unit_secs;
+    (secs.is_finite() && secs >= 1.0 && secs <= f64::from(u32::MAX)).then(|| secs.round() as u32)
 }
 
 /// A unix time as `YYYY-MM-DD HH:MM:SS UTC`.
@@ -182,7 +203,16 @@ mod tests {
         assert_eq!(time(U256::from(951_782_400u64)), "2000-02-29 00:00:00 UTC");
         assert_eq!(duration(3600), "1 h");
         assert_eq!(duration(7 * 86_400), "7 days");
-        assert_eq!(duration(90), "1 min");
+        assert_eq!(duration(90), "1 min 30 s");
+        assert_eq!(duration(30), "30 s");
+        assert_eq!(duration(120), "2 min");
+        for (text, secs) in [("30s", 30), ("15m", 900), ("12h", 43_200), ("7d", 604_800)] {
+            assert_eq!(parse_duration(text), Some(secs), "{text}");
+        }
+        assert_eq!(parse_duration("1.5 days"), Some(129_600));
+        for bad in ["", "7", "d", "-1d", "0s", "3 weeks", "1e9d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
         assert_eq!(sec(U256::from(5_500_000_000_000_000_000u128)), "5.5");
         assert_eq!(sec(U256::from(10u64).pow(U256::from(19u64))), "10");
     }
@@ -194,6 +224,16 @@ mod tests {
         assert_eq!(
             explain(Target::Escrow, &data).unwrap(),
             format!("only the buyer may do this ({who} is not)")
+        );
+        let data = TradeEscrow::BadPeriod {
+            period: U256::from(10),
+            min: U256::from(30),
+            max: U256::from(90 * 86_400),
+        }
+        .abi_encode();
+        assert_eq!(
+            explain(Target::Escrow, &data).unwrap(),
+            "a period of 10 s is outside 30 s to 90 days on this chain"
         );
         let data = TradeEscrow::WrongState { offerId: 3, state: 5 }.abi_encode();
         assert_eq!(

@@ -453,7 +453,10 @@ pub fn submit(
 /// places it (code, storage, the reserves).
 pub fn genesis_chain(domain: u32, domains: u32, l1_sec: Address) -> Chain {
     let mut chain = Chain::new();
-    let alloc = sec_contracts::predeploy::genesis_alloc(domain, domains, l1_sec);
+    let alloc = sec_contracts::predeploy::genesis_alloc(
+        domain,
+        &sec_contracts::predeploy::ChainParams::new(domains, l1_sec),
+    );
     for (address, account) in alloc.expect("genesis alloc") {
         chain.db.insert_account_info(
             address,

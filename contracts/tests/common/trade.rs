@@ -2,14 +2,14 @@
 //! predeploy addresses on a fresh chain, funded accounts, one-call trade steps, and the books
 //! check (each contract holds exactly what its offers, bonds and credits say).
 
-use alloy::sol_types::SolEvent;
+use alloy::sol_types::{SolCall, SolEvent};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use sec_contracts::{
-    bindings::{Disputes, TradeEscrow, TrustIndex, test::test_token::TestToken},
-    predeploy::{DISPUTES, TRADE_ESCROW, TRUST_INDEX, predeploys},
+    bindings::{CrossDomain, Disputes, TradeEscrow, TrustIndex, test::test_token::TestToken},
+    predeploy::{CROSS_DOMAIN, ChainParams, DISPUTES, TRADE_ESCROW, TRUST_INDEX, predeploys},
 };
 
-use super::{Chain, DAY, Outcome, describe, ether};
+use super::{Chain, DAY, Outcome, PRODUCER, describe, ether};
 
 pub const OPEN: u8 = 1;
 pub const PAID: u8 = 2;
@@ -48,6 +48,8 @@ pub fn events<E: SolEvent>(out: &Outcome) -> Vec<E> {
 pub struct Market {
     pub chain: Chain,
     pub accounts: Vec<Address>,
+    /// Last message nonce delivered per source domain (see [`Market::deliver`]).
+    delivered: [u64; 4],
 }
 
 impl Default for Market {
@@ -58,11 +60,49 @@ impl Default for Market {
 
 impl Market {
     pub fn new() -> Self {
+        Self::with_params(ChainParams::new(4, Address::ZERO))
+    }
+
+    /// Domain 0 of the chain `params`, its messenger holding a reserve to deliver from.
+    pub fn with_params(params: ChainParams) -> Self {
         let mut chain = Chain::new();
-        for p in predeploys(0, 4, Address::ZERO) {
+        for p in predeploys(0, &params) {
             chain.install(p.address, p.init_code);
         }
-        Self { chain, accounts: Vec::new() }
+        chain.fund(CROSS_DOMAIN, ether(1_000_000));
+        Self { chain, accounts: Vec::new(), delivered: [0; 4] }
+    }
+
+    /// Delivers a message from `sender` on domain `src` calling the escrow with `call` and
+    /// `value`, as the producer's system transaction does (the next nonce of that source).
+    pub fn deliver<C: SolCall>(
+        &mut self,
+        src: u32,
+        sender: Address,
+        call: C,
+        value: U256,
+    ) -> Outcome {
+        self.deliver_raw(src, sender, call.abi_encode(), value)
+    }
+
+    /// [`Market::deliver`] with the call's data already encoded.
+    pub fn deliver_raw(
+        &mut self,
+        src: u32,
+        sender: Address,
+        data: Vec<u8>,
+        value: U256,
+    ) -> Outcome {
+        self.delivered[src as usize] += 1;
+        let deliver = CrossDomain::deliverCall {
+            srcDomain: src,
+            nonce_: self.delivered[src as usize],
+            sender,
+            to: TRADE_ESCROW,
+            value,
+            data: data.into(),
+        };
+        self.chain.must(PRODUCER, CROSS_DOMAIN, deliver)
     }
 
     /// A fresh account holding 100,000 SEC.
