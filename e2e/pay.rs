@@ -61,3 +61,56 @@ async fn a_payment_finds_the_domain_its_recipient_lives_in() {
         run(&hex(0), &["home", "--rpc", &node.url(0), "get", "--address", &bob.to_string()]);
     assert!(ok && out.contains("lives on domain 2"), "{out}");
 }
+
+/// Domain convergence as a wallet applies it: an account on domain 1 that bought twice from
+/// sellers living on domain 2 (paying from home, by messages) moves there; one trade is not
+/// enough.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_trading_mostly_with_another_domain_moves_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::start(dir.path(), 3, 0.2, free_port());
+    let keys = dev_signers(DEV_MNEMONIC, 4).unwrap();
+    let hex = |i: usize| format!("0x{}", alloy_primitives::hex::encode(keys[i].to_bytes()));
+    let buyer = keys[1].address();
+    let (d1, d2) = (node.url(1), node.url(2));
+    for (i, url) in [(1, &d1), (2, &d2), (3, &d2)] {
+        let (ok, out) = run(&hex(i), &["home", "--rpc", url, "set"]);
+        assert!(ok, "{out}");
+    }
+    // one purchase from each seller of domain 2, paid and confirmed from domain 1
+    let buy = |seller: usize, offer: &str| {
+        let trade = |key: usize, args: &[&str]| {
+            let mut all = vec!["trade", "--rpc", d2.as_str()];
+            all.extend_from_slice(args);
+            let (ok, out) = run(&hex(key), &all);
+            assert!(ok, "{all:?}: {out}");
+        };
+        trade(seller, &["offer", "--price", "2", "--description", "apples"]);
+        trade(1, &["pay", "--offer", offer, "--from-domain", "1"]);
+        trade(seller, &["ship", "--offer", offer]);
+        trade(1, &["confirm", "--offer", offer, "--from-domain", "1"]);
+    };
+    buy(2, "1");
+    let (ok, out) = run(&hex(1), &["home", "--rpc", &d1, "converge", "--dry-run"]);
+    assert!(
+        ok && out.contains("1 trade(s) completed in the last 30 days: 1 with domain 2"),
+        "{out}"
+    );
+    assert!(out.contains("stays"), "{out}");
+    buy(3, "2");
+    let (ok, out) = run(&hex(1), &["home", "--rpc", &d1, "converge", "--dry-run"]);
+    assert!(ok && out.contains("would move to domain 2"), "{out}");
+    let (ok, out) = run(&hex(1), &["home", "--rpc", &d1, "converge"]);
+    assert!(
+        ok && out.contains("moves to domain 2") && out.contains("from domain 1 to domain 2"),
+        "{out}"
+    );
+    let (ok, out) =
+        run(&hex(0), &["home", "--rpc", &node.url(0), "get", "--address", &buyer.to_string()]);
+    assert!(ok && out.contains("lives on domain 2"), "{out}");
+    // its SEC went with it: what is left on domain 1 is dust
+    assert!(balance(&d1, buyer).await < U256::from(10u64).pow(U256::from(16u64)));
+    // and once there, the rule keeps it there
+    let (ok, out) = run(&hex(1), &["home", "--rpc", &d2, "converge"]);
+    assert!(ok && out.contains("stays"), "{out}");
+}

@@ -1,7 +1,9 @@
 //! `sec pay` and `sec home`: paying an account wherever it lives, and telling the hub where one
 //! lives. The hub (domain 0) keeps the directory (`HomeDirectory`, read with `sec_homeDomain`);
 //! a payment to an account whose home is another domain goes there as a cross-domain message
-//! carrying the value, and the command waits until that domain delivered it.
+//! carrying the value, and the command waits until that domain delivered it. `sec home
+//! converge` is the wallet's side of domain convergence: it applies the rule to the account's
+//! recent trades and moves it where most of its counterparties live.
 
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use sec_bridge::{
 use sec_contracts::{
     bindings::{CrossDomain, HomeDirectory},
     predeploy::{CROSS_DOMAIN, HOME_DIRECTORY},
+    trade::{MIN_TRADES_TO_MOVE, convergence_target},
 };
 use serde_json::{Value, json};
 
@@ -64,6 +67,14 @@ enum HomeCommand {
         /// SEC to carry ("12.5"; default: the whole balance less this transaction's fee).
         #[arg(long)]
         amount: Option<String>,
+    },
+    /// Applies the domain convergence rule (contracts/TRADE.md) to the account: its trades
+    /// completed in the last 30 days on every domain, each counterparty's home from the hub; if
+    /// a strict majority of at least 2 live on one other domain, moves there as `move` does.
+    Converge {
+        /// Only say what the rule decides.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// An account's home domain.
     Get {
@@ -154,38 +165,135 @@ pub async fn home(args: HomeArgs) -> Result<()> {
             println!("{} lives on domain {here}", client.address());
         }
         HomeCommand::Move { to, amount } => {
-            let key = signer(args.key)?;
-            let client = L1Client::connect(&args.rpc, key.clone()).await?;
-            let here = domain_of(&client).await?;
-            if here == to {
-                bail!("the account is on domain {to} already: `sec home set` there");
+            move_home(signer(args.key)?, &args.rpc, to, amount).await?;
+        }
+        HomeCommand::Converge { dry_run } => {
+            converge(signer(args.key)?, &args.rpc, dry_run).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Carries the account's SEC on the domain at `rpc` (all of it but the fee, or `amount`) to
+/// domain `to` by a message, then tells the hub from there that it lives on `to`.
+async fn move_home(
+    key: PrivateKeySigner,
+    rpc: &str,
+    to: u32,
+    amount: Option<String>,
+) -> Result<()> {
+    let client = L1Client::connect(rpc, key.clone()).await?;
+    let here = domain_of(&client).await?;
+    if here == to {
+        bail!("the account is on domain {to} already: `sec home set` there");
+    }
+    let me = client.address();
+    let call = CrossDomain::sendCall { dstDomain: to, to: me, data: Bytes::new() };
+    let value: U256 = match amount {
+        Some(a) => parse_units(&a, 18).context("--amount")?.into(),
+        None => {
+            // the whole balance less the fee this send can cost at most, twice over: the fee
+            // cap is read again when the transaction is signed, and the base fee may have risen
+            let data: Bytes = call.abi_encode().into();
+            let gas = client.estimate_gas(TxKind::Call(CROSS_DOMAIN), &data, U256::ZERO).await?;
+            let fees = client.fees().await?;
+            let limit = gas.saturating_mul(6) / 5 + 10_000;
+            let fee = U256::from(2 * limit) * U256::from(fees.max_fee_per_gas);
+            client.balance(me).await?.checked_sub(fee).context("nothing to move")?
+        }
+    };
+    let receipt = client.send_call(CROSS_DOMAIN, call, value).await?;
+    let status = delivered(&client, sent_message_hash(&receipt)?, 120).await?;
+    println!(
+        "moved {} SEC from domain {here} to domain {to} ({status})",
+        sec_trade::words::sec(value)
+    );
+    let urls = crate::bridge::domain_urls(rpc).await?;
+    let there = urls.get(to as usize).with_context(|| format!("no domain {to}"))?;
+    let client = L1Client::connect(there, key).await?;
+    set_home(&client).await?;
+    println!("{me} lives on domain {to}");
+    Ok(())
+}
+
+/// The convergence period: trades completed within it count (`TrustIndex.CONVERGENCE_PERIOD`).
+const CONVERGENCE_PERIOD_SECS: u64 = 30 * 86_400;
+
+/// The domain convergence rule applied to the account of `key`, from its trades on every
+/// domain of the node at `rpc`. A trade counts if it is completed and was paid within the last
+/// period (the escrow records when an offer was paid, not when it completed). A counterparty
+/// without a home in the directory counts as living on the domain of the offer.
+async fn converge(key: PrivateKeySigner, rpc: &str, dry_run: bool) -> Result<()> {
+    let urls = crate::bridge::domain_urls(rpc).await?;
+    let hub =
+        L1Client::connect(urls.first().context("the node lists no domain")?, key.clone()).await?;
+    let me = hub.address();
+    let (home, set) = match home_of(&hub, me).await? {
+        (d, true) => (d, true),
+        (_, false) => (domain_of(&L1Client::connect(rpc, key.clone()).await?).await?, false),
+    };
+    let since =
+        hub.block(None).await?.timestamp.to::<u64>().saturating_sub(CONVERGENCE_PERIOD_SECS);
+    let mut partner_homes = Vec::new();
+    let mut banned = false;
+    for (domain, url) in urls.iter().enumerate() {
+        let client = L1Client::connect(url, key.clone()).await?;
+        let standing: Value = client.request("sec_trustIndex", vec![json!(me)]).await?;
+        banned |= standing["banned"].as_bool().unwrap_or(false);
+        let mut before: Option<u64> = None;
+        loop {
+            let mut params = vec![json!(me), json!("latest")];
+            if let Some(b) = before {
+                params.push(json!(b));
             }
-            let me = client.address();
-            let call = CrossDomain::sendCall { dstDomain: to, to: me, data: Bytes::new() };
-            let value: U256 = match amount {
-                Some(a) => parse_units(&a, 18).context("--amount")?.into(),
-                None => {
-                    // the whole balance less the fee this send can cost at most
-                    let data: Bytes = call.abi_encode().into();
-                    let gas =
-                        client.estimate_gas(TxKind::Call(CROSS_DOMAIN), &data, U256::ZERO).await?;
-                    let fees = client.fees().await?;
-                    let limit = gas.saturating_mul(6) / 5 + 10_000;
-                    let fee = U256::from(limit) * U256::from(fees.max_fee_per_gas);
-                    client.balance(me).await?.checked_sub(fee).context("nothing to move")?
+            let page: Value = client.request("sec_trades", params).await?;
+            for o in page["offers"].as_array().into_iter().flatten() {
+                let paid = o["paidAt"].as_u64().unwrap_or_default();
+                if o["stage"] != "Completed" || paid < since {
+                    continue;
                 }
-            };
-            let receipt = client.send_call(CROSS_DOMAIN, call, value).await?;
-            let status = delivered(&client, sent_message_hash(&receipt)?, 120).await?;
-            println!(
-                "moved {} SEC from domain {here} to domain {to} ({status})",
-                sec_trade::words::sec(value)
-            );
-            let urls = crate::bridge::domain_urls(&args.rpc).await?;
-            let there = urls.get(to as usize).with_context(|| format!("no domain {to}"))?;
-            let client = L1Client::connect(there, key).await?;
-            set_home(&client).await?;
-            println!("{me} lives on domain {to}");
+                let partner = match o["role"].as_str() {
+                    Some("seller") => &o["buyer"],
+                    Some("buyer") => &o["seller"],
+                    _ => continue,
+                };
+                let partner: Address =
+                    serde_json::from_value(partner.clone()).context("sec_trades: a party")?;
+                partner_homes.push(match home_of(&hub, partner).await? {
+                    (d, true) => d,
+                    (_, false) => domain as u32,
+                });
+            }
+            match page["before"].as_u64() {
+                Some(b) if page["complete"] != true => before = Some(b),
+                _ => break,
+            }
+        }
+    }
+    let mut counts = std::collections::BTreeMap::<u32, usize>::new();
+    for d in &partner_homes {
+        *counts.entry(*d).or_default() += 1;
+    }
+    let by_domain: Vec<String> =
+        counts.iter().map(|(d, n)| format!("{n} with domain {d}")).collect();
+    println!(
+        "{me} lives on domain {home}{}; {} trade(s) completed in the last 30 days{}",
+        if set { "" } else { " (no home in the hub's directory: where --rpc points)" },
+        partner_homes.len(),
+        if by_domain.is_empty() { String::new() } else { format!(": {}", by_domain.join(", ")) }
+    );
+    let target = if banned { None } else { convergence_target(home, &partner_homes) };
+    match target {
+        None if banned => println!("stays: a banned account does not move"),
+        None => println!(
+            "stays: the rule moves an account when at least {MIN_TRADES_TO_MOVE} of its trades, \
+             and more than half, were with one other domain"
+        ),
+        Some(to) if dry_run => println!("would move to domain {to} (--dry-run: nothing sent)"),
+        Some(to) => {
+            println!("moves to domain {to}, where most of its trades were");
+            let from = urls.get(home as usize).with_context(|| format!("no domain {home}"))?;
+            move_home(key, from, to, None).await?;
         }
     }
     Ok(())

@@ -26,6 +26,7 @@ use common::{trade::*, *};
 use sec_contracts::{
     bindings::{Disputes, TradeEscrow, TrustIndex},
     predeploy::{DISPUTES, TRADE_ESCROW},
+    trade::convergence_target,
 };
 
 const ACCOUNTS: usize = 1_000;
@@ -57,7 +58,6 @@ const CONFIRMS: f64 = 0.7;
 const PERIOD_DAYS: u64 = 30;
 /// Convergence: an account moves home only with at least this many completed trades in the
 /// period (TRADE.md, "Domain convergence").
-const MIN_TRADES_TO_MOVE: usize = 2;
 const SEED: u64 = 0x5ec_7ade;
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -169,23 +169,22 @@ impl Directory {
         s
     }
 
-    /// The convergence rule at the end of a period: in `order`, each account that is not banned
-    /// and completed at least `MIN_TRADES_TO_MOVE` trades in the period, more than half of them
-    /// with accounts of one other domain (as the directory stands when it moves), moves there.
+    /// The convergence rule at the end of a period (`convergence_target`): in `order`, each
+    /// account that is not banned and completed at least 2 trades in the period, more than half
+    /// of them with accounts of one other domain (as the directory stands when it moves), moves
+    /// there.
     fn converge(&mut self, completed: &[Vec<usize>], order: &[usize], banned: &[bool]) -> usize {
         let mut moved = 0;
         for &a in order {
             let partners = &completed[a];
-            if banned[a] || partners.len() < MIN_TRADES_TO_MOVE {
+            if banned[a] {
                 continue;
             }
-            let mut by_domain = [0usize; DOMAINS];
-            for &p in partners {
-                by_domain[self.home[p]] += 1;
-            }
-            let Some(target) = (0..DOMAINS).find(|&d| 2 * by_domain[d] > partners.len()) else {
+            let homes: Vec<u32> = partners.iter().map(|&p| self.home[p] as u32).collect();
+            let Some(target) = convergence_target(self.home[a] as u32, &homes) else {
                 continue;
             };
+            let target = target as usize;
             if target != self.home[a] {
                 self.home[a] = target;
                 moved += 1;
