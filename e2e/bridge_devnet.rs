@@ -123,10 +123,16 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     let me = holder.address();
     let a = L1Deployment::load(&data.join("l1-deployment.json")).unwrap().addresses;
     let l1 = L1Client::connect(&devnet.l1_url(), holder.clone()).await.unwrap();
+    // the devnet gives its dev accounts 100,000 SEC on L1, of which they deposited 10,000 into
+    // each of the 4 domains: nothing on L2 is unbacked
     let sec_on_l1 = l1.view(a.token, SECToken::balanceOfCall { account: me }).await.unwrap();
-    assert_eq!(sec_on_l1, sec(100_000), "the devnet gives its dev accounts SEC on L1");
+    assert_eq!(sec_on_l1, sec(60_000));
     let l2 = L1Client::connect(&devnet.domain_url(3), holder.clone()).await.unwrap();
     let native_before = l2.balance(me).await.unwrap();
+    assert_eq!(native_before, sec(10_000), "funded by its own deposit");
+    let report = audit(&devnet).await;
+    assert_eq!(report["tokens"][0]["genesisAllocated"], "0x0", "{report}");
+    assert_eq!(amount(&report["tokens"][0]["l1Locked"]), sec(400_000), "10 accounts x 4 domains");
 
     // to domain 3: 250 SEC (native there) and 2 ETH (a bridged token there)
     let out = bridge(
@@ -148,6 +154,7 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     assert_eq!(l2.balance(me).await.unwrap(), native_before + sec(250));
     let weth = bridged_token_address(Address::ZERO);
     assert_eq!(l2.view(weth, BridgedERC20::balanceOfCall { account: me }).await.unwrap(), sec(2));
+    audit(&devnet).await;
 
     // back: 100 SEC and 0.5 ETH
     let w_sec = withdrawal_hash(&bridge(
@@ -169,9 +176,15 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
         sec(3) / U256::from(2)
     );
 
+    // burned on the domain, not yet paid on L1: in flight
+    let report = audit(&devnet).await;
+    assert_eq!(amount(&report["tokens"][0]["withdrawalsInFlight"]), sec(100), "{report}");
+    assert_eq!(amount(&report["tokens"][1]["withdrawalsInFlight"]), sec(1) / U256::from(2));
+
     // SIGKILL, restart: the relayer and the node pick up where L1 and the store are
     devnet.kill9();
     let devnet = Devnet::start(&data, Some(ports));
+    audit(&devnet).await;
     let eth_before = l1.balance(me).await.unwrap();
     let out = bridge(&devnet, &data, &key, 3, &["finalize", "--withdrawal", &w_sec]);
     assert!(out.contains("paid on L1") && out.contains("100 SEC"), "{out}");
@@ -179,7 +192,7 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     assert!(out.contains("paid on L1") && out.contains("0.5 ETH"), "{out}");
     assert_eq!(
         l1.view(a.token, SECToken::balanceOfCall { account: me }).await.unwrap(),
-        sec(100_000) - sec(150)
+        sec(60_000) - sec(150)
     );
     let eth_after = l1.balance(me).await.unwrap();
     assert!(eth_after > eth_before + sec(1) / U256::from(2) - sec(1) / U256::from(100), "ETH paid");
@@ -195,10 +208,39 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     let (ok, _, err) = bridge_run(&devnet, &data, &key, 3, &["finalize", "--withdrawal", &w_sec]);
     assert!(!ok && err.contains("AlreadyFinalized"), "{err}");
 
-    // what L1 locks is what the domains hold: 150 SEC and 1.5 ETH remain bridged
+    // what L1 locks is what the domains hold: the dev accounts' 400,000 SEC, 150 more, 1.5 ETH
     assert_eq!(
         l1.view(a.token, SECToken::balanceOfCall { account: a.l1_bridge }).await.unwrap(),
-        sec(150)
+        sec(400_150)
     );
     assert_eq!(l1.balance(a.l1_bridge).await.unwrap(), sec(3) / U256::from(2));
+    let report = audit(&devnet).await;
+    assert_eq!(amount(&report["tokens"][0]["l1Locked"]), sec(400_150), "{report}");
+    assert_eq!(amount(&report["tokens"][1]["onDomains"]), sec(3) / U256::from(2), "{report}");
+
+    // SEC sent to the L1 bridge outside a deposit backs nothing: the audit says so
+    let donation = SECToken::transferCall { to: a.l1_bridge, value: sec(1) };
+    // (a fresh client: the commands above used this key, so its nonce moved)
+    let l1 = L1Client::connect(&devnet.l1_url(), holder.clone()).await.unwrap();
+    l1.send_call(a.token, donation, U256::ZERO).await.unwrap();
+    let rpc = devnet.domain_url(0);
+    let (ok, out, err) = sec_cli(&key, &["bridge", "audit", "--rpc", &rpc]);
+    assert!(!ok && err.contains("the supply does not balance"), "{out}\n{err}");
+    assert!(
+        out.contains("SEC: NOT BALANCED") && out.contains("difference             1\n"),
+        "{out}"
+    );
+    assert!(out.contains("ETH: balanced"), "{out}");
+}
+
+/// `sec_supplyAudit` on `devnet`, asserting that every token balances.
+async fn audit(devnet: &Devnet) -> serde_json::Value {
+    let report = call(&client(&devnet.domain_url(0)), "sec_supplyAudit", vec![]).await.unwrap();
+    assert_eq!(report["balanced"], true, "{report}");
+    report
+}
+
+/// A quantity of the audit report.
+fn amount(v: &serde_json::Value) -> U256 {
+    U256::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
 }

@@ -68,6 +68,14 @@ enum BridgeCommand {
         #[arg(long)]
         withdrawal: Option<B256>,
     },
+    /// The supply audit (`sec_supplyAudit` of the node at `--rpc`): per token, what L1 locks,
+    /// what the domains hold and what is in flight between them, and whether they balance.
+    /// Exits with an error when they do not.
+    Audit {
+        /// Other L1 ERC-20s to audit besides SEC and ETH.
+        #[arg(long, value_delimiter = ',')]
+        tokens: Vec<Address>,
+    },
     /// Withdraws from the domain at `--rpc` to an L1 address: burns the tokens (or native
     /// SEC) and prints the withdrawal's hash, which `finalize` takes.
     Withdraw {
@@ -407,6 +415,7 @@ pub async fn run(args: BridgeArgs) -> Result<()> {
             withdrawal_stages(&args, *hash).await
         }
         BridgeCommand::Status { .. } => bail!("give --deposit or --withdrawal"),
+        BridgeCommand::Audit { tokens } => audit(&args, tokens).await,
         BridgeCommand::Deposit { token, amount, domain, to, no_wait, timeout } => {
             deposit_and_wait(&args, token, amount, *domain, *to, *no_wait, *timeout).await
         }
@@ -482,4 +491,50 @@ async fn deposit_and_wait(
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// Prints `sec_supplyAudit`, one token per block of lines, amounts in whole units.
+async fn audit(args: &BridgeArgs, tokens: &[Address]) -> Result<()> {
+    let client = L1Client::connect(&args.rpc, PrivateKeySigner::random()).await?;
+    let report: Value = client.request("sec_supplyAudit", vec![json!(tokens)]).await?;
+    // SEC and ETH in whole units (18 decimals); other tokens in their smallest unit
+    let amount = |v: &Value, whole: bool| -> String {
+        let text = v.as_str().unwrap_or("0");
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let value = if let Some(hex) = digits.strip_prefix("0x") {
+            U256::from_str_radix(hex, 16).unwrap_or_default()
+        } else {
+            U256::from_str_radix(digits, 10).unwrap_or_default()
+        };
+        let shown = if whole { sec_trade::words::sec(value) } else { value.to_string() };
+        format!("{}{shown}", if negative { "-" } else { "" })
+    };
+    println!("supply audit at L1 block {}", amount(&report["l1Block"]["number"], false));
+    for t in report["tokens"].as_array().into_iter().flatten() {
+        let whole = matches!(t["token"].as_str(), Some("SEC" | "ETH"));
+        println!(
+            "{}: {}",
+            t["token"].as_str().unwrap_or("?"),
+            if t["balanced"] == true { "balanced" } else { "NOT BALANCED" }
+        );
+        for (label, key) in [
+            ("locked on L1", "l1Locked"),
+            ("allocated at genesis", "genesisAllocated"),
+            ("on the domains", "onDomains"),
+            ("burned as fees", "feesBurned"),
+            ("deposits in flight", "depositsInFlight"),
+            ("messages in flight", "messagesInFlight"),
+            ("withdrawals in flight", "withdrawalsInFlight"),
+            ("difference", "difference"),
+        ] {
+            println!("  {label:<22} {}", amount(&t[key], whole));
+        }
+    }
+    if report["balanced"] != true {
+        bail!("the supply does not balance");
+    }
+    Ok(())
 }

@@ -72,6 +72,36 @@ pub async fn fund_dev_accounts(
     Ok(())
 }
 
+/// Funds `accounts` on every one of `domains` domains the way a user would: each deposits
+/// `per_domain` SEC of its own L1 SEC into `L1Bridge` for itself on each domain (one approval,
+/// then one deposit per domain; the accounts in parallel). Returns the highest deposit nonce,
+/// the one to wait for on L2.
+pub async fn deposit_dev_accounts(
+    l1_rpc: &str,
+    deployment: &L1Deployment,
+    accounts: &[PrivateKeySigner],
+    domains: u32,
+    per_domain: alloy_primitives::U256,
+) -> Result<u64> {
+    use sec_bridge::deposit::{deposit_sec, ensure_allowance};
+    let a = &deployment.addresses;
+    let total = per_domain * alloy_primitives::U256::from(domains);
+    let each = accounts.iter().map(|signer| async move {
+        let client = L1Client::connect(l1_rpc, signer.clone()).await?;
+        ensure_allowance(&client, a.token, a.l1_bridge, total).await?;
+        let mut last = 0;
+        for domain in 0..domains {
+            let d =
+                deposit_sec(&client, a.l1_bridge, a.token, domain, client.address(), per_domain)
+                    .await?;
+            last = last.max(d.nonce);
+        }
+        Ok::<u64, sec_bridge::BridgeError>(last)
+    });
+    let nonces = futures_util::future::try_join_all(each).await?;
+    Ok(nonces.into_iter().max().unwrap_or_default())
+}
+
 /// Registers `validators` on `StakeManager` with the minimum self-stake each, given to them out
 /// of `owner`'s SEC: each signs with its own key and registers the BLS key derived from it (the
 /// key its blocks' randomness verifies against).

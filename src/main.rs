@@ -250,7 +250,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     let addresses: Vec<_> = accounts.iter().map(|s| s.address()).collect();
     let mut l2 = NodeConfig { datadir: PathBuf::from("data/devnet"), ..Default::default() };
     args.node.apply(&mut l2);
-    l2.fund(addresses.iter().copied(), dev_balance());
+    // no genesis balances on L2: the dev accounts deposit their SEC from L1 at the first start,
+    // so what L1 locks is what the domains hold
     let mut l1 = NodeConfig {
         datadir: l2.datadir.join("l1"),
         chain_id_base: 31337,
@@ -270,6 +271,8 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     let l1_node = Node::start(l1, producer.clone()).await.context("starting the L1 dev chain")?;
     // The L1 contracts are deployed once, at the first start; later starts read the record.
     let deployment_file = data.join("l1-deployment.json");
+    // the last of the first start's funding deposits, to wait for on L2
+    let mut funding = None;
     let deployment = if deployment_file.exists() {
         L1Deployment::load(&deployment_file)?
     } else {
@@ -282,6 +285,10 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         l1_deploy::register_dev_validators(&url, accounts[0].clone(), &d, &validators)
             .await
             .context("staking the dev validators on L1")?;
+        let last = l1_deploy::deposit_dev_accounts(&url, &d, &accounts, l2.domains, dev_balance())
+            .await
+            .context("depositing the dev accounts' SEC into the domains")?;
+        funding = Some(last);
         d.save(&deployment_file)?;
         d
     };
@@ -298,6 +305,9 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         .context("starting the SEC domains")?;
 
     let rpc = l2_node.rpc_addr();
+    if let Some(nonce) = funding {
+        wait_for_deposit(&format!("http://{rpc}"), nonce).await?;
+    }
     // The indexer follows the domains into an SQLite file in the data directory (started again
     // whenever it stops on an error); the explorer serves it.
     let index_db = data.join("index.db");
@@ -361,7 +371,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     println!("  TradeEscrow                    {}", sec_contracts::predeploy::TRADE_ESCROW);
     println!("  Disputes                       {}", sec_contracts::predeploy::DISPUTES);
     println!(
-        "\nDev accounts (10,000 ETH and 100,000 SEC on L1, 10,000 SEC on every domain; mnemonic \"{DEV_MNEMONIC}\"):"
+        "\nDev accounts (10,000 ETH and 60,000 SEC on L1, 10,000 SEC on every domain deposited from there; mnemonic \"{DEV_MNEMONIC}\"):"
     );
     for (i, s) in accounts.iter().enumerate() {
         println!("  ({i}) {}  0x{}", s.address(), alloy_primitives::hex::encode(s.to_bytes()));
@@ -379,6 +389,24 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     l2_node.shutdown().await;
     l1_node.shutdown().await;
     Ok(())
+}
+
+/// Waits until some domain of the node at `rpc` credited L1 deposit `nonce` (deposits are
+/// credited in nonce order, so every earlier one is too).
+async fn wait_for_deposit(rpc: &str, nonce: u64) -> Result<()> {
+    let client = sec_bridge::L1Client::connect(rpc, PrivateKeySigner::random()).await?;
+    let started = std::time::Instant::now();
+    loop {
+        let d: serde_json::Value =
+            client.request("sec_getDeposit", vec![serde_json::json!(nonce)]).await?;
+        if d["status"] == "credited" {
+            return Ok(());
+        }
+        if started.elapsed() > std::time::Duration::from_secs(120) {
+            anyhow::bail!("deposit {nonce} was not credited within 2 minutes");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 async fn node(args: NodeArgs) -> Result<()> {

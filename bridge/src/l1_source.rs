@@ -10,10 +10,10 @@
 use std::{future::Future, sync::mpsc, thread};
 
 use alloy::signers::local::PrivateKeySigner;
-use alloy_primitives::{Address, B256};
+use alloy_primitives::{Address, B256, U256};
 use sec_contracts::{
     L1Addresses,
-    bindings::{CheckpointManager, StakeManager},
+    bindings::{CheckpointManager, L1Bridge, StakeManager},
 };
 use sec_primitives::{
     CheckpointSummary, Deposit, DomainId, L1Origin,
@@ -24,7 +24,7 @@ use serde_json::json;
 use tokio::{runtime::Handle, sync::oneshot};
 use tracing::debug;
 
-use crate::{BridgeError, L1Client, client::BlockInfo};
+use crate::{BridgeError, L1Client, client::BlockInfo, deposit::IERC20};
 
 /// [`L1Source`] for one deployment (`StakeManager`, `L1Bridge`, `CheckpointManager`) on one
 /// Ethereum node.
@@ -246,6 +246,37 @@ impl L1Source for JsonRpcL1Source {
                 submitted_at: record.submittedAt,
                 blocks,
             }))
+        })
+    }
+
+    fn bridge_balances(&self, tokens: &[Address], at: L1Origin) -> Result<Vec<U256>, L1Error> {
+        let (bridge, tokens) = (self.bridge, tokens.to_vec());
+        self.run("eth_call", move |c| async move {
+            let mut out = Vec::with_capacity(tokens.len());
+            for token in tokens {
+                out.push(if token.is_zero() {
+                    let block = json!({ "blockHash": at.hash, "requireCanonical": true });
+                    c.request("eth_getBalance", vec![json!(bridge), block]).await?
+                } else {
+                    let call = IERC20::balanceOfCall { account: bridge };
+                    c.view_at_hash(token, call, at.hash).await?
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn withdrawals_paid(&self, hashes: &[B256], at: L1Origin) -> Result<Vec<bool>, L1Error> {
+        let (bridge, hashes) = (self.bridge, hashes.to_vec());
+        self.run("eth_call", move |c| async move {
+            let mut out = Vec::with_capacity(hashes.len());
+            for h in hashes {
+                let finalized = c.view_at_hash(bridge, L1Bridge::finalizedCall(h), at.hash).await?;
+                let failed = finalized
+                    && c.view_at_hash(bridge, L1Bridge::failedPayoutCall(h), at.hash).await?;
+                out.push(finalized && !failed);
+            }
+            Ok(out)
         })
     }
 }

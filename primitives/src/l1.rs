@@ -29,6 +29,9 @@ pub enum L1Error {
     /// The block is not on the node's canonical chain (unknown, or reorganised away).
     #[error("L1 block {} ({}) is not canonical", .0.number, .0.hash)]
     NotCanonical(L1Origin),
+    /// This source cannot answer the request (a test source that models part of L1).
+    #[error("this L1 source does not provide {0}")]
+    Unsupported(&'static str),
     /// The contract returned a set no node could use.
     #[error("invalid validator set on L1: {0}")]
     InvalidSet(#[from] ValidatorSetError),
@@ -66,4 +69,26 @@ pub trait L1Source: Send + Sync {
         id: u64,
         domains: &[DomainId],
     ) -> Result<Option<CheckpointSummary>, L1Error>;
+
+    /// `L1Bridge`'s balance in block `at` of each of `tokens` (the zero address: ETH): what L1
+    /// holds locked for the domains, for the supply audit.
+    fn bridge_balances(
+        &self,
+        tokens: &[alloy_primitives::Address],
+        at: L1Origin,
+    ) -> Result<Vec<alloy_primitives::U256>, L1Error> {
+        let _ = (tokens, at);
+        Err(L1Error::Unsupported("bridge balances"))
+    }
+
+    /// For each withdrawal (by its message hash): whether `L1Bridge` paid it by block `at`
+    /// (finalized, and its payout did not fail), for the supply audit.
+    fn withdrawals_paid(
+        &self,
+        hashes: &[alloy_primitives::B256],
+        at: L1Origin,
+    ) -> Result<Vec<bool>, L1Error> {
+        let _ = (hashes, at);
+        Err(L1Error::Unsupported("withdrawal payouts"))
+    }
 }

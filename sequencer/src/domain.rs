@@ -689,6 +689,19 @@ impl Domain {
         Ok(Some(f(&reader, &header)))
     }
 
+    /// Runs `f` on the head's in-memory state, with the head's header and extension and the
+    /// domain's native total, all of one block: for reads that must see a block whole (the
+    /// supply audit). Block production waits while `f` runs, so keep it to a few reads.
+    pub fn with_head<T>(
+        &self,
+        f: impl FnOnce(&dyn StateReader, &Header, &SecExtension, U256) -> T,
+    ) -> Result<T, StoreError> {
+        let store = self.store.reader()?;
+        let chain = self.chain.read();
+        let reader = HeadReader { state: &chain.state, block_hash: |n| canonical_hash(&store, n) };
+        Ok(f(&reader, &chain.head, &chain.head_extension, chain.state.native_total()))
+    }
+
     /// `eth_getProof` at the head.
     pub fn proof(&self, address: &Address, slots: &[B256]) -> (crate::state::AccountProof, u64) {
         // The head's trie hashes are all current (its root was computed before it became

@@ -916,6 +916,7 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::raw::register(&mut m);
     super::trade::register(&mut m);
     super::bridge::register(&mut m);
+    super::audit::register(&mut m);
     super::parity::register(&mut m);
     m.into()
 }

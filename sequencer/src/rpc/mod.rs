@@ -1,6 +1,7 @@
 //! Ethereum JSON-RPC over HTTP and WebSocket on one port: domain 0 at `/`, domain `d` at
 //! `/domain/{d}`, each path with its own method set bound to its domain.
 
+mod audit;
 mod batch;
 mod bridge;
 mod convert;

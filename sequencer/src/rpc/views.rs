@@ -50,6 +50,13 @@ impl Views<'_> {
     }
 }
 
+impl Views<'_> {
+    /// An account's native balance (zero for none).
+    pub(super) fn balance(&self, address: Address) -> RpcResult<alloy_primitives::U256> {
+        Ok(self.reader.account(&address)?.map(|a| a.balance).unwrap_or_default())
+    }
+}
+
 /// Resolves `block` on the path's domain, opens its state and runs `f` with the views on it.
 pub(super) fn with_views<T>(
     api: &EthApi,
@@ -75,4 +82,23 @@ pub(super) fn views_at<T>(
             f(&Views { reader, chain_id, block: BlockInput::from_header(header), deadline })
         })?
         .ok_or_else(RpcError::header_not_found)?
+}
+
+/// Runs `f` with views on `domain`'s head as it is in memory, with the head's header and
+/// extension and the domain's native total, all of one block (see `Domain::with_head`).
+pub(super) fn views_at_head<T>(
+    domain: &Domain,
+    deadline: Deadline,
+    f: impl FnOnce(
+        &Views<'_>,
+        &alloy::consensus::Header,
+        &sec_primitives::SecExtension,
+        alloy_primitives::U256,
+    ) -> RpcResult<T>,
+) -> RpcResult<T> {
+    let chain_id = domain.chain_id();
+    domain.with_head(|reader, header, extension, native_total| {
+        let views = Views { reader, chain_id, block: BlockInput::from_header(header), deadline };
+        f(&views, header, extension, native_total)
+    })?
 }
