@@ -3,12 +3,7 @@
 //! devnet's staked validators sign, and paid on L1, with the devnet killed with SIGKILL and
 //! restarted between the withdrawal and its finalization.
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::path::Path;
 
 use alloy_primitives::{Address, U256};
 use sec_bridge::{L1Client, L1Deployment};
@@ -19,67 +14,6 @@ use sec_contracts::{
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
 
 use crate::common::*;
-
-/// A running `sec devnet`, stopped with SIGKILL when dropped.
-struct Devnet {
-    child: Child,
-    rpc: u16,
-    l1: u16,
-}
-
-impl Devnet {
-    /// Starts it on free ports and waits until it printed its summary.
-    fn start(datadir: &Path, ports: Option<(u16, u16, u16)>) -> Self {
-        let (rpc, l1, explorer) = ports.unwrap_or_else(|| (free_port(), free_port(), free_port()));
-        let child = Command::new(env!("CARGO_BIN_EXE_sec"))
-            .args(["devnet", "--datadir"])
-            .arg(datadir)
-            .args(["--rpc-addr", &format!("127.0.0.1:{rpc}")])
-            .args(["--l1-addr", &format!("127.0.0.1:{l1}")])
-            .args(["--explorer-addr", &format!("127.0.0.1:{explorer}")])
-            .args(["--checkpoint-interval", "2"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn sec devnet");
-        // owned from here, so that a failed start kills it (on drop)
-        let mut devnet = Self { child, rpc, l1 };
-        let stdout = devnet.child.stdout.take().expect("stdout");
-        let started = Instant::now();
-        let mut lines = BufReader::new(stdout).lines();
-        while let Some(line) = lines.next() {
-            let line = line.expect("devnet output");
-            if line.starts_with("Ctrl-C stops it") {
-                // keep reading, so the devnet never writes into a closed pipe
-                std::thread::spawn(move || lines.for_each(drop));
-                return devnet;
-            }
-            assert!(started.elapsed() < Duration::from_secs(180), "devnet did not start");
-        }
-        panic!("devnet exited before it was ready");
-    }
-
-    fn l1_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.l1)
-    }
-
-    fn domain_url(&self, d: u32) -> String {
-        format!("http://127.0.0.1:{}/domain/{d}", self.rpc)
-    }
-
-    fn kill9(mut self) {
-        self.child.kill().expect("kill");
-        self.child.wait().expect("reap");
-    }
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `sec bridge ARGS` against `devnet` with `key`: success, stdout and stderr.
 fn bridge_run(

@@ -1,6 +1,7 @@
 //! Starting the real binary and talking to it.
 
 use std::{
+    io::{BufRead, BufReader},
     net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -245,6 +246,67 @@ impl HardhatNode {
 }
 
 impl Drop for HardhatNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running `sec devnet`, stopped with SIGKILL when dropped.
+pub struct Devnet {
+    child: Child,
+    pub rpc: u16,
+    pub l1: u16,
+}
+
+impl Devnet {
+    /// Starts it on free ports and waits until it printed its summary.
+    pub fn start(datadir: &Path, ports: Option<(u16, u16, u16)>) -> Self {
+        let (rpc, l1, explorer) = ports.unwrap_or_else(|| (free_port(), free_port(), free_port()));
+        let child = Command::new(env!("CARGO_BIN_EXE_sec"))
+            .args(["devnet", "--datadir"])
+            .arg(datadir)
+            .args(["--rpc-addr", &format!("127.0.0.1:{rpc}")])
+            .args(["--l1-addr", &format!("127.0.0.1:{l1}")])
+            .args(["--explorer-addr", &format!("127.0.0.1:{explorer}")])
+            .args(["--checkpoint-interval", "2"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn sec devnet");
+        // owned from here, so that a failed start kills it (on drop)
+        let mut devnet = Self { child, rpc, l1 };
+        let stdout = devnet.child.stdout.take().expect("stdout");
+        let started = Instant::now();
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(line) = lines.next() {
+            let line = line.expect("devnet output");
+            if line.starts_with("Ctrl-C stops it") {
+                // keep reading, so the devnet never writes into a closed pipe
+                std::thread::spawn(move || lines.for_each(drop));
+                return devnet;
+            }
+            assert!(started.elapsed() < Duration::from_secs(180), "devnet did not start");
+        }
+        panic!("devnet exited before it was ready");
+    }
+
+    pub fn l1_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.l1)
+    }
+
+    pub fn domain_url(&self, d: u32) -> String {
+        format!("http://127.0.0.1:{}/domain/{d}", self.rpc)
+    }
+
+    pub fn kill9(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for Devnet {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

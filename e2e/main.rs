@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bridge_crash;
 mod bridge_devnet;
 mod crash;
 mod deposits;

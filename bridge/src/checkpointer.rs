@@ -153,8 +153,48 @@ pub async fn submit_next(
     Ok(Some(submitted))
 }
 
+/// Rounds a transaction of the relayer may wait in the L1 pool before it is cleared with
+/// higher fees.
+const STUCK_ROUNDS: u32 = 3;
+
+/// What a round does about the relayer's transactions still waiting in the L1 pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PoolAction {
+    /// None waits: build and submit.
+    Proceed,
+    /// One waits (this run's, or one a killed run left there): submitting now would stack a
+    /// second submission of the same checkpoint behind it, which L1 refuses after both are paid.
+    Wait,
+    /// One has waited [`STUCK_ROUNDS`] rounds: replace it with a transfer of nothing at
+    /// `fee_factor` times the fees, then go on.
+    Cancel { nonce: u64, fee_factor: u128 },
+}
+
+/// The round's [`PoolAction`] from the key's mined and pending nonces; `stuck` remembers which
+/// nonce has been waiting for how many rounds.
+fn pool_action(mined: u64, pending: u64, stuck: &mut Option<(u64, u32)>) -> PoolAction {
+    if pending <= mined {
+        *stuck = None;
+        return PoolAction::Proceed;
+    }
+    let rounds = match *stuck {
+        Some((nonce, rounds)) if nonce == mined => rounds + 1,
+        _ => 1,
+    };
+    *stuck = Some((mined, rounds));
+    if rounds < STUCK_ROUNDS {
+        return PoolAction::Wait;
+    }
+    // doubling from the first replacement on, so a replacement that was itself too cheap for a
+    // rising base fee is outbid by the next
+    let fee_factor = 2u128 << (rounds - STUCK_ROUNDS).min(6);
+    PoolAction::Cancel { nonce: mined, fee_factor }
+}
+
 /// Submits a checkpoint every `config.interval` until `stop` resolves; a failed round (L1 or a
-/// node unreachable, a refusal) is logged and tried again at the next interval.
+/// node unreachable, a refusal) is logged and tried again at the next interval. A round with a
+/// transaction of the relayer still in the L1 pool waits for it (after a restart, the killed
+/// run's submission may still be there), and clears it with higher fees if it is stuck.
 pub async fn run(
     l1: L1Client,
     addresses: L1Addresses,
@@ -168,15 +208,65 @@ pub async fn run(
     tokio::pin!(stop);
     let mut tick = tokio::time::interval(config.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stuck = None;
     loop {
         tokio::select! {
             _ = &mut stop => return Ok(()),
             _ = tick.tick() => {}
+        }
+        let me = l1.address();
+        let nonces = async {
+            Ok::<_, BridgeError>((l1.mined_nonce(me).await?, l1.pending_nonce(me).await?))
+        };
+        let (mined, pending) = match nonces.await {
+            Ok(n) => n,
+            Err(e) => {
+                warn!(error = %e, "checkpoint round failed; retrying next interval");
+                continue;
+            }
+        };
+        match pool_action(mined, pending, &mut stuck) {
+            PoolAction::Proceed => {}
+            PoolAction::Wait => {
+                debug!(nonce = mined, "a transaction of the relayer waits in the L1 pool");
+                continue;
+            }
+            PoolAction::Cancel { nonce, fee_factor } => {
+                warn!(nonce, fee_factor, "clearing a stuck L1 transaction with higher fees");
+                if let Err(e) = l1.cancel_pending(nonce, fee_factor).await {
+                    warn!(error = %e, "could not clear the stuck transaction; retrying next interval");
+                }
+                continue;
+            }
         }
         match submit_next(&l1, &addresses, &domains, &config.signers).await {
             Ok(Some(_)) => {}
             Ok(None) => debug!("no new finalized blocks to checkpoint"),
             Err(e) => warn!(error = %e, "checkpoint round failed; retrying next interval"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_waiting_transaction_is_waited_for_then_cleared_with_rising_fees() {
+        let mut stuck = None;
+        assert_eq!(pool_action(5, 5, &mut stuck), PoolAction::Proceed);
+        // one waits: two rounds of patience (it is usually mined in the next block)
+        assert_eq!(pool_action(5, 6, &mut stuck), PoolAction::Wait);
+        assert_eq!(pool_action(5, 6, &mut stuck), PoolAction::Wait);
+        assert_eq!(pool_action(5, 6, &mut stuck), PoolAction::Cancel { nonce: 5, fee_factor: 2 });
+        assert_eq!(pool_action(5, 6, &mut stuck), PoolAction::Cancel { nonce: 5, fee_factor: 4 });
+        // mined at last: the count starts over for the next one
+        assert_eq!(pool_action(6, 6, &mut stuck), PoolAction::Proceed);
+        assert_eq!(pool_action(6, 7, &mut stuck), PoolAction::Wait);
+        assert_eq!(pool_action(7, 8, &mut stuck), PoolAction::Wait, "a new nonce waits afresh");
+        for _ in 0..20 {
+            pool_action(7, 8, &mut stuck);
+        }
+        assert_eq!(pool_action(7, 8, &mut stuck), PoolAction::Cancel { nonce: 7, fee_factor: 128 });
     }
 }

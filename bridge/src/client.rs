@@ -254,6 +254,37 @@ impl L1Client {
         Ok(n.to())
     }
 
+    /// `eth_getTransactionCount` at `latest`: how many of `who`'s transactions are mined.
+    pub async fn mined_nonce(&self, who: Address) -> Result<u64> {
+        let n: U64 =
+            self.request("eth_getTransactionCount", vec![json!(who), json!("latest")]).await?;
+        Ok(n.to())
+    }
+
+    /// Replaces whatever transaction of this key waits in the pool at `nonce` with a transfer
+    /// of nothing to itself, at `fee_factor` times the suggested fees (a replacement must raise
+    /// both fee cap and tip by 10% at least), and waits for it: how a stuck transaction is
+    /// cleared. Afterwards this client sends from `nonce + 1` on.
+    pub async fn cancel_pending(&self, nonce: u64, fee_factor: u128) -> Result<Receipt> {
+        let mut next = self.nonce.lock().await;
+        let fees = self.fees().await?;
+        let tx = TxEip1559 {
+            chain_id: self.chain_id,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: fees.max_fee_per_gas.saturating_mul(fee_factor),
+            max_priority_fee_per_gas: fees.max_priority_fee_per_gas.saturating_mul(fee_factor),
+            to: TxKind::Call(self.address()),
+            ..Default::default()
+        };
+        let signature = self.signer.sign_hash_sync(&tx.signature_hash())?;
+        let raw: Bytes = TxEnvelope::from(tx.into_signed(signature)).encoded_2718().into();
+        let tx_hash: B256 = self.request("eth_sendRawTransaction", vec![json!(raw)]).await?;
+        *next = (*next).max(nonce + 1);
+        drop(next);
+        self.wait_for_receipt(tx_hash).await
+    }
+
     /// `eth_getCode`; `None` = latest.
     pub async fn code(&self, who: Address, block: Option<u64>) -> Result<Bytes> {
         self.request("eth_getCode", vec![json!(who), block_tag(block)]).await

@@ -70,7 +70,12 @@ struct Books {
     deposits: U256,
     messages: I256,
     withdrawals: U256,
+    /// The first [`LISTED`] withdrawals counted in flight, by hash.
+    waiting: Vec<B256>,
 }
+
+/// How many withdrawals in flight a token's entry names.
+const LISTED: usize = 100;
 
 impl Books {
     /// Locked plus allocated, less everything accounted for: zero when the books balance.
@@ -97,6 +102,7 @@ impl Books {
             "depositsInFlight": self.deposits,
             "messagesInFlight": self.messages.to_string(),
             "withdrawalsInFlight": self.withdrawals,
+            "withdrawalsWaiting": self.waiting,
             "difference": difference.to_string(),
             "balanced": difference.is_zero(),
         })
@@ -243,10 +249,16 @@ fn supply_audit(api: &EthApi, extra: Vec<Address>) -> RpcResult<Value> {
             }
             let w = Withdrawal::from_message(m, L2_BRIDGE)
                 .map_err(|e| RpcError::Internal(format!("withdrawal {}: {e}", m.hash())))?;
-            if w.l1_token == l1_sec {
-                sec.withdrawals += w.amount;
-            } else if let Some(i) = tokens.iter().position(|t| *t == w.l1_token) {
-                others[i].withdrawals += w.amount;
+            let books = if w.l1_token == l1_sec {
+                Some(&mut sec)
+            } else {
+                tokens.iter().position(|t| *t == w.l1_token).map(|i| &mut others[i])
+            };
+            if let Some(books) = books {
+                books.withdrawals += w.amount;
+                if books.waiting.len() < LISTED {
+                    books.waiting.push(m.hash());
+                }
             }
         }
     }
