@@ -133,7 +133,7 @@ async fn twenty_kills_of_the_devnet_lose_nothing_and_pay_nothing_twice() {
         let work = tokio::spawn(workload(
             devnet.l1_url(),
             domains.clone(),
-            a.clone(),
+            a,
             users.clone(),
             rng.next(),
         ));
