@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use crate::{
     ExplorerError,
     data::{bytes, int, opt_bytes, opt_int, opt_text},
-    format::{self, address, age, amount, hex, now, units},
+    format::{self, address, age, amount, duration, hex, now, units},
 };
 
 /// The convergence period of a relationship edge (contracts/TRADE.md): live while the last trade
@@ -242,7 +242,15 @@ pub struct OfferView {
     pub price: String,
     pub bond: String,
     pub description_hash: String,
+    /// How long after shipping the trade settles by itself, as said: "30 s", "7 days".
+    pub auto_confirm: String,
+    pub auto_confirm_secs: i64,
+    /// The same in days, to two decimals.
     pub auto_confirm_days: String,
+    /// How long after payment the seller must ship by, as said.
+    pub ship_within: String,
+    pub ship_secs: i64,
+    /// The same in days, to two decimals.
     pub ship_days: String,
     /// Once paid: the time the seller must ship by.
     pub ship_by: Option<String>,
@@ -349,7 +357,11 @@ pub async fn offer(
         price: asset.show(amount(&bytes(&o, "price")?)),
         bond: asset.show(amount(&bytes(&o, "bond")?)),
         description_hash: hex(&bytes(&o, "description_hash")?),
+        auto_confirm: duration(auto_confirm.max(0) as u64),
+        auto_confirm_secs: auto_confirm,
         auto_confirm_days: days(auto_confirm),
+        ship_within: duration(ship_period.max(0) as u64),
+        ship_secs: ship_period,
         ship_days: days(ship_period),
         ship_by,
         settles_at,

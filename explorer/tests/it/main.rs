@@ -430,12 +430,13 @@ async fn trade_and_trust_pages_over_a_real_index() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = start_node(&dir.path().join("node"), 2).await;
     let t = build_trades(&node).await;
-    // One offer left open: the refunding seller (index 1) offers again.
+    // One offer left open: the refunding seller (index 1) offers again, settling an hour and a
+    // half after shipping.
     let open = E::openCall {
         token: Address::ZERO,
         price: ether(3),
         descriptionHash: alloy_primitives::B256::repeat_byte(1),
-        autoConfirmPeriod: 2 * 86_400,
+        autoConfirmPeriod: 5_400,
         shipPeriod: 0,
         designatedBuyer: Address::ZERO,
     };
@@ -544,6 +545,26 @@ async fn check_trade_pages(t: &Trades, db: Database) {
         );
         let unpaid = json(addr, "/api/v1/trade/0/6");
         assert!(unpaid["ship_by"].is_null() && unpaid["settles_at"].is_null());
+
+        // Periods as they are said, and exactly in seconds; the days fields as they were.
+        let periods = |o: &Value| {
+            ["auto_confirm", "auto_confirm_secs", "auto_confirm_days", "ship_within", "ship_secs"]
+                .map(|f| o[f].to_string())
+        };
+        assert_eq!(
+            periods(&o),
+            ["\"7 days\"", "604800", "\"7\"", "\"14 days\"", "1209600"].map(String::from)
+        );
+        assert_eq!(
+            periods(&unpaid),
+            ["\"1 h 30 min\"", "5400", "\"0.06\"", "\"14 days\"", "1209600"].map(String::from)
+        );
+        let (_, _, page) = get(addr, "/trade/0/6");
+        assert!(
+            page.contains("<td id=\"auto-confirm\">1 h 30 min after shipping</td>")
+                && page.contains("<td>14 days of payment</td>"),
+            "{page}"
+        );
         let (_, _, page) = get(addr, "/trade/0/2");
         assert!(
             page.contains(&format!("<td id=\"settles-at\">{}", utc(at(2) + 14 * 86_400))),
