@@ -41,6 +41,10 @@ const OFFER_SQL: &str = "SELECT * FROM trade_offers WHERE domain = $1 AND offer_
 const EVENTS_SQL: &str = "SELECT * FROM trade_events WHERE domain = $1 AND offer_id = $2 \
      ORDER BY block_number, log_index";
 const DISPUTE_SQL: &str = "SELECT * FROM trade_disputes WHERE domain = $1 AND dispute_id = $2";
+const STEP_MESSAGES_SQL: &str = "SELECT s.block_number, s.log_index, s.message_hash, \
+     s.source_domain, m.sender, m.tx_hash FROM trade_step_messages s \
+     LEFT JOIN messages m ON m.message_hash = s.message_hash \
+     WHERE s.domain = $1 AND s.offer_id = $2";
 const VOTES_SQL: &str = "SELECT * FROM trade_votes WHERE domain = $1 AND dispute_id = $2 \
      ORDER BY block_number, log_index";
 const TRUST_SQL: &str = "SELECT domain, block_number, log_index, old_index, new_index, reason, \
@@ -103,6 +107,7 @@ pub fn statements() -> Vec<(String, &'static str)> {
         (TOKEN_SQL.into(), "ia"),
         (OFFER_SQL.into(), "ii"),
         (EVENTS_SQL.into(), "ii"),
+        (STEP_MESSAGES_SQL.into(), "ii"),
         (DISPUTE_SQL.into(), "ii"),
         (VOTES_SQL.into(), "ii"),
         (TRUST_SQL.into(), "a"),
@@ -199,6 +204,22 @@ pub struct StepView {
     pub note: Option<String>,
     /// The tracking or evidence hash.
     pub detail: Option<String>,
+    /// The cross-domain message that took the step, when one did.
+    pub message: Option<StepMessage>,
+}
+
+/// The cross-domain message a step arrived as: sent from another domain, delivered by the
+/// producer's system transaction (the step's transaction).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepMessage {
+    pub message_hash: String,
+    pub source_domain: i64,
+    /// Who sent it (the account that took the step), once the source domain is indexed.
+    pub sender: Option<String>,
+    /// The transaction that sent it, in the source domain, once indexed.
+    pub source_tx_hash: Option<String>,
+    /// Its page: the sending transaction's, which lists its messages.
+    pub url: Option<String>,
 }
 
 /// A judge of a dispute's panel and the vote cast.
@@ -281,6 +302,7 @@ pub async fn offer(
     let token = bytes(&o, "token")?;
     let asset = asset(db, domain, &token).await?;
     let events = sqlx::query(EVENTS_SQL).bind(domain).bind(offer_id).fetch_all(db.pool()).await?;
+    let mut messages = step_messages(db, domain, offer_id).await?;
     let mut steps = Vec::new();
     let (mut stage, mut buyer, mut dispute_id) = ("Open".to_string(), None, None);
     let (mut paid_at, mut shipped_at, mut extended_to) = (None, None, None);
@@ -330,6 +352,7 @@ pub async fn offer(
                 .map(|b| asset.show(amount(&b))),
             note,
             detail: opt_bytes(e, "detail")?.filter(|b| !b.is_empty()).map(|h| hex(&h)),
+            message: messages.remove(&(int(e, "block_number")?, int(e, "log_index")?)),
         });
     }
     // The deadlines as the contract counts them: shipping within the ship period of payment;
@@ -370,6 +393,32 @@ pub async fn offer(
         steps,
         dispute,
     }))
+}
+
+/// The steps of offer `offer_id` of `domain` that cross-domain messages took, by the step's
+/// (block, log index).
+async fn step_messages(
+    db: &Database,
+    domain: i64,
+    offer_id: i64,
+) -> Result<BTreeMap<(i64, i64), StepMessage>, ExplorerError> {
+    let rows =
+        sqlx::query(STEP_MESSAGES_SQL).bind(domain).bind(offer_id).fetch_all(db.pool()).await?;
+    let mut out = BTreeMap::new();
+    for r in &rows {
+        let message_hash = hex(&bytes(r, "message_hash")?);
+        let source_tx_hash = opt_bytes(r, "tx_hash")?.filter(|b| !b.is_empty()).map(|h| hex(&h));
+        let url = source_tx_hash.as_ref().map(|tx| format!("/tx/{tx}#message-{message_hash}"));
+        let message = StepMessage {
+            source_domain: int(r, "source_domain")?,
+            sender: opt_bytes(r, "sender")?.filter(|b| !b.is_empty()).map(|b| address(&b)),
+            source_tx_hash,
+            url,
+            message_hash,
+        };
+        out.insert((int(r, "block_number")?, int(r, "log_index")?), message);
+    }
+    Ok(out)
 }
 
 /// Reads a TEXT column that is never NULL.

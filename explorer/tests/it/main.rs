@@ -487,6 +487,7 @@ async fn check_trade_pages(t: &Trades, db: Database) {
     let explorer = Explorer::start(config, db).await.expect("explorer");
     let addr = explorer.addr();
     let (seller, buyer, disputer, cross) = (t.seller, t.buyer, t.disputer, t.cross_buyer);
+    let cross_payment = t.cross_payment;
     let judge = t.judges[0];
     tokio::task::spawn_blocking(move || {
         // The disputed offer: every stage with its time, the panel's votes, the decision.
@@ -565,6 +566,39 @@ async fn check_trade_pages(t: &Trades, db: Database) {
                 && page.contains("<td>14 days of payment</td>"),
             "{page}"
         );
+
+        // Offer 2 was paid by a message from domain 1: its Paid step names it, and links to
+        // the transaction that sent it, whose page lists it.
+        let steps = settled["steps"].as_array().unwrap();
+        let message = &steps[1]["message"];
+        assert_eq!(steps[1]["kind"], "Paid");
+        assert_eq!(message["source_domain"], 1);
+        assert_eq!(message["sender"], cross.to_checksum(None));
+        assert_eq!(message["source_tx_hash"], cross_payment.to_string());
+        let hash = message["message_hash"].as_str().unwrap().to_string();
+        assert_eq!(hash.len(), 66);
+        let link = format!("/tx/{cross_payment}#message-{hash}");
+        assert_eq!(message["url"], link);
+        assert!(steps.iter().filter(|s| !s["message"].is_null()).count() == 1, "{settled}");
+        assert!(o["steps"].as_array().unwrap().iter().all(|s| s["message"].is_null()));
+        let (_, _, page) = get(addr, "/trade/0/2");
+        assert!(
+            page.contains(&format!(
+                "<span class=\"by-message\">from domain 1 by a <a class=\"message\" href=\"{link}\""
+            )),
+            "{page}"
+        );
+        assert_eq!(page.matches("by a cross-domain message").count(), 0, "linked: {page}");
+        assert_eq!(page.matches("cross-domain message</a>").count(), 1, "{page}");
+        let (status, _, sent) = get(addr, &format!("/tx/{cross_payment}"));
+        assert_eq!(status, 200);
+        assert!(
+            sent.contains(&format!("<div id=\"message-{hash}\">"))
+                && sent.contains("domain 1 → domain 0"),
+            "{sent}"
+        );
+        assert!(!get(addr, "/trade/0/3").2.contains("by-message"));
+
         let (_, _, page) = get(addr, "/trade/0/2");
         assert!(
             page.contains(&format!("<td id=\"settles-at\">{}", utc(at(2) + 14 * 86_400))),
@@ -700,8 +734,9 @@ async fn check_trade_pages(t: &Trades, db: Database) {
 }
 
 /// The trade views read rows in proportion to what they show, not to the index: over 50,000
-/// offers of 1,000 sellers (150,000 offer events), an account's views read a few hundred rows,
-/// and the overview's chart the newest 5,000 completed trades and their parties' homes.
+/// offers of 1,000 sellers (150,000 offer events, a tenth paid by a cross-domain message), an
+/// account's views read a few hundred rows, and the overview's chart the newest 5,000 completed
+/// trades and their parties' homes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trade_views_read_what_they_show_at_any_size() {
     use sec_explorer::trade;
@@ -732,6 +767,12 @@ async fn trade_views_read_what_they_show_at_any_size() {
         format!(
             "INSERT INTO trust_changes SELECT 0, n, 4 + k, CASE WHEN k = 0 THEN {seller} ELSE {buyer} END, \
              0, 1, 1, {w}, 1700000000 + n * 10 FROM generate_series(1, {n}) n, generate_series(0, 1) k",
+            w = word("n")
+        ),
+        // Every tenth offer paid by a message from domain 1 (its Paid event is at log index 1).
+        format!(
+            "INSERT INTO trade_step_messages SELECT 0, n, 1, n, 'Paid', {w}, 1 \
+             FROM generate_series(10, {n}, 10) n",
             w = word("n")
         ),
         // Each account's first transaction, in domain 0 or 1.
@@ -769,6 +810,8 @@ async fn trade_views_read_what_they_show_at_any_size() {
     let o = measure!("offer", 50, trade::offer(&db, 0, 41)).expect("offer 41");
     assert_eq!(o.stage, "Completed");
     assert_eq!(o.steps.len(), 3);
+    let o = measure!("offer paid by a message", 50, trade::offer(&db, 0, 40)).expect("offer 40");
+    assert_eq!(o.steps[1].message.as_ref().map(|m| m.source_domain), Some(1));
     let t = measure!("trust", 400, trade::trust(&db, one_seller.as_slice()));
     assert_eq!((t.history.len(), t.completed_trades), (50, 50));
     let g = measure!("graph", 300, trade::graph(&db, one_seller.as_slice()));
