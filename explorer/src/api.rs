@@ -191,7 +191,7 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/validators": op("Validators: bonded and self stake, delegators, commission, slashing, status", &[]),
             "/api/v1/sec": op("The SEC token: allocations (released, vested, locked) and the vesting schedule", &[]),
             "/api/v1/checkpoints": op("Checkpoints anchored on Ethereum, newest first", &[page]),
-            "/api/v1/trade": op("Latest offers, and the cross-domain share of completed trades over time (buckets, with the definition used)", &[]),
+            "/api/v1/trade": op("Latest offers, and the cross-domain share of completed trades over time (buckets; `definition`: what counts as cross-domain, a payment by cross-domain message or parties with different homes in the hub's directory)", &[]),
             "/api/v1/trade/{domain}/{id}": op("An offer: terms, parties, every step with its time (and `message`, the cross-domain message that took it, if one did), its dispute with the panel's votes and the decision. Periods: `auto_confirm_secs` and `ship_secs` in seconds, `auto_confirm` and `ship_within` as shown (\"30 s\", \"7 days\"), `auto_confirm_days` and `ship_days` in days to two decimals", &[("domain", "path", true), ("id", "path", true)]),
             "/api/v1/trust/{address}": op("An account's trust index in every domain, its history, and the chart of it (SVG paths)", &[("address", "path", true)]),
             "/api/v1/seller/{address}": op("An account's offers by stage (open, completed, other), the disputes over them, and what it bought", &[("address", "path", true)]),

@@ -1,8 +1,9 @@
 //! Trade and trust views: an offer with its stages and dispute, an account's trust index and its
 //! history as a chart, a seller's offers and disputes, an account's relationships drawn as a
 //! graph, and the cross-domain share of completed trades over time. Read from the tables the
-//! indexer fills from the `TradeEscrow`, `Disputes` and `TrustIndex` events; every query goes
-//! through an index of migration 0009 (or `transactions_by_from`).
+//! indexer fills from the `TradeEscrow`, `Disputes`, `TrustIndex` and hub `HomeDirectory` events
+//! and the steps that arrived as cross-domain messages; every query goes through an index of
+//! migration 0009 or 0011 (or `transactions_by_from`, `messages`' key).
 
 use std::collections::BTreeMap;
 
@@ -94,9 +95,22 @@ fn latest_sql() -> String {
 }
 
 fn share_sql() -> String {
+    let home = |party: &str| {
+        format!(
+            "COALESCE((SELECT h.home FROM home_sets h WHERE h.account = e.{party} \
+             AND h.timestamp <= e.timestamp \
+             ORDER BY h.timestamp DESC, h.block_number DESC, h.log_index DESC LIMIT 1), \
+             (SELECT t.domain FROM transactions t WHERE t.from_address = e.{party} \
+             ORDER BY t.timestamp, t.domain LIMIT 1))"
+        )
+    };
     format!(
-        "SELECT e.timestamp, {HOME_OF_BUYER} AS buyer_home, {HOME_OF_SELLER} AS seller_home \
-         FROM trade_events e WHERE e.kind = 'Completed' ORDER BY e.timestamp DESC LIMIT $1"
+        "SELECT e.timestamp, {} AS buyer_home, {} AS seller_home, \
+         (SELECT s.source_domain FROM trade_step_messages s WHERE s.domain = e.domain \
+         AND s.offer_id = e.offer_id AND s.kind = 'Paid' LIMIT 1) AS paid_from \
+         FROM trade_events e WHERE e.kind = 'Completed' ORDER BY e.timestamp DESC LIMIT $1",
+        home("account"),
+        home("seller")
     )
 }
 
@@ -829,14 +843,16 @@ pub struct TradeHome {
     pub max_trades: i64,
     /// How many completed trades the chart reads at most (the newest).
     pub sample: i64,
+    /// What counts as cross-domain, and where homes come from.
+    pub definition: &'static str,
 }
 
-/// A party's home domain as the index knows it: the domain of its first transaction (the hub's
-/// directory of homes is not on chain yet; contracts/TRADE.md).
-const HOME_OF_BUYER: &str = "(SELECT t.domain FROM transactions t WHERE t.from_address = e.account \
-     ORDER BY t.timestamp, t.domain LIMIT 1)";
-const HOME_OF_SELLER: &str = "(SELECT t.domain FROM transactions t WHERE t.from_address = e.seller \
-     ORDER BY t.timestamp, t.domain LIMIT 1)";
+/// What the chart counts ([`share_sql`] is its query).
+pub const SHARE_DEFINITION: &str = "A completed trade (confirmed by the buyer or settled) is \
+     cross-domain when its payment arrived by a cross-domain message, or when its buyer's and its \
+     seller's home domains differ. An account's home is the one the hub's directory \
+     (HomeDirectory, on domain 0) gave it when the trade completed; an account that had not set \
+     one by then counts in the domain of its first indexed transaction.";
 
 /// The trade overview.
 pub async fn trade_home(db: &Database) -> Result<TradeHome, ExplorerError> {
@@ -853,7 +869,8 @@ pub async fn trade_home(db: &Database) -> Result<TradeHome, ExplorerError> {
         .iter()
         .map(|r| {
             let (b, s) = (opt_int(r, "buyer_home")?, opt_int(r, "seller_home")?);
-            Ok((int(r, "timestamp")?, b.is_some() && s.is_some() && b != s))
+            let by_message = opt_int(r, "paid_from")?.is_some();
+            Ok((int(r, "timestamp")?, by_message || (b.is_some() && s.is_some() && b != s)))
         })
         .collect::<Result<_, ExplorerError>>()?;
     Ok(share_chart(latest, &trades))
@@ -911,6 +928,7 @@ pub fn share_chart(latest: Vec<OfferSummary>, trades: &[(i64, bool)]) -> TradeHo
         share: (total > 0).then(|| (cross as f64 * 1000.0 / total as f64).round() / 10.0),
         max_trades,
         sample: SHARE_TRADES,
+        definition: SHARE_DEFINITION,
     }
 }
 

@@ -708,13 +708,23 @@ async fn check_trade_pages(t: &Trades, db: Database) {
         assert_eq!(page.matches("<line class=\"edge\"").count(), 2, "{page}");
         assert_eq!(json(addr, &format!("/api/v1/graph/{buyer}"))["nodes"][0]["bought_from"], 1);
 
-        // The cross-domain share: one of the two completed trades had a buyer from domain 1.
+        // The cross-domain share: both completed trades crossed. Offer 1's buyer made its first
+        // transaction in domain 0, as the seller did, but had set its home to domain 1 on the
+        // hub; offer 2's buyer had set its home to the seller's, domain 0, but paid by a message
+        // from domain 1. The seller moved its home to domain 1 after both: that changes neither.
         let home = json(addr, "/api/v1/trade");
-        assert_eq!((home["trades"].as_i64(), home["cross_domain"].as_i64()), (Some(2), Some(1)));
-        assert_eq!(home["share"], 50.0);
+        assert_eq!((home["trades"].as_i64(), home["cross_domain"].as_i64()), (Some(2), Some(2)));
+        assert_eq!(home["share"], 100.0);
         assert_eq!(home["latest"].as_array().unwrap().len(), 6);
+        assert!(home["definition"].as_str().unwrap().contains("hub's directory"));
         let (_, _, page) = get(addr, "/trade");
-        assert!(page.contains("1 of 2 completed trades crossed domains (50.0 %)"), "{page}");
+        assert!(page.contains("2 of 2 completed trades crossed domains (100.0 %)"), "{page}");
+        assert!(
+            page.contains("payment arrived by a cross-domain message")
+                && page.contains("(HomeDirectory, on domain 0)")
+                && !page.contains("not on chain yet"),
+            "{page}"
+        );
         assert!(page.contains("<path class=\"share-line\""), "{page}");
 
         // Linked from the nav and from address pages.
@@ -734,7 +744,8 @@ async fn check_trade_pages(t: &Trades, db: Database) {
 }
 
 /// The trade views read rows in proportion to what they show, not to the index: over 50,000
-/// offers of 1,000 sellers (150,000 offer events, a tenth paid by a cross-domain message), an
+/// offers of 1,000 sellers (150,000 offer events, a tenth paid by a cross-domain message; a
+/// tenth of the accounts, and 9,800 that never traded, with a home in the hub's directory), an
 /// account's views read a few hundred rows, and the overview's chart the newest 5,000 completed
 /// trades and their parties' homes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -773,6 +784,14 @@ async fn trade_views_read_what_they_show_at_any_size() {
         format!(
             "INSERT INTO trade_step_messages SELECT 0, n, 1, n, 'Paid', {w}, 1 \
              FROM generate_series(10, {n}, 10) n",
+            w = word("n")
+        ),
+        // Every tenth account set its home in the hub's directory, before trading (accounts
+        // 1-2,000 trade, the others never did).
+        format!(
+            "INSERT INTO home_sets SELECT 0, n, 0, {a}, n / 10 % 3, 0, {w}, 1600000000 + n \
+             FROM generate_series(10, 100000, 10) n",
+            a = addr("n"),
             w = word("n")
         ),
         // Each account's first transaction, in domain 0 or 1.
