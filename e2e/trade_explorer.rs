@@ -1,6 +1,7 @@
 //! The trade and trust pages as users see them: trades made with `sec trade` against `sec node`
-//! (one across domains, one disputed and upheld), `sec index` following the node and
-//! `sec explorer` serving the index, followed link by link in headless Chromium by Playwright.
+//! (one paid from another domain by a cross-domain message, one disputed and upheld), `sec index`
+//! following the node and `sec explorer` serving the index, followed link by link in headless
+//! Chromium by Playwright.
 //! Screenshots are saved under `test-artifacts/explorer/`.
 
 use std::{
@@ -34,9 +35,9 @@ fn trade_and_trust_pages_in_a_real_browser() {
     ok(&d0, Some(&buyer), &["pay", "--offer", "1"]);
     ok(&d0, Some(&seller), &["ship", "--offer", "1", "--tracking", "PARCEL-1"]);
     ok(&d0, Some(&buyer), &["confirm", "--offer", "1"]);
-    // 2: bought from domain 1's account, extended, confirmed.
+    // 2: bought by domain 1's account, paid from domain 1 by a message; extended, confirmed.
     ok(&d0, Some(&seller), &["offer", "--price", "4", "--description", "basil"]);
-    ok(&d0, Some(&cross), &["pay", "--offer", "2"]);
+    ok(&d0, Some(&cross), &["pay", "--offer", "2", "--from-domain", "1"]);
     ok(&d0, Some(&seller), &["ship", "--offer", "2"]);
     ok(&d0, Some(&cross), &["extend", "--offer", "2"]);
     ok(&d0, Some(&cross), &["confirm", "--offer", "2"]);
@@ -54,8 +55,9 @@ fn trade_and_trust_pages_in_a_real_browser() {
         ok(&d0, Some(&key(j)), &["judge", "vote", "--dispute", "1", verdict]);
     }
     ok(&d0, Some(&buyer), &["judge", "decide", "--dispute", "1"]);
-    // 4: the buyer's own offer, left open.
-    ok(&d0, Some(&buyer), &["offer", "--price", "2", "--description", "honey"]);
+    // 4: the buyer's own offer, left open, settling 30 s after shipping.
+    let honey = ["offer", "--price", "2", "--description", "honey", "--auto-confirm", "30s"];
+    ok(&d0, Some(&buyer), &honey);
 
     let rpc = format!("http://127.0.0.1:{}", node.port);
     let db = dir.path().join("index.db");
@@ -83,7 +85,7 @@ fn trade_and_trust_pages_in_a_real_browser() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "browser checks failed\n{stdout}\n{stderr}");
     assert!(stdout.contains("all trade browser checks passed"), "{stdout}");
-    for shot in ["trade", "offer", "seller", "trust", "graph", "graph-buyer"] {
+    for shot in ["trade", "offer", "seller", "trust", "graph", "graph-buyer", "offer-by-message"] {
         assert!(out_dir.join(format!("{shot}.png")).exists(), "screenshot {shot}");
     }
     println!("{stdout}");

@@ -2,8 +2,10 @@
 // (playwright-core). The trades were made beforehand with `sec trade`; this waits for the
 // explorer to have indexed them, then goes from the navigation to the trade overview (the
 // cross-domain chart), to the disputed offer (its stages and the panel's votes), to its seller's
-// page, the seller's trust chart and relationship graph, and from the graph to a buyer's. Prints
-// how long each page took to load. Screenshots go to OUT_DIR.
+// page, the seller's trust chart and relationship graph, and from the graph to a buyer's; then
+// to the offer paid from domain 1 (its payment's note links to the message) and the buyer's open
+// offer (its 30-second period). Prints how long each page took to load. Screenshots go to
+// OUT_DIR.
 //
 //   EXPLORER_URL, SELLER, BUYER, CROSS_BUYER, OUT_DIR
 
@@ -29,11 +31,14 @@ async function waitFor(what, fn, ms = 60000) {
   }
 }
 
-// Indexed: the dispute decided, and the open offer of the last transaction.
+// Indexed: the dispute decided, the open offer of the last transaction, and the message of
+// domain 1 that paid offer 2.
 await waitFor('the explorer to index the trades', async () => {
   const offer = await (await fetch(`${EXPLORER_URL}/api/v1/trade/0/3`)).json();
   const open = await (await fetch(`${EXPLORER_URL}/api/v1/trade/0/4`)).json();
-  return offer.dispute?.outcome === 'Upheld' && open.stage === 'Open';
+  const paid = await (await fetch(`${EXPLORER_URL}/api/v1/trade/0/2`)).json();
+  return offer.dispute?.outcome === 'Upheld' && open.stage === 'Open'
+    && paid.steps?.[1]?.message?.source_tx_hash;
 });
 
 const browser = await chromium.launch({
@@ -118,6 +123,26 @@ try {
   check((await page.textContent('table.trust td.index')) === '1', "the buyer's index is 1");
   await follow(`a[href="/seller/${BUYER}"]`, new RegExp(`/seller/${BUYER}$`));
   check((await page.textContent('#open')).includes('Open'), "the buyer's own offer is open");
+  await follow('#open a[href="/trade/0/4"]', /\/trade\/0\/4$/);
+  check((await page.textContent('#auto-confirm')) === '30 s after shipping',
+    `its period is shown as a duration: ${await page.textContent('#auto-confirm')}`);
+
+  // The offer paid from domain 1: its payment's note names the message and links to it, on
+  // the page of the transaction of domain 1 that sent it.
+  await page.goto(`${EXPLORER_URL}/trade/0/2`);
+  const paid = page.locator('table.steps tr')
+    .filter({ has: page.locator('td:first-child', { hasText: /^Paid$/ }) });
+  const note = (await paid.locator('td').last().textContent()).trim();
+  check(note === 'from domain 1 by a cross-domain message', `the payment's note: ${note}`);
+  check((await paid.locator('td').nth(4).textContent()).includes(CROSS_BUYER), 'paid by the cross-domain buyer');
+  check(await page.locator('table.steps .by-message').count() === 1, 'no other step came by a message');
+  await shot('offer-by-message');
+  const href = await paid.locator('a.message').getAttribute('href');
+  const hash = href.split('#message-')[1];
+  await follow('table.steps a.message', (u) => u.pathname.startsWith('/tx/'));
+  const sent = page.locator(`[id="message-${hash}"]`);
+  check((await sent.textContent()).includes('domain 1 → domain 0'), 'the message, sent from domain 1 to domain 0');
+  check(/delivered/.test(await sent.locator('.status').textContent()), 'and delivered');
 } catch (e) {
   await shot('trade-failure').catch(() => {});
   throw e;

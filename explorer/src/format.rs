@@ -57,6 +57,26 @@ pub fn age(timestamp: u64, now: u64) -> String {
     }
 }
 
+/// A period as it is said: "30 s", "2 min", "1 h", "7 days"; exact, so a period that is not a
+/// whole unit names each unit it holds, largest first ("1 h 30 min", "1 day 12 h").
+pub fn duration(seconds: u64) -> String {
+    if seconds == 0 {
+        return "0 s".into();
+    }
+    let mut rest = seconds;
+    let mut parts = Vec::new();
+    for (unit, one, many) in
+        [(86_400, "day", "days"), (3_600, "h", "h"), (60, "min", "min"), (1, "s", "s")]
+    {
+        let n = rest / unit;
+        rest %= unit;
+        if n > 0 {
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+        }
+    }
+    parts.join(" ")
+}
+
 /// A unix time as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian, days-from-civil inverted).
 pub fn utc(timestamp: u64) -> String {
     let days = (timestamp / 86_400) as i64;
@@ -95,6 +115,19 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn durations_in_their_units() {
+        assert_eq!(duration(30), "30 s");
+        assert_eq!(duration(120), "2 min");
+        assert_eq!(duration(3_600), "1 h");
+        assert_eq!(duration(86_400), "1 day");
+        assert_eq!(duration(7 * 86_400), "7 days");
+        assert_eq!(duration(5_400), "1 h 30 min");
+        assert_eq!(duration(129_600), "1 day 12 h");
+        assert_eq!(duration(86_401), "1 day 1 s");
+        assert_eq!(duration(0), "0 s");
     }
 
     #[test]

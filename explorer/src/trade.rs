@@ -1,8 +1,9 @@
 //! Trade and trust views: an offer with its stages and dispute, an account's trust index and its
 //! history as a chart, a seller's offers and disputes, an account's relationships drawn as a
 //! graph, and the cross-domain share of completed trades over time. Read from the tables the
-//! indexer fills from the `TradeEscrow`, `Disputes` and `TrustIndex` events; every query goes
-//! through an index of migration 0009 (or `transactions_by_from`).
+//! indexer fills from the `TradeEscrow`, `Disputes`, `TrustIndex` and hub `HomeDirectory` events
+//! and the steps that arrived as cross-domain messages; every query goes through an index of
+//! migration 0009 or 0011 (or `transactions_by_from`, `messages`' key).
 
 use std::collections::BTreeMap;
 
@@ -14,7 +15,7 @@ use sqlx::any::AnyRow;
 use crate::{
     ExplorerError,
     data::{bytes, int, opt_bytes, opt_int, opt_text},
-    format::{self, address, age, amount, hex, now, units},
+    format::{self, address, age, amount, duration, hex, now, units},
 };
 
 /// The convergence period of a relationship edge (contracts/TRADE.md): live while the last trade
@@ -41,6 +42,10 @@ const OFFER_SQL: &str = "SELECT * FROM trade_offers WHERE domain = $1 AND offer_
 const EVENTS_SQL: &str = "SELECT * FROM trade_events WHERE domain = $1 AND offer_id = $2 \
      ORDER BY block_number, log_index";
 const DISPUTE_SQL: &str = "SELECT * FROM trade_disputes WHERE domain = $1 AND dispute_id = $2";
+const STEP_MESSAGES_SQL: &str = "SELECT s.block_number, s.log_index, s.message_hash, \
+     s.source_domain, m.sender, m.tx_hash FROM trade_step_messages s \
+     LEFT JOIN messages m ON m.message_hash = s.message_hash \
+     WHERE s.domain = $1 AND s.offer_id = $2";
 const VOTES_SQL: &str = "SELECT * FROM trade_votes WHERE domain = $1 AND dispute_id = $2 \
      ORDER BY block_number, log_index";
 const TRUST_SQL: &str = "SELECT domain, block_number, log_index, old_index, new_index, reason, \
@@ -90,9 +95,22 @@ fn latest_sql() -> String {
 }
 
 fn share_sql() -> String {
+    let home = |party: &str| {
+        format!(
+            "COALESCE((SELECT h.home FROM home_sets h WHERE h.account = e.{party} \
+             AND h.timestamp <= e.timestamp \
+             ORDER BY h.timestamp DESC, h.block_number DESC, h.log_index DESC LIMIT 1), \
+             (SELECT t.domain FROM transactions t WHERE t.from_address = e.{party} \
+             ORDER BY t.timestamp, t.domain LIMIT 1))"
+        )
+    };
     format!(
-        "SELECT e.timestamp, {HOME_OF_BUYER} AS buyer_home, {HOME_OF_SELLER} AS seller_home \
-         FROM trade_events e WHERE e.kind = 'Completed' ORDER BY e.timestamp DESC LIMIT $1"
+        "SELECT e.timestamp, {} AS buyer_home, {} AS seller_home, \
+         (SELECT s.source_domain FROM trade_step_messages s WHERE s.domain = e.domain \
+         AND s.offer_id = e.offer_id AND s.kind = 'Paid' LIMIT 1) AS paid_from \
+         FROM trade_events e WHERE e.kind = 'Completed' ORDER BY e.timestamp DESC LIMIT $1",
+        home("account"),
+        home("seller")
     )
 }
 
@@ -103,6 +121,7 @@ pub fn statements() -> Vec<(String, &'static str)> {
         (TOKEN_SQL.into(), "ia"),
         (OFFER_SQL.into(), "ii"),
         (EVENTS_SQL.into(), "ii"),
+        (STEP_MESSAGES_SQL.into(), "ii"),
         (DISPUTE_SQL.into(), "ii"),
         (VOTES_SQL.into(), "ii"),
         (TRUST_SQL.into(), "a"),
@@ -199,6 +218,22 @@ pub struct StepView {
     pub note: Option<String>,
     /// The tracking or evidence hash.
     pub detail: Option<String>,
+    /// The cross-domain message that took the step, when one did.
+    pub message: Option<StepMessage>,
+}
+
+/// The cross-domain message a step arrived as: sent from another domain, delivered by the
+/// producer's system transaction (the step's transaction).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepMessage {
+    pub message_hash: String,
+    pub source_domain: i64,
+    /// Who sent it (the account that took the step), once the source domain is indexed.
+    pub sender: Option<String>,
+    /// The transaction that sent it, in the source domain, once indexed.
+    pub source_tx_hash: Option<String>,
+    /// Its page: the sending transaction's, which lists its messages.
+    pub url: Option<String>,
 }
 
 /// A judge of a dispute's panel and the vote cast.
@@ -242,7 +277,15 @@ pub struct OfferView {
     pub price: String,
     pub bond: String,
     pub description_hash: String,
+    /// How long after shipping the trade settles by itself, as said: "30 s", "7 days".
+    pub auto_confirm: String,
+    pub auto_confirm_secs: i64,
+    /// The same in days, to two decimals.
     pub auto_confirm_days: String,
+    /// How long after payment the seller must ship by, as said.
+    pub ship_within: String,
+    pub ship_secs: i64,
+    /// The same in days, to two decimals.
     pub ship_days: String,
     /// Once paid: the time the seller must ship by.
     pub ship_by: Option<String>,
@@ -273,6 +316,7 @@ pub async fn offer(
     let token = bytes(&o, "token")?;
     let asset = asset(db, domain, &token).await?;
     let events = sqlx::query(EVENTS_SQL).bind(domain).bind(offer_id).fetch_all(db.pool()).await?;
+    let mut messages = step_messages(db, domain, offer_id).await?;
     let mut steps = Vec::new();
     let (mut stage, mut buyer, mut dispute_id) = ("Open".to_string(), None, None);
     let (mut paid_at, mut shipped_at, mut extended_to) = (None, None, None);
@@ -322,6 +366,7 @@ pub async fn offer(
                 .map(|b| asset.show(amount(&b))),
             note,
             detail: opt_bytes(e, "detail")?.filter(|b| !b.is_empty()).map(|h| hex(&h)),
+            message: messages.remove(&(int(e, "block_number")?, int(e, "log_index")?)),
         });
     }
     // The deadlines as the contract counts them: shipping within the ship period of payment;
@@ -349,7 +394,11 @@ pub async fn offer(
         price: asset.show(amount(&bytes(&o, "price")?)),
         bond: asset.show(amount(&bytes(&o, "bond")?)),
         description_hash: hex(&bytes(&o, "description_hash")?),
+        auto_confirm: duration(auto_confirm.max(0) as u64),
+        auto_confirm_secs: auto_confirm,
         auto_confirm_days: days(auto_confirm),
+        ship_within: duration(ship_period.max(0) as u64),
+        ship_secs: ship_period,
         ship_days: days(ship_period),
         ship_by,
         settles_at,
@@ -358,6 +407,32 @@ pub async fn offer(
         steps,
         dispute,
     }))
+}
+
+/// The steps of offer `offer_id` of `domain` that cross-domain messages took, by the step's
+/// (block, log index).
+async fn step_messages(
+    db: &Database,
+    domain: i64,
+    offer_id: i64,
+) -> Result<BTreeMap<(i64, i64), StepMessage>, ExplorerError> {
+    let rows =
+        sqlx::query(STEP_MESSAGES_SQL).bind(domain).bind(offer_id).fetch_all(db.pool()).await?;
+    let mut out = BTreeMap::new();
+    for r in &rows {
+        let message_hash = hex(&bytes(r, "message_hash")?);
+        let source_tx_hash = opt_bytes(r, "tx_hash")?.filter(|b| !b.is_empty()).map(|h| hex(&h));
+        let url = source_tx_hash.as_ref().map(|tx| format!("/tx/{tx}#message-{message_hash}"));
+        let message = StepMessage {
+            source_domain: int(r, "source_domain")?,
+            sender: opt_bytes(r, "sender")?.filter(|b| !b.is_empty()).map(|b| address(&b)),
+            source_tx_hash,
+            url,
+            message_hash,
+        };
+        out.insert((int(r, "block_number")?, int(r, "log_index")?), message);
+    }
+    Ok(out)
 }
 
 /// Reads a TEXT column that is never NULL.
@@ -768,14 +843,16 @@ pub struct TradeHome {
     pub max_trades: i64,
     /// How many completed trades the chart reads at most (the newest).
     pub sample: i64,
+    /// What counts as cross-domain, and where homes come from.
+    pub definition: &'static str,
 }
 
-/// A party's home domain as the index knows it: the domain of its first transaction (the hub's
-/// directory of homes is not on chain yet; contracts/TRADE.md).
-const HOME_OF_BUYER: &str = "(SELECT t.domain FROM transactions t WHERE t.from_address = e.account \
-     ORDER BY t.timestamp, t.domain LIMIT 1)";
-const HOME_OF_SELLER: &str = "(SELECT t.domain FROM transactions t WHERE t.from_address = e.seller \
-     ORDER BY t.timestamp, t.domain LIMIT 1)";
+/// What the chart counts ([`share_sql`] is its query).
+pub const SHARE_DEFINITION: &str = "A completed trade (confirmed by the buyer or settled) is \
+     cross-domain when its payment arrived by a cross-domain message, or when its buyer's and its \
+     seller's home domains differ. An account's home is the one the hub's directory \
+     (HomeDirectory, on domain 0) gave it when the trade completed; an account that had not set \
+     one by then counts in the domain of its first indexed transaction.";
 
 /// The trade overview.
 pub async fn trade_home(db: &Database) -> Result<TradeHome, ExplorerError> {
@@ -792,7 +869,8 @@ pub async fn trade_home(db: &Database) -> Result<TradeHome, ExplorerError> {
         .iter()
         .map(|r| {
             let (b, s) = (opt_int(r, "buyer_home")?, opt_int(r, "seller_home")?);
-            Ok((int(r, "timestamp")?, b.is_some() && s.is_some() && b != s))
+            let by_message = opt_int(r, "paid_from")?.is_some();
+            Ok((int(r, "timestamp")?, by_message || (b.is_some() && s.is_some() && b != s)))
         })
         .collect::<Result<_, ExplorerError>>()?;
     Ok(share_chart(latest, &trades))
@@ -850,6 +928,7 @@ pub fn share_chart(latest: Vec<OfferSummary>, trades: &[(i64, bool)]) -> TradeHo
         share: (total > 0).then(|| (cross as f64 * 1000.0 / total as f64).round() / 10.0),
         max_trades,
         sample: SHARE_TRADES,
+        definition: SHARE_DEFINITION,
     }
 }
 

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "l1_blocks", include_str!("../migrations/0008_l1_blocks.sql")),
     (9, "trade", include_str!("../migrations/0009_trade.sql")),
     (10, "bridge_arrivals", include_str!("../migrations/0010_bridge_arrivals.sql")),
+    (11, "trade_messages_homes", include_str!("../migrations/0011_trade_messages_homes.sql")),
 ];
 
 /// Which database a URL names.
@@ -231,6 +232,8 @@ pub const TABLES: &[(&str, &str)] = &[
     ("trade_votes", "domain, block_number, log_index"),
     ("trust_changes", "domain, block_number, log_index"),
     ("trade_edges", "domain, block_number, log_index"),
+    ("trade_step_messages", "domain, block_number, log_index"),
+    ("home_sets", "domain, block_number, log_index"),
 ];
 
 impl Database {

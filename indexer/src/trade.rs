@@ -1,14 +1,16 @@
 //! The trade-and-trust predeploys' events (`TradeEscrow`, `Disputes`, `TrustIndex`, at the same
 //! addresses in every domain; rules in contracts/TRADE.md) as rows of the `trade_*` and
-//! `trust_changes` tables. Only logs of those addresses count: any other contract may emit
-//! events of the same shape.
+//! `trust_changes` tables; the escrow steps a `CrossDomain` delivery took, in
+//! `trade_step_messages`; and the hub's directory of home domains (`HomeDirectory` of domain 0)
+//! in `home_sets`. Only logs of those addresses count: any other contract may emit events of the
+//! same shape.
 
 use alloy::sol_types::SolEvent;
 use alloy_primitives::{Address, B256};
 
 use sec_contracts::{
-    bindings::{Disputes, TradeEscrow, TrustIndex},
-    predeploy::{DISPUTES, TRADE_ESCROW, TRUST_INDEX},
+    bindings::{CrossDomain, Disputes, HomeDirectory, TradeEscrow, TrustIndex},
+    predeploy::{CROSS_DOMAIN, DISPUTES, HOME_DIRECTORY, TRADE_ESCROW, TRUST_INDEX},
     trade::offer_stage,
 };
 
@@ -33,6 +35,21 @@ pub struct TradeRows {
     pub trust: Vec<Vec<Value>>,
     /// `trade_edges` rows.
     pub edges: Vec<Vec<Value>>,
+    /// `trade_step_messages` rows.
+    pub step_messages: Vec<Vec<Value>>,
+    /// `home_sets` rows.
+    pub homes: Vec<Vec<Value>>,
+    /// The escrow steps of the transaction being read that no `MessageDelivered` has followed
+    /// yet: a delivery emits its event after the call it made, so the steps before it are its.
+    pending: Vec<Pending>,
+}
+
+/// An escrow step waiting to learn whether a message delivery took it.
+#[derive(Debug)]
+struct Pending {
+    at: At,
+    offer: u64,
+    kind: &'static str,
 }
 
 /// `trade_offers`.
@@ -149,6 +166,40 @@ pub const TRADE_EDGES: Insert = Insert {
     tail: "",
 };
 
+/// `trade_step_messages`.
+pub const TRADE_STEP_MESSAGES: Insert = Insert {
+    table: "trade_step_messages",
+    columns: &[
+        "domain",
+        "block_number",
+        "log_index",
+        "offer_id",
+        "kind",
+        "message_hash",
+        "source_domain",
+    ],
+    tail: "",
+};
+
+/// `home_sets`.
+pub const HOME_SETS: Insert = Insert {
+    table: "home_sets",
+    columns: &[
+        "domain",
+        "block_number",
+        "log_index",
+        "account",
+        "home",
+        "by_message",
+        "tx_hash",
+        "timestamp",
+    ],
+    tail: "",
+};
+
+/// The domain whose `HomeDirectory` is the directory (the hub).
+pub const HUB_DOMAIN: u64 = 0;
+
 /// `trust_changes.reason` of `TrustIndex.AccountBanned` (1-3 are `IndexChanged`'s own).
 pub const REASON_BANNED: u64 = 4;
 
@@ -160,6 +211,8 @@ pub const ROLLBACK: &[&str] = &[
     "DELETE FROM trade_votes WHERE domain = $1 AND block_number > $2",
     "DELETE FROM trust_changes WHERE domain = $1 AND block_number > $2",
     "DELETE FROM trade_edges WHERE domain = $1 AND block_number > $2",
+    "DELETE FROM trade_step_messages WHERE domain = $1 AND block_number > $2",
+    "DELETE FROM home_sets WHERE domain = $1 AND block_number > $2",
 ];
 
 /// Where one log sits: domain, block, time, transaction, index in the block.
@@ -245,8 +298,14 @@ fn stage(state: u8) -> &'static str {
     offer_stage(state)
 }
 
-/// Adds the rows one log makes, if it is a trade contract's event.
+/// Adds the rows one log makes, if it is a trade contract's event, a message delivery that took
+/// escrow steps, or a home set in the hub's directory. A transaction's logs come in order, one
+/// transaction after another.
 pub fn extract(out: &mut TradeRows, at: At, log: &Log) {
+    if out.pending.first().is_some_and(|p| (p.at.domain, p.at.tx_hash) != (at.domain, at.tx_hash)) {
+        // Steps of an earlier transaction that no delivery took.
+        out.pending.clear();
+    }
     let Some(topic0) = log.topics.first().copied() else { return };
     let topics = || log.topics.iter().copied();
     let data = &log.data;
@@ -256,6 +315,35 @@ pub fn extract(out: &mut TradeRows, at: At, log: &Log) {
         disputes(out, at, topic0, topics, data);
     } else if log.address == TRUST_INDEX {
         trust(out, at, topic0, topics, data);
+    } else if log.address == CROSS_DOMAIN && topic0 == CrossDomain::MessageDelivered::SIGNATURE_HASH
+    {
+        let Ok(e) = CrossDomain::MessageDelivered::decode_raw_log(topics(), data) else { return };
+        for p in out.pending.drain(..) {
+            out.step_messages.push(vec![
+                int(p.at.domain),
+                int(p.at.block),
+                int(p.at.log_index),
+                int(p.offer),
+                text(p.kind),
+                hash(e.messageHash),
+                int(u64::from(e.srcDomain)),
+            ]);
+        }
+    } else if log.address == HOME_DIRECTORY
+        && at.domain == HUB_DOMAIN
+        && topic0 == HomeDirectory::HomeSet::SIGNATURE_HASH
+    {
+        let Ok(e) = HomeDirectory::HomeSet::decode_raw_log(topics(), data) else { return };
+        out.homes.push(vec![
+            int(at.domain),
+            int(at.block),
+            int(at.log_index),
+            address(e.account),
+            int(u64::from(e.domain)),
+            int(u64::from(e.byMessage)),
+            hash(at.tx_hash),
+            int(at.timestamp),
+        ]);
     }
 }
 
@@ -341,6 +429,7 @@ fn escrow<I: Iterator<Item = B256>>(
     } else {
         return;
     };
+    out.pending.push(Pending { at, offer: event.offer, kind: event.kind });
     out.events.push(event.row(at));
 }
 
@@ -438,5 +527,105 @@ fn trust<I: Iterator<Item = B256>>(
             hash(at.tx_hash),
             int(at.timestamp),
         ]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::U256;
+
+    use super::*;
+
+    fn log(address: Address, event: &impl SolEvent) -> Log {
+        let d = event.encode_log_data();
+        Log { address, topics: d.topics().to_vec(), data: d.data, log_index: None }
+    }
+
+    fn at(domain: u64, tx: u8, log_index: u64) -> At {
+        At { domain, block: 7, timestamp: 1_700_000_000, tx_hash: B256::repeat_byte(tx), log_index }
+    }
+
+    fn paid(offer: u64) -> TradeEscrow::OfferPaid {
+        TradeEscrow::OfferPaid { offerId: offer, buyer: Address::repeat_byte(9), price: U256::ONE }
+    }
+
+    fn delivered(h: u8, src: u32) -> CrossDomain::MessageDelivered {
+        CrossDomain::MessageDelivered {
+            messageHash: B256::repeat_byte(h),
+            srcDomain: src,
+            nonce: 1,
+            success: true,
+        }
+    }
+
+    /// (log index, offer, kind, message hash byte, source domain) of each row.
+    fn linked(out: &TradeRows) -> Vec<(i64, i64, String, u8, i64)> {
+        out.step_messages
+            .iter()
+            .map(|r| match &r[..] {
+                [
+                    _,
+                    _,
+                    Value::Int(Some(i)),
+                    Value::Int(Some(o)),
+                    Value::Text(Some(k)),
+                    Value::Bytes(Some(h)),
+                    Value::Int(Some(s)),
+                ] => (*i, *o, k.clone(), h[0], *s),
+                other => panic!("unexpected row {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn steps_taken_by_a_delivery_name_its_message() {
+        let mut out = TradeRows::default();
+        // A delivery from domain 2 that paid offer 1.
+        extract(&mut out, at(0, 1, 0), &log(TRADE_ESCROW, &paid(1)));
+        extract(&mut out, at(0, 1, 1), &log(CROSS_DOMAIN, &delivered(0xa1, 2)));
+        // An ordinary payment, then a delivery in another transaction: not the payment's.
+        extract(&mut out, at(0, 2, 2), &log(TRADE_ESCROW, &paid(2)));
+        extract(&mut out, at(0, 3, 3), &log(CROSS_DOMAIN, &delivered(0xa2, 1)));
+        // Two deliveries in one transaction: each step is the delivery's that follows it.
+        let confirm = TradeEscrow::TradeCompleted {
+            offerId: 1,
+            buyer: Address::repeat_byte(9),
+            seller: Address::repeat_byte(8),
+            bySettle: false,
+        };
+        extract(&mut out, at(0, 4, 4), &log(TRADE_ESCROW, &paid(3)));
+        extract(&mut out, at(0, 4, 5), &log(CROSS_DOMAIN, &delivered(0xa3, 1)));
+        extract(&mut out, at(0, 4, 6), &log(TRADE_ESCROW, &confirm));
+        extract(&mut out, at(0, 4, 7), &log(CROSS_DOMAIN, &delivered(0xa4, 2)));
+        // A delivery event from another address proves nothing.
+        extract(&mut out, at(0, 5, 8), &log(TRADE_ESCROW, &paid(4)));
+        extract(&mut out, at(0, 5, 9), &log(Address::repeat_byte(1), &delivered(0xa5, 1)));
+        assert_eq!(out.events.len(), 5);
+        assert_eq!(
+            linked(&out),
+            [
+                (0, 1, "Paid".into(), 0xa1, 2),
+                (4, 3, "Paid".into(), 0xa3, 1),
+                (6, 1, "Completed".into(), 0xa4, 2),
+            ]
+        );
+    }
+
+    #[test]
+    fn homes_are_the_hubs_directory_only() {
+        let mut out = TradeRows::default();
+        let set = |domain: u32, by_message: bool| HomeDirectory::HomeSet {
+            account: Address::repeat_byte(5),
+            domain,
+            byMessage: by_message,
+        };
+        extract(&mut out, at(0, 1, 0), &log(HOME_DIRECTORY, &set(2, true)));
+        // Another domain's predeploy routes nothing; another contract is not the directory.
+        extract(&mut out, at(1, 2, 0), &log(HOME_DIRECTORY, &set(1, false)));
+        extract(&mut out, at(0, 3, 1), &log(Address::repeat_byte(1), &set(3, false)));
+        assert_eq!(out.homes.len(), 1);
+        let row = &out.homes[0];
+        assert_eq!(row[3], Value::Bytes(Some(vec![5; 20])));
+        assert_eq!((&row[4], &row[5]), (&Value::Int(Some(2)), &Value::Int(Some(1))));
     }
 }

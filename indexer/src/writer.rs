@@ -132,6 +132,8 @@ async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> 
     store.insert(&trade::TRADE_VOTES, trade.votes).await?;
     store.insert(&trade::TRUST_CHANGES, trade.trust).await?;
     store.insert(&trade::TRADE_EDGES, trade.edges).await?;
+    store.insert(&trade::TRADE_STEP_MESSAGES, trade.step_messages).await?;
+    store.insert(&trade::HOME_SETS, trade.homes).await?;
     store.insert(&CONTRACTS, batch.contracts).await?;
     let tokens = batch
         .new_tokens

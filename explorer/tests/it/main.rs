@@ -430,12 +430,13 @@ async fn trade_and_trust_pages_over_a_real_index() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = start_node(&dir.path().join("node"), 2).await;
     let t = build_trades(&node).await;
-    // One offer left open: the refunding seller (index 1) offers again.
+    // One offer left open: the refunding seller (index 1) offers again, settling an hour and a
+    // half after shipping.
     let open = E::openCall {
         token: Address::ZERO,
         price: ether(3),
         descriptionHash: alloy_primitives::B256::repeat_byte(1),
-        autoConfirmPeriod: 2 * 86_400,
+        autoConfirmPeriod: 5_400,
         shipPeriod: 0,
         designatedBuyer: Address::ZERO,
     };
@@ -486,6 +487,7 @@ async fn check_trade_pages(t: &Trades, db: Database) {
     let explorer = Explorer::start(config, db).await.expect("explorer");
     let addr = explorer.addr();
     let (seller, buyer, disputer, cross) = (t.seller, t.buyer, t.disputer, t.cross_buyer);
+    let cross_payment = t.cross_payment;
     let judge = t.judges[0];
     tokio::task::spawn_blocking(move || {
         // The disputed offer: every stage with its time, the panel's votes, the decision.
@@ -544,6 +546,59 @@ async fn check_trade_pages(t: &Trades, db: Database) {
         );
         let unpaid = json(addr, "/api/v1/trade/0/6");
         assert!(unpaid["ship_by"].is_null() && unpaid["settles_at"].is_null());
+
+        // Periods as they are said, and exactly in seconds; the days fields as they were.
+        let periods = |o: &Value| {
+            ["auto_confirm", "auto_confirm_secs", "auto_confirm_days", "ship_within", "ship_secs"]
+                .map(|f| o[f].to_string())
+        };
+        assert_eq!(
+            periods(&o),
+            ["\"7 days\"", "604800", "\"7\"", "\"14 days\"", "1209600"].map(String::from)
+        );
+        assert_eq!(
+            periods(&unpaid),
+            ["\"1 h 30 min\"", "5400", "\"0.06\"", "\"14 days\"", "1209600"].map(String::from)
+        );
+        let (_, _, page) = get(addr, "/trade/0/6");
+        assert!(
+            page.contains("<td id=\"auto-confirm\">1 h 30 min after shipping</td>")
+                && page.contains("<td>14 days of payment</td>"),
+            "{page}"
+        );
+
+        // Offer 2 was paid by a message from domain 1: its Paid step names it, and links to
+        // the transaction that sent it, whose page lists it.
+        let steps = settled["steps"].as_array().unwrap();
+        let message = &steps[1]["message"];
+        assert_eq!(steps[1]["kind"], "Paid");
+        assert_eq!(message["source_domain"], 1);
+        assert_eq!(message["sender"], cross.to_checksum(None));
+        assert_eq!(message["source_tx_hash"], cross_payment.to_string());
+        let hash = message["message_hash"].as_str().unwrap().to_string();
+        assert_eq!(hash.len(), 66);
+        let link = format!("/tx/{cross_payment}#message-{hash}");
+        assert_eq!(message["url"], link);
+        assert!(steps.iter().filter(|s| !s["message"].is_null()).count() == 1, "{settled}");
+        assert!(o["steps"].as_array().unwrap().iter().all(|s| s["message"].is_null()));
+        let (_, _, page) = get(addr, "/trade/0/2");
+        assert!(
+            page.contains(&format!(
+                "<span class=\"by-message\">from domain 1 by a <a class=\"message\" href=\"{link}\""
+            )),
+            "{page}"
+        );
+        assert_eq!(page.matches("by a cross-domain message").count(), 0, "linked: {page}");
+        assert_eq!(page.matches("cross-domain message</a>").count(), 1, "{page}");
+        let (status, _, sent) = get(addr, &format!("/tx/{cross_payment}"));
+        assert_eq!(status, 200);
+        assert!(
+            sent.contains(&format!("<div id=\"message-{hash}\">"))
+                && sent.contains("domain 1 → domain 0"),
+            "{sent}"
+        );
+        assert!(!get(addr, "/trade/0/3").2.contains("by-message"));
+
         let (_, _, page) = get(addr, "/trade/0/2");
         assert!(
             page.contains(&format!("<td id=\"settles-at\">{}", utc(at(2) + 14 * 86_400))),
@@ -653,13 +708,23 @@ async fn check_trade_pages(t: &Trades, db: Database) {
         assert_eq!(page.matches("<line class=\"edge\"").count(), 2, "{page}");
         assert_eq!(json(addr, &format!("/api/v1/graph/{buyer}"))["nodes"][0]["bought_from"], 1);
 
-        // The cross-domain share: one of the two completed trades had a buyer from domain 1.
+        // The cross-domain share: both completed trades crossed. Offer 1's buyer made its first
+        // transaction in domain 0, as the seller did, but had set its home to domain 1 on the
+        // hub; offer 2's buyer had set its home to the seller's, domain 0, but paid by a message
+        // from domain 1. The seller moved its home to domain 1 after both: that changes neither.
         let home = json(addr, "/api/v1/trade");
-        assert_eq!((home["trades"].as_i64(), home["cross_domain"].as_i64()), (Some(2), Some(1)));
-        assert_eq!(home["share"], 50.0);
+        assert_eq!((home["trades"].as_i64(), home["cross_domain"].as_i64()), (Some(2), Some(2)));
+        assert_eq!(home["share"], 100.0);
         assert_eq!(home["latest"].as_array().unwrap().len(), 6);
+        assert!(home["definition"].as_str().unwrap().contains("hub's directory"));
         let (_, _, page) = get(addr, "/trade");
-        assert!(page.contains("1 of 2 completed trades crossed domains (50.0 %)"), "{page}");
+        assert!(page.contains("2 of 2 completed trades crossed domains (100.0 %)"), "{page}");
+        assert!(
+            page.contains("payment arrived by a cross-domain message")
+                && page.contains("(HomeDirectory, on domain 0)")
+                && !page.contains("not on chain yet"),
+            "{page}"
+        );
         assert!(page.contains("<path class=\"share-line\""), "{page}");
 
         // Linked from the nav and from address pages.
@@ -679,8 +744,10 @@ async fn check_trade_pages(t: &Trades, db: Database) {
 }
 
 /// The trade views read rows in proportion to what they show, not to the index: over 50,000
-/// offers of 1,000 sellers (150,000 offer events), an account's views read a few hundred rows,
-/// and the overview's chart the newest 5,000 completed trades and their parties' homes.
+/// offers of 1,000 sellers (150,000 offer events, a tenth paid by a cross-domain message; a
+/// tenth of the accounts, and 9,800 that never traded, with a home in the hub's directory), an
+/// account's views read a few hundred rows, and the overview's chart the newest 5,000 completed
+/// trades and their parties' homes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trade_views_read_what_they_show_at_any_size() {
     use sec_explorer::trade;
@@ -711,6 +778,20 @@ async fn trade_views_read_what_they_show_at_any_size() {
         format!(
             "INSERT INTO trust_changes SELECT 0, n, 4 + k, CASE WHEN k = 0 THEN {seller} ELSE {buyer} END, \
              0, 1, 1, {w}, 1700000000 + n * 10 FROM generate_series(1, {n}) n, generate_series(0, 1) k",
+            w = word("n")
+        ),
+        // Every tenth offer paid by a message from domain 1 (its Paid event is at log index 1).
+        format!(
+            "INSERT INTO trade_step_messages SELECT 0, n, 1, n, 'Paid', {w}, 1 \
+             FROM generate_series(10, {n}, 10) n",
+            w = word("n")
+        ),
+        // Every tenth account set its home in the hub's directory, before trading (accounts
+        // 1-2,000 trade, the others never did).
+        format!(
+            "INSERT INTO home_sets SELECT 0, n, 0, {a}, n / 10 % 3, 0, {w}, 1600000000 + n \
+             FROM generate_series(10, 100000, 10) n",
+            a = addr("n"),
             w = word("n")
         ),
         // Each account's first transaction, in domain 0 or 1.
@@ -748,6 +829,8 @@ async fn trade_views_read_what_they_show_at_any_size() {
     let o = measure!("offer", 50, trade::offer(&db, 0, 41)).expect("offer 41");
     assert_eq!(o.stage, "Completed");
     assert_eq!(o.steps.len(), 3);
+    let o = measure!("offer paid by a message", 50, trade::offer(&db, 0, 40)).expect("offer 40");
+    assert_eq!(o.steps[1].message.as_ref().map(|m| m.source_domain), Some(1));
     let t = measure!("trust", 400, trade::trust(&db, one_seller.as_slice()));
     assert_eq!((t.history.len(), t.completed_trades), (50, 50));
     let g = measure!("graph", 300, trade::graph(&db, one_seller.as_slice()));

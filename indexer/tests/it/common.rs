@@ -682,14 +682,20 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// What [`build_trades`] made, for the assertions.
 pub struct Trades {
-    /// Sells offers 1-3; banned by the upheld dispute over offer 3.
+    /// Sells offers 1-3; banned by the upheld dispute over offer 3; then sets its home to
+    /// domain 1 on the hub (after its trades: it changes none of them).
     pub seller: Address,
-    /// Buys offer 1 (confirmed); sells offer 5 (refunded).
+    /// Sets its home to domain 1 on the hub (its first transaction, in domain 0); buys offer 1
+    /// (confirmed); sells offer 5 (refunded).
     pub buyer: Address,
-    /// Buys offer 3 and disputes it; opens and cancels offer 4; pays offer 5.
+    /// Buys offer 3 and disputes it; opens and cancels offer 4; pays offer 5; then sets its
+    /// home by a message from domain 1.
     pub disputer: Address,
-    /// First transacts in domain 1, then buys offer 2 in domain 0: the cross-domain trade.
+    /// First transacts in domain 1, sets its home to domain 0 on the hub, then pays offer 2 in
+    /// domain 0 by a cross-domain message from domain 1.
     pub cross_buyer: Address,
+    /// The transaction of domain 1 that sent the payment of offer 2.
+    pub cross_payment: B256,
     /// The five judges, all on the panel of dispute 1.
     pub judges: Vec<Address>,
 }
@@ -700,13 +706,15 @@ pub fn trade_bond(price: U256, index: u64) -> U256 {
 }
 
 /// Trades in domain 0 through the trade predeploys, every kind of step once:
-/// offer 1 confirmed; offer 2 paid by an account whose first transaction was in domain 1,
-/// extended, confirmed; offer 3 disputed, three judges of five uphold, the seller banned;
-/// offer 4 cancelled; offer 5 refunded by its seller.
+/// offer 1 confirmed; offer 2 paid by a cross-domain message from domain 1 (by an account whose
+/// first transaction was there), extended, confirmed; offer 3 disputed, three judges of five
+/// uphold, the seller banned; offer 4 cancelled; offer 5 refunded by its seller. Homes in the
+/// hub's directory: the buyer's 1 and the cross buyer's 0 before their trades, the seller's 1
+/// and the disputer's 1 (by a message) after every trade.
 pub async fn build_trades(node: &Node) -> Trades {
     use sec_contracts::{
-        bindings::{Disputes as D, TradeEscrow as E},
-        predeploy::{DISPUTES, TRADE_ESCROW},
+        bindings::{Disputes as D, HomeDirectory as H, TradeEscrow as E},
+        predeploy::{CROSS_DOMAIN, DISPUTES, HOME_DIRECTORY, TRADE_ESCROW},
     };
     let d0 = Sender::new(node, 0);
     let d1 = Sender::new(node, 1);
@@ -715,6 +723,9 @@ pub async fn build_trades(node: &Node) -> Trades {
     let judges: Vec<_> = (5..10).map(dev_key).collect();
     let ok = |r: Value, what: &str| assert_eq!(r["status"], "0x1", "{what}: {r}");
     ok(d1.send(&cross, TxKind::Call(funder.address()), ether(1), Bytes::new()).await, "d1");
+    let home = |domain: u32| H::setHomeCall { domain };
+    ok(d0.call(&buyer, HOME_DIRECTORY, U256::ZERO, home(1)).await, "buyer's home");
+    ok(d0.call(&cross, HOME_DIRECTORY, U256::ZERO, home(0)).await, "cross buyer's home");
     for j in &judges {
         ok(d0.send(&funder, TxKind::Call(j.address()), ether(1_100), Bytes::new()).await, "fund");
     }
@@ -736,7 +747,14 @@ pub async fn build_trades(node: &Node) -> Trades {
 
     // 2: across domains, extended, confirmed.
     ok(d0.call(&seller, TRADE_ESCROW, trade_bond(ether(10), 1), open(ether(10))).await, "open 2");
-    ok(d0.call(&cross, TRADE_ESCROW, ether(10), E::payCall { offerId: 2 }).await, "pay 2");
+    let pay = sendCall {
+        dstDomain: 0,
+        to: TRADE_ESCROW,
+        data: E::payCall { offerId: 2 }.abi_encode().into(),
+    };
+    let sent = d1.call(&cross, CROSS_DOMAIN, ether(10), pay).await;
+    ok(sent.clone(), "pay 2 from domain 1");
+    d0.delivered(sent["logs"][0]["topics"][1].clone()).await;
     ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, ship(2)).await, "ship 2");
     ok(d0.call(&cross, TRADE_ESCROW, U256::ZERO, E::extendCall { offerId: 2 }).await, "extend 2");
     ok(d0.call(&cross, TRADE_ESCROW, U256::ZERO, E::confirmCall { offerId: 2 }).await, "confirm 2");
@@ -765,11 +783,23 @@ pub async fn build_trades(node: &Node) -> Trades {
     ok(d0.call(&disputer, TRADE_ESCROW, ether(2), E::payCall { offerId: 5 }).await, "pay 5");
     ok(d0.call(&buyer, TRADE_ESCROW, U256::ZERO, E::refundCall { offerId: 5 }).await, "refund");
 
+    // Homes set after every trade.
+    ok(d0.call(&seller, HOME_DIRECTORY, U256::ZERO, home(1)).await, "seller's home");
+    let from_message = sendCall {
+        dstDomain: 0,
+        to: HOME_DIRECTORY,
+        data: H::setHomeFromMessageCall {}.abi_encode().into(),
+    };
+    let home_sent = d1.call(&disputer, CROSS_DOMAIN, U256::ZERO, from_message).await;
+    ok(home_sent.clone(), "disputer's home by a message");
+    d0.delivered(home_sent["logs"][0]["topics"][1].clone()).await;
+
     Trades {
         seller: seller.address(),
         buyer: buyer.address(),
         disputer: disputer.address(),
         cross_buyer: cross.address(),
+        cross_payment: sent["transactionHash"].as_str().expect("hash").parse().expect("hash"),
         judges: judges.iter().map(|j| j.address()).collect(),
     }
 }

@@ -154,6 +154,51 @@ async fn trade_events_are_indexed_in_sqlite_and_postgres() {
     .await;
     assert_eq!(edges, ["1 0", "1 0"]);
 
+    // Offer 2's payment arrived by a message: its Paid step names the message, which the cross
+    // buyer sent from domain 1 in the payment's transaction there, and which the step's own
+    // transaction delivered. The message that set a home took no step.
+    let linked = sqlx::query(
+        "SELECT s.offer_id, s.kind, s.source_domain, m.source_domain AS sent_from, m.sender, \
+         m.tx_hash AS sent_in, e.tx_hash AS step_tx, x.tx_hash AS delivery_tx \
+         FROM trade_step_messages s \
+         JOIN trade_events e ON e.domain = s.domain AND e.block_number = s.block_number \
+         AND e.log_index = s.log_index \
+         JOIN messages m ON m.message_hash = s.message_hash \
+         JOIN message_deliveries x ON x.message_hash = s.message_hash",
+    )
+    .fetch_all(db.pool())
+    .await
+    .expect("step messages");
+    assert_eq!(linked.len(), 1);
+    let l = &linked[0];
+    assert_eq!((l.get::<i64, _>("offer_id"), l.get::<String, _>("kind")), (2, "Paid".into()));
+    assert_eq!((l.get::<i64, _>("source_domain"), l.get::<i64, _>("sent_from")), (1, 1));
+    assert_eq!(l.get::<Vec<u8>, _>("sender"), t.cross_buyer.to_vec());
+    assert_eq!(l.get::<Vec<u8>, _>("sent_in"), t.cross_payment.to_vec());
+    assert_eq!(l.get::<Vec<u8>, _>("step_tx"), l.get::<Vec<u8>, _>("delivery_tx"));
+
+    // The hub's directory, set by each account in turn (the disputer by a message).
+    let homes: Vec<(Vec<u8>, i64, i64)> = sqlx::query(
+        "SELECT account, home, by_message FROM home_sets WHERE domain = 0 \
+         ORDER BY block_number, log_index",
+    )
+    .fetch_all(db.pool())
+    .await
+    .expect("homes")
+    .iter()
+    .map(|r| (r.get("account"), r.get("home"), r.get("by_message")))
+    .collect();
+    let home = |a: Address, d: i64, m: i64| (a.to_vec(), d, m);
+    assert_eq!(
+        homes,
+        [
+            home(t.buyer, 1, 0),
+            home(t.cross_buyer, 0, 0),
+            home(t.seller, 1, 0),
+            home(t.disputer, 1, 1)
+        ]
+    );
+
     // The same rows in PostgreSQL.
     let postgres = fresh_postgres("sec_index_trade", 4).await;
     index(&node, &postgres, 1_000).await;
@@ -187,12 +232,18 @@ async fn trade_rollback_statements_use_indexes() {
 }
 
 /// Two nodes share an offer paid, then fork: on one the trade completes (trust changes, an
-/// edge) and a second offer opens, on the other the seller refunds. Indexing the first and then
-/// the second leaves exactly the second's trade rows, as indexing it alone does.
+/// edge), confirmed by a message from domain 1, the seller sets its home on the hub and a second
+/// offer opens; on the other the seller refunds and the buyer sends the seller a plain message
+/// from domain 1 (so that both branches touch the same accounts there). Indexing the first and
+/// then the second leaves exactly the second's trade rows, as indexing it alone does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reorg_rolls_back_trade_rows() {
+    use alloy::sol_types::SolCall;
     use alloy_primitives::{B256, U256};
-    use sec_contracts::{bindings::TradeEscrow as E, predeploy::TRADE_ESCROW};
+    use sec_contracts::{
+        bindings::{HomeDirectory as H, TradeEscrow as E},
+        predeploy::{CROSS_DOMAIN, HOME_DIRECTORY, TRADE_ESCROW},
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let (dir_a, dir_b) = (dir.path().join("a"), dir.path().join("b"));
     let (seller, buyer) = (dev_key(0), dev_key(1));
@@ -215,12 +266,21 @@ async fn a_reorg_rolls_back_trade_rows() {
     node.shutdown().await;
     copy_dir(&dir_a, &dir_b);
 
-    // Branch A: shipped, confirmed; offer 2 opened by the seller, now at index 1.
+    // Branch A: shipped, confirmed from domain 1; the seller's home set; offer 2 opened by the
+    // seller, now at index 1.
     let node = start_node(&dir_a, 2).await;
     let d0 = Sender::new(&node, 0);
     let ship = E::shipCall { offerId: 1, trackingHash: B256::ZERO };
     ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, ship).await);
-    ok(d0.call(&buyer, TRADE_ESCROW, U256::ZERO, E::confirmCall { offerId: 1 }).await);
+    let confirm = sendCall {
+        dstDomain: 0,
+        to: TRADE_ESCROW,
+        data: E::confirmCall { offerId: 1 }.abi_encode().into(),
+    };
+    let sent = Sender::new(&node, 1).call(&buyer, CROSS_DOMAIN, U256::ZERO, confirm).await;
+    ok(sent.clone());
+    d0.delivered(sent["logs"][0]["topics"][1].clone()).await;
+    ok(d0.call(&seller, HOME_DIRECTORY, U256::ZERO, H::setHomeCall { domain: 1 }).await);
     ok(d0.call(&seller, TRADE_ESCROW, trade_bond(ether(10), 1), open()).await);
     let db = Database::connect(dir.path().join("index.db").to_str().expect("path"), 4)
         .await
@@ -233,12 +293,18 @@ async fn a_reorg_rolls_back_trade_rows() {
     assert_eq!(count("SELECT COUNT(*) FROM trade_offers").await, ["2"]);
     assert_eq!(count("SELECT COUNT(*) FROM trade_edges").await, ["1"]);
     assert_eq!(count("SELECT COUNT(*) FROM trust_changes").await, ["2"]);
+    assert_eq!(count("SELECT kind FROM trade_step_messages").await, ["Completed"]);
+    assert_eq!(count("SELECT home FROM home_sets").await, ["1"]);
     node.shutdown().await;
 
     // Branch B: the seller refunds.
     let node = start_node(&dir_b, 2).await;
     let d0 = Sender::new(&node, 0);
     ok(d0.call(&seller, TRADE_ESCROW, U256::ZERO, E::refundCall { offerId: 1 }).await);
+    let note = sendCall { dstDomain: 0, to: seller.address(), data: Default::default() };
+    let sent = Sender::new(&node, 1).call(&buyer, CROSS_DOMAIN, U256::ZERO, note).await;
+    ok(sent.clone());
+    d0.delivered(sent["logs"][0]["topics"][1].clone()).await;
     assert!(d0.block_number().await > fork);
     index(&node, &db, 1_000).await;
     let steps = count(
@@ -249,6 +315,9 @@ async fn a_reorg_rolls_back_trade_rows() {
     assert_eq!(count("SELECT COUNT(*) FROM trade_offers").await, ["1"]);
     assert_eq!(count("SELECT COUNT(*) FROM trade_edges").await, ["0"]);
     assert_eq!(count("SELECT COUNT(*) FROM trust_changes").await, ["0"]);
+    assert_eq!(count("SELECT COUNT(*) FROM trade_step_messages").await, ["0"]);
+    assert_eq!(count("SELECT COUNT(*) FROM home_sets").await, ["0"]);
+    assert_eq!(count("SELECT COUNT(*) FROM messages").await, ["1"], "branch B's message only");
 
     let clean = Database::connect(dir.path().join("clean.db").to_str().expect("path"), 4)
         .await
