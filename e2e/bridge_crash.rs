@@ -130,13 +130,8 @@ async fn twenty_kills_of_the_devnet_lose_nothing_and_pay_nothing_twice() {
     let mut rng = Rng(0x5ec_c7a5);
 
     for kill in 0..KILLS {
-        let work = tokio::spawn(workload(
-            devnet.l1_url(),
-            domains.clone(),
-            a,
-            users.clone(),
-            rng.next(),
-        ));
+        let work =
+            tokio::spawn(workload(devnet.l1_url(), domains.clone(), a, users.clone(), rng.next()));
         tokio::time::sleep(Duration::from_millis(500 + rng.below(3_000))).await;
         devnet.kill9();
         work.abort();

@@ -164,14 +164,28 @@ pub fn transfer(
     to: Address,
     value: U256,
 ) -> (B256, Bytes) {
+    signed_call(key, chain_id, nonce, to, Bytes::new(), value, 21_000)
+}
+
+/// A signed EIP-1559 call of `to` with `data` and `value`, at a fixed generous fee.
+pub fn signed_call(
+    key: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    data: Bytes,
+    value: U256,
+    gas_limit: u64,
+) -> (B256, Bytes) {
     let tx = TxEip1559 {
         chain_id,
         nonce,
-        gas_limit: 21_000,
+        gas_limit,
         max_fee_per_gas: 100_000_000_000,
         max_priority_fee_per_gas: 1_000_000_000,
         to: TxKind::Call(to),
         value,
+        input: data,
         ..Default::default()
     };
     let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");

@@ -12,6 +12,7 @@ mod explorer;
 mod indexer;
 mod l1_hardhat;
 mod l1_source;
+mod messages;
 mod pay;
 mod trade;
 mod trade_explorer;
