@@ -2,14 +2,15 @@
 //! hardhat's node (an Ethereum this project did not write) arrive on a `sec node` started with
 //! `--l1-rpc --l1-deployment`, after their confirmations, in the domain they name; the node
 //! killed with SIGKILL and restarted credits nothing twice and the next deposit once; what L1
-//! locked equals what the domains paid out of their reserves.
+//! locked equals what the domains paid out of their reserves. A deposit that an L1 reorganisation
+//! removes before its confirmations is never credited, and the one that takes its nonce is.
 
 use std::time::Duration;
 
 use alloy_primitives::{Address, U256};
 use sec_bridge::{L1Client, L1Deployment, deploy_l1, deposit};
 use sec_contracts::{
-    L1DeployConfig,
+    L1Addresses, L1DeployConfig,
     bindings::{SECToken, VestingVault, bridged_erc20::BridgedERC20},
     predeploy::{L2_BRIDGE, NATIVE_RESERVE, bridged_token_address},
 };
@@ -52,11 +53,22 @@ fn bridge_cli(
     sec_cli(key, &[head.as_slice(), args].concat())
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn deposits_from_hardhat_arrive_once_across_a_kill() {
+/// hardhat's node with the L1 contracts deployed (the SEC of the vesting's first release on
+/// the owner, dev account 0), the deployment record, and the `sec node` flags that read it with
+/// `confirmations`.
+struct Bridged {
+    hardhat: HardhatNode,
+    owner: L1Client,
+    a: L1Addresses,
+    dir: tempfile::TempDir,
+    record: std::path::PathBuf,
+    flags: Vec<String>,
+}
+
+async fn bridged(confirmations: u64) -> Bridged {
     let hardhat = HardhatNode::start();
     let url = hardhat.url();
-    let accounts = dev_signers(DEV_MNEMONIC, 2).unwrap();
+    let accounts = dev_signers(DEV_MNEMONIC, 1).unwrap();
     let owner = L1Client::connect(&url, accounts[0].clone()).await.unwrap();
     let now = owner.block(None).await.unwrap().timestamp.to::<u64>();
     let deployment =
@@ -67,15 +79,22 @@ async fn deposits_from_hardhat_arrive_once_across_a_kill() {
     let record = dir.path().join("l1-deployment.json");
     deployment.save(&record).unwrap();
     assert_eq!(L1Deployment::load(&record).unwrap().addresses.l1_bridge, a.l1_bridge);
-
     let flags: Vec<String> = vec![
         "--l1-rpc".into(),
-        url.clone(),
+        url,
         "--l1-deployment".into(),
         record.to_string_lossy().into_owned(),
         "--l1-confirmations".into(),
-        "1".into(),
+        confirmations.to_string(),
     ];
+    Bridged { hardhat, owner, a, dir, record, flags }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deposits_from_hardhat_arrive_once_across_a_kill() {
+    let Bridged { hardhat, owner, a, dir, record, flags } = bridged(1).await;
+    let url = hardhat.url();
+    let accounts = dev_signers(DEV_MNEMONIC, 2).unwrap();
     let port = free_port();
     let node = NodeProcess::start_with(dir.path(), 2, 0.2, port, &flags);
     let (rpc0, rpc1) = (client(&node.url(0)), client(&node.url(1)));
@@ -159,4 +178,49 @@ async fn deposits_from_hardhat_arrive_once_across_a_kill() {
         paid += NATIVE_RESERVE - l2_balance(rpc, L2_BRIDGE).await;
     }
     assert_eq!(paid, locked);
+}
+
+/// An L1 reorganisation within the confirmation depth, made on hardhat with `evm_snapshot` and
+/// `evm_revert`: a deposit is locked, the chain is reverted before it is confirmed and another
+/// deposit takes its nonce. The domains credit exactly what L1 finally holds, and the supply
+/// audit balances against hardhat's state.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deposit_reorganised_away_before_its_confirmations_is_never_credited() {
+    let Bridged { hardhat, owner, a, dir, record: _, flags } = bridged(3).await;
+    let url = hardhat.url();
+    let accounts = dev_signers(DEV_MNEMONIC, 1).unwrap();
+    let node = NodeProcess::start_with(dir.path(), 2, 0.2, free_port(), &flags);
+    let (rpc0, rpc1) = (client(&node.url(0)), client(&node.url(1)));
+    let (carol, dave) = (Address::repeat_byte(0xc0), Address::repeat_byte(0xd0));
+
+    // carol's 10 SEC, locked in L1 block n and one block more: 2 of 3 confirmations
+    let snapshot: Value = owner.request("evm_snapshot", vec![]).await.unwrap();
+    let gone = deposit::deposit_sec(&owner, a.l1_bridge, a.token, 0, carol, sec(10)).await.unwrap();
+    owner.request::<Value>("evm_mine", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let nonce = json!(format!("{:#x}", gone.nonce));
+    assert_eq!(call(&rpc0, "sec_getDeposit", vec![nonce.clone()]).await.unwrap(), Value::Null);
+
+    // L1 reorganises: carol's deposit never happened; dave's 7 SEC to domain 1 takes its nonce
+    let reverted: bool = owner.request("evm_revert", vec![snapshot]).await.unwrap();
+    assert!(reverted);
+    // a new client: the old one counted nonces that the revert took back
+    let owner = L1Client::connect(&url, accounts[0].clone()).await.unwrap();
+    let kept = deposit::deposit_sec(&owner, a.l1_bridge, a.token, 1, dave, sec(7)).await.unwrap();
+    assert_eq!(kept.nonce, gone.nonce, "the same nonce, another deposit");
+    for _ in 0..3 {
+        owner.request::<Value>("evm_mine", vec![]).await.unwrap();
+    }
+    let c = credited(&rpc0, kept.nonce).await;
+    assert_eq!((c["domain"].as_u64(), c["status"].as_str()), (Some(1), Some("credited")), "{c}");
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(l2_balance(&rpc1, dave).await, sec(7));
+    assert_eq!(l2_balance(&rpc0, carol).await, U256::ZERO, "a reverted deposit is never credited");
+    assert_eq!(l2_balance(&rpc1, carol).await, U256::ZERO);
+
+    // the books, read against hardhat: 7 SEC locked, 7 SEC on the domains, nothing in flight
+    let report = call(&rpc0, "sec_supplyAudit", vec![]).await.unwrap();
+    assert_eq!(report["balanced"], true, "{report}");
+    assert_eq!(report["tokens"][0]["l1Locked"], json!(sec(7)), "{report}");
+    assert_eq!(report["tokens"][0]["depositsInFlight"], "0x0", "{report}");
 }
