@@ -152,6 +152,27 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     assert_eq!(amount(&report["tokens"][0]["l1Locked"]), sec(400_150), "{report}");
     assert_eq!(amount(&report["tokens"][1]["onDomains"]), sec(3) / U256::from(2), "{report}");
 
+    // a checkpoint signed by one validator of the four (a quarter of the stake) is refused by
+    // CheckpointManager, and the command says why
+    let one = sec_primitives::dev_signers_from(DEV_MNEMONIC, 100..101).unwrap();
+    let validator = format!("0x{}", alloy_primitives::hex::encode(one[0].to_bytes()));
+    let mut err = String::new();
+    for _ in 0..3 {
+        let once = ["checkpoint", "--once", "--validator-keys", validator.as_str()];
+        let (ok, _, e) = bridge_run(&devnet, &data, &key, 0, &once);
+        assert!(!ok, "a quarter of the stake signed a checkpoint");
+        err = e;
+        // the devnet's own relayer may take the id in between: try again
+        if !err.contains("is not the next one") {
+            break;
+        }
+    }
+    assert!(
+        err.contains("refused: the signatures carry") && err.contains("more than 2/3"),
+        "{err}"
+    );
+    assert!(!err.contains(&validator[2..]), "the validator key was printed");
+
     // SEC sent to the L1 bridge outside a deposit backs nothing: the audit says so
     let donation = SECToken::transferCall { to: a.l1_bridge, value: sec(1) };
     // (a fresh client: the commands above used this key, so its nonce moved)

@@ -106,6 +106,9 @@ enum BridgeCommand {
         /// Seconds between checkpoints.
         #[arg(long, default_value_t = 60)]
         interval: u64,
+        /// Submit one checkpoint now and exit (a refusal is an error, in words).
+        #[arg(long)]
+        once: bool,
         /// Validator keys (hex, comma-separated). Never printed.
         #[arg(long, env = "SEC_VALIDATOR_KEYS", hide_env_values = true, value_delimiter = ',')]
         validator_keys: Vec<B256>,
@@ -136,6 +139,30 @@ fn refusal(e: &BridgeError) -> Option<String> {
     }
     if let Ok(x) = sec_contracts::bindings::L2Bridge::UnknownToken::abi_decode(data) {
         return Some(format!("{} is not a bridged token", x.token));
+    }
+    {
+        use sec_contracts::bindings::CheckpointManager as C;
+        if let Ok(x) = C::InsufficientStake::abi_decode(data) {
+            return Some(format!(
+                "the signatures carry {} of the set's {} stake; a checkpoint needs more than 2/3",
+                x.signed, x.total
+            ));
+        }
+        if let Ok(x) = C::UnknownSigner::abi_decode(data) {
+            return Some(format!(
+                "{} is not a validator of the set the checkpoint names",
+                x.signer
+            ));
+        }
+        if let Ok(x) = C::NonConsecutiveId::abi_decode(data) {
+            return Some(format!(
+                "checkpoint {} is not the next one: L1 expects {}",
+                x.got, x.expected
+            ));
+        }
+        if C::NoSignatures::abi_decode(data).is_ok() {
+            return Some("no validator key given signs for the active set".into());
+        }
     }
     if let Ok(x) = SECToken::ERC20InsufficientBalance::abi_decode(data) {
         return Some(format!("insufficient balance: {} held, {} needed", x.balance, x.needed));
@@ -374,7 +401,7 @@ async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
     Ok(())
 }
 
-async fn checkpoint(args: &BridgeArgs, interval: u64, keys: &[B256]) -> Result<()> {
+async fn checkpoint(args: &BridgeArgs, interval: u64, once: bool, keys: &[B256]) -> Result<()> {
     let key = args.key.context("give --key or set SEC_KEY (the L1 account that submits)")?;
     let deployment = L1Deployment::load(&args.l1_deployment)
         .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
@@ -389,6 +416,28 @@ async fn checkpoint(args: &BridgeArgs, interval: u64, keys: &[B256]) -> Result<(
         signers,
         interval: Duration::from_secs(interval.max(1)),
     };
+    if once {
+        let mut domains = Vec::with_capacity(config.domains.len());
+        for url in &config.domains {
+            domains.push(L1Client::connect(url, PrivateKeySigner::random()).await?);
+        }
+        let next = sec_bridge::checkpointer::submit_next(
+            &l1,
+            &deployment.addresses,
+            &domains,
+            &config.signers,
+        )
+        .await
+        .map_err(explain)?;
+        match next {
+            Some(c) => println!(
+                "checkpoint {} accepted in L1 block {} (signed stake {})",
+                c.id, c.block, c.signed_stake
+            ),
+            None => println!("no new finalized blocks to checkpoint"),
+        }
+        return Ok(());
+    }
     println!(
         "checkpoint relayer: {} domains, {} validator keys, every {interval} s",
         config.domains.len(),
@@ -407,8 +456,8 @@ pub async fn run(args: BridgeArgs) -> Result<()> {
         BridgeCommand::Finalize { withdrawal, timeout } => {
             finalize(&args, *withdrawal, *timeout).await
         }
-        BridgeCommand::Checkpoint { interval, validator_keys } => {
-            checkpoint(&args, *interval, validator_keys).await
+        BridgeCommand::Checkpoint { interval, once, validator_keys } => {
+            checkpoint(&args, *interval, *once, validator_keys).await
         }
         BridgeCommand::Status { deposit: Some(nonce), .. } => deposit_stages(&args, *nonce).await,
         BridgeCommand::Status { withdrawal: Some(hash), .. } => {
