@@ -574,6 +574,11 @@ impl Domain {
         self.config.chain_id
     }
 
+    /// The address that produces (and is the beneficiary of) this domain's blocks.
+    pub fn producer_address(&self) -> Address {
+        self.producer.address()
+    }
+
     /// The domain's store (for the other domains' deliveries).
     pub fn chain_store(&self) -> Arc<ChainStore> {
         self.store.clone()

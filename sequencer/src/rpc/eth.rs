@@ -917,6 +917,7 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::trade::register(&mut m);
     super::bridge::register(&mut m);
     super::audit::register(&mut m);
+    super::config::register(&mut m);
     super::parity::register(&mut m);
     m.into()
 }

@@ -4,6 +4,7 @@
 mod audit;
 mod batch;
 mod bridge;
+mod config;
 mod convert;
 mod debug;
 mod error;

@@ -228,3 +228,59 @@ async fn integrator_methods() {
         json!(Tx::transfer(cid, 5, to, U256::from(7u64)).eip1559(&key))
     );
 }
+
+/// `eth_config` (EIP-7910), `eth_capabilities` and `eth_coinbase`, field by field against the
+/// specification's schemas.
+#[tokio::test(flavor = "multi_thread")]
+async fn config_capabilities_and_coinbase() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(TestNode::config(dir.path(), 2)).await;
+    let (rpc, rpc1) = (node.rpc(0), node.rpc(1));
+    let cid = node.chain_id(0);
+    let r = rpc
+        .send_and_wait(
+            &Tx::transfer(cid, 0, Address::repeat_byte(0x22), U256::from(1u64))
+                .eip1559(&dev_key(3)),
+        )
+        .await;
+
+    let config = rpc.call("eth_config", vec![]).await;
+    let current = &config["current"];
+    assert_eq!((config["next"].clone(), config["last"].clone()), (Value::Null, Value::Null));
+    assert_eq!(current["chainId"], format!("{cid:#x}"));
+    assert_eq!(current["activationTime"], 0);
+    assert_eq!(current["blobSchedule"]["max"], 0, "blob transactions are refused");
+    let fork_id = current["forkId"].as_str().unwrap();
+    assert!(fork_id.len() == 10 && fork_id.starts_with("0x"), "{fork_id}");
+    // every domain has its own genesis, so its own fork id
+    let other = rpc1.call("eth_config", vec![]).await;
+    assert_ne!(other["current"]["forkId"], current["forkId"]);
+    assert_eq!(other["current"]["chainId"], format!("{:#x}", node.chain_id(1)));
+    let precompiles = current["precompiles"].as_object().unwrap();
+    assert_eq!(precompiles.len(), 17, "Prague's 17 precompiles");
+    assert_eq!(precompiles["ECREC"], json!(Address::with_last_byte(1)));
+    assert_eq!(precompiles["BLS12_MAP_FP2_TO_G2"], json!(Address::with_last_byte(0x11)));
+    let system = current["systemContracts"].as_object().unwrap();
+    assert_eq!(
+        system["SEC_CROSS_DOMAIN"],
+        json!(sec_contracts::predeploy::CROSS_DOMAIN),
+        "{system:?}"
+    );
+    assert!(system.values().all(|a| a.as_str().unwrap().len() == 42));
+
+    let caps = rpc.call("eth_capabilities", vec![]).await;
+    let head = rpc.call("eth_getBlockByNumber", vec!["latest".into(), false.into()]).await;
+    let caps_head = caps["head"]["number"].as_str().unwrap();
+    assert!(
+        u64::from_str_radix(&caps_head[2..], 16).unwrap()
+            <= u64::from_str_radix(&head["number"].as_str().unwrap()[2..], 16).unwrap()
+    );
+    for key in ["state", "tx", "logs", "receipts", "blocks"] {
+        assert_eq!(caps[key], json!({ "disabled": false, "oldestBlock": "0x0" }), "{key}");
+    }
+    assert_eq!(caps["stateproofs"]["disabled"], false);
+
+    let block =
+        rpc.call("eth_getBlockByNumber", vec![r["blockNumber"].clone(), false.into()]).await;
+    assert_eq!(rpc.call("eth_coinbase", vec![]).await, block["miner"]);
+}
