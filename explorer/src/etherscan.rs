@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use alloy_primitives::U256;
 use axum::{
-    Json,
+    Form, Json,
     extract::{Query, State as AxumState},
 };
 use serde_json::{Value, json};
@@ -91,7 +91,22 @@ pub async fn handle(
     AxumState(state): AxumState<State>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ExplorerError> {
-    let p = Params(params);
+    answer(state, Params(params)).await
+}
+
+/// `POST /api` with the same parameters as a form body (`application/x-www-form-urlencoded`),
+/// as Etherscan takes them; parameters in the query string count too, the body's first.
+pub async fn handle_post(
+    AxumState(state): AxumState<State>,
+    Query(query): Query<HashMap<String, String>>,
+    Form(body): Form<HashMap<String, String>>,
+) -> Result<Json<Value>, ExplorerError> {
+    let mut params = query;
+    params.extend(body);
+    answer(state, Params(params)).await
+}
+
+async fn answer(state: State, p: Params) -> Result<Json<Value>, ExplorerError> {
     let domain = match p.get("chainid").map(|c| c.parse::<u64>()) {
         None => 0i64,
         Some(Ok(c)) if c >= state.config.chain_id_base && c < state.config.chain_id_base + 1024 => {
@@ -101,6 +116,8 @@ pub async fn handle(
     };
     let result = match (p.get("module").unwrap_or(""), p.get("action").unwrap_or("")) {
         ("account", "balance") => balance(&state, &p, domain).await,
+        ("account", "balancemulti") => balancemulti(&state, &p, domain).await,
+        ("account", "txlistinternal") => txlistinternal(&state, &p, domain).await,
         ("account", "txlist") => txlist(&state, &p, domain).await,
         ("account", "tokentx") => tokentx(&state, &p, domain).await,
         ("account", "tokenbalance") => tokenbalance(&state, &p, domain).await,
@@ -165,6 +182,91 @@ async fn stored_balance(
 async fn balance(state: &State, p: &Params, domain: i64) -> Answer {
     let a = p.address("address")?;
     Ok(ok(json!(stored_balance(state, domain, &[0u8; 20], &a).await?.to_string())))
+}
+
+/// Addresses one `balancemulti` takes at most, as on Etherscan.
+const MAX_MULTI: usize = 20;
+
+async fn balancemulti(state: &State, p: &Params, domain: i64) -> Answer {
+    let list = p.get("address").ok_or_else(|| "Invalid address format".to_string())?;
+    let addresses = list
+        .split(',')
+        .map(|a| {
+            data::parse_address(a.trim()).ok_or_else(|| format!("Invalid address format: {a}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if addresses.len() > MAX_MULTI {
+        return Err(format!("Maximum of {MAX_MULTI} addresses per request").into());
+    }
+    let mut out = Vec::with_capacity(addresses.len());
+    for a in addresses {
+        let balance = stored_balance(state, domain, &[0u8; 20], a.as_slice()).await?;
+        out.push(json!({ "account": address(a.as_slice()), "balance": balance.to_string() }));
+    }
+    Ok(ok(Value::Array(out)))
+}
+
+/// Value moved inside transactions (calls and creations that carried SEC, from the traces), by
+/// `address` (from or to) or by `txhash`, as Etherscan's `txlistinternal` lists them.
+async fn txlistinternal(state: &State, p: &Params, domain: i64) -> Answer {
+    let (limit, skip) = p.paging(RESULT_WINDOW)?;
+    let order = p.order();
+    let rows = if let Some(tx) = p.get("txhash") {
+        let tx = data::parse_hash(tx).ok_or_else(|| "Invalid txhash format".to_string())?;
+        sqlx::query(
+            "SELECT * FROM internal_transfers WHERE tx_hash = $1 AND domain = $2 \
+             ORDER BY trace_index LIMIT $3 OFFSET $4",
+        )
+        .bind(tx.to_vec())
+        .bind(domain)
+        .bind(limit)
+        .bind(skip)
+        .fetch_all(state.db.pool())
+        .await?
+    } else {
+        let a = p.address("address")?;
+        let start = p.int("startblock", 0)?;
+        let end = p.int("endblock", i64::MAX)?;
+        let sql = format!(
+            "SELECT * FROM internal_transfers \
+             WHERE domain = $1 AND (from_address = $2 OR to_address = $2) \
+               AND block_number >= $3 AND block_number <= $4 \
+             ORDER BY block_number {order}, tx_index {order}, trace_index {order} \
+             LIMIT $5 OFFSET $6"
+        );
+        sqlx::query(&sql)
+            .bind(domain)
+            .bind(a)
+            .bind(start)
+            .bind(end)
+            .bind(limit)
+            .bind(skip)
+            .fetch_all(state.db.pool())
+            .await?
+    };
+    let out = rows
+        .iter()
+        .map(|r| {
+            let kind = t(r, "call_type").to_lowercase();
+            let to = b(r, "to_address");
+            let created = kind.starts_with("create");
+            json!({
+                "blockNumber": i(r, "block_number").to_string(),
+                "timeStamp": i(r, "timestamp").to_string(),
+                "hash": hex(&b(r, "tx_hash")),
+                "from": hex(&b(r, "from_address")),
+                "to": if created { String::new() } else { hex(&to) },
+                "value": amount(&b(r, "value")).to_string(),
+                "contractAddress": if created { hex(&to) } else { String::new() },
+                "input": "",
+                "type": kind,
+                "traceId": i(r, "trace_index").to_string(),
+                "isError": "0",
+                "errCode": "",
+            })
+        })
+        .collect();
+    Ok(list(out, "No transactions found"))
 }
 
 async fn tokenbalance(state: &State, p: &Params, domain: i64) -> Answer {

@@ -5,6 +5,7 @@
 #[path = "../../../indexer/tests/it/common.rs"]
 #[allow(dead_code)]
 mod common;
+mod more_api;
 
 use std::{
     io::{Read, Write},
@@ -283,6 +284,7 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         &format!("/api?module=logs&action=getLogs&address={}&page=2&offset=3", built.token),
     );
     assert_eq!(second["result"].as_array().unwrap().len(), 1, "{second}");
+    more_api::check(addr, built, &d0).await;
 
     // While a bulk load has indexes to build, the home page says so.
     assert_eq!(json(addr, "/api/v1/home")["indexes_building"], 0);
