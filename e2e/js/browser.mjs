@@ -58,6 +58,13 @@ const browser = await chromium.launch({
   ],
 });
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+// Anything the page refuses or breaks on (a Content-Security-Policy violation, a script error)
+// shows as a console error or a page error: none is allowed.
+const pageErrors = [];
+page.on('console', (m) => {
+  if (m.type() === 'error') pageErrors.push(`${m.text()} (${m.location().url})`);
+});
+page.on('pageerror', (e) => pageErrors.push(String(e)));
 const shot = (name) => page.screenshot({ path: path.join(OUT_DIR, `${name}.png`), fullPage: true });
 try {
   // Home.
@@ -121,4 +128,5 @@ try {
 } finally {
   await browser.close();
 }
+if (pageErrors.length) throw new Error(`errors in the pages: ${pageErrors.join(' | ')}`);
 console.log('all browser checks passed');

@@ -49,6 +49,13 @@ const browser = await chromium.launch({
   ],
 });
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+// Anything the page refuses or breaks on (a Content-Security-Policy violation, a script error)
+// shows as a console error or a page error: none is allowed.
+const pageErrors = [];
+page.on('console', (m) => {
+  if (m.type() === 'error') pageErrors.push(`${m.text()} (${m.location().url})`);
+});
+page.on('pageerror', (e) => pageErrors.push(String(e)));
 const shot = (name) => page.screenshot({ path: path.join(OUT_DIR, `${name}.png`), fullPage: true });
 const timings = [];
 // Clicks and waits for the page at `url` to load; records how long it took.
@@ -150,4 +157,5 @@ try {
   await browser.close();
 }
 for (const [p, ms] of timings) console.log(`loaded ${p} in ${ms} ms`);
+if (pageErrors.length) throw new Error(`errors in the pages: ${pageErrors.join(' | ')}`);
 console.log('all trade browser checks passed');

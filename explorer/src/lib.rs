@@ -115,6 +115,11 @@ async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css")], include_str!("../static/style.css"))
 }
 
+/// The explorer's icon; also at `/favicon.ico`, where browsers and tools look without a link.
+async fn favicon() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], include_str!("../static/favicon.svg"))
+}
+
 async fn live_script() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript")], include_str!("../static/live.js"))
 }
@@ -125,6 +130,8 @@ pub fn router(db: Database, config: ExplorerConfig) -> Router {
     Router::new()
         .route("/static/style.css", get(stylesheet))
         .route("/static/live.js", get(live_script))
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .merge(pages::routes())
         .merge(api::routes())
         .route("/api", get(etherscan::handle).post(etherscan::handle_post))
