@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::{
     ExplorerError, State, data,
+    lists::{self, ListQuery},
     pages::{PageQuery, SearchQuery},
     trade,
 };
@@ -152,6 +153,26 @@ async fn graph(
     Ok(Json(trade::graph(&state.db, a.as_slice()).await?).into_response())
 }
 
+async fn blocks(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ExplorerError> {
+    match q.parse::<3>() {
+        Ok(request) => Ok(Json(lists::blocks(&state.db, &request).await?).into_response()),
+        Err(e) => Ok(bad(&e.to_string())),
+    }
+}
+
+async fn transactions(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ExplorerError> {
+    match q.parse::<4>() {
+        Ok(request) => Ok(Json(lists::transactions(&state.db, &request).await?).into_response()),
+        Err(e) => Ok(bad(&e.to_string())),
+    }
+}
+
 async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
@@ -175,13 +196,27 @@ pub fn openapi_document() -> serde_json::Value {
             }
         }})
     }
+    fn op_csv() -> serde_json::Value {
+        json!({ "get": {
+            "summary": format!("CSV export of an address's newest transactions (at most {}), sent or received, in every domain, newest first: domain, block_number, tx_index, hash, timestamp (unix seconds), time_utc (ISO 8601), from, to, contract_address, value_wei, value_sec, fee_wei, fee_sec, status (success or failed), method (selector)", lists::CSV_ROWS),
+            "parameters": [{ "name": "address", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": {
+                "200": { "description": "CSV, as an attachment", "content": { "text/csv": { "schema": { "type": "string" } } } },
+                "400": { "description": "Not an address" }
+            }
+        }})
+    }
     let page = ("page", "query", false);
+    let list = [("domain", "query", false), ("before", "query", false), ("limit", "query", false)];
     json!({
         "openapi": "3.0.3",
         "info": { "title": "SEC explorer API", "version": env!("CARGO_PKG_VERSION") },
         "paths": {
             "/api/v1/home": op("Latest blocks of every domain, rates, finalized heights, latest transactions, and whether the index is stale (why, in `stale`)", &[]),
             "/api/v1/block/{domain}/{number}": op("A block and a page of its transactions", &[("domain", "path", true), ("number", "path", true), page]),
+            "/api/v1/blocks": op("The latest blocks of every domain (newest first by time, then domain and number, each descending) or of `domain` (by number): number, domain, time and age, transactions, gas used and its share of the limit, producer (`miner`). Paged by cursor: 25 rows unless `limit` (1-100) says otherwise; `next` is the cursor of the next (older) page, to pass as `before`, absent on the last page. A malformed `domain`, `limit` or `before` is refused with 400 and why in `error`", &list),
+            "/api/v1/txs": op("The latest transactions of every domain (newest first by time, then domain, block and index, each descending) or of `domain`: hash, domain, block, time and age, from, to, value (in SEC and `value_wei`), fee (in SEC and `fee_wei`), status (`success`). Paged by cursor like /api/v1/blocks", &list),
+            "/address/{address}/transactions.csv": op_csv(),
             "/api/v1/tx/{hash}": op("A transaction: receipt, logs, token and internal transfers", &[("hash", "path", true)]),
             "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address", &[("address", "path", true), page]),
             "/api/v1/token/{domain}/{address}": op("A token: metadata, holders, transfers", &[("domain", "path", true), ("address", "path", true), page]),
@@ -210,6 +245,8 @@ pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/v1/home", get(home))
         .route("/api/v1/block/{domain}/{number}", get(block))
+        .route("/api/v1/blocks", get(blocks))
+        .route("/api/v1/txs", get(transactions))
         .route("/api/v1/tx/{hash}", get(transaction))
         .route("/api/v1/address/{address}", get(address))
         .route("/api/v1/token/{domain}/{address}", get(token))

@@ -48,10 +48,10 @@ pub struct BlockSummary {
     pub finalized: bool,
 }
 
-const BLOCK_COLUMNS: &str = "domain, number, hash, parent_hash, timestamp, miner, gas_used, \
+pub(crate) const BLOCK_COLUMNS: &str = "domain, number, hash, parent_hash, timestamp, miner, gas_used, \
     gas_limit, base_fee, tx_count, size, state_root, extra_data, final";
 
-fn block_summary(row: &AnyRow, now: u64) -> Result<BlockSummary, ExplorerError> {
+pub(crate) fn block_summary(row: &AnyRow, now: u64) -> Result<BlockSummary, ExplorerError> {
     let ts = int(row, "timestamp")?;
     Ok(BlockSummary {
         domain: int(row, "domain")?,
@@ -122,10 +122,10 @@ pub struct TxSummary {
     pub age: String,
 }
 
-const TX_SUMMARY_COLUMNS: &str = "domain, block_number, tx_index, hash, from_address, to_address, \
+pub(crate) const TX_SUMMARY_COLUMNS: &str = "domain, block_number, tx_index, hash, from_address, to_address, \
     contract_address, value, substr(input, 1, 4) AS selector, status, timestamp";
 
-fn tx_summary(row: &AnyRow, now: u64) -> Result<TxSummary, ExplorerError> {
+pub(crate) fn tx_summary(row: &AnyRow, now: u64) -> Result<TxSummary, ExplorerError> {
     let ts = int(row, "timestamp")?;
     let selector = bytes(row, "selector")?;
     Ok(TxSummary {

@@ -77,8 +77,9 @@ pub fn duration(seconds: u64) -> String {
     parts.join(" ")
 }
 
-/// A unix time as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian, days-from-civil inverted).
-pub fn utc(timestamp: u64) -> String {
+/// A unix time as (year, month, day, hour, minute, second) in UTC (proleptic Gregorian,
+/// days-from-civil inverted).
+fn civil(timestamp: u64) -> (i64, i64, i64, u64, u64, u64) {
     let days = (timestamp / 86_400) as i64;
     let secs = timestamp % 86_400;
     let z = days + 719_468;
@@ -90,12 +91,19 @@ pub fn utc(timestamp: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    (year, month, day, secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+/// A unix time as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn utc(timestamp: u64) -> String {
+    let (year, month, day, h, m, s) = civil(timestamp);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC")
+}
+
+/// A unix time in ISO 8601, UTC: `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn iso8601(timestamp: u64) -> String {
+    let (year, month, day, h, m, s) = civil(timestamp);
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
 }
 
 /// Seconds since the epoch.
@@ -115,6 +123,9 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(iso8601(951_868_799), "2000-02-29T23:59:59Z");
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod api;
 pub mod data;
 pub mod etherscan;
 pub mod format;
+pub mod lists;
 pub mod pages;
 pub mod trade;
 
@@ -87,6 +88,9 @@ fn templates() -> Environment<'static> {
         ("macros.html", include_str!("../templates/macros.html")),
         ("home.html", include_str!("../templates/home.html")),
         ("block.html", include_str!("../templates/block.html")),
+        ("blocks.html", include_str!("../templates/blocks.html")),
+        ("txs.html", include_str!("../templates/txs.html")),
+        ("bad_request.html", include_str!("../templates/bad_request.html")),
         ("tx.html", include_str!("../templates/tx.html")),
         ("address.html", include_str!("../templates/address.html")),
         ("token.html", include_str!("../templates/token.html")),

@@ -3,13 +3,17 @@
 use axum::{
     Router,
     extract::{Path, Query, State as AxumState},
-    http::{StatusCode, Uri},
+    http::{StatusCode, Uri, header},
     response::{Html, IntoResponse, Redirect, Response},
     routing::get,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{ExplorerError, State, data, trade};
+use crate::{
+    ExplorerError, State, data,
+    lists::{self, ListQuery},
+    trade,
+};
 
 /// `?page=` of a paged list.
 #[derive(Debug, Deserialize)]
@@ -32,6 +36,13 @@ fn render(state: &State, name: &str, context: impl Serialize) -> Result<Response
 fn not_found(state: &State, what: &str) -> Result<Response, ExplorerError> {
     let mut response = render(state, "not_found.html", minijinja::context! { what })?;
     *response.status_mut() = StatusCode::NOT_FOUND;
+    Ok(response)
+}
+
+/// A request the explorer refuses, with why.
+fn bad_request(state: &State, why: &str) -> Result<Response, ExplorerError> {
+    let mut response = render(state, "bad_request.html", minijinja::context! { why })?;
+    *response.status_mut() = StatusCode::BAD_REQUEST;
     Ok(response)
 }
 
@@ -199,6 +210,46 @@ async fn graph(
     render(&state, "graph.html", trade::graph(&state.db, a.as_slice()).await?)
 }
 
+async fn blocks(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ExplorerError> {
+    match q.parse::<3>() {
+        Ok(request) => render(&state, "blocks.html", lists::blocks(&state.db, &request).await?),
+        Err(e) => bad_request(&state, &e.to_string()),
+    }
+}
+
+async fn transactions(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ExplorerError> {
+    match q.parse::<4>() {
+        Ok(request) => render(&state, "txs.html", lists::transactions(&state.db, &request).await?),
+        Err(e) => bad_request(&state, &e.to_string()),
+    }
+}
+
+/// The newest [`lists::CSV_ROWS`] transactions of an address, as a CSV file to save.
+async fn address_csv(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else {
+        return Ok((StatusCode::BAD_REQUEST, "not an address\n").into_response());
+    };
+    let (csv, _) = lists::address_csv(&state.db, a.as_slice()).await?;
+    let disposition = format!("attachment; filename=\"transactions-{a:#x}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
 /// `?q=` of the search box.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {
@@ -225,6 +276,9 @@ pub fn routes() -> Router<State> {
         .route("/block/{hash}", get(block_by_hash))
         .route("/tx/{hash}", get(transaction))
         .route("/address/{address}", get(address))
+        .route("/address/{address}/transactions.csv", get(address_csv))
+        .route("/blocks", get(blocks))
+        .route("/txs", get(transactions))
         .route("/token/{domain}/{address}", get(token))
         .route("/tokens", get(tokens))
         .route("/search", get(search))

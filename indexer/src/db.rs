@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "trade", include_str!("../migrations/0009_trade.sql")),
     (10, "bridge_arrivals", include_str!("../migrations/0010_bridge_arrivals.sql")),
     (11, "trade_messages_homes", include_str!("../migrations/0011_trade_messages_homes.sql")),
+    (12, "list_indexes", include_str!("../migrations/0012_list_indexes.sql")),
 ];
 
 /// Which database a URL names.

@@ -5,6 +5,7 @@
 #[path = "../../../indexer/tests/it/common.rs"]
 #[allow(dead_code)]
 mod common;
+mod lists;
 mod more_api;
 
 use std::{
@@ -176,6 +177,24 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         let second = json(addr, &format!("/api/v1/address/{a}?page=2"));
         assert_eq!(second["token_transfers"].as_array().unwrap().len(), 0);
         assert_eq!(second["transfers_page"]["prev"], 1);
+
+        // The latest transactions and blocks over a real index: the split is among domain 0's,
+        // and every domain's blocks are listed.
+        let txs = json(addr, "/api/v1/txs?domain=0&limit=100");
+        let listed = txs["transactions"].as_array().unwrap();
+        assert!(listed.iter().any(|t| t["hash"] == split_tx.to_string()), "{txs}");
+        assert!(txs["next"].is_null(), "{txs}");
+        let blocks = json(addr, "/api/v1/blocks?limit=100");
+        let domains: std::collections::HashSet<i64> = blocks["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["domain"].as_i64().unwrap())
+            .collect();
+        assert_eq!(domains.len(), 2, "{blocks}");
+        let (status, _, page) = get(addr, "/txs?domain=0&limit=100");
+        assert_eq!(status, 200);
+        assert!(page.contains(&split_tx.to_string()[..18]), "{page}");
 
         // JSON API and its description.
         let tx = json(addr, &format!("/api/v1/tx/{}", split_tx));
