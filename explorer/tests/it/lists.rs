@@ -2,18 +2,14 @@
 //! cursor, and the CSV export of an address's transactions; over SQLite and PostgreSQL, with the
 //! plan of every statement checked.
 
-use std::{
-    collections::HashSet,
-    io::{Read, Write},
-    net::{SocketAddr, TcpStream},
-};
+use std::{collections::HashSet, net::SocketAddr};
 
 use alloy_primitives::{Address, B256, U256};
 use sec_explorer::{Explorer, ExplorerConfig, format::iso8601, lists};
 use sec_indexer::Database;
 use serde_json::Value;
 
-use super::{common::fresh_postgres, dechunk, get, json};
+use super::{common::fresh_postgres, fetch, get, json};
 
 const BASE: i64 = 1_700_000_000;
 /// Blocks per domain: domain 0 every 2 s, domain 1 two blocks a second-pair (equal times within
@@ -187,22 +183,6 @@ async fn load(db: &Database, txs: &[Tx]) {
         }
         q.execute(db.pool()).await.expect("insert transactions");
     }
-}
-
-/// A GET with its head: status, head (lowercased), body.
-fn fetch(addr: SocketAddr, path: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-    let head = head.to_ascii_lowercase();
-    let status = head.split(' ').nth(1).expect("status").parse().expect("code");
-    let body =
-        if head.contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
-    (status, head, body)
 }
 
 /// Every page of an API list from the first, following `next`: the rows in the order served.

@@ -19,25 +19,39 @@ use sec_explorer::{Explorer, ExplorerConfig, format::utc};
 use sec_indexer::Database;
 use serde_json::Value;
 
-/// A plain HTTP/1.1 GET: status, Location header, body.
-fn get(addr: SocketAddr, path: &str) -> (u16, Option<String>, String) {
+/// One raw HTTP/1.1 exchange on a fresh connection: the status, the head as sent, and the body
+/// (de-chunked).
+fn exchange(addr: SocketAddr, request: &str) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .expect("write");
+    s.write_all(request.as_bytes()).expect("write");
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("read");
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").expect("a response");
     let status = head.split(' ').nth(1).expect("status").parse().expect("code");
-    let location = head
-        .lines()
-        .find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")))
-        .map(String::from);
     let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         dechunk(body)
     } else {
         body.to_string()
     };
+    (status, head.to_string(), body)
+}
+
+/// A GET of `path`: status, head (lowercased, for matching headers) and body.
+fn fetch(addr: SocketAddr, path: &str) -> (u16, String, String) {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let (status, head, body) = exchange(addr, &request);
+    (status, head.to_ascii_lowercase(), body)
+}
+
+/// A plain HTTP/1.1 GET: status, Location header (as sent), body.
+fn get(addr: SocketAddr, path: &str) -> (u16, Option<String>, String) {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let (status, head, body) = exchange(addr, &request);
+    let location = head
+        .lines()
+        .find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")))
+        .map(String::from);
     (status, location, body)
 }
 

@@ -2,26 +2,11 @@
 //! `txlistinternal` by address and by transaction, POST requests) and the security headers of
 //! every answer.
 
-use std::{
-    io::{Read, Write},
-    net::{SocketAddr, TcpStream},
-};
+use std::net::SocketAddr;
 
 use serde_json::Value;
 
-use super::{common::*, json};
-
-/// One raw HTTP/1.1 exchange: the status, the head (lowercased) and the body.
-fn exchange(addr: SocketAddr, request: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.write_all(request.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-    let status = head.split(' ').nth(1).expect("status").parse().expect("code");
-    (status, head.to_ascii_lowercase(), body.to_string())
-}
+use super::{common::*, exchange, fetch, json};
 
 pub(crate) async fn check(addr: SocketAddr, built: &Built, d0: &Sender) {
     let (a, b, c) = (built.holders[0], built.holders[1], built.holders[2]);
@@ -95,17 +80,12 @@ pub(crate) async fn check(addr: SocketAddr, built: &Built, d0: &Sender) {
         ),
     );
     assert_eq!(status, 200, "{head}\n{answer}");
-    let answer =
-        if head.contains("transfer-encoding: chunked") { super::dechunk(&answer) } else { answer };
     let posted: Value = serde_json::from_str(&answer).unwrap();
     assert_eq!(posted["result"], d0.balance(b).await.to_string());
 
     // every answer carries the security headers, pages and APIs alike
     for path in ["/", "/api/v1/home", "/api?module=nope&action=nope", "/no-such-page"] {
-        let (_, head, _) = exchange(
-            addr,
-            &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
-        );
+        let (_, head, _) = fetch(addr, path);
         assert!(
             head.contains("content-security-policy: default-src 'self'; script-src 'self'"),
             "{path}: {head}"
