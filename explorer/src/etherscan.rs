@@ -224,9 +224,6 @@ async fn txlistinternal(state: &State, p: &Params, domain: i64) -> Answer {
         .fetch_all(state.db.pool())
         .await?
     } else {
-        let a = p.address("address")?;
-        let start = p.int("startblock", 0)?;
-        let end = p.int("endblock", i64::MAX)?;
         let sql = format!(
             "SELECT * FROM internal_transfers \
              WHERE domain = $1 AND (from_address = $2 OR to_address = $2) \
@@ -234,15 +231,7 @@ async fn txlistinternal(state: &State, p: &Params, domain: i64) -> Answer {
              ORDER BY block_number {order}, tx_index {order}, trace_index {order} \
              LIMIT $5 OFFSET $6"
         );
-        sqlx::query(&sql)
-            .bind(domain)
-            .bind(a)
-            .bind(start)
-            .bind(end)
-            .bind(limit)
-            .bind(skip)
-            .fetch_all(state.db.pool())
-            .await?
+        account_rows(state, p, domain, &sql).await?
     };
     let out = rows
         .iter()
@@ -275,21 +264,19 @@ async fn tokenbalance(state: &State, p: &Params, domain: i64) -> Answer {
     Ok(ok(json!(stored_balance(state, domain, &token, &a).await?.to_string())))
 }
 
-async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
+/// Runs an account list's query, whose parameters are, in order, the domain, `address`,
+/// `startblock`, `endblock` and the page (`LIMIT`, `OFFSET`).
+async fn account_rows(
+    state: &State,
+    p: &Params,
+    domain: i64,
+    sql: &str,
+) -> Result<Vec<AnyRow>, Failure> {
     let a = p.address("address")?;
     let start = p.int("startblock", 0)?;
     let end = p.int("endblock", i64::MAX)?;
     let (limit, skip) = p.paging(RESULT_WINDOW)?;
-    let order = p.order();
-    let head = head(state, domain).await?;
-    let sql = format!(
-        "SELECT t.*, b.hash AS block_hash FROM transactions t JOIN blocks b \
-           ON b.domain = t.domain AND b.number = t.block_number \
-         WHERE t.domain = $1 AND (t.from_address = $2 OR t.to_address = $2) \
-           AND t.block_number >= $3 AND t.block_number <= $4 \
-         ORDER BY t.block_number {order}, t.tx_index {order} LIMIT $5 OFFSET $6"
-    );
-    let rows = sqlx::query(&sql)
+    Ok(sqlx::query(sql)
         .bind(domain)
         .bind(a)
         .bind(start)
@@ -297,7 +284,20 @@ async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
         .bind(limit)
         .bind(skip)
         .fetch_all(state.db.pool())
-        .await?;
+        .await?)
+}
+
+async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
+    let order = p.order();
+    let sql = format!(
+        "SELECT t.*, b.hash AS block_hash FROM transactions t JOIN blocks b \
+           ON b.domain = t.domain AND b.number = t.block_number \
+         WHERE t.domain = $1 AND (t.from_address = $2 OR t.to_address = $2) \
+           AND t.block_number >= $3 AND t.block_number <= $4 \
+         ORDER BY t.block_number {order}, t.tx_index {order} LIMIT $5 OFFSET $6"
+    );
+    let rows = account_rows(state, p, domain, &sql).await?;
+    let head = head(state, domain).await?;
     let out = rows
         .iter()
         .map(|r| {
