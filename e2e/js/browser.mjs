@@ -122,6 +122,27 @@ try {
   );
   check(true, `a new block appeared live (head was ${head})`);
   await shot('live');
+
+  // A phone: no page scrolls sideways (wide tables scroll inside themselves).
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const p of ['/', `/tx/${txHash}`, `/address/${recipient}`, '/blocks', '/txs']) {
+    await page.goto(`${EXPLORER_URL}${p}`);
+    const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    check(scroll <= inner, `${p} fits a 390 px phone (page ${scroll} px wide)`);
+  }
+  await page.goto(`${EXPLORER_URL}/`);
+  await shot('phone');
+
+  // The dark theme follows the system's.
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const light = await background();
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const dark = await background();
+  const luminance = (rgb) => rgb.match(/\d+/g).slice(0, 3).map(Number).reduce((a, b) => a + b, 0) / 3;
+  check(luminance(light) > 200 && luminance(dark) < 60, `dark theme (${light} -> ${dark})`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${EXPLORER_URL}/tx/${txHash}`);
+  await shot('dark');
 } catch (e) {
   await shot('failure').catch(() => {});
   throw e;
