@@ -516,14 +516,16 @@ pub struct MessageView {
 }
 
 /// Message columns over `messages m`, with the stage the destination reached when it has
-/// (`delivered`, or `failed`: delivered, its call reverted).
+/// (`delivered`, or `failed`: delivered, its call reverted; for Ethereum, `finalized`: the
+/// withdrawal it carries was paid out there).
 const MESSAGE_COLUMNS: &str = "m.message_hash, m.source_domain, m.target_domain, m.nonce, \
     m.sender, m.target, m.value, m.block_number, m.tx_hash, \
-    CASE WHEN x.message_hash IS NULL THEN m.status WHEN x.success = 1 THEN 'delivered' \
+    CASE WHEN f.withdrawal_hash IS NOT NULL THEN 'finalized' \
+    WHEN x.message_hash IS NULL THEN m.status WHEN x.success = 1 THEN 'delivered' \
     ELSE 'failed' END AS status";
-/// `messages m` with their deliveries.
-const MESSAGE_FROM: &str =
-    "messages m LEFT JOIN message_deliveries x ON x.message_hash = m.message_hash";
+/// `messages m` with their deliveries, on a domain or (a withdrawal's) on Ethereum.
+const MESSAGE_FROM: &str = "messages m LEFT JOIN message_deliveries x ON x.message_hash = m.message_hash \
+    LEFT JOIN withdrawal_finalizations f ON f.withdrawal_hash = m.message_hash";
 
 fn message_view(r: &AnyRow) -> Result<MessageView, ExplorerError> {
     Ok(MessageView {

@@ -319,6 +319,39 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
     assert_eq!(second["result"].as_array().unwrap().len(), 1, "{second}");
     more_api::check(addr, built, &d0).await;
 
+    // Once Ethereum pays the withdrawal (the L1 follower records it), its message reads
+    // finalized too, not "sent" forever.
+    let bridge = json(addr, "/api/v1/bridge");
+    let hash = bridge["withdrawals"][0]["withdrawal_hash"].as_str().unwrap().to_string();
+    let to_l1 = |b: &Value| -> Value {
+        b["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["target"] == "Ethereum")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(to_l1(&bridge)["status"], "sent");
+    let raw = alloy_primitives::hex::decode(&hash).unwrap();
+    sqlx::query(
+        "INSERT INTO withdrawal_finalizations (withdrawal_hash, checkpoint_id, recipient, token, \
+         amount, paid, l1_block, l1_tx_hash) VALUES ($1, 1, $2, $2, $2, 1, 7, $1)",
+    )
+    .bind(raw.clone())
+    .bind(vec![0u8; 20])
+    .execute(db.pool())
+    .await
+    .expect("insert");
+    let bridge = json(addr, "/api/v1/bridge");
+    assert_eq!(to_l1(&bridge)["status"], "finalized", "{bridge}");
+    assert_eq!(bridge["withdrawals"][0]["stage"], "finalized");
+    sqlx::query("DELETE FROM withdrawal_finalizations WHERE withdrawal_hash = $1")
+        .bind(raw)
+        .execute(db.pool())
+        .await
+        .expect("delete");
+
     // While a bulk load has indexes to build, the home page says so.
     assert_eq!(json(addr, "/api/v1/home")["indexes_building"], 0);
     sqlx::query("INSERT INTO deferred_indexes (name) VALUES ('transactions_by_hash')")
