@@ -11,7 +11,7 @@ use std::{
 };
 
 use alloy::{rpc::types::Filter, signers::local::PrivateKeySigner, sol_types::SolEvent};
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
 use sec_bridge::{L1Client, L1Deployment, deposit};
 use sec_contracts::{
     bindings::{CheckpointManager, L2Bridge},
@@ -39,10 +39,6 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-}
-
-fn sec(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18))
 }
 
 /// Deposits and withdrawals by `users` until aborted; every error (the devnet is being killed

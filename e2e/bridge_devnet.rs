@@ -42,10 +42,6 @@ fn withdrawal_hash(out: &str) -> String {
     out.split_whitespace().nth(1).expect("withdrawal <hash>").to_string()
 }
 
-fn sec(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     let dir = tempfile::tempdir().unwrap();

@@ -146,6 +146,11 @@ pub async fn call(c: &HttpClient, method: &str, params: Vec<Value>) -> Result<Va
     c.request(method, p).await
 }
 
+/// `n` whole SEC (or ETH, or any 18-decimal token) in wei.
+pub fn sec(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+}
+
 /// An account's native balance on the domain at `url`.
 pub async fn balance(url: &str, who: Address) -> U256 {
     let v = call(&client(url), "eth_getBalance", vec![json!(who), json!("latest")]).await.unwrap();

@@ -19,10 +19,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-fn sec(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18))
-}
-
 /// Waits until some domain credited L1 deposit `nonce`.
 async fn credited(rpc: &jsonrpsee::http_client::HttpClient, nonce: u64) -> Value {
     for _ in 0..300 {

@@ -32,10 +32,6 @@ use crate::common::*;
 /// hardhat's account 0.
 const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
-fn sec(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18))
-}
-
 fn l1_deploy(url: &str, out: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_sec"))
         .args(["l1-deploy", "--l1-rpc", url, "--key", KEY0, "--out"])

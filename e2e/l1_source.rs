@@ -17,10 +17,6 @@ use sec_primitives::{DEV_MNEMONIC, L1Error, L1Origin, L1Source, ValidatorSet, de
 
 use crate::common::*;
 
-fn sec(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18))
-}
-
 /// The contract's own view of its active set at `block`, in the source's terms.
 async fn contract_set(
     client: &L1Client,

@@ -309,11 +309,6 @@ async fn a_trade_priced_in_an_erc20() {
     assert_eq!(c.view(fee, balance(seller_a)).await.unwrap(), minted);
 }
 
-/// `whole` SEC in wei.
-fn sec_amount(whole: u64) -> U256 {
-    U256::from(whole) * U256::from(10u64).pow(U256::from(18u64))
-}
-
 /// A buyer whose SEC is on another domain pays by a message from there, and the trade settles
 /// by itself once its (test chain: seconds long) auto-confirm period passed. Two payments sent
 /// for one offer before either arrives: the second is refused on arrival and its SEC goes back.
@@ -337,7 +332,7 @@ async fn a_trade_paid_from_another_domain_settles_by_itself() {
     let key = |i: usize| keys[i].to_bytes().0;
     let (seller, buyer) = (key(0), key(1));
     let buyer_a = keys[1].address();
-    let cent = sec_amount(1) / U256::from(100u64);
+    let cent = sec(1) / U256::from(100u64);
 
     // this test chain's shortest period is 2 s (a public chain's is 1 hour)
     let offer = |period: &'static str| {
@@ -356,7 +351,7 @@ async fn a_trade_paid_from_another_domain_settles_by_itself() {
     assert!(out.contains(&format!("offer 1 paid by {buyer_a}: 10 SEC held in escrow")), "{out}");
     assert_eq!(balance(&d0, buyer_a).await, on0);
     let spent = on1 - balance(&d1, buyer_a).await;
-    assert!(spent > sec_amount(10) && spent < sec_amount(10) + cent, "price and fee: {spent}");
+    assert!(spent > sec(10) && spent < sec(10) + cent, "price and fee: {spent}");
     // refused before anything is sent, in words; judges act where the dispute is
     let err = refused(&d0, Some(&key(2)), &["pay", "--offer", "1", "--from-domain", "1"]);
     assert!(err.contains("offer 1 is Paid, so this step is not possible now"), "{err}");
@@ -390,8 +385,8 @@ async fn a_trade_paid_from_another_domain_settles_by_itself() {
         data: TradeEscrow::payCall { offerId: 2 }.abi_encode().into(),
     };
     let (a, b) = tokio::join!(
-        payers[0].send_call(CROSS_DOMAIN, pay(), sec_amount(10)),
-        payers[1].send_call(CROSS_DOMAIN, pay(), sec_amount(10)),
+        payers[0].send_call(CROSS_DOMAIN, pay(), sec(10)),
+        payers[1].send_call(CROSS_DOMAIN, pay(), sec(10)),
     );
     let reader = L1Client::connect(&d0, keys[5].clone()).await.unwrap();
     let mut refused_payers = Vec::new();

@@ -17,10 +17,6 @@ use crate::common::*;
 const COMPLETED: u8 = 5;
 const WEEK: u64 = 7 * 86_400;
 
-fn ether(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18))
-}
-
 /// Events of type `E` emitted by `from` in `receipt`.
 fn events<E: SolEvent>(receipt: &Receipt, from: Address) -> Vec<E> {
     receipt
@@ -98,12 +94,12 @@ async fn trade_contracts_on_hardhat() {
     assert_eq!(deployer.view(disputes, Disputes::escrowCall {}).await.unwrap(), escrow);
 
     // ---------------------------------------------------------------- one whole trade
-    let price = ether(2);
+    let price = sec(2);
     let bond = seller
         .view(escrow, TradeEscrow::bondForCall { seller: seller.address(), price })
         .await
         .unwrap();
-    assert_eq!(bond, ether(1), "a newcomer bonds 50%");
+    assert_eq!(bond, sec(1), "a newcomer bonds 50%");
     let receipt = seller.send_call(escrow, open_call(price), bond).await.unwrap();
     let opened = &events::<TradeEscrow::OfferOpened>(&receipt, escrow)[0];
     assert_eq!((opened.seller, opened.price, opened.bond), (seller.address(), price, bond));
