@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use sec_bridge::{
     L1Client,
-    message::{sent_message_hash, wait_for_delivery},
+    message::{domain_of, sent_message_hash, wait_for_delivery},
 };
 use sec_contracts::{
     bindings::{CrossDomain, HomeDirectory},
@@ -84,10 +84,6 @@ enum HomeCommand {
     },
 }
 
-async fn domain_of(client: &L1Client) -> Result<u32> {
-    Ok(sec_bridge::message::domain_of(client).await?)
-}
-
 async fn home_of(client: &L1Client, account: Address) -> Result<(u32, bool)> {
     let h: Value = client.request("sec_homeDomain", vec![json!(account)]).await?;
     Ok((h["domain"].as_u64().unwrap_or_default() as u32, h["set"].as_bool().unwrap_or(false)))
@@ -96,12 +92,6 @@ async fn home_of(client: &L1Client, account: Address) -> Result<(u32, bool)> {
 fn signer(key: Option<B256>) -> Result<PrivateKeySigner> {
     let key = key.context("give --key or set SEC_KEY")?;
     PrivateKeySigner::from_bytes(&key).context("--key")
-}
-
-/// Waits until message `hash` is delivered; its status (`delivered` or `failed`).
-async fn delivered(client: &L1Client, hash: B256, timeout: u64) -> Result<String> {
-    let d = wait_for_delivery(client, hash, Duration::from_secs(timeout)).await?;
-    Ok(d.status)
 }
 
 /// Makes the domain `client` is on the account's home; that domain.
@@ -114,7 +104,10 @@ async fn set_home(client: &L1Client) -> Result<u32> {
         let data = HomeDirectory::setHomeFromMessageCall {}.abi_encode().into();
         let call = CrossDomain::sendCall { dstDomain: 0, to: HOME_DIRECTORY, data };
         let receipt = client.send_call(CROSS_DOMAIN, call, U256::ZERO).await?;
-        let status = delivered(client, sent_message_hash(&receipt)?, 120).await?;
+        let status =
+            wait_for_delivery(client, sent_message_hash(&receipt)?, Duration::from_secs(120))
+                .await?
+                .status;
         if status != "delivered" {
             bail!("the hub refused the home ({status})");
         }
@@ -145,7 +138,7 @@ pub async fn pay(args: PayArgs) -> Result<()> {
         "sent {} SEC from domain {here} to {} on its home domain {home}: message {hash}",
         args.amount, args.to
     );
-    let status = delivered(&client, hash, args.timeout).await?;
+    let status = wait_for_delivery(&client, hash, Duration::from_secs(args.timeout)).await?.status;
     println!("message {hash} {status} on domain {home}");
     Ok(())
 }
@@ -203,7 +196,9 @@ async fn move_home(
         }
     };
     let receipt = client.send_call(CROSS_DOMAIN, call, value).await?;
-    let status = delivered(&client, sent_message_hash(&receipt)?, 120).await?;
+    let status = wait_for_delivery(&client, sent_message_hash(&receipt)?, Duration::from_secs(120))
+        .await?
+        .status;
     println!(
         "moved {} SEC from domain {here} to domain {to} ({status})",
         sec_trade::words::sec(value)
