@@ -64,6 +64,27 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     assert_eq!(report["tokens"][0]["genesisAllocated"], "0x0", "{report}");
     assert_eq!(amount(&report["tokens"][0]["l1Locked"]), sec(400_000), "10 accounts x 4 domains");
 
+    // the books balance while blocks are produced, not only at rest: sampled every 100 ms
+    // through the deposits and withdrawals below
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (stop, node) = (stop.clone(), client(&devnet.domain_url(0)));
+        tokio::spawn(async move {
+            let (mut samples, mut in_flight) = (0, 0);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = call(&node, "sec_supplyAudit", vec![]).await.unwrap();
+                assert_eq!(r["balanced"], true, "sample {samples}: {r}");
+                let moving = |t: &serde_json::Value| {
+                    t["depositsInFlight"] != "0x0" || t["withdrawalsInFlight"] != "0x0"
+                };
+                in_flight += r["tokens"].as_array().unwrap().iter().any(moving) as usize;
+                samples += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            (samples, in_flight)
+        })
+    };
+
     // to domain 3: 250 SEC (native there) and 2 ETH (a bridged token there)
     let out = bridge(
         &devnet,
@@ -110,6 +131,11 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     let report = audit(&devnet).await;
     assert_eq!(amount(&report["tokens"][0]["withdrawalsInFlight"]), sec(100), "{report}");
     assert_eq!(amount(&report["tokens"][1]["withdrawalsInFlight"]), sec(1) / U256::from(2));
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (samples, in_flight) = sampler.await.unwrap();
+    eprintln!("supply audit: {samples} samples while bridging, {in_flight} with value in flight");
+    assert!(samples >= 20 && in_flight >= 1, "{samples} samples, {in_flight} with value in flight");
 
     // SIGKILL, restart: the relayer and the node pick up where L1 and the store are
     devnet.kill9();
