@@ -141,6 +141,15 @@ pub async fn index(node: &Node, db: &Database, to_block: u64) {
     sec_indexer::run(config, db.clone()).await.expect("indexing succeeds");
 }
 
+/// Asserts that `db`, whatever it went through (rollbacks, restarts), holds exactly what a
+/// fresh index of `node` (up to block 1,000, in an SQLite file under `dir`) holds.
+pub async fn assert_matches_fresh_index(node: &Node, db: &Database, dir: &Path) {
+    let clean =
+        Database::connect(dir.join("clean.db").to_str().expect("path"), 4).await.expect("sqlite");
+    index(node, &clean, 1_000).await;
+    assert_eq!(db.dump().await.expect("dump"), clean.dump().await.expect("dump"));
+}
+
 /// The PostgreSQL server the test command starts.
 pub fn postgres_url() -> String {
     std::env::var("SEC_TEST_POSTGRES").expect(

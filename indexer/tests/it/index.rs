@@ -218,11 +218,7 @@ async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
         d0.token_balance(token, a.address()).await
     );
 
-    let clean = Database::connect(dir.path().join("clean.db").to_str().expect("path"), 4)
-        .await
-        .expect("sqlite");
-    index(&node, &clean, 1_000).await;
-    assert_eq!(db.dump().await.expect("dump"), clean.dump().await.expect("dump"));
+    assert_matches_fresh_index(&node, &db, dir.path()).await;
     node.shutdown().await;
 }
 

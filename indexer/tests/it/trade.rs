@@ -319,10 +319,6 @@ async fn a_reorg_rolls_back_trade_rows() {
     assert_eq!(count("SELECT COUNT(*) FROM home_sets").await, ["0"]);
     assert_eq!(count("SELECT COUNT(*) FROM messages").await, ["1"], "branch B's message only");
 
-    let clean = Database::connect(dir.path().join("clean.db").to_str().expect("path"), 4)
-        .await
-        .expect("sqlite");
-    index(&node, &clean, 1_000).await;
-    assert_eq!(db.dump().await.expect("dump"), clean.dump().await.expect("dump"));
+    assert_matches_fresh_index(&node, &db, dir.path()).await;
     node.shutdown().await;
 }
