@@ -49,9 +49,18 @@ pub struct SecExtension {
     /// The DPoS epoch of the block.
     #[serde(with = "crate::quantity")]
     pub epoch: u64,
+    /// The producer's slot: the parent's slot plus one plus the slots skipped before this
+    /// block (a consensus round each). Stored so that every node, including one syncing from
+    /// certificates, recomputes who was due to produce it and who missed their slot.
+    #[serde(with = "crate::quantity")]
+    pub slot: u64,
     /// The producer's BLS signature over (domain, height) that the block's `mixHash` mixes in
     /// (see [`crate::randomness`]); empty at genesis.
     pub randomness: Bytes,
+    /// On an epoch's boundary block, the hash of the next epoch's validator set
+    /// ([`crate::validator::ValidatorSet::hash`]), so a node syncing from genesis can check the
+    /// sets its peers give it against certified blocks; zero on every other block.
+    pub next_set_hash: B256,
 }
 
 impl SecExtension {
@@ -74,7 +83,9 @@ mod tests {
             inbox_cursor: vec![InboxCursor { src_domain: 0, nonce: 3 }],
             l1_origin: L1Origin { number: 7, hash: B256::repeat_byte(7) },
             epoch: 2,
+            slot: 5,
             randomness: Bytes::from_static(&[9; 96]),
+            next_set_hash: B256::ZERO,
         };
         let mut seen = vec![base.commitment()];
         let mut variants = vec![];
@@ -97,7 +108,13 @@ mod tests {
         v.epoch = 3;
         variants.push(v);
         let mut v = base.clone();
+        v.slot = 6;
+        variants.push(v);
+        let mut v = base.clone();
         v.randomness = Bytes::from_static(&[8; 96]);
+        variants.push(v);
+        let mut v = base.clone();
+        v.next_set_hash = B256::repeat_byte(3);
         variants.push(v);
         for v in variants {
             let c = v.commitment();
@@ -118,11 +135,14 @@ mod tests {
             inbox_cursor: vec![],
             l1_origin: L1Origin { number: 255, hash: B256::ZERO },
             epoch: 16,
+            slot: 17,
             randomness: Bytes::new(),
+            next_set_hash: B256::ZERO,
         };
         let json = serde_json::to_value(&ext).unwrap();
         assert_eq!(json["l1Origin"]["number"], "0xff");
         assert_eq!(json["epoch"], "0x10");
+        assert_eq!(json["slot"], "0x11");
         let back: SecExtension = serde_json::from_value(json).unwrap();
         assert_eq!(back, ext);
     }

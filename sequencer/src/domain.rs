@@ -16,24 +16,26 @@ use std::{
 
 use alloy::{
     consensus::{
-        EMPTY_OMMER_ROOT_HASH, Header, Transaction, TxEnvelope,
-        constants::EMPTY_WITHDRAWALS,
-        proofs::{calculate_receipt_root, calculate_transaction_root},
+        EMPTY_OMMER_ROOT_HASH, Header, Transaction, TxEnvelope, constants::EMPTY_WITHDRAWALS,
     },
     eips::{eip1559::BaseFeeParams, eip2718::Decodable2718, eip7685::EMPTY_REQUESTS_HASH},
     signers::local::PrivateKeySigner,
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, U256, keccak256};
-use parking_lot::{Condvar, Mutex, RwLock, RwLockUpgradableReadGuard};
+use parking_lot::{Condvar, Mutex, RwLock};
 use sec_primitives::{DomainId, GenesisAccount, L1Origin, SecExtension, message::Message};
 use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
 
+mod block;
+
+pub use block::{Expected, Proposal, Rejection, SealedBlock, SlotInfo};
+
 use crate::{
-    executor::{self, BlockInput},
+    executor,
     mempool::{Mempool, PoolConfig, PoolError, PooledTx, SenderState},
     state::{Account, HeadReader, StateReadError, StateReader, WorldState},
-    storage::{BlockIndex, BlockRecord, ChainStore, StoreError, StoreReader, StoredTx},
+    storage::{BlockRecord, ChainStore, StoreError, StoreReader},
     system::{L1Feed, Outboxes},
 };
 
@@ -94,6 +96,14 @@ pub enum DomainError {
     /// Execution could not read state.
     #[error(transparent)]
     State(#[from] crate::state::StateReadError),
+    /// A decided block does not extend the head (another block was committed first).
+    #[error("block {number} does not extend the head {head}")]
+    NotOnHead {
+        /// The block's number.
+        number: u64,
+        /// The head's number.
+        head: u64,
+    },
     /// A system transaction could not be built or did not execute: the block is not made,
     /// because its L1 origin would otherwise pass a deposit it did not credit.
     #[error("system transaction: {0}")]
@@ -419,7 +429,7 @@ impl Domain {
                 })?;
                 Chain { state, head, head_hash, head_extension }
             }
-            None => Self::genesis(&config, &store, producer.address())?,
+            None => Self::genesis(&config, &store)?,
         };
         let (events, _) = broadcast::channel(4096);
         let (journal, journal_rx) = std::sync::mpsc::sync_channel(JOURNAL_QUEUE);
@@ -507,11 +517,8 @@ impl Domain {
         }
     }
 
-    fn genesis(
-        config: &DomainConfig,
-        store: &ChainStore,
-        producer: Address,
-    ) -> Result<Chain, DomainError> {
+    /// The genesis block: the same for every node of the chain, whatever its key.
+    fn genesis(config: &DomainConfig, store: &ChainStore) -> Result<Chain, DomainError> {
         let mut state = WorldState::new();
         for (address, a) in &config.alloc {
             let code_hash = if a.code.is_empty() {
@@ -527,12 +534,14 @@ impl Domain {
         let state_root = state.state_root();
         let extension = SecExtension {
             domain: config.id,
-            producer,
+            producer: Address::ZERO,
             outbox_root: B256::ZERO,
             inbox_cursor: vec![],
             l1_origin: L1Origin::default(),
             epoch: 0,
+            slot: 0,
             randomness: Bytes::new(),
+            next_set_hash: B256::ZERO,
         };
         let header = Header {
             parent_hash: B256::ZERO,
@@ -907,236 +916,12 @@ impl Domain {
             vec![]
         })
     }
-
-    /// Builds, executes, commits and announces one block.
-    pub fn produce_block(&self) -> Result<ProducedBlock, DomainError> {
-        let (l1_origin, deposits) = self.read_l1();
-        let messages = self.read_inbox();
-        self.produce_block_with(l1_origin, deposits, messages)
-    }
-
-    /// [`Domain::produce_block`] at L1 origin `l1_origin`, crediting `deposits` (all those of
-    /// this domain between the parent's origin and `l1_origin`) and delivering `messages` (the
-    /// next ones after the parent's inbox cursor).
-    fn produce_block_with(
-        &self,
-        l1_origin: L1Origin,
-        deposits: Vec<sec_primitives::Deposit>,
-        messages: Vec<Message>,
-    ) -> Result<ProducedBlock, DomainError> {
-        let started = Instant::now();
-        let chain = self.chain.upgradable_read();
-        let parent = &chain.head;
-        let number = parent.number + 1;
-        let base_fee = next_base_fee(parent);
-        let timestamp = now_secs().max(parent.timestamp + 1);
-        // the producer's BLS signature over (domain, height): unique, so nothing to grind
-        let chain_id_base = self.config.chain_id - u64::from(self.config.id);
-        let randomness = self.randao.sign(chain_id_base, self.config.id, number);
-        let mix_hash = sec_primitives::randomness::mix(parent.mix_hash, &randomness);
-        let input = BlockInput {
-            number,
-            timestamp,
-            beneficiary: self.producer.address(),
-            gas_limit: self.config.gas_limit,
-            base_fee,
-            prevrandao: mix_hash,
-        };
-        // Candidates by declared gas limits, several blocks' worth: transactions use less than
-        // they declare, and execution stops adding them when the gas actually used is full.
-        let budget = self.config.gas_limit.saturating_mul(4);
-        let producer = self.producer.address();
-        let producer_nonce = chain.state.account(&producer).map(|a| a.nonce).unwrap_or_default();
-        let system_error = |e: alloy::signers::Error| DomainError::System(e.to_string());
-        let credits = crate::system::deposit_txs(
-            &self.producer,
-            self.config.chain_id,
-            producer_nonce,
-            &deposits,
-        )
-        .map_err(system_error)?;
-        let deliveries = crate::system::delivery_txs(
-            &self.producer,
-            self.config.chain_id,
-            producer_nonce + credits.len() as u64,
-            &messages,
-        )
-        .map_err(system_error)?;
-        let system_count = credits.len() + deliveries.len();
-        let mut candidates: Vec<Arc<PooledTx>> = Vec::with_capacity(system_count);
-        let mut index = BlockIndex::default();
-        for (nonce, tx) in credits {
-            index.deposits.push((nonce, candidates.len() as u32));
-            candidates.push(Arc::new(tx));
-        }
-        for (m, tx) in messages.iter().zip(deliveries) {
-            index.delivered.push((m.hash(), candidates.len() as u32));
-            candidates.push(Arc::new(tx));
-        }
-        let inbox_cursor =
-            crate::system::advance_cursor(&chain.head_extension.inbox_cursor, &messages);
-        // The producer's account sends only system transactions (they run without the base
-        // fee, see `executor::is_system`), so its pool transactions wait.
-        candidates.extend(
-            self.pool
-                .lock()
-                .best(base_fee, budget, |a| {
-                    chain.state.account(a).map(|a| a.nonce).unwrap_or_default()
-                })
-                .into_iter()
-                .filter(|t| t.sender != producer),
-        );
-        let store = self.store.reader()?;
-        let reader = HeadReader { state: &chain.state, block_hash: |n| canonical_hash(&store, n) };
-        let txs: Vec<(&TxEnvelope, Address)> =
-            candidates.iter().map(|t| (&t.tx, t.sender)).collect();
-        let selected_at = started.elapsed();
-        let exec = executor::execute_block(reader, self.config.chain_id, &input, &txs)?;
-        let executed_at = started.elapsed();
-        drop(store);
-        // Every system transaction must be in the block, in place: the origin moves past
-        // their deposits.
-        if exec.included.iter().take(system_count).map(|(i, _)| *i).ne(0..system_count) {
-            let reason = exec.invalid.first().map(|(_, r)| r.clone()).unwrap_or_default();
-            return Err(DomainError::System(format!("not included: {reason}")));
-        }
-
-        let mut included = Vec::with_capacity(exec.included.len());
-        let mut receipts = Vec::with_capacity(exec.included.len());
-        for (i, e) in &exec.included {
-            included.push(candidates[*i].clone());
-            receipts.push(e.receipt.clone());
-        }
-        let envelopes: Vec<TxEnvelope> = included.iter().map(|t| t.tx.clone()).collect();
-        let mut logs_bloom = Bloom::ZERO;
-        for r in &receipts {
-            logs_bloom.accrue_bloom(r.logs_bloom());
-        }
-        index.sent =
-            crate::system::sent_messages(self.config.id, receipts.iter().flat_map(|r| r.logs()));
-        let sent: Vec<B256> = index.sent.iter().map(|(hash, _)| *hash).collect();
-        let extension = SecExtension {
-            domain: self.config.id,
-            producer: self.producer.address(),
-            outbox_root: sec_primitives::merkle::MerkleTree::new(&sent).root(),
-            inbox_cursor,
-            l1_origin,
-            epoch: 0,
-            randomness: Bytes::copy_from_slice(&randomness),
-        };
-
-        let mut chain = RwLockUpgradableReadGuard::upgrade(chain);
-        let reverts = chain.state.apply(&exec.changes);
-        let state_root = chain.state.state_root();
-        let rooted_at = started.elapsed();
-        let header = Header {
-            parent_hash: chain.head_hash,
-            beneficiary: self.producer.address(),
-            state_root,
-            transactions_root: calculate_transaction_root(&envelopes),
-            receipts_root: calculate_receipt_root(&receipts),
-            logs_bloom,
-            number,
-            gas_limit: self.config.gas_limit,
-            gas_used: exec.gas_used,
-            timestamp,
-            extra_data: Bytes::copy_from_slice(extension.commitment().as_slice()),
-            mix_hash,
-            base_fee_per_gas: Some(base_fee),
-            ..post_merge_header()
-        };
-        let hash = header.hash_slow();
-        let record = Arc::new(BlockRecord {
-            header: header.clone(),
-            hash,
-            txs: included
-                .iter()
-                .map(|t| StoredTx { raw: t.raw.clone(), sender: t.sender })
-                .collect(),
-            tx_hashes: included.iter().map(|t| t.hash).collect(),
-            receipts,
-            extension,
-        });
-        if let Err(e) = self.store.write_block(&record, &exec.changes, &reverts, &index) {
-            // The in-memory state already moved; reload it from disk so it matches the head.
-            chain.state = self.store.load_state()?;
-            chain.state.state_root();
-            return Err(e.into());
-        }
-        let committed_at = started.elapsed();
-        chain.head = header;
-        chain.head_hash = hash;
-        chain.head_extension = record.extension.clone();
-        {
-            let mut recent = self.recent.lock();
-            recent.insert(number, record.clone());
-            let mut txs: usize = recent.values().map(|b| b.txs.len()).sum();
-            while recent.len() > RECENT_BLOCKS || (txs > RECENT_TXS && recent.len() > 1) {
-                if let Some((_, b)) = recent.pop_first() {
-                    txs -= b.txs.len();
-                }
-            }
-        }
-        let new_nonces: Vec<(Address, u64)> = included
-            .iter()
-            .map(|t| {
-                (t.sender, chain.state.account(&t.sender).map(|a| a.nonce).unwrap_or_default())
-            })
-            .collect();
-        let chain = parking_lot::RwLockWriteGuard::downgrade(chain);
-        let dropped = {
-            let mut pool = self.pool.lock();
-            let mut dropped = Vec::new();
-            for (i, reason) in &exec.invalid {
-                debug!(domain = self.config.id, tx = %candidates[*i].hash, reason, "dropping invalid transaction");
-                pool.discard(&candidates[*i].hash);
-                dropped.push(candidates[*i].hash);
-            }
-            dropped.extend(pool.on_new_nonces(new_nonces));
-            dropped
-        };
-        // Mined transactions leave the journal with their block; the rest are forgotten here.
-        let mined: std::collections::HashSet<&B256> = record.tx_hashes.iter().collect();
-        self.forget(dropped.into_iter().filter(|h| !mined.contains(h)));
-        drop(chain);
-        let timings = BlockTimings {
-            select: selected_at,
-            execute: executed_at - selected_at,
-            state_root: rooted_at - executed_at,
-            commit: committed_at - rooted_at,
-            total: started.elapsed(),
-        };
-        if system_count > 0 {
-            info!(
-                domain = self.config.id,
-                number,
-                deposits = index.deposits.len(),
-                messages = index.delivered.len(),
-                l1_origin = l1_origin.number,
-                "deposits credited, messages delivered"
-            );
-        }
-        debug!(
-            domain = self.config.id,
-            number,
-            txs = record.txs.len(),
-            gas = exec.gas_used,
-            select_us = timings.select.as_micros() as u64,
-            exec_us = timings.execute.as_micros() as u64,
-            root_us = timings.state_root.as_micros() as u64,
-            commit_us = timings.commit.as_micros() as u64,
-            total_us = timings.total.as_micros() as u64,
-            "block"
-        );
-        let _ = self.events.send(ChainEvent::Block(record.clone()));
-        Ok(ProducedBlock { record, timings })
-    }
 }
 
 /// A header with the fields every SEC block shares: no ommers, no proof of work, no withdrawals
 /// or blobs, and the empty Prague requests hash, so that standard clients hash it as they
 /// hash an Ethereum block.
-fn post_merge_header() -> Header {
+pub(crate) fn post_merge_header() -> Header {
     Header {
         ommers_hash: EMPTY_OMMER_ROOT_HASH,
         difficulty: U256::ZERO,

@@ -153,62 +153,7 @@ impl Node {
         producer: PrivateKeySigner,
         l1: Option<Arc<dyn L1Source>>,
     ) -> Result<Self, NodeError> {
-        if config.domains == 0 {
-            return Err(NodeError::Config("at least one domain is required".into()));
-        }
-        if l1.is_some() && config.l1_sec_token.is_zero() {
-            // the L2 bridge would take ETH (L1 token zero) for native SEC
-            return Err(NodeError::Config("an L1 needs l1_sec_token, the SEC token there".into()));
-        }
-        let genesis_timestamp = config.genesis_timestamp.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default()
-        });
-        let chain = ChainParams {
-            domains: config.domains,
-            l1_sec: config.l1_sec_token,
-            trade_min_period: config.trade_min_period_secs,
-        };
-        let mut domains = Vec::new();
-        // every domain delivers the others' messages; a chain of one has none
-        let outboxes = (config.domains > 1).then(|| Arc::new(Outboxes::default()));
-        for id in 0..config.domains {
-            // Every domain starts with the system contracts (cross-domain messages, the L2
-            // bridge, the token factory) at their fixed addresses.
-            let mut alloc: Vec<(Address, GenesisAccount)> =
-                config.alloc.iter().map(|(a, g)| (*a, g.clone())).collect();
-            alloc.extend(sec_contracts::predeploy::genesis_alloc(id, &chain)?);
-            let dc = DomainConfig {
-                id,
-                chain_id: domain_chain_id(config.chain_id_base, id),
-                block_time: Duration::from_millis(config.block_time_ms),
-                gas_limit: config.gas_limit,
-                initial_base_fee: config.initial_base_fee,
-                pool: config.pool.clone(),
-                datadir: config.datadir.join(format!("domain-{id}")),
-                alloc,
-                genesis_timestamp,
-                db_cache_bytes: config.db_cache_mib * 1024 * 1024,
-                l1: l1.clone().map(|source| L1Feed {
-                    source,
-                    confirmations: config.l1.confirmations,
-                    start_block: config.l1.start_block,
-                    max_blocks_per_read: config.l1.max_blocks_per_read,
-                }),
-                outboxes: outboxes.clone(),
-            };
-            let producer = producer.clone();
-            let domain = tokio::task::spawn_blocking(move || Domain::open(dc, producer))
-                .await
-                .map_err(|e| NodeError::Config(e.to_string()))?
-                .map_err(|source| NodeError::Domain { domain: id, source })?;
-            domains.push(domain);
-        }
-        if let Some(outboxes) = &outboxes {
-            outboxes.set(domains.iter().map(|d| d.chain_store()).collect());
-        }
+        let domains = open_domains(&config, &producer, l1).await?;
         let threads = domains
             .iter()
             .map(|d| {
@@ -266,4 +211,71 @@ impl Node {
         })
         .await;
     }
+}
+
+/// Opens every domain of `config` (creating genesis on first start), without starting block
+/// production or the RPC: what [`Node::start_with_l1`] runs on, and what a test or a validator
+/// that drives the domains itself opens. Each domain credits the deposits it reads from `l1`.
+pub async fn open_domains(
+    config: &NodeConfig,
+    producer: &PrivateKeySigner,
+    l1: Option<Arc<dyn L1Source>>,
+) -> Result<Vec<Arc<Domain>>, NodeError> {
+    if config.domains == 0 {
+        return Err(NodeError::Config("at least one domain is required".into()));
+    }
+    if l1.is_some() && config.l1_sec_token.is_zero() {
+        // the L2 bridge would take ETH (L1 token zero) for native SEC
+        return Err(NodeError::Config("an L1 needs l1_sec_token, the SEC token there".into()));
+    }
+    let genesis_timestamp = config.genesis_timestamp.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default()
+    });
+    let chain = ChainParams {
+        domains: config.domains,
+        l1_sec: config.l1_sec_token,
+        trade_min_period: config.trade_min_period_secs,
+    };
+    let mut domains = Vec::new();
+    // every domain delivers the others' messages; a chain of one has none
+    let outboxes = (config.domains > 1).then(|| Arc::new(Outboxes::default()));
+    for id in 0..config.domains {
+        // Every domain starts with the system contracts (cross-domain messages, the L2
+        // bridge, the token factory) at their fixed addresses.
+        let mut alloc: Vec<(Address, GenesisAccount)> =
+            config.alloc.iter().map(|(a, g)| (*a, g.clone())).collect();
+        alloc.extend(sec_contracts::predeploy::genesis_alloc(id, &chain)?);
+        let dc = DomainConfig {
+            id,
+            chain_id: domain_chain_id(config.chain_id_base, id),
+            block_time: Duration::from_millis(config.block_time_ms),
+            gas_limit: config.gas_limit,
+            initial_base_fee: config.initial_base_fee,
+            pool: config.pool.clone(),
+            datadir: config.datadir.join(format!("domain-{id}")),
+            alloc,
+            genesis_timestamp,
+            db_cache_bytes: config.db_cache_mib * 1024 * 1024,
+            l1: l1.clone().map(|source| L1Feed {
+                source,
+                confirmations: config.l1.confirmations,
+                start_block: config.l1.start_block,
+                max_blocks_per_read: config.l1.max_blocks_per_read,
+            }),
+            outboxes: outboxes.clone(),
+        };
+        let producer = producer.clone();
+        let domain = tokio::task::spawn_blocking(move || Domain::open(dc, producer))
+            .await
+            .map_err(|e| NodeError::Config(e.to_string()))?
+            .map_err(|source| NodeError::Domain { domain: id, source })?;
+        domains.push(domain);
+    }
+    if let Some(outboxes) = &outboxes {
+        outboxes.set(domains.iter().map(|d| d.chain_store()).collect());
+    }
+    Ok(domains)
 }

@@ -191,9 +191,13 @@ impl WorldState {
             self.native_total -= previous.map(|a| a.balance).unwrap_or_default();
             self.native_total += change.account.map(|a| a.balance).unwrap_or_default();
             let entry = self.accounts.entry(*address).or_default();
+            // A wiped slot that the block writes again reverts to its value before the wipe.
+            let mut wiped = HashMap::new();
             if change.wiped {
                 for (slot, value) in entry.storage.drain() {
-                    if !change.storage.contains_key(&slot) {
+                    if change.storage.contains_key(&slot) {
+                        wiped.insert(slot, value);
+                    } else {
                         reverts.storage.push((*address, slot, value));
                     }
                 }
@@ -205,6 +209,7 @@ impl WorldState {
                 } else {
                     entry.storage.insert(*slot, *value)
                 };
+                let old = wiped.remove(slot).or(old);
                 reverts.storage.push((*address, *slot, old.unwrap_or_default()));
                 let key = keccak256(slot.to_be_bytes::<32>());
                 if value.is_zero() {
@@ -220,12 +225,39 @@ impl WorldState {
                     self.dirty.insert(*address);
                 }
                 None => {
-                    self.accounts.remove(address);
+                    // Slots the block did not write leave with the account: record them too,
+                    // so the account comes back whole on a revert and in historical reads.
+                    if let Some(removed) = self.accounts.remove(address) {
+                        for (slot, value) in removed.storage {
+                            if !change.storage.contains_key(&slot) {
+                                reverts.storage.push((*address, slot, value));
+                            }
+                        }
+                    }
                     self.trie.remove(&keccak256(address));
                 }
             }
         }
         reverts
+    }
+
+    /// Undoes [`WorldState::apply`]: `reverts` must be what applying the last block returned.
+    /// Lets a validator execute a proposed block, compute its state root and return to the
+    /// head, so readers never see a block that is not committed.
+    pub fn revert(&mut self, reverts: &Reverts) {
+        let mut undo = StateChanges::default();
+        for (address, account) in &reverts.accounts {
+            undo.accounts.insert(
+                *address,
+                AccountChange { account: *account, wiped: false, storage: BTreeMap::new() },
+            );
+        }
+        for (address, slot, value) in &reverts.storage {
+            if let Some(change) = undo.accounts.get_mut(address) {
+                change.storage.insert(*slot, *value);
+            }
+        }
+        self.apply(&undo);
     }
 
     /// The state root; re-encodes only accounts changed since the last call.
@@ -638,6 +670,49 @@ mod tests {
             state.apply(&changes);
             assert_eq!(state.state_root(), reference_root(&state), "block {block}");
         }
+    }
+
+    /// Every account with its storage, sorted, to compare two states.
+    fn contents(state: &WorldState) -> Vec<(Address, Account, BTreeMap<U256, U256>)> {
+        let mut out: Vec<_> = state
+            .iter()
+            .map(|(a, account, storage)| {
+                (*a, account, storage.iter().map(|(k, v)| (*k, *v)).collect())
+            })
+            .collect();
+        out.sort_by_key(|(a, ..)| *a);
+        out
+    }
+
+    #[test]
+    fn revert_returns_to_the_state_and_root_before_the_block() {
+        let mut state = WorldState::new();
+        let mut history = vec![];
+        for block in 0u64..6 {
+            let mut changes = StateChanges::default();
+            for i in 0..40u64 {
+                let address = Address::with_last_byte((i * 5 + block) as u8);
+                let storage = (0..(i % 5))
+                    .map(|s| (U256::from(s + block % 2), U256::from((i + block) * s % 3)))
+                    .collect();
+                let account = if (i + block) % 9 == 0 { None } else { Some(acct(i + block)) };
+                changes
+                    .accounts
+                    .insert(address, AccountChange { account, wiped: i % 6 == 0, storage });
+            }
+            let before = (state.state_root(), contents(&state), state.native_total());
+            let reverts = state.apply(&changes);
+            state.state_root();
+            history.push((before, reverts));
+        }
+        while let Some(((root, accounts, total), reverts)) = history.pop() {
+            state.revert(&reverts);
+            assert_eq!(state.state_root(), root);
+            assert_eq!(state.state_root(), reference_root(&state));
+            assert_eq!(contents(&state), accounts);
+            assert_eq!(state.native_total(), total);
+        }
+        assert_eq!(state.account_count(), 0);
     }
 
     #[test]

@@ -125,6 +125,104 @@ impl L1Feed {
     }
 }
 
+/// Why a proposed block's L1 origin is not one this node accepts.
+#[derive(Debug, thiserror::Error)]
+pub enum OriginError {
+    /// The origin moved back.
+    #[error("L1 origin {origin} is below the parent's {parent}")]
+    Backwards {
+        /// Proposed origin number.
+        origin: u64,
+        /// Parent's origin number.
+        parent: u64,
+    },
+    /// The origin is not yet `confirmations` deep on this node's L1.
+    #[error(
+        "L1 origin {origin} is not confirmed here (L1 head {head}, {confirmations} confirmations)"
+    )]
+    Unconfirmed {
+        /// Proposed origin number.
+        origin: u64,
+        /// This node's L1 head.
+        head: u64,
+        /// Confirmation depth.
+        confirmations: u64,
+    },
+    /// The origin moved further than one block may read.
+    #[error("L1 origin moves {blocks} blocks, more than {max}")]
+    TooFar {
+        /// Blocks read.
+        blocks: u64,
+        /// Most allowed.
+        max: u64,
+    },
+    /// The origin (or the parent's) is not on this node's canonical L1 chain.
+    #[error("L1 block {number} is not {hash} on this node's L1")]
+    NotCanonical {
+        /// Block number.
+        number: u64,
+        /// Hash the block names.
+        hash: B256,
+    },
+    /// The range holds more deposits than one block credits, and could have been cut.
+    #[error("{count} deposits, more than {MAX_DEPOSITS_PER_BLOCK} per block")]
+    TooManyDeposits {
+        /// Deposits in range.
+        count: usize,
+    },
+    /// This node reads no L1, so the origin cannot move.
+    #[error("no L1: the origin cannot move")]
+    NoL1,
+    /// L1 could not be read.
+    #[error(transparent)]
+    L1(#[from] sec_primitives::L1Error),
+}
+
+impl L1Feed {
+    /// The deposits a block whose parent read L1 up to `parent` credits when it names `origin`,
+    /// checked as [`L1Feed::next`] would have chosen it: not backwards, confirmed, canonical,
+    /// within `max_blocks_per_read` and the deposit cap. A validator re-derives a proposed
+    /// block's system transactions with it.
+    pub fn deposits_between(
+        &self,
+        domain: u32,
+        parent: L1Origin,
+        origin: L1Origin,
+    ) -> Result<Vec<Deposit>, OriginError> {
+        if origin == parent {
+            return Ok(vec![]);
+        }
+        if origin.number <= parent.number {
+            return Err(OriginError::Backwards { origin: origin.number, parent: parent.number });
+        }
+        let head = self.source.head()?;
+        if origin.number > head.number.saturating_sub(self.confirmations) {
+            return Err(OriginError::Unconfirmed {
+                origin: origin.number,
+                head: head.number,
+                confirmations: self.confirmations,
+            });
+        }
+        let from = (parent.number + 1).max(self.start_block);
+        let blocks = (origin.number + 1).saturating_sub(from);
+        if blocks > self.max_blocks_per_read.max(1) {
+            return Err(OriginError::TooFar { blocks, max: self.max_blocks_per_read.max(1) });
+        }
+        for o in [parent, origin] {
+            if o != L1Origin::default() && self.source.block_hash(o.number)? != Some(o.hash) {
+                return Err(OriginError::NotCanonical { number: o.number, hash: o.hash });
+            }
+        }
+        let mut deposits = self.source.deposits(domain, from, origin)?;
+        if deposits.len() > MAX_DEPOSITS_PER_BLOCK && deposits[MAX_DEPOSITS_PER_BLOCK].block > from
+        {
+            return Err(OriginError::TooManyDeposits { count: deposits.len() });
+        }
+        deposits.sort_by_key(|d| d.nonce);
+        Ok(deposits)
+    }
+}
+
 /// `abi.encode(name, symbol, decimals)`, as `L1Bridge` reads it from an ERC-20.
 type TokenMetadata = (sol_data::String, sol_data::String, sol_data::Uint<8>);
 
@@ -171,6 +269,49 @@ pub fn deposit_call(deposit: &Deposit) -> Option<Bytes> {
     Some(call.into())
 }
 
+/// A system call: `input` to the predeploy `to`, as the block's producer must send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SystemCall {
+    /// `L2_BRIDGE` for a deposit, `CROSS_DOMAIN` for a delivery.
+    pub to: Address,
+    /// The call.
+    pub input: Bytes,
+}
+
+impl SystemCall {
+    /// The unsigned transaction carrying this call from the producer's account nonce `nonce`:
+    /// legacy, gas price zero, [`SYSTEM_TX_GAS`]. A validator compares a proposed block's
+    /// leading transactions with exactly this.
+    pub fn unsigned(&self, chain_id: u64, nonce: u64) -> TxLegacy {
+        TxLegacy {
+            chain_id: Some(chain_id),
+            nonce,
+            gas_price: 0,
+            gas_limit: SYSTEM_TX_GAS,
+            to: TxKind::Call(self.to),
+            value: U256::ZERO,
+            input: self.input.clone(),
+        }
+    }
+}
+
+/// The system calls a block crediting `deposits` and delivering `messages` starts with, in
+/// order, with the nonce of each deposit credited (deposits of an unknown kind are left out).
+pub fn system_calls(deposits: &[Deposit], messages: &[Message]) -> (Vec<SystemCall>, Vec<u64>) {
+    let mut calls = Vec::with_capacity(deposits.len() + messages.len());
+    let mut credited = Vec::with_capacity(deposits.len());
+    for d in deposits {
+        let Some(input) = deposit_call(d) else {
+            tracing::warn!(nonce = d.nonce, kind = d.kind, "deposit of unknown kind not credited");
+            continue;
+        };
+        calls.push(SystemCall { to: L2_BRIDGE, input });
+        credited.push(d.nonce);
+    }
+    calls.extend(messages.iter().map(|m| SystemCall { to: CROSS_DOMAIN, input: delivery_call(m) }));
+    (calls, credited)
+}
+
 /// One system transaction: `input` to the predeploy `to`, signed by `producer` with its
 /// account nonce `nonce`, gas price zero, [`SYSTEM_TX_GAS`].
 pub fn system_tx(
@@ -180,39 +321,11 @@ pub fn system_tx(
     to: Address,
     input: Bytes,
 ) -> Result<PooledTx, alloy::signers::Error> {
-    let tx = TxLegacy {
-        chain_id: Some(chain_id),
-        nonce,
-        gas_price: 0,
-        gas_limit: SYSTEM_TX_GAS,
-        to: TxKind::Call(to),
-        value: U256::ZERO,
-        input,
-    };
+    let tx = SystemCall { to, input }.unsigned(chain_id, nonce);
     let signature = producer.sign_hash_sync(&tx.signature_hash())?;
     let envelope: TxEnvelope = tx.into_signed(signature).into();
     let raw: Bytes = envelope.encoded_2718().into();
     Ok(PooledTx::new(envelope, producer.address(), raw))
-}
-
-/// The system transactions crediting `deposits` (in the order given), signed by `producer`
-/// from account nonce `first_nonce` on. Deposits of an unknown kind are left out.
-pub fn deposit_txs(
-    producer: &PrivateKeySigner,
-    chain_id: u64,
-    first_nonce: u64,
-    deposits: &[Deposit],
-) -> Result<Vec<(u64, PooledTx)>, alloy::signers::Error> {
-    let mut out = Vec::with_capacity(deposits.len());
-    for d in deposits {
-        let Some(input) = deposit_call(d) else {
-            tracing::warn!(nonce = d.nonce, kind = d.kind, "deposit of unknown kind not credited");
-            continue;
-        };
-        let tx = system_tx(producer, chain_id, first_nonce + out.len() as u64, L2_BRIDGE, input)?;
-        out.push((d.nonce, tx));
-    }
-    Ok(out)
 }
 
 /// The `CrossDomain.deliver` call for `message`.
@@ -227,23 +340,6 @@ pub fn delivery_call(message: &Message) -> Bytes {
     }
     .abi_encode()
     .into()
-}
-
-/// The system transactions delivering `messages` (in the order given), signed by `producer`
-/// from account nonce `first_nonce` on.
-pub fn delivery_txs(
-    producer: &PrivateKeySigner,
-    chain_id: u64,
-    first_nonce: u64,
-    messages: &[Message],
-) -> Result<Vec<PooledTx>, alloy::signers::Error> {
-    messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            system_tx(producer, chain_id, first_nonce + i as u64, CROSS_DOMAIN, delivery_call(m))
-        })
-        .collect()
 }
 
 /// Most messages one block delivers (from all sources together).
@@ -289,6 +385,75 @@ impl Outboxes {
             }
             let after = cursor.iter().find(|c| c.src_domain == src).map_or(0, |c| c.nonce);
             out.extend(store.reader()?.outbox(dst, after, room)?.into_iter().map(|(_, m)| m));
+        }
+        Ok(out)
+    }
+}
+
+/// Why a proposed block's inbox cursor is not one this node accepts.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The cursor is not the parent's moved forward over whole runs of messages.
+    #[error("inbox cursor {0:?} does not follow the parent's")]
+    Malformed(Vec<InboxCursor>),
+    /// More messages than one block delivers.
+    #[error("{0} messages, more than {MAX_MESSAGES_PER_BLOCK} per block")]
+    TooMany(u64),
+    /// This node has not seen the source's block that sent them (yet).
+    #[error("messages from domain {src} up to nonce {nonce} are not in this node's outbox")]
+    Unknown {
+        /// Source domain.
+        src: DomainId,
+        /// Last nonce the cursor names.
+        nonce: u64,
+    },
+    /// A store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Outboxes {
+    /// The messages a block delivers when its parent's cursor is `parent` and its own is
+    /// `proposed`: per source in id order, the run of nonces between the two. A validator
+    /// re-derives a proposed block's deliveries with it.
+    pub fn delivered_between(
+        &self,
+        dst: DomainId,
+        parent: &[InboxCursor],
+        proposed: &[InboxCursor],
+    ) -> Result<Vec<Message>, InboxError> {
+        let after = |src| parent.iter().find(|c| c.src_domain == src).map_or(0, |c| c.nonce);
+        let mut total = 0u64;
+        for c in proposed {
+            let from = after(c.src_domain);
+            if c.src_domain == dst || c.nonce < from {
+                return Err(InboxError::Malformed(proposed.to_vec()));
+            }
+            total = total.saturating_add(c.nonce - from);
+        }
+        if total > MAX_MESSAGES_PER_BLOCK as u64 {
+            return Err(InboxError::TooMany(total));
+        }
+        let stores = self.stores.get();
+        let mut out = Vec::with_capacity(total as usize);
+        for c in proposed {
+            let from = after(c.src_domain);
+            if c.nonce == from {
+                continue;
+            }
+            let Some(store) = stores.and_then(|s| s.get(c.src_domain as usize)) else {
+                return Err(InboxError::Malformed(proposed.to_vec()));
+            };
+            let count = (c.nonce - from) as usize;
+            let run = store.reader()?.outbox(dst, from, count)?;
+            if run.len() != count || run.last().map(|(_, m)| m.nonce) != Some(c.nonce) {
+                return Err(InboxError::Unknown { src: c.src_domain, nonce: c.nonce });
+            }
+            out.extend(run.into_iter().map(|(_, m)| m));
+        }
+        // Sorted by source, nothing dropped from the parent's: exactly what production writes.
+        if advance_cursor(parent, &out) != proposed {
+            return Err(InboxError::Malformed(proposed.to_vec()));
         }
         Ok(out)
     }
@@ -385,15 +550,17 @@ mod tests {
     #[test]
     fn system_transactions_are_signed_by_the_producer_for_the_domain() {
         let producer = PrivateKeySigner::random();
-        let txs = deposit_txs(&producer, 53501, 4, &[deposit(1), deposit(9), deposit(0)]).unwrap();
-        assert_eq!(txs.len(), 2);
-        for (i, (nonce, tx)) in txs.iter().enumerate() {
-            assert_eq!(*nonce, 7);
+        let (calls, credited) = system_calls(&[deposit(1), deposit(9), deposit(0)], &[]);
+        assert_eq!(credited, vec![7, 7], "the unknown kind is left out");
+        for (i, call) in calls.iter().enumerate() {
+            let nonce = 4 + i as u64;
+            let tx = system_tx(&producer, 53501, nonce, call.to, call.input.clone()).unwrap();
             assert_eq!(tx.tx.recover_signer().unwrap(), producer.address());
-            assert_eq!(tx.tx.nonce(), 4 + i as u64);
+            assert_eq!(tx.tx.nonce(), nonce);
             assert_eq!(tx.tx.chain_id(), Some(53501));
             assert_eq!(tx.tx.max_fee_per_gas(), 0);
             assert_eq!(tx.tx.to(), Some(L2_BRIDGE));
+            assert_eq!(tx.tx.as_legacy().map(|t| t.tx()), Some(&call.unsigned(53501, nonce)));
         }
     }
 }

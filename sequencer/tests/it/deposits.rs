@@ -3,17 +3,10 @@
 //! refusing contract too, visible and traceable like any transaction; an unreachable L1 does
 //! not stop the chain.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::atomic::Ordering, time::Duration};
 
-use alloy::sol_types::{SolCall, SolEvent, SolType, sol_data};
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use parking_lot::Mutex;
+use alloy::sol_types::{SolCall, SolEvent};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use sec_contracts::{
     bindings::{
         L2Bridge, bridged_erc20::BridgedERC20, test::reverting_recipient::RevertingRecipient,
@@ -21,116 +14,12 @@ use sec_contracts::{
     predeploy::{L2_BRIDGE, NATIVE_RESERVE, bridged_token_address},
 };
 use sec_primitives::{
-    CheckpointSummary, Deposit, DomainId, L1Error, L1Origin, L1Source, ValidatorSet,
+    L1Origin,
     deposit::{KIND_ERC20, KIND_ETH, KIND_SEC},
 };
 use serde_json::{Value, json};
 
 use crate::common::*;
-
-/// An Ethereum of blocks that hold deposits; it can be switched off.
-#[derive(Default)]
-struct MemoryL1 {
-    /// Block `i` is number `i`: its hash and deposits.
-    blocks: Mutex<Vec<(B256, Vec<Deposit>)>>,
-    down: AtomicBool,
-}
-
-impl MemoryL1 {
-    fn new() -> Arc<Self> {
-        let l1 = Arc::new(Self::default());
-        l1.mine(vec![]);
-        l1
-    }
-
-    /// Appends a block holding `deposits` (their `block` set to its number).
-    fn mine(&self, mut deposits: Vec<Deposit>) -> u64 {
-        let mut blocks = self.blocks.lock();
-        let number = blocks.len() as u64;
-        for d in &mut deposits {
-            d.block = number;
-        }
-        blocks.push((keccak256(format!("l1 block {number}")), deposits));
-        number
-    }
-
-    fn check(&self, method: &'static str) -> Result<(), L1Error> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(L1Error::Rpc { method, reason: "connection refused".into() });
-        }
-        Ok(())
-    }
-}
-
-impl L1Source for MemoryL1 {
-    fn head(&self) -> Result<L1Origin, L1Error> {
-        self.check("eth_getBlockByNumber")?;
-        let blocks = self.blocks.lock();
-        let number = blocks.len() as u64 - 1;
-        Ok(L1Origin { number, hash: blocks[number as usize].0 })
-    }
-
-    fn finalized(&self) -> Result<L1Origin, L1Error> {
-        self.head()
-    }
-
-    fn block_hash(&self, number: u64) -> Result<Option<B256>, L1Error> {
-        self.check("eth_getBlockByNumber")?;
-        Ok(self.blocks.lock().get(number as usize).map(|b| b.0))
-    }
-
-    fn validator_set(&self, _: L1Origin) -> Result<ValidatorSet, L1Error> {
-        Err(L1Error::BadResponse { method: "eth_call", reason: "no StakeManager".into() })
-    }
-
-    fn last_checkpoint(&self) -> Result<u64, L1Error> {
-        Ok(0)
-    }
-
-    fn checkpoint(&self, _: u64, _: &[DomainId]) -> Result<Option<CheckpointSummary>, L1Error> {
-        Ok(None)
-    }
-
-    fn deposits(&self, domain: DomainId, from: u64, to: L1Origin) -> Result<Vec<Deposit>, L1Error> {
-        self.check("eth_getLogs")?;
-        let blocks = self.blocks.lock();
-        if blocks.get(to.number as usize).map(|b| b.0) != Some(to.hash) {
-            return Err(L1Error::NotCanonical(to));
-        }
-        Ok(blocks[from as usize..=to.number as usize]
-            .iter()
-            .flat_map(|(_, ds)| ds.iter().filter(|d| d.domain == domain).cloned())
-            .collect())
-    }
-}
-
-fn deposit(nonce: u64, domain: u32, kind: u8, to: Address, amount: U256) -> Deposit {
-    let (token, token_metadata) = match kind {
-        KIND_ERC20 => (
-            Address::repeat_byte(0x70),
-            <(sol_data::String, sol_data::String, sol_data::Uint<8>)>::abi_encode_params(&(
-                "Tomato Dollar".to_string(),
-                "TMD".to_string(),
-                6u8,
-            ))
-            .into(),
-        ),
-        KIND_SEC => (Address::repeat_byte(0x5e), Bytes::new()),
-        _ => (Address::ZERO, Bytes::new()),
-    };
-    Deposit {
-        nonce,
-        domain,
-        token,
-        kind,
-        from: Address::repeat_byte(0x11),
-        to,
-        amount,
-        data: Bytes::new(),
-        token_metadata,
-        block: 0,
-    }
-}
 
 async fn view<C: SolCall>(rpc: &Rpc, to: Address, call: C) -> C::Return {
     let data = Bytes::from(call.abi_encode());

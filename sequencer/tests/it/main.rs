@@ -17,3 +17,4 @@ mod restart;
 mod subscriptions;
 mod traces;
 mod trade;
+mod verify;
