@@ -300,6 +300,16 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     l2.l1.start_block = deployment.block;
     let l1_url = format!("http://{}", l1_node.rpc_addr());
     let source = l1_source(l1_url.clone(), &deployment).await?;
+    // Epochs of 20 domain-0 blocks; at the first start epoch 0's set is the one just staked on
+    // L1 (later starts find it in the genesis block).
+    l2.epochs.length = 20;
+    if funding.is_some() {
+        let s = source.clone();
+        let set = tokio::task::spawn_blocking(move || s.head().and_then(|h| s.validator_set(h)))
+            .await?
+            .context("reading the dev validators' set from L1")?;
+        l2.epochs.genesis_validators = set.members().to_vec();
+    }
     let l2_node = Node::start_with_l1(l2.clone(), producer, Some(source))
         .await
         .context("starting the SEC domains")?;

@@ -94,6 +94,7 @@ fn main() {
         db_cache_bytes: 64 << 20,
         l1: None,
         outboxes: None,
+        epochs: None,
     };
     let opened = Instant::now();
     let domain = Domain::open(config, deployer.clone()).expect("domain");

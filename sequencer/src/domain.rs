@@ -29,7 +29,7 @@ use tracing::{debug, info, warn};
 
 mod block;
 
-pub use block::{Expected, Proposal, Rejection, SealedBlock, SlotInfo};
+pub use block::{Expected, Proposal, Rejection, SealedBlock};
 
 use crate::{
     executor,
@@ -67,6 +67,8 @@ pub struct DomainConfig {
     /// The node's domains' outboxes, to deliver their messages from; `None` for a chain of
     /// one domain (nothing to deliver).
     pub outboxes: Option<Arc<Outboxes>>,
+    /// The node's epochs; `None` for a chain without DPoS epochs (every block in epoch 0).
+    pub epochs: Option<Arc<crate::epochs::Epochs>>,
 }
 
 /// Errors of a domain.
@@ -104,6 +106,9 @@ pub enum DomainError {
         /// The head's number.
         head: u64,
     },
+    /// The next block's epoch or validator set could not be had.
+    #[error(transparent)]
+    Epoch(#[from] crate::epochs::EpochError),
     /// A system transaction could not be built or did not execute: the block is not made,
     /// because its L1 origin would otherwise pass a deposit it did not credit.
     #[error("system transaction: {0}")]
@@ -398,6 +403,9 @@ impl Domain {
             .map_err(|source| DomainError::Io { path: config.datadir.clone(), source })?;
         let store =
             Arc::new(ChainStore::open(&config.datadir.join("chain.redb"), config.db_cache_bytes)?);
+        if let (Some(epochs), 0) = (&config.epochs, config.id) {
+            epochs.attach(store.clone());
+        }
         let chain = match store.head()? {
             Some(number) => {
                 let started = Instant::now();
@@ -532,6 +540,13 @@ impl Domain {
             state.load_account(*address, account, storage);
         }
         let state_root = state.state_root();
+        // Domain 0's genesis fixes epoch 0's set.
+        let genesis_set = match (&config.epochs, config.id) {
+            (Some(epochs), 0) => epochs
+                .genesis()
+                .map(|set| crate::epochs::EpochSet::new(0, set.clone(), L1Origin::default(), 0)),
+            _ => None,
+        };
         let extension = SecExtension {
             domain: config.id,
             producer: Address::ZERO,
@@ -541,7 +556,7 @@ impl Domain {
             epoch: 0,
             slot: 0,
             randomness: Bytes::new(),
-            next_set_hash: B256::ZERO,
+            next_set_hash: genesis_set.as_ref().map(|s| s.set_hash).unwrap_or_default(),
         };
         let header = Header {
             parent_hash: B256::ZERO,
@@ -568,7 +583,8 @@ impl Domain {
             receipts: vec![],
             extension,
         };
-        store.write_genesis(&state, &record)?;
+        let index = crate::storage::BlockIndex { next_set: genesis_set, ..Default::default() };
+        store.write_genesis(&state, &record, &index)?;
         info!(domain = config.id, %hash, %state_root, "genesis written");
         Ok(Chain { state, head: header, head_hash: hash, head_extension: record.extension })
     }

@@ -4,6 +4,7 @@
 //! (HTTP and WebSocket, domain `d` at `/domain/{d}`).
 
 pub mod domain;
+pub mod epochs;
 pub mod executor;
 pub mod mempool;
 pub mod node;

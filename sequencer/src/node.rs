@@ -8,11 +8,12 @@ use std::{
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, U256};
 use sec_contracts::predeploy::ChainParams;
-use sec_primitives::{DomainId, GenesisAccount, L1Source, domain::domain_chain_id};
+use sec_primitives::{DomainId, GenesisAccount, L1Source, ValidatorSet, domain::domain_chain_id};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     domain::{Domain, DomainConfig, DomainError},
+    epochs::Epochs,
     mempool::PoolConfig,
     rpc::{RpcConfig, RpcServer},
     system::{L1Feed, Outboxes},
@@ -60,6 +61,26 @@ pub struct NodeConfig {
     /// How deposits are read from Ethereum, when the node is given an L1 (see
     /// [`Node::start_with_l1`]).
     pub l1: L1Settings,
+    /// DPoS epochs, when the node has an L1 to read validator sets from.
+    pub epochs: EpochSettings,
+}
+
+/// How the chain's validator sets change (see [`crate::epochs`]); used only when the node has
+/// an L1.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EpochSettings {
+    /// Domain-0 blocks per epoch; 0 turns epochs off (every block in epoch 0). Default 200
+    /// (`sec devnet`: 20).
+    pub length: u64,
+    /// Epoch 0's set, committed in domain 0's genesis block. Default: none.
+    pub genesis_validators: Vec<sec_primitives::ActiveValidator>,
+}
+
+impl Default for EpochSettings {
+    fn default() -> Self {
+        Self { length: crate::epochs::DEFAULT_EPOCH_LENGTH, genesis_validators: vec![] }
+    }
 }
 
 /// How the domains read Ethereum's deposits; used only when the node has an L1.
@@ -98,6 +119,7 @@ impl Default for NodeConfig {
             pool: PoolConfig::default(),
             rpc: RpcConfig::default(),
             l1: L1Settings::default(),
+            epochs: EpochSettings::default(),
         }
     }
 }
@@ -242,6 +264,17 @@ pub async fn open_domains(
     let mut domains = Vec::new();
     // every domain delivers the others' messages; a chain of one has none
     let outboxes = (config.domains > 1).then(|| Arc::new(Outboxes::default()));
+    let epochs = match (&l1, config.epochs.length) {
+        (Some(l1), length) if length > 0 => {
+            let genesis = &config.epochs.genesis_validators;
+            let genesis = (!genesis.is_empty())
+                .then(|| ValidatorSet::new(genesis.clone()))
+                .transpose()
+                .map_err(|e| NodeError::Config(format!("genesis validators: {e}")))?;
+            Some(Arc::new(Epochs::new(length, Some(l1.clone()), genesis)))
+        }
+        _ => None,
+    };
     for id in 0..config.domains {
         // Every domain starts with the system contracts (cross-domain messages, the L2
         // bridge, the token factory) at their fixed addresses.
@@ -266,6 +299,7 @@ pub async fn open_domains(
                 max_blocks_per_read: config.l1.max_blocks_per_read,
             }),
             outboxes: outboxes.clone(),
+            epochs: epochs.clone(),
         };
         let producer = producer.clone();
         let domain = tokio::task::spawn_blocking(move || Domain::open(dc, producer))

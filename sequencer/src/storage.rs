@@ -17,7 +17,10 @@ use redb::{
 };
 use sec_primitives::{SecExtension, message::Message};
 
-use crate::state::{Account, Reverts, StateChanges, WorldState};
+use crate::{
+    epochs::EpochSet,
+    state::{Account, Reverts, StateChanges, WorldState},
+};
 
 const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
 const CANONICAL: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("canonical");
@@ -57,6 +60,9 @@ const BLOCK_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("block_ou
 const SENT: TableDefinition<&[u8; 32], (u32, u64)> = TableDefinition::new("sent");
 /// message hash -> (block, index) of the system transaction that delivered it here.
 const DELIVERED: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("delivered");
+/// Epoch -> its validator set (JSON of [`EpochSet`]); written by domain 0 with the block that
+/// fixed the set.
+const EPOCHS: TableDefinition<u64, &[u8]> = TableDefinition::new("epochs");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +146,8 @@ pub struct BlockIndex {
     pub sent: Vec<(B256, Message)>,
     /// Messages it delivered: (message hash, transaction index).
     pub delivered: Vec<(B256, u32)>,
+    /// On domain 0's boundary blocks (and genesis): the set it fixed.
+    pub next_set: Option<EpochSet>,
 }
 
 /// A message a domain sent, as its store finds it by hash.
@@ -211,6 +219,7 @@ impl ChainStore {
             tx.open_table(BLOCK_OUTBOX)?;
             tx.open_table(SENT)?;
             tx.open_table(DELIVERED)?;
+            tx.open_table(EPOCHS)?;
         }
         tx.commit()?;
         Ok(Self { db })
@@ -259,8 +268,13 @@ impl ChainStore {
         Ok(state)
     }
 
-    /// Writes the genesis state and block 0 in one transaction.
-    pub fn write_genesis(&self, state: &WorldState, block: &BlockRecord) -> Result<(), StoreError> {
+    /// Writes the genesis state and block 0 in one transaction, with epoch 0's set if any.
+    pub fn write_genesis(
+        &self,
+        state: &WorldState,
+        block: &BlockRecord,
+        index: &BlockIndex,
+    ) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
         {
             let mut accounts = tx.open_table(ACCOUNTS)?;
@@ -279,6 +293,7 @@ impl ChainStore {
                 }
             }
         }
+        Self::write_index(&tx, 0, index)?;
         Self::write_block_tables(&tx, block)?;
         tx.commit()?;
         Ok(())
@@ -355,6 +370,10 @@ impl ChainStore {
         let mut delivered = tx.open_table(DELIVERED)?;
         for (hash, i) in &index.delivered {
             delivered.insert(&hash.0, (number, *i))?;
+        }
+        if let Some(set) = &index.next_set {
+            let json = serde_json::to_vec(set).map_err(|e| corrupt("epochs", e))?;
+            tx.open_table(EPOCHS)?.insert(set.epoch, json.as_slice())?;
         }
         if index.sent.is_empty() {
             return Ok(());
@@ -572,6 +591,13 @@ impl StoreReader {
     pub fn deposit(&self, nonce: u64) -> Result<Option<(u64, u32)>, StoreError> {
         let t = self.tx.open_table(DEPOSITS)?;
         Ok(t.get(nonce)?.map(|v| v.value()))
+    }
+
+    /// The validator set of `epoch`, if this (domain 0's) store holds it.
+    pub fn epoch_set(&self, epoch: u64) -> Result<Option<EpochSet>, StoreError> {
+        let t = self.tx.open_table(EPOCHS)?;
+        let Some(v) = t.get(epoch)? else { return Ok(None) };
+        serde_json::from_slice(v.value()).map(Some).map_err(|e| corrupt("epochs", e))
     }
 
     /// Up to `limit` messages this domain sent to `dst` with nonces above `after`, in order,

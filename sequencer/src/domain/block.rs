@@ -28,6 +28,7 @@ use super::{
     canonical_hash, next_base_fee, now_secs, post_merge_header,
 };
 use crate::{
+    epochs::{EpochError, EpochSet},
     executor::{self, BlockExecution, BlockInput},
     mempool::PooledTx,
     state::{HeadReader, Reverts, StateChanges},
@@ -53,22 +54,11 @@ impl Proposal {
     }
 }
 
-/// What consensus fixes for a block beyond what its producer chooses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SlotInfo {
-    /// The producer's slot.
-    pub slot: u64,
-    /// The epoch whose validator set decides the block.
-    pub epoch: u64,
-    /// On an epoch's boundary block, the next set's hash; zero elsewhere.
-    pub next_set_hash: B256,
-}
-
 /// What a proposed block must be, besides re-executing to its own header.
 #[derive(Debug, Clone)]
 pub struct Expected {
-    /// Slot, epoch and next set.
-    pub slot: SlotInfo,
+    /// The producer's slot.
+    pub slot: u64,
     /// The scheduled producer (its ECDSA address: beneficiary and system transaction signer).
     pub producer: Address,
     /// The producer's BLS public key, which the block randomness must verify against.
@@ -179,6 +169,9 @@ pub enum Rejection {
         /// Execution's reason.
         reason: String,
     },
+    /// The epoch or the validator set the block names is not the one this node derives.
+    #[error("epoch: {0}")]
+    Epoch(#[from] EpochError),
     /// The node could not run the check (storage or state read failed).
     #[error(transparent)]
     Node(#[from] DomainError),
@@ -189,7 +182,7 @@ struct Plan {
     l1_origin: L1Origin,
     deposits: Vec<Deposit>,
     messages: Vec<Message>,
-    slot: SlotInfo,
+    slot: u64,
 }
 
 /// Whether a sealed block is committed at once or the state returned to the head.
@@ -215,17 +208,37 @@ impl Domain {
 
     /// The next block's L1 origin and deposits, and the messages it delivers, as this node's
     /// producer would choose them now.
-    fn plan(&self, slot: SlotInfo) -> Plan {
+    fn plan(&self, slot: u64) -> Plan {
         let (l1_origin, deposits) = self.read_l1();
         let messages = self.read_inbox();
         Plan { l1_origin, deposits, messages, slot }
     }
 
-    /// The single producer's slot info for the next block: one slot after the parent's, no
-    /// epochs.
-    fn next_slot(&self) -> SlotInfo {
-        let parent = self.chain.read().head_extension.slot;
-        SlotInfo { slot: parent + 1, ..Default::default() }
+    /// The single producer's slot for the next block: the one after the parent's.
+    fn next_slot(&self) -> u64 {
+        self.chain.read().head_extension.slot + 1
+    }
+
+    /// The epoch of the next block (number `number`, at `timestamp`, reading L1 at
+    /// `l1_origin`) and, on domain 0's boundary blocks, the set it fixes (see
+    /// [`crate::epochs`]).
+    fn next_epoch(
+        &self,
+        chain: &Chain,
+        number: u64,
+        timestamp: u64,
+        l1_origin: L1Origin,
+    ) -> Result<(u64, Option<EpochSet>), EpochError> {
+        let Some(epochs) = &self.config.epochs else { return Ok((0, None)) };
+        if self.config.id != 0 {
+            return Ok((epochs.follow(chain.head_extension.epoch, timestamp)?, None));
+        }
+        let epoch = epochs.epoch_of(number);
+        if !epochs.is_boundary(number) {
+            return Ok((epoch, None));
+        }
+        let set = epochs.read_set(l1_origin)?;
+        Ok((epoch, Some(EpochSet::new(epoch + 1, set, l1_origin, number))))
     }
 
     /// Builds, executes, commits and announces one block (the single producer's step).
@@ -251,7 +264,7 @@ impl Domain {
 
     /// Builds and seals the next block for `slot` without committing it: what a scheduled
     /// producer proposes. The head is unchanged.
-    pub fn build_block(&self, slot: SlotInfo) -> Result<SealedBlock, DomainError> {
+    pub fn build_block(&self, slot: u64) -> Result<SealedBlock, DomainError> {
         self.build(self.plan(slot), Then::Revert)
     }
 
@@ -265,6 +278,7 @@ impl Domain {
         let number = parent.number + 1;
         let base_fee = next_base_fee(parent);
         let timestamp = now_secs().max(parent.timestamp + 1);
+        let (epoch, next_set) = self.next_epoch(&chain, number, timestamp, plan.l1_origin)?;
         // the producer's BLS signature over (domain, height): unique, so nothing to grind
         let chain_id_base = self.config.chain_id - u64::from(self.config.id);
         let randomness = self.randao.sign(chain_id_base, self.config.id, number);
@@ -338,6 +352,7 @@ impl Domain {
                 .collect(),
             deposits: credited.into_iter().zip(0u32..).collect(),
             sent: vec![],
+            next_set: None,
         };
         let body = Body::new(self.config.id, &exec, &mut index);
         let extension = SecExtension {
@@ -346,11 +361,12 @@ impl Domain {
             outbox_root: body.outbox_root,
             inbox_cursor,
             l1_origin: plan.l1_origin,
-            epoch: plan.slot.epoch,
-            slot: plan.slot.slot,
+            epoch,
+            slot: plan.slot,
             randomness: Bytes::copy_from_slice(&randomness),
-            next_set_hash: plan.slot.next_set_hash,
+            next_set_hash: next_set.as_ref().map(|s| s.set_hash).unwrap_or_default(),
         };
+        index.next_set = next_set;
         let mut chain = RwLockUpgradableReadGuard::upgrade(chain);
         let reverts = chain.state.apply(&exec.changes);
         let state_root = chain.state.state_root();
@@ -443,9 +459,10 @@ impl Domain {
         if header.beneficiary != expected.producer {
             return Err(mismatch("beneficiary", header.beneficiary, expected.producer));
         }
+        let (epoch, next_set) = self.next_epoch(&chain, number, header.timestamp, ext.l1_origin)?;
         for (field, got, want) in [
-            ("slot", ext.slot, expected.slot.slot),
-            ("epoch", ext.epoch, expected.slot.epoch),
+            ("slot", ext.slot, expected.slot),
+            ("epoch", ext.epoch, epoch),
             ("gasLimit", header.gas_limit, self.config.gas_limit),
             ("baseFeePerGas", header.base_fee_per_gas.unwrap_or_default(), next_base_fee(parent)),
         ] {
@@ -453,8 +470,9 @@ impl Domain {
                 return Err(mismatch(field, got, want));
             }
         }
-        if ext.next_set_hash != expected.slot.next_set_hash {
-            return Err(mismatch("nextSetHash", ext.next_set_hash, expected.slot.next_set_hash));
+        let next_set_hash = next_set.as_ref().map(|s| s.set_hash).unwrap_or_default();
+        if ext.next_set_hash != next_set_hash {
+            return Err(mismatch("nextSetHash", ext.next_set_hash, next_set_hash));
         }
         let commitment = ext.commitment();
         if header.extra_data.as_ref() != commitment.as_slice() {
@@ -528,6 +546,7 @@ impl Domain {
             deposits: credited.iter().copied().zip(0u32..).collect(),
             delivered: messages.iter().map(|m| m.hash()).zip(credited.len() as u32..).collect(),
             sent: vec![],
+            next_set,
         };
         let body = Body::new(self.config.id, &exec, &mut index);
         let included: Vec<&PooledTx> = txs.iter().collect();

@@ -918,6 +918,7 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::bridge::register(&mut m);
     super::audit::register(&mut m);
     super::config::register(&mut m);
+    super::validators::register(&mut m);
     super::parity::register(&mut m);
     m.into()
 }

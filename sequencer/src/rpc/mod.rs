@@ -13,6 +13,7 @@ mod filters;
 mod parity;
 mod raw;
 mod trade;
+mod validators;
 mod views;
 
 use std::{net::SocketAddr, sync::Arc};

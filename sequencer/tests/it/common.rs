@@ -333,6 +333,8 @@ pub struct MemoryL1 {
     /// Block `i` is number `i`: its hash and deposits.
     pub blocks: Mutex<Vec<(B256, Vec<Deposit>)>>,
     pub down: AtomicBool,
+    /// `StakeManager`'s active set from each L1 block number on.
+    pub sets: Mutex<Vec<(u64, ValidatorSet)>>,
 }
 
 impl MemoryL1 {
@@ -351,6 +353,11 @@ impl MemoryL1 {
         }
         blocks.push((keccak256(format!("l1 block {number}")), deposits));
         number
+    }
+
+    /// From L1 block `from` on, `StakeManager` reports `set`.
+    pub fn set_validators(&self, from: u64, set: ValidatorSet) {
+        self.sets.lock().push((from, set));
     }
 
     fn check(&self, method: &'static str) -> Result<(), L1Error> {
@@ -378,8 +385,15 @@ impl L1Source for MemoryL1 {
         Ok(self.blocks.lock().get(number as usize).map(|b| b.0))
     }
 
-    fn validator_set(&self, _: L1Origin) -> Result<ValidatorSet, L1Error> {
-        Err(L1Error::BadResponse { method: "eth_call", reason: "no StakeManager".into() })
+    fn validator_set(&self, at: L1Origin) -> Result<ValidatorSet, L1Error> {
+        self.check("eth_call")?;
+        if self.blocks.lock().get(at.number as usize).map(|b| b.0) != Some(at.hash) {
+            return Err(L1Error::NotCanonical(at));
+        }
+        let sets = self.sets.lock();
+        let set = sets.iter().rev().find(|(from, _)| *from <= at.number);
+        set.map(|(_, s)| s.clone())
+            .ok_or(L1Error::BadResponse { method: "eth_call", reason: "no StakeManager".into() })
     }
 
     fn last_checkpoint(&self) -> Result<u64, L1Error> {
@@ -430,4 +444,62 @@ pub fn deposit(nonce: u64, domain: u32, kind: u8, to: Address, amount: U256) -> 
         token_metadata,
         block: 0,
     }
+}
+
+/// What a validator expects of the next block of `domain` from `producer` (the slot after the
+/// head's, the producer's derived BLS key, two seconds of clock drift).
+pub fn expected(
+    domain: &sec_sequencer::Domain,
+    producer: &PrivateKeySigner,
+) -> sec_sequencer::domain::Expected {
+    use sec_primitives::randomness::RandaoKey;
+    let bls = RandaoKey::from_ecdsa_secret(producer.to_bytes().as_slice()).expect("BLS key");
+    let head = domain.block(domain.head().0).expect("store").expect("head");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    sec_sequencer::domain::Expected {
+        slot: head.extension.slot + 1,
+        producer: producer.address(),
+        bls_key: bls.public_key().to_vec(),
+        max_timestamp: Some(now.max(head.header.timestamp) + 2),
+    }
+}
+
+/// A block as its producer would propose it.
+pub fn proposal(block: &sec_sequencer::storage::BlockRecord) -> sec_sequencer::domain::Proposal {
+    sec_sequencer::domain::Proposal {
+        header: block.header.clone(),
+        extension: block.extension.clone(),
+        txs: block.txs.iter().map(|t| t.raw.clone()).collect(),
+    }
+}
+
+/// Puts the extension's commitment back in `extraData` after a test changed the extension.
+pub fn recommit(p: &mut sec_sequencer::domain::Proposal) {
+    p.header.extra_data = Bytes::copy_from_slice(p.extension.commitment().as_slice());
+}
+
+/// One node's domains, opened without their production loops: the test drives them.
+pub struct Side {
+    pub domains: Vec<Arc<sec_sequencer::Domain>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Opens a node's 2 domains with producer key `key` on `l1` (deposits after one
+/// confirmation), with `configure`'s changes to the test configuration.
+pub async fn side(
+    key: &PrivateKeySigner,
+    l1: &Arc<MemoryL1>,
+    configure: impl FnOnce(&mut NodeConfig),
+) -> Side {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = TestNode::config(dir.path(), 2);
+    config.l1.confirmations = 1;
+    config.l1_sec_token = Address::repeat_byte(0x5e);
+    configure(&mut config);
+    let domains =
+        sec_sequencer::node::open_domains(&config, key, Some(l1.clone())).await.expect("opens");
+    Side { domains, _dir: dir }
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod blocks;
 mod deposits;
+mod epochs;
 mod errors;
 mod execution;
 mod fuzz;

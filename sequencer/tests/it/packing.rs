@@ -28,6 +28,7 @@ fn domain(dir: &std::path::Path, gas_limit: u64) -> std::sync::Arc<Domain> {
         db_cache_bytes: 8 << 20,
         l1: None,
         outboxes: None,
+        epochs: None,
     };
     Domain::open(config, dev_key(20)).unwrap()
 }

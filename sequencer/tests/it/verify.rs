@@ -4,65 +4,23 @@
 //! randomness, system transaction, L1 origin or transaction list is refused; building a
 //! proposal leaves the head as it was.
 
-use std::{
-    sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
-};
-
-use alloy::{signers::local::PrivateKeySigner, sol_types::SolCall};
+use alloy::sol_types::SolCall;
 use alloy_primitives::{Address, B256, Bytes};
 use sec_contracts::{bindings::CrossDomain, predeploy::CROSS_DOMAIN};
 use sec_primitives::{L1Source, deposit::KIND_SEC, randomness::RandaoKey};
 use sec_sequencer::{
-    Domain, NodeConfig,
-    domain::{Expected, Proposal, Rejection, SlotInfo},
-    node::open_domains,
+    Domain,
+    domain::{Expected, Proposal, Rejection},
 };
 
 use crate::common::*;
-
-/// One node's domains, opened without their production loops: the test drives them.
-struct Side {
-    domains: Vec<Arc<Domain>>,
-    _dir: tempfile::TempDir,
-}
-
-async fn side(key: &PrivateKeySigner, l1: &Arc<MemoryL1>) -> Side {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config: NodeConfig = TestNode::config(dir.path(), 2);
-    config.l1.confirmations = 1;
-    config.l1_sec_token = Address::repeat_byte(0x5e);
-    let domains = open_domains(&config, key, Some(l1.clone())).await.unwrap();
-    Side { domains, _dir: dir }
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
-}
-
-/// What a follower expects of the next block of `domain` from `producer`.
-fn expected(domain: &Domain, producer: &PrivateKeySigner) -> Expected {
-    let bls = RandaoKey::from_ecdsa_secret(producer.to_bytes().as_slice()).unwrap();
-    let slot = domain.block(domain.head().0).unwrap().unwrap().extension.slot + 1;
-    Expected {
-        slot: SlotInfo { slot, ..Default::default() },
-        producer: producer.address(),
-        bls_key: bls.public_key().to_vec(),
-        max_timestamp: Some(now() + 2),
-    }
-}
-
-/// Puts the extension's commitment back in `extraData` after a test changed the extension.
-fn recommit(p: &mut Proposal) {
-    p.header.extra_data = Bytes::copy_from_slice(p.extension.commitment().as_slice());
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_follower_commits_exactly_the_producers_blocks() {
     let l1 = MemoryL1::new();
     let (producer_key, follower_key) = (dev_key(20), dev_key(21));
-    let producer = side(&producer_key, &l1).await;
-    let follower = side(&follower_key, &l1).await;
+    let producer = side(&producer_key, &l1, |_| {}).await;
+    let follower = side(&follower_key, &l1, |_| {}).await;
     for d in 0..2 {
         assert_eq!(producer.domains[d].head(), follower.domains[d].head(), "same genesis");
     }
@@ -93,12 +51,7 @@ async fn a_follower_commits_exactly_the_producers_blocks() {
         for (p, f) in [(p0, f0), (p1, f1)] {
             let expect = expected(f, &producer_key);
             let sealed = p.produce_block().unwrap().record;
-            let proposal = Proposal {
-                header: sealed.header.clone(),
-                extension: sealed.extension.clone(),
-                txs: sealed.txs.iter().map(|t| t.raw.clone()).collect(),
-            };
-            let verified = f.verify_block(&proposal, &expect).unwrap();
+            let verified = f.verify_block(&proposal(&sealed), &expect).unwrap();
             assert_eq!(verified.hash(), sealed.hash);
             f.commit(verified).unwrap();
             assert_eq!(f.head(), p.head());
@@ -125,8 +78,8 @@ async fn a_follower_commits_exactly_the_producers_blocks() {
 async fn a_block_that_does_not_re_execute_is_refused() {
     let l1 = MemoryL1::new();
     let (producer_key, follower_key) = (dev_key(20), dev_key(21));
-    let producer = side(&producer_key, &l1).await;
-    let follower = side(&follower_key, &l1).await;
+    let producer = side(&producer_key, &l1, |_| {}).await;
+    let follower = side(&follower_key, &l1, |_| {}).await;
     let (p, f) = (&producer.domains[0], &follower.domains[0]);
     let key = dev_key(2);
     for n in 0..3u64 {
@@ -167,14 +120,12 @@ async fn a_block_that_does_not_re_execute_is_refused() {
 
     // the extension changed but not its commitment
     let mut bad = good.clone();
-    bad.extension.epoch = 1;
-    let e =
-        refused(&bad, &Expected { slot: SlotInfo { epoch: 1, ..expect.slot }, ..expect.clone() });
+    bad.extension.outbox_root = B256::repeat_byte(2);
+    let e = refused(&bad, &expect);
     assert!(matches!(e, Rejection::Mismatch { field: "extraData", .. }), "{e}");
 
     // a wrong slot
-    let e =
-        refused(&good, &Expected { slot: SlotInfo { slot: 7, ..expect.slot }, ..expect.clone() });
+    let e = refused(&good, &Expected { slot: 7, ..expect.clone() });
     assert!(matches!(e, Rejection::Mismatch { field: "slot", .. }), "{e}");
 
     // a transaction left out: the list no longer gives the header's roots

@@ -1,0 +1,61 @@
+//! The DPoS methods: `sec_validators` (an epoch's validator set, by default the current one,
+//! with where on Ethereum it was read) and `sec_getValidatorSet` (the stored set of an epoch,
+//! as a syncing node fetches it to check against the boundary block's `nextSetHash`).
+
+use alloy_primitives::U64;
+use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
+use serde_json::{Value, json};
+
+use super::{
+    error::{RpcError, RpcResult},
+    eth::{Args, EthApi},
+};
+use crate::epochs::Epochs;
+
+fn epochs(api: &EthApi) -> Option<&std::sync::Arc<Epochs>> {
+    api.all.first().and_then(|d| d.config().epochs.as_ref())
+}
+
+/// The set of `epoch` (default: domain 0's head's) with the epoch's place in the chain;
+/// `null` on a chain without epochs or for an epoch whose set is not fixed yet.
+fn validators(api: &EthApi, epoch: Option<u64>) -> RpcResult<Value> {
+    let Some(epochs) = epochs(api) else { return Ok(Value::Null) };
+    let current = api.all.first().map(|d| d.with_head(|_, _, ext, _| ext.epoch)).transpose()?;
+    let epoch = epoch.or(current).unwrap_or_default();
+    let Some(set) = epochs.set(epoch).map_err(|e| RpcError::Internal(e.to_string()))? else {
+        return Ok(Value::Null);
+    };
+    Ok(json!({
+        "epoch": format!("{epoch:#x}"),
+        "currentEpoch": format!("{:#x}", current.unwrap_or_default()),
+        "epochLength": format!("{:#x}", epochs.length()),
+        "firstBlock": format!("{:#x}", epoch * epochs.length() + 1),
+        "boundaryBlock": format!("{:#x}", epochs.boundary(epoch)),
+        "fixedBy": format!("{:#x}", set.boundary),
+        "origin": set.origin,
+        "setHash": set.set_hash,
+        "totalStake": set.set.total_stake(),
+        "validators": set.set.members(),
+    }))
+}
+
+/// Registers `sec_validators` and `sec_getValidatorSet`.
+pub fn register(m: &mut RpcModule<EthApi>) {
+    m.register_blocking_method("sec_validators", |p, api, _| -> Result<Value, ErrorObjectOwned> {
+        let mut args = Args::new(&p);
+        let epoch: Option<U64> = args.opt()?;
+        validators(&api, epoch.map(|e| e.to())).map_err(Into::into)
+    })
+    .expect("unique method");
+    m.register_blocking_method(
+        "sec_getValidatorSet",
+        |p, api, _| -> Result<Value, ErrorObjectOwned> {
+            let mut args = Args::new(&p);
+            let epoch: U64 = args.next()?;
+            let Some(epochs) = epochs(&api) else { return Ok(Value::Null) };
+            let set = epochs.set(epoch.to()).map_err(|e| RpcError::Internal(e.to_string()))?;
+            Ok(serde_json::to_value(set.as_deref()).unwrap_or(Value::Null))
+        },
+    )
+    .expect("unique method");
+}
