@@ -919,5 +919,6 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::audit::register(&mut m);
     super::config::register(&mut m);
     super::parity::register(&mut m);
+    super::simulate::register(&mut m);
     m.into()
 }

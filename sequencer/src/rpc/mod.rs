@@ -12,6 +12,7 @@ mod eth;
 mod filters;
 mod parity;
 mod raw;
+mod simulate;
 mod trade;
 mod views;
 

@@ -14,6 +14,7 @@ mod methods;
 mod packing;
 mod proofs;
 mod restart;
+mod simulate;
 mod subscriptions;
 mod traces;
 mod trade;
