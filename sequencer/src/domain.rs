@@ -1136,7 +1136,7 @@ impl Domain {
 /// A header with the fields every SEC block shares: no ommers, no proof of work, no withdrawals
 /// or blobs, and the empty Prague requests hash, so that standard clients hash it as they
 /// hash an Ethereum block.
-fn post_merge_header() -> Header {
+pub(crate) fn post_merge_header() -> Header {
     Header {
         ommers_hash: EMPTY_OMMER_ROOT_HASH,
         difficulty: U256::ZERO,

@@ -7,12 +7,11 @@ use std::cell::RefCell;
 
 use alloy::{
     consensus::{
-        EMPTY_OMMER_ROOT_HASH, Eip658Value, Header, Receipt, ReceiptEnvelope, SignableTransaction,
-        TxEip1559, TxEip7702, TxEnvelope,
-        constants::EMPTY_WITHDRAWALS,
+        Eip658Value, Header, Receipt, ReceiptEnvelope, SignableTransaction, TxEip1559, TxEip7702,
+        TxEnvelope,
         proofs::{calculate_receipt_root, calculate_transaction_root},
     },
-    eips::{BlockId, eip7685::EMPTY_REQUESTS_HASH},
+    eips::BlockId,
     rpc::types::{
         Block, BlockOverrides, BlockTransactions, Log as RpcLog, TransactionRequest,
         simulate::{SimBlock, SimCallResult, SimulateError, SimulatePayload, SimulatedBlock},
@@ -20,7 +19,6 @@ use alloy::{
     },
 };
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log, LogData, Signature, TxKind, U256, b256};
-use alloy_rlp::Encodable;
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
 use revm::{
     Context, InspectCommitEvm, Inspector, MainBuilder, MainContext,
@@ -38,7 +36,7 @@ use super::{
     eth::{Args, EthApi, Reply, to_raw},
 };
 use crate::{
-    domain::next_base_fee,
+    domain::{next_base_fee, post_merge_header},
     executor::{self, BlockInput, Deadline, DeadlineGuard, halt_message, revert_reason},
     state::{Account, Overlay, StateReadError, StateReader},
 };
@@ -426,7 +424,6 @@ impl Simulator<'_, '_> {
         let envelopes: Vec<TxEnvelope> = executed.iter().map(|e| e.tx.clone()).collect();
         let header = Header {
             parent_hash,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: input.beneficiary,
             // The simulated state is not merkleized (the trie is kept for the head only): the
             // root is the base block's, as if nothing had changed.
@@ -434,19 +431,14 @@ impl Simulator<'_, '_> {
             transactions_root: calculate_transaction_root(&envelopes),
             receipts_root: calculate_receipt_root(&receipts),
             logs_bloom,
-            difficulty: U256::ZERO,
             number: input.number,
             gas_limit: input.gas_limit,
             gas_used,
             timestamp: input.timestamp,
             mix_hash: input.prevrandao,
             base_fee_per_gas: Some(input.base_fee),
-            withdrawals_root: Some(EMPTY_WITHDRAWALS),
-            blob_gas_used: Some(0),
-            excess_blob_gas: Some(0),
-            parent_beacon_block_root: Some(B256::ZERO),
-            requests_hash: Some(EMPTY_REQUESTS_HASH),
-            ..Default::default()
+            // The post-merge fields every block of the chain has.
+            ..post_merge_header()
         };
         Ok((header, executed))
     }
@@ -592,15 +584,7 @@ fn simulated_block(
 ) -> (B256, SimulatedBlock<Block>) {
     let hash = header.hash_slow();
     let envelopes: Vec<TxEnvelope> = executed.iter().map(|e| e.tx.clone()).collect();
-    let size = alloy::consensus::Block {
-        header: header.clone(),
-        body: alloy::consensus::BlockBody {
-            transactions: envelopes.clone(),
-            ommers: vec![],
-            withdrawals: Some(Default::default()),
-        },
-    }
-    .length() as u64;
+    let size = convert::block_size(&header, &envelopes);
     let position = |i: usize| convert::TxPosition {
         block_hash: hash,
         block_number: header.number,
