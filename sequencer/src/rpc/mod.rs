@@ -10,6 +10,7 @@ mod debug;
 mod error;
 mod eth;
 mod filters;
+mod ots;
 mod parity;
 mod raw;
 mod simulate;

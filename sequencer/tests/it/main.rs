@@ -11,6 +11,7 @@ mod fuzz;
 mod limits;
 mod messages;
 mod methods;
+mod ots;
 mod packing;
 mod proofs;
 mod restart;
