@@ -21,12 +21,15 @@ use alloy::{
 use alloy_primitives::{Address, B256, Bloom, Bytes, Log, LogData, Signature, TxKind, U256, b256};
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
 use revm::{
-    Context, InspectCommitEvm, Inspector, MainBuilder, MainContext,
-    context::TxEnv,
+    Context, InspectCommitEvm, Inspector, MainContext,
+    context::{Cfg, ContextTr, Evm, TxEnv},
     context_interface::result::{EVMError, ExecutionResult, InvalidTransaction},
+    handler::{EthFrame, EthPrecompiles, PrecompileProvider, instructions::EthInstructions},
     interpreter::{
-        CallInputs, CallOutcome, CallScheme, CreateInputs, CreateOutcome, InterpreterTypes,
+        CallInputs, CallOutcome, CallScheme, CreateInputs, CreateOutcome, InterpreterResult,
+        InterpreterTypes,
     },
+    primitives::AddressSet,
 };
 use tracing::debug;
 
@@ -76,9 +79,12 @@ pub enum SimError {
     /// -38015: the calls of a block ask for more gas than its limit.
     #[error("block gas limit reached: {used} + {wanted} > {limit}")]
     BlockGasLimit { used: u64, wanted: u64, limit: u64 },
-    /// -32602: an override this node does not implement.
-    #[error("{0} is not supported")]
-    Unsupported(&'static str),
+    /// -38022: `movePrecompileToAddress` names the precompile's own address.
+    #[error("account {0} is moved to itself")]
+    MovedToItself(Address),
+    /// -38023: two precompiles moved to one address.
+    #[error("multiple precompiles moved to {0}")]
+    MovedToSameAddress(Address),
     /// A call that could not be included: geth's transaction-validation codes.
     #[error("{message}")]
     InvalidCall { code: i32, message: String },
@@ -99,7 +105,9 @@ impl From<SimError> for ErrorObjectOwned {
             return inner.into();
         }
         let code = match &e {
-            SimError::Rpc(_) | SimError::EmptyInput | SimError::Unsupported(_) => -32602,
+            SimError::Rpc(_) | SimError::EmptyInput => -32602,
+            SimError::MovedToItself(_) => -38022,
+            SimError::MovedToSameAddress(_) => -38023,
             SimError::TooManyBlocks => -38026,
             SimError::BlockNumberOrder { .. } => -38020,
             SimError::BlockTimestampOrder { .. } => -38021,
@@ -164,6 +172,94 @@ impl StateReader for SimReader<'_> {
                 .unwrap_or_default()),
             None => self.base.block_hash(number),
         }
+    }
+}
+
+/// The precompiles of one simulated block with `movePrecompileToAddress` applied: the
+/// destination runs the precompile and the source becomes an ordinary account (with the code
+/// a `code` override gives it). Moves hold for their block only, as in geth.
+#[derive(Debug, Clone)]
+struct MovedPrecompiles {
+    inner: EthPrecompiles,
+    /// (source, destination) pairs.
+    moves: Vec<(Address, Address)>,
+    /// The warm set of EIP-2929: the precompiles at their new addresses.
+    warm: AddressSet,
+}
+
+impl MovedPrecompiles {
+    fn new(moves: Vec<(Address, Address)>) -> Self {
+        let inner = EthPrecompiles::new(executor::SPEC);
+        let warm = Self::warm_set(&inner, &moves);
+        Self { inner, moves, warm }
+    }
+
+    fn warm_set(inner: &EthPrecompiles, moves: &[(Address, Address)]) -> AddressSet {
+        let mut warm = inner.warm_addresses().clone();
+        for (from, _) in moves {
+            warm.remove(from);
+        }
+        warm.extend(moves.iter().map(|(_, to)| *to));
+        warm
+    }
+
+    /// Checks the moves a block's state overrides ask for, as geth does: each source must be
+    /// a precompile, not moved to itself, and each destination used once and not overridden.
+    fn from_overrides(state: Option<&StateOverride>) -> Result<Self, SimError> {
+        let mut moves: Vec<(Address, Address)> = Vec::new();
+        let precompiles = EthPrecompiles::new(executor::SPEC);
+        for (from, o) in state.into_iter().flatten() {
+            let Some(to) = o.move_precompile_to else { continue };
+            if !precompiles.contains(from) {
+                return Err(RpcError::Server(format!("account {from} is not a precompile")).into());
+            }
+            if to == *from {
+                return Err(SimError::MovedToItself(to));
+            }
+            if moves.iter().any(|(_, t)| *t == to) {
+                return Err(SimError::MovedToSameAddress(to));
+            }
+            if state.is_some_and(|s| s.contains_key(&to)) {
+                return Err(RpcError::Server(format!("account {to} is already overridden")).into());
+            }
+            moves.push((*from, to));
+        }
+        Ok(Self::new(moves))
+    }
+}
+
+impl<CTX: ContextTr> PrecompileProvider<CTX> for MovedPrecompiles {
+    type Output = InterpreterResult;
+
+    fn set_spec(&mut self, spec: <CTX::Cfg as Cfg>::Spec) -> bool {
+        let changed = <EthPrecompiles as PrecompileProvider<CTX>>::set_spec(&mut self.inner, spec);
+        if changed {
+            self.warm = Self::warm_set(&self.inner, &self.moves);
+        }
+        changed
+    }
+
+    fn run(
+        &mut self,
+        context: &mut CTX,
+        inputs: &CallInputs,
+    ) -> Result<Option<InterpreterResult>, String> {
+        let at = inputs.bytecode_address;
+        if self.moves.iter().any(|(from, _)| *from == at) {
+            return Ok(None);
+        }
+        match self.moves.iter().find(|(_, to)| *to == at) {
+            Some((from, _)) => {
+                let mut moved = inputs.clone();
+                moved.bytecode_address = *from;
+                self.inner.run(context, &moved)
+            }
+            None => self.inner.run(context, inputs),
+        }
+    }
+
+    fn warm_addresses(&self) -> &AddressSet {
+        &self.warm
     }
 }
 
@@ -375,12 +471,10 @@ impl Simulator<'_, '_> {
             base_fee,
             prevrandao: o.random.unwrap_or_default(),
         };
-        if let Some(state) = &planned.state {
-            if state.values().any(|a| a.move_precompile_to.is_some()) {
-                return Err(SimError::Unsupported("movePrecompileToAddress"));
-            }
-            EthApi::apply_overrides(&mut self.overlay, Some(state))?;
-        }
+        // Moves first, then the overrides, which may give a moved precompile's old address
+        // code of its own.
+        let precompiles = MovedPrecompiles::from_overrides(planned.state.as_ref())?;
+        EthApi::apply_overrides(&mut self.overlay, planned.state.as_ref())?;
         let mut gas_used = 0u64;
         let mut executed = Vec::with_capacity(planned.calls.len());
         for mut req in planned.calls {
@@ -400,7 +494,7 @@ impl Simulator<'_, '_> {
             }
             let (mut tx, _) = self.api.call_tx(&req, remaining)?;
             tx.gas_limit = tx.gas_limit.min(self.gas_pool);
-            let e = self.call(&input, tx, from)?;
+            let e = self.call(&input, &precompiles, tx, from)?;
             let used = e.result.tx_gas_used();
             self.gas_pool = self.gas_pool.saturating_sub(used);
             gas_used += used;
@@ -447,6 +541,7 @@ impl Simulator<'_, '_> {
     fn call(
         &mut self,
         input: &BlockInput,
+        precompiles: &MovedPrecompiles,
         tx: TxEnv,
         sender: Address,
     ) -> Result<Executed, SimError> {
@@ -470,11 +565,14 @@ impl Simulator<'_, '_> {
         let envelope = simulated_tx(&tx);
         let caller = tx.caller;
         let result = {
-            let mut evm = Context::mainnet()
-                .with_db(&mut self.overlay)
-                .with_cfg(cfg)
-                .with_block(input.env())
-                .build_mainnet_with_inspector((&mut collector, &mut guard));
+            let context =
+                Context::mainnet().with_db(&mut self.overlay).with_cfg(cfg).with_block(input.env());
+            let mut evm: Evm<_, _, _, _, EthFrame> = Evm::new_with_inspector(
+                context,
+                (&mut collector, &mut guard),
+                EthInstructions::new_mainnet_with_spec(executor::SPEC),
+                precompiles.clone(),
+            );
             evm.inspect_tx_commit(tx)
         };
         if guard.expired() {

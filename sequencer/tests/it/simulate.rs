@@ -24,6 +24,9 @@ fn topic(a: Address) -> Value {
     json!(a.into_word())
 }
 
+const ECRECOVER: &str = "0x0000000000000000000000000000000000000001";
+const IDENTITY: &str = "0x0000000000000000000000000000000000000004";
+
 async fn simulate(rpc: &Rpc, payload: Value) -> Vec<Value> {
     let v = rpc.call("eth_simulateV1", vec![payload, json!("latest")]).await;
     v.as_array().unwrap_or_else(|| panic!("not an array: {v}")).clone()
@@ -233,6 +236,7 @@ async fn invalid_simulations_get_geths_codes() {
     let poor = Address::repeat_byte(0x99);
     let me = key.address();
     let one = |calls: Value| json!({ "blockStateCalls": [{ "calls": calls }] });
+    let moved = |state: Value| json!({ "blockStateCalls": [{ "stateOverrides": state }] });
     let validated =
         |calls: Value| json!({ "validation": true, "blockStateCalls": [{ "calls": calls }] });
 
@@ -280,12 +284,15 @@ async fn invalid_simulations_get_geths_codes() {
             }] }),
             -38015,
         ),
+        (moved(json!({ ECRECOVER: { "movePrecompileToAddress": ECRECOVER } })), -38022),
         (
-            json!({ "blockStateCalls": [{
-                "stateOverrides": { "0x0000000000000000000000000000000000000001": { "movePrecompileToAddress": poor } },
-            }] }),
-            -32602,
+            moved(json!({
+                ECRECOVER: { "movePrecompileToAddress": poor },
+                IDENTITY: { "movePrecompileToAddress": poor },
+            })),
+            -38023,
         ),
+        (moved(json!({ poor.to_string(): { "movePrecompileToAddress": me } })), -32000),
     ];
     for (payload, code) in cases {
         let (got, message) = simulate_err(&rpc, payload.clone()).await;
@@ -352,4 +359,29 @@ async fn the_gas_cap_and_the_evm_timeout_hold_for_the_whole_simulation() {
     )
     .await;
     assert_eq!((code, message.as_str()), (-32016, "execution aborted (timeout = 0.02s)"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_precompile_moves_for_its_block_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = TestNode::start(TestNode::config(dir.path(), 1)).await;
+    let rpc = node.rpc(0);
+    let to = Address::repeat_byte(0x12);
+    let echo = |at: &str| json!({ "to": at, "input": "0xdeadbeef" });
+    let blocks = simulate(
+        &rpc,
+        json!({ "blockStateCalls": [
+            {
+                "stateOverrides": { IDENTITY: { "movePrecompileToAddress": to } },
+                "calls": [echo(&to.to_string()), echo(IDENTITY)],
+            },
+            { "calls": [echo(IDENTITY), echo(&to.to_string())] },
+        ] }),
+    )
+    .await;
+    let data = |b: usize, c: usize| blocks[b]["calls"][c]["returnData"].clone();
+    // Moved: the new address echoes, the old one is an account without code.
+    assert_eq!((data(0, 0), data(0, 1)), (json!("0xdeadbeef"), json!("0x")));
+    // The next block has the precompile back in its place.
+    assert_eq!((data(1, 0), data(1, 1)), (json!("0xdeadbeef"), json!("0x")));
 }
