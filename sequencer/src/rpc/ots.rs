@@ -25,6 +25,7 @@ use alloy::{
 use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256};
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
 use serde_json::Value;
+use tracing::debug;
 
 use super::{
     convert,
@@ -218,11 +219,20 @@ fn first_block_where(
     if !at(head)? {
         return Ok(None);
     }
-    let (mut lo, mut hi) = (0, head);
+    let started = std::time::Instant::now();
+    let (mut lo, mut hi, mut probes) = (0, head, 1u32);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
+        probes += 1;
         if at(mid)? { hi = mid } else { lo = mid + 1 }
     }
+    debug!(
+        head,
+        block = lo,
+        probes,
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "history searched"
+    );
     Ok(Some(lo))
 }
 
@@ -244,6 +254,7 @@ fn by_sender_and_nonce(api: &EthApi, sender: Address, nonce: u64) -> RpcResult<O
 
 /// `ots_getContractCreator`: the first block after which `address` has code, replayed to find
 /// the creation frame; the creator is the account that ran CREATE (a factory, or the sender).
+/// An account without code at the head (never deployed, or self-destructed) has none.
 fn contract_creator(api: &EthApi, address: Address) -> RpcResult<Option<ContractCreator>> {
     let deployed = first_block_where(api, |s| {
         Ok(s.account(&address)?.is_some_and(|a| a.code_hash != KECCAK256_EMPTY))
