@@ -262,7 +262,8 @@ impl<CTX, INTR: revm::interpreter::InterpreterTypes> revm::Inspector<CTX, INTR> 
     }
 }
 
-fn invalid_message(e: &InvalidTransaction) -> String {
+/// geth's wording for a transaction revm refused.
+pub fn invalid_message(e: &InvalidTransaction) -> String {
     match e {
         InvalidTransaction::LackOfFundForMaxFee { fee, balance } => {
             format!("insufficient funds for gas * price + value: have {balance} want {fee}")

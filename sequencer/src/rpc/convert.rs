@@ -53,19 +53,24 @@ pub fn rpc_header(header: &Header, hash: B256, size: Option<u64>) -> RpcHeader {
     }
 }
 
-/// The whole block (`full`: with transaction objects, else hashes).
-pub fn rpc_block(block: &BlockRecord, full: bool) -> RpcResult<Block> {
-    let header = &block.header;
-    let txs: Vec<TxEnvelope> = block.txs.iter().map(decode_tx).collect::<RpcResult<_>>()?;
-    let size = alloy::consensus::Block {
+/// The RLP size of the block of `header` and `txs` (no ommers, no withdrawals).
+pub fn block_size(header: &Header, txs: &[TxEnvelope]) -> u64 {
+    alloy::consensus::Block {
         header: header.clone(),
         body: alloy::consensus::BlockBody {
-            transactions: txs.clone(),
+            transactions: txs.to_vec(),
             ommers: vec![],
             withdrawals: Some(Default::default()),
         },
     }
-    .length() as u64;
+    .length() as u64
+}
+
+/// The whole block (`full`: with transaction objects, else hashes).
+pub fn rpc_block(block: &BlockRecord, full: bool) -> RpcResult<Block> {
+    let header = &block.header;
+    let txs: Vec<TxEnvelope> = block.txs.iter().map(decode_tx).collect::<RpcResult<_>>()?;
+    let size = block_size(header, &txs);
     let transactions = if full {
         BlockTransactions::Full(
             txs.into_iter()

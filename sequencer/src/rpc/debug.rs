@@ -235,7 +235,7 @@ pub(super) fn tx_info(block: &crate::storage::BlockRecord, i: usize) -> Transact
 }
 
 /// Replays block `number` on its parent state; traces transaction `only` or all of them.
-fn trace_block(
+pub(super) fn trace_block(
     api: &EthApi,
     number: u64,
     only: Option<usize>,

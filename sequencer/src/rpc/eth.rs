@@ -920,5 +920,7 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::config::register(&mut m);
     super::validators::register(&mut m);
     super::parity::register(&mut m);
+    super::simulate::register(&mut m);
+    super::ots::register(&mut m);
     m.into()
 }

@@ -241,6 +241,22 @@ fn no_edge_value_in_any_position_panics_any_method() {
         vec![json!({ "to": contract, "from": account }), json!("latest"), json!({}), json!({})],
         vec![json!({ "fromBlock": "0x0", "toBlock": "latest", "address": contract })],
         vec![json!("0x5"), json!("latest"), json!([25, 75])],
+        // eth_simulateV1
+        vec![
+            json!({
+                "blockStateCalls": [{
+                    "blockOverrides": { "number": block_number, "time": "0x1" },
+                    "stateOverrides": { contract.as_str().unwrap_or_default(): { "balance": "0x1" } },
+                    "calls": [{ "to": contract, "from": account }],
+                }],
+                "traceTransfers": true,
+                "validation": true,
+            }),
+            json!("latest"),
+        ],
+        // ots_getBlockTransactions, ots_getTransactionBySenderAndNonce
+        vec![block_number.clone(), json!(0), json!(10)],
+        vec![account.clone(), json!(0)],
     ];
     let edges: Vec<Value> = atoms(&[]).into_iter().filter(|v| !v.is_object()).collect();
     let rpc = node.rpc(0);
