@@ -7,6 +7,7 @@ mod bridge_crash;
 mod bridge_devnet;
 mod crash;
 mod deposits;
+mod epochs;
 mod ethers;
 mod explorer;
 mod indexer;
