@@ -15,7 +15,7 @@ use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use redb::{
     Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
 };
-use sec_primitives::{SecExtension, message::Message};
+use sec_primitives::{FinalityCertificate, SecExtension, message::Message};
 
 use crate::{
     epochs::EpochSet,
@@ -63,6 +63,9 @@ const DELIVERED: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("
 /// Epoch -> its validator set (JSON of [`EpochSet`]); written by domain 0 with the block that
 /// fixed the set.
 const EPOCHS: TableDefinition<u64, &[u8]> = TableDefinition::new("epochs");
+/// Block number -> the finality certificate it was committed with (JSON of
+/// `FinalityCertificate`); absent on a chain without validators.
+const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +151,8 @@ pub struct BlockIndex {
     pub delivered: Vec<(B256, u32)>,
     /// On domain 0's boundary blocks (and genesis): the set it fixed.
     pub next_set: Option<EpochSet>,
+    /// The precommits that finalized it, when validators decide blocks.
+    pub certificate: Option<FinalityCertificate>,
 }
 
 /// A message a domain sent, as its store finds it by hash.
@@ -220,6 +225,7 @@ impl ChainStore {
             tx.open_table(SENT)?;
             tx.open_table(DELIVERED)?;
             tx.open_table(EPOCHS)?;
+            tx.open_table(CERTIFICATES)?;
         }
         tx.commit()?;
         Ok(Self { db })
@@ -371,6 +377,10 @@ impl ChainStore {
         for (hash, i) in &index.delivered {
             delivered.insert(&hash.0, (number, *i))?;
         }
+        if let Some(c) = &index.certificate {
+            let json = serde_json::to_vec(c).map_err(|e| corrupt("certificates", e))?;
+            tx.open_table(CERTIFICATES)?.insert(number, json.as_slice())?;
+        }
         if let Some(set) = &index.next_set {
             let json = serde_json::to_vec(set).map_err(|e| corrupt("epochs", e))?;
             tx.open_table(EPOCHS)?.insert(set.epoch, json.as_slice())?;
@@ -389,6 +399,20 @@ impl ChainStore {
             hashes.extend_from_slice(hash.as_slice());
         }
         tx.open_table(BLOCK_OUTBOX)?.insert(number, hashes.as_slice())?;
+        Ok(())
+    }
+
+    /// Replaces block `number`'s certificate with `certificate` (one with more precommits,
+    /// collected after the block was committed).
+    pub fn write_certificate(
+        &self,
+        number: u64,
+        certificate: &FinalityCertificate,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(certificate).map_err(|e| corrupt("certificates", e))?;
+        let tx = self.db.begin_write()?;
+        tx.open_table(CERTIFICATES)?.insert(number, json.as_slice())?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -591,6 +615,19 @@ impl StoreReader {
     pub fn deposit(&self, nonce: u64) -> Result<Option<(u64, u32)>, StoreError> {
         let t = self.tx.open_table(DEPOSITS)?;
         Ok(t.get(nonce)?.map(|v| v.value()))
+    }
+
+    /// The certificate block `number` was committed with, if any.
+    pub fn certificate(&self, number: u64) -> Result<Option<FinalityCertificate>, StoreError> {
+        let t = self.tx.open_table(CERTIFICATES)?;
+        let Some(v) = t.get(number)? else { return Ok(None) };
+        serde_json::from_slice(v.value()).map(Some).map_err(|e| corrupt("certificates", e))
+    }
+
+    /// The highest block with a certificate: the finalized head.
+    pub fn last_certified(&self) -> Result<Option<u64>, StoreError> {
+        let t = self.tx.open_table(CERTIFICATES)?;
+        Ok(t.last()?.map(|(k, _)| k.value()))
     }
 
     /// The validator set of `epoch`, if this (domain 0's) store holds it.

@@ -37,7 +37,7 @@ use crate::{
 };
 
 /// A block as its producer proposes it: what a validator receives and re-executes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
 pub struct Proposal {
     /// The header, with every root the producer computed.
     pub header: Header,
@@ -96,6 +96,12 @@ impl SealedBlock {
     /// The block hash.
     pub fn hash(&self) -> B256 {
         self.record.hash
+    }
+
+    /// The block with the certificate it is to be committed with.
+    pub fn with_certificate(mut self, certificate: sec_primitives::FinalityCertificate) -> Self {
+        self.index.certificate = Some(certificate);
+        self
     }
 }
 
@@ -353,6 +359,7 @@ impl Domain {
             deposits: credited.into_iter().zip(0u32..).collect(),
             sent: vec![],
             next_set: None,
+            certificate: None,
         };
         let body = Body::new(self.config.id, &exec, &mut index);
         let extension = SecExtension {
@@ -547,6 +554,7 @@ impl Domain {
             delivered: messages.iter().map(|m| m.hash()).zip(credited.len() as u32..).collect(),
             sent: vec![],
             next_set,
+            certificate: None,
         };
         let body = Body::new(self.config.id, &exec, &mut index);
         let included: Vec<&PooledTx> = txs.iter().collect();

@@ -1,6 +1,7 @@
 //! The DPoS methods: `sec_validators` (an epoch's validator set, by default the current one,
 //! with where on Ethereum it was read) and `sec_getValidatorSet` (the stored set of an epoch,
-//! as a syncing node fetches it to check against the boundary block's `nextSetHash`).
+//! as a syncing node fetches it to check against the boundary block's `nextSetHash`) and
+//! `sec_getFinalityCertificate` (the precommits a block was committed with).
 
 use alloy_primitives::U64;
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
@@ -39,8 +40,31 @@ fn validators(api: &EthApi, epoch: Option<u64>) -> RpcResult<Value> {
     }))
 }
 
-/// Registers `sec_validators` and `sec_getValidatorSet`.
+/// The certificate block `number` of domain `domain` was committed with; `null` if the block
+/// does not exist or was made without validators.
+fn finality_certificate(api: &EthApi, domain: u32, number: u64) -> RpcResult<Value> {
+    let d = api
+        .all
+        .iter()
+        .find(|d| d.id() == domain)
+        .ok_or_else(|| RpcError::InvalidParams(format!("no domain {domain}")))?;
+    Ok(serde_json::to_value(d.store()?.certificate(number)?).unwrap_or(Value::Null))
+}
+
+/// Registers `sec_validators`, `sec_getValidatorSet` and `sec_getFinalityCertificate`.
 pub fn register(m: &mut RpcModule<EthApi>) {
+    m.register_blocking_method(
+        "sec_getFinalityCertificate",
+        |p, api, _| -> Result<Value, ErrorObjectOwned> {
+            let mut args = Args::new(&p);
+            let domain: U64 = args.next()?;
+            let number: U64 = args.next()?;
+            let domain = u32::try_from(domain.to::<u64>())
+                .map_err(|_| RpcError::InvalidParams("domain out of range".into()))?;
+            finality_certificate(&api, domain, number.to()).map_err(Into::into)
+        },
+    )
+    .expect("unique method");
     m.register_blocking_method("sec_validators", |p, api, _| -> Result<Value, ErrorObjectOwned> {
         let mut args = Args::new(&p);
         let epoch: Option<U64> = args.opt()?;

@@ -1,0 +1,9 @@
+//! SEC validators: each runs one Malachite (Tendermint) engine per domain, which decides that
+//! domain's blocks by stake. The scheduled producer builds a block, every validator re-executes
+//! it before voting, and a block is committed with the precommits of more than 2/3 of the
+//! epoch's stake (its finality certificate). Design and choice of engine:
+//! `sequencer/CONSENSUS.md`.
+
+pub mod codec;
+pub mod context;
+pub mod signing;
