@@ -167,7 +167,27 @@ pub struct VerifiedView {
     /// The ABI as a list, for the page.
     pub functions: Vec<String>,
     pub events: Vec<String>,
+    /// Its latest events, decoded (Contract tab only).
+    pub latest_events: Vec<EventView>,
 }
+
+/// An event a verified contract emitted, decoded.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub block_number: i64,
+    pub log_index: i64,
+    pub tx_hash: String,
+    pub decoded: Option<Decoded>,
+}
+
+/// Events the Contract tab shows per domain.
+const LATEST_EVENTS: i64 = 10;
+
+/// The latest events of a contract in a domain: the newest blocks first through
+/// `logs_by_address` (a block's own logs are put in order here, not by the database).
+pub(crate) const EVENTS_SQL: &str = "SELECT block_number, log_index, tx_hash, topic0, topic1, \
+    topic2, topic3, data FROM logs WHERE address = $1 AND domain = $2 \
+    ORDER BY block_number DESC LIMIT $3";
 
 const VERIFIED_COLUMNS: &str = "domain, address, name, file, full_match, compiler_version, \
     code_format, source, settings, abi, constructor_args, license, origin, verified_at";
@@ -223,7 +243,39 @@ fn verified_view(row: &AnyRow) -> Result<VerifiedView, ExplorerError> {
         abi: abi_text,
         functions,
         events,
+        latest_events: Vec::new(),
     })
+}
+
+/// The latest events of `a` in `domain`, decoded with `abi`.
+async fn latest_events(
+    db: &Database,
+    domain: i64,
+    a: &[u8],
+    abi: Option<&JsonAbi>,
+) -> Result<Vec<EventView>, ExplorerError> {
+    let rows = sqlx::query(EVENTS_SQL)
+        .bind(a.to_vec())
+        .bind(domain)
+        .bind(LATEST_EVENTS)
+        .fetch_all(db.pool())
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let topics: Vec<Vec<u8>> = ["topic0", "topic1", "topic2", "topic3"]
+            .iter()
+            .filter_map(|c| r.try_get::<Option<Vec<u8>>, _>(*c).transpose())
+            .collect::<Result<_, _>>()?;
+        let data = bytes(r, "data")?;
+        out.push(EventView {
+            block_number: int(r, "block_number")?,
+            log_index: int(r, "log_index")?,
+            tx_hash: hex(&bytes(r, "tx_hash")?),
+            decoded: abi.and_then(|abi| decode_log(abi, &topics, &data)),
+        });
+    }
+    out.sort_by_key(|e| std::cmp::Reverse((e.block_number, e.log_index)));
+    Ok(out)
 }
 
 fn verified_by_address_sql() -> String {
@@ -248,6 +300,7 @@ pub fn statements() -> Vec<(String, &'static str)> {
         (CODE_SQL.into(), "a"),
         (crate::verify::CREATION_SQL.into(), "ai"),
         (crate::verify::JOB_SQL.into(), "t"),
+        (EVENTS_SQL.into(), "aii"),
     ]
 }
 
@@ -289,7 +342,11 @@ pub struct ContractTab {
 
 /// The Contract tab of `a`.
 pub async fn contract_tab(db: &Database, a: &[u8]) -> Result<ContractTab, ExplorerError> {
-    let verified = verified_at(db, a).await?;
+    let mut verified = verified_at(db, a).await?;
+    for v in verified.iter_mut().filter(|v| v.domain != L1_DOMAIN) {
+        let abi: Option<JsonAbi> = serde_json::from_str(&v.abi).ok();
+        v.latest_events = latest_events(db, v.domain, a, abi.as_ref()).await?;
+    }
     let rows = sqlx::query(CODE_SQL).bind(a.to_vec()).fetch_all(db.pool()).await?;
     let mut unverified_domains = Vec::new();
     for r in &rows {

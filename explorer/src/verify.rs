@@ -111,6 +111,9 @@ pub enum VerifyError {
     /// The compiler ran out of time.
     #[error("compilation took longer than {0} s and was stopped")]
     Timeout(u64),
+    /// The verification itself broke down (a bug, not the source's fault).
+    #[error("verification failed: {0}")]
+    Internal(String),
     /// The index could not be read or written.
     #[error("database: {0}")]
     Database(#[from] IndexerError),
@@ -324,10 +327,18 @@ async fn work(db: Database, config: VerifyConfig, mut rx: mpsc::Receiver<Job>) {
     {
         warn!(error = %e, "could not close the requests of an earlier run");
     }
-    let compiler = Compiler::new(&config);
+    let compiler = std::sync::Arc::new(Compiler::new(&config));
     while let Some(Job { guid, request }) = rx.recv().await {
         let address = request.address;
-        let outcome = verify(&db, &compiler, &request).await;
+        // A task of its own, so that a panic fails this request and not the queue.
+        let (task_db, task_compiler) = (db.clone(), compiler.clone());
+        let outcome =
+            match tokio::spawn(async move { verify(&task_db, &task_compiler, &request).await })
+                .await
+            {
+                Ok(outcome) => outcome,
+                Err(e) => Err(VerifyError::Internal(e.to_string())),
+            };
         match &outcome {
             Ok(matched) => info!(%guid, %address, domains = matched.len(), "verified"),
             Err(e) => info!(%guid, %address, reason = %e, "verification failed"),
@@ -508,17 +519,20 @@ fn wildcards(deployed: &Value) -> Vec<Range<usize>> {
 /// Compiled code as bytes; unlinked library placeholders (`__$…$__`) become zeros, which the
 /// link references then take from the chain.
 fn code_bytes(hex: &str) -> Vec<u8> {
-    let hex = hex.trim_start_matches("0x");
-    let mut cleaned = String::with_capacity(hex.len());
-    let mut rest = hex;
-    // a placeholder is 40 characters: __$<34 hex>$__
-    while let Some(at) = rest.find('_') {
-        cleaned.push_str(&rest[..at]);
-        let len = 40.min(rest.len() - at);
-        cleaned.push_str(&"0".repeat(len));
-        rest = &rest[at + len..];
+    let hex = hex.trim_start_matches("0x").as_bytes();
+    let mut cleaned = Vec::with_capacity(hex.len());
+    let mut i = 0;
+    while i < hex.len() {
+        if hex[i] == b'_' {
+            // a placeholder is 40 characters: __$<34 hex>$__
+            let len = 40.min(hex.len() - i);
+            cleaned.extend(std::iter::repeat_n(b'0', len));
+            i += len;
+        } else {
+            cleaned.push(hex[i]);
+            i += 1;
+        }
     }
-    cleaned.push_str(rest);
     alloy_primitives::hex::decode(cleaned).unwrap_or_default()
 }
 

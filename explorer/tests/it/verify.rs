@@ -320,6 +320,15 @@ async fn check_verification(
         assert!(page.contains("<td class=\"mono wrap\">1234</td>"), "{page}");
         let (_, _, page) = get(addr, &format!("/address/{sender}"));
         assert!(page.contains("<td class=\"method\">transfer</td>"), "{page}");
+        // The Contract tab lists its latest events, decoded: the transfer, then the mint.
+        let tab = json(addr, &format!("/api/v1/address/{token}/contract"));
+        let events = tab["verified"][0]["latest_events"].as_array().unwrap().clone();
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0]["tx_hash"], transfer.as_str());
+        assert_eq!(events[0]["decoded"]["args"][2], json!({ "name": "value", "type": "uint256", "value": "1234", "indexed": false }));
+        assert_eq!(events[1]["decoded"]["args"][0]["value"], Address::ZERO.to_checksum(None));
+        let (_, _, page) = get(addr, &format!("/address/{token}/contract"));
+        assert!(page.contains("<td class=\"event-name\">Transfer</td>"), "{page}");
 
         // The form: the same verification from a browser, and its status page.
         let (status, _, form) = get(addr, &format!("/verify?address={token}"));
