@@ -246,7 +246,7 @@ impl Verifier {
     /// was only in that run's memory.
     pub fn start(db: Database, config: VerifyConfig) -> Self {
         let (jobs, rx) = mpsc::channel(config.queue.max(1));
-        tokio::spawn(work(db, config.clone(), rx));
+        tokio::spawn(work(db, config.clone(), rx, verified::unix_now()));
         Self { jobs, config }
     }
 
@@ -315,13 +315,16 @@ async fn finish(
     Ok(())
 }
 
-/// The worker: one request at a time, in order.
-async fn work(db: Database, config: VerifyConfig, mut rx: mpsc::Receiver<Job>) {
+/// The worker: one request at a time, in order. Requests still pending from before `started`
+/// (an earlier run's, whose input was in its memory) are marked failed first.
+async fn work(db: Database, config: VerifyConfig, mut rx: mpsc::Receiver<Job>, started: u64) {
+    // Only requests from before this run: one queued meanwhile is this run's.
     if let Err(e) = sqlx::query(
         "UPDATE verification_jobs SET status = 'fail', \
          reason = 'the explorer restarted before the request was compiled' \
-         WHERE status = 'pending'",
+         WHERE status = 'pending' AND submitted_at < $1",
     )
+    .bind(started as i64)
     .execute(db.pool())
     .await
     {

@@ -154,11 +154,27 @@ async fn check_verification(
     };
     let config =
         ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), verify, ..Default::default() };
+    // A request an earlier run left pending: its input is gone with that run.
+    sqlx::query(
+        "INSERT INTO verification_jobs (guid, address, status, reason, submitted_at) \
+         VALUES ('earlier', $1, 'pending', '', 1)",
+    )
+    .bind(token.to_vec())
+    .execute(db.pool())
+    .await
+    .expect("insert");
     let explorer = Explorer::start(config, db).await.expect("explorer");
     let addr = explorer.addr();
     let transfer = transfer.to_string();
     let constructor_args = constructor_args.to_string();
     tokio::task::spawn_blocking(move || {
+        assert_eq!(
+            outcome(addr, "earlier").1,
+            "Fail - Unable to verify. the explorer restarted before the request was compiled"
+        );
+        let unknown = json(addr, "/api?module=contract&action=checkverifystatus&guid=nosuch");
+        assert_eq!((unknown["status"].as_str(), unknown["result"].as_str()), (Some("0"), Some("Unknown UID")));
+
         // The chain's own contracts are verified out of the box, from the committed build.
         for p in [
             predeploy::CROSS_DOMAIN,
