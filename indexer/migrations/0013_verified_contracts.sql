@@ -4,8 +4,8 @@
 -- `full_match` is 1 when the compiler's metadata hash matched too, 0 when only the executable
 -- code did (Sourcify's "partial match"). `source` is the compiler's standard-JSON input;
 -- `settings` and `abi` are JSON. Written by the indexer (the chain's own contracts) and the
--- explorer (sources users submit); not part of what the indexer derives from blocks, so a
--- reorg leaves it alone.
+-- explorer (sources users submit); not part of what the indexer derives from blocks, but a
+-- reorg that removes a contract removes what users verified for it.
 CREATE TABLE verified_contracts (
     domain BIGINT NOT NULL,
     address BYTEA NOT NULL,
