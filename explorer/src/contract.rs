@@ -61,6 +61,16 @@ pub fn show(value: &DynSolValue) -> String {
     }
 }
 
+/// A function as Etherscan's `functionName` gives it: `transfer(address to, uint256 value)`.
+pub fn etherscan_function_name(f: &alloy_json_abi::Function) -> String {
+    let params: Vec<String> = f
+        .inputs
+        .iter()
+        .map(|p| if p.name.is_empty() { p.ty.clone() } else { format!("{} {}", p.ty, p.name) })
+        .collect();
+    format!("{}({})", f.name, params.join(", "))
+}
+
 /// Decodes a transaction's input (selector and arguments) with `abi`.
 pub fn decode_input(abi: &JsonAbi, input: &[u8]) -> Option<Decoded> {
     let selector: [u8; 4] = input.get(..4)?.try_into().ok()?;

@@ -303,9 +303,26 @@ async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
     );
     let rows = account_rows(state, p, domain, &sql).await?;
     let head = head(state, domain).await?;
+    // Etherscan names the function a transaction called when the contract's source is verified.
+    let mut abis = contract::Abis::default();
+    let mut names = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let input = b(r, "input");
+        let name = match (ob(r, "to_address"), <[u8; 4]>::try_from(input.get(..4).unwrap_or(&[]))) {
+            (Some(to), Ok(selector)) => abis
+                .get(&state.db, domain, &to)
+                .await
+                .map_err(Failure::Db)?
+                .and_then(|abi| abi.functions().find(|f| f.selector() == selector))
+                .map(contract::etherscan_function_name),
+            _ => None,
+        };
+        names.push(name.unwrap_or_default());
+    }
     let out = rows
         .iter()
-        .map(|r| {
+        .zip(names)
+        .map(|(r, function_name)| {
             let input = b(r, "input");
             let number = i(r, "block_number");
             json!({
@@ -328,7 +345,7 @@ async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
                 "gasUsed": i(r, "gas_used").to_string(),
                 "confirmations": (head - number + 1).max(0).to_string(),
                 "methodId": if input.len() >= 4 { hex(&input[..4]) } else { "0x".into() },
-                "functionName": "",
+                "functionName": function_name,
             })
         })
         .collect();

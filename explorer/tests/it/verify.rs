@@ -336,6 +336,12 @@ async fn check_verification(
         assert!(page.contains("<td class=\"mono wrap\">1234</td>"), "{page}");
         let (_, _, page) = get(addr, &format!("/address/{sender}"));
         assert!(page.contains("<td class=\"method\">transfer</td>"), "{page}");
+        let list = json(addr, &format!("/api?module=account&action=txlist&address={sender}&sort=desc"));
+        let call = &list["result"][0];
+        assert_eq!(call["hash"], transfer.as_str());
+        assert_eq!(call["methodId"], "0xa9059cbb");
+        assert_eq!(call["functionName"], "transfer(address to, uint256 value)");
+        assert_eq!(list["result"][1]["functionName"], "", "a creation calls no function");
         // The Contract tab lists its latest events, decoded: the transfer, then the mint.
         let tab = json(addr, &format!("/api/v1/address/{token}/contract"));
         let events = tab["verified"][0]["latest_events"].as_array().unwrap().clone();
