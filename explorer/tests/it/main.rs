@@ -150,6 +150,13 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         let message_tx = message["tx_hash"].as_str().unwrap().to_string();
         let (_, _, page) = get(addr, &format!("/tx/{message_tx}"));
         assert!(page.contains("domain 0 → domain 1"), "{page}");
+        // CrossDomain is verified out of the box: the call and its event read by name.
+        let sent = json(addr, &format!("/api/v1/tx/{message_tx}"));
+        assert_eq!(sent["decoded_input"]["signature"], "send(uint32,address,bytes)", "{sent}");
+        assert_eq!(sent["decoded_input"]["args"][0]["name"], "dstDomain");
+        assert_eq!(sent["decoded_input"]["args"][0]["value"], "1");
+        assert_eq!(sent["decoded_input"]["args"][2]["value"], "0x1234");
+        assert!(sent["logs"][0]["decoded"]["name"].is_string(), "{sent}");
 
         assert_eq!(get(addr, "/checkpoints").0, 200);
         assert_eq!(get(addr, "/validators").0, 200);
