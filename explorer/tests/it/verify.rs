@@ -250,6 +250,21 @@ async fn check_verification(
         assert!(reason.contains("compiler v0.8.20+commit.a1b79de6 is not available here: this explorer compiles with v0.8.37"), "{reason}");
         let (_, reason) = single_file(addr, token, MARKET, &[("contractname", "Nope")]);
         assert!(reason.contains("the source has no contract Nope"), "{reason}");
+        // Nothing is read from the explorer's disk: a source given by path or URL is refused.
+        let by_path = json!({
+            "language": "Solidity",
+            "sources": { "Market.sol": { "urls": ["/etc/hostname"] } },
+        })
+        .to_string();
+        let guid = submit(addr, &[
+            ("contractaddress", token.to_string().as_str()),
+            ("codeformat", "solidity-standard-json-input"),
+            ("contractname", "Market.sol:NamedToken"),
+            ("sourceCode", by_path.as_str()),
+        ])
+        .expect("queued");
+        let (_, reason) = outcome(addr, &guid);
+        assert!(reason.contains("compile error") && reason.contains("import not found: /etc/hostname"), "{reason}");
         let huge = format!("{MARKET}\n//{}\n", "x".repeat(200_000));
         let token_text = token.to_string();
         let refused = submit(addr, &[
