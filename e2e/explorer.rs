@@ -67,9 +67,19 @@ fn explorer_works_in_a_real_browser() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "browser checks failed\n{stdout}\n{stderr}");
     assert!(stdout.contains("all browser checks passed"), "{stdout}");
-    for shot in
-        ["home", "block", "transaction", "address", "token", "search", "live", "phone", "dark"]
-    {
+    for shot in [
+        "home",
+        "block",
+        "transaction",
+        "address",
+        "token",
+        "search",
+        "contract",
+        "verify",
+        "live",
+        "phone",
+        "dark",
+    ] {
         assert!(out_dir.join(format!("{shot}.png")).exists(), "screenshot {shot}");
     }
 }

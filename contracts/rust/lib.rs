@@ -7,6 +7,7 @@
 //! The node uses it to install predeploys and sign votes, the bridge to deploy, watch and call
 //! the L1 contracts, and the tests to run the real contracts on revm.
 
+pub mod artifacts;
 pub mod bindings;
 pub mod deploy;
 pub mod digest;

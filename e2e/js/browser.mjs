@@ -1,7 +1,8 @@
 // The explorer in a real browser: Debian's Chromium driven by Playwright (playwright-core).
 // Makes some activity with ethers (a token deployment and transfers), waits for the explorer
 // to index it, then opens the home page, follows a block, a transaction, an address and a token,
-// searches by hash and by address, and watches a new block appear live. Screenshots go to OUT_DIR.
+// searches by hash and by address, opens a verified system contract's Contract tab and the
+// verification form, and watches a new block appear live. Screenshots go to OUT_DIR.
 //
 //   RPC_URL, EXPLORER_URL, PRIVATE_KEY, TOKEN_BIN, OUT_DIR
 
@@ -100,6 +101,25 @@ try {
   check((await page.textContent('table.holders')).includes(recipient), 'token holders list the recipient');
   await shot('token');
 
+  // The chain's own contracts are verified out of the box: the L2 bridge's Contract tab shows
+  // its source and ABI, and its address page links there.
+  const l2Bridge = '0x5ec0000000000000000000000000000000000002';
+  await page.goto(`${EXPLORER_URL}/address/${l2Bridge}`);
+  check((await page.textContent('.verified-contract')).includes('Verified (full match)'), 'address page says the bridge is verified');
+  await page.locator('.verified-contract a').first().click();
+  await page.waitForURL(new RegExp(`/address/${l2Bridge}/contract$`));
+  check((await page.textContent('section.contract h2')).includes('L2Bridge on domain 0'), 'contract tab');
+  check((await page.textContent('pre.abi')).includes('withdraw'), 'contract tab shows the ABI');
+  check((await page.textContent('details.source[open] pre')).includes('contract L2Bridge'), 'contract tab shows the source');
+  await shot('contract');
+
+  // The verification form of the token deployed above (its source is not published).
+  await page.goto(`${EXPLORER_URL}/address/${tokenAddress}/contract`);
+  await page.click(`a[href="/verify?address=${tokenAddress}"]`);
+  await page.waitForURL(/\/verify\?address=/);
+  check((await page.inputValue('input[name="address"]')) === tokenAddress, 'verification form for the token');
+  await shot('verify');
+
   // Search by hash, then by address.
   await page.goto(`${EXPLORER_URL}/`);
   await page.fill('#search', txHash);
@@ -125,7 +145,7 @@ try {
 
   // A phone: no page scrolls sideways (wide tables scroll inside themselves).
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const p of ['/', `/tx/${txHash}`, `/address/${recipient}`, '/blocks', '/txs']) {
+  for (const p of ['/', `/tx/${txHash}`, `/address/${recipient}`, '/blocks', '/txs', `/address/${l2Bridge}/contract`, `/verify?address=${tokenAddress}`]) {
     await page.goto(`${EXPLORER_URL}${p}`);
     const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
     check(scroll <= inner, `${p} fits a 390 px phone (page ${scroll} px wide)`);

@@ -173,6 +173,25 @@ async fn transactions(
     }
 }
 
+async fn contract(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else { return Ok(bad("not an address")) };
+    Ok(Json(crate::contract::contract_tab(&state.db, a.as_slice()).await?).into_response())
+}
+
+async fn verification(
+    AxumState(state): AxumState<State>,
+    Path(guid): Path<String>,
+) -> Result<Response, ExplorerError> {
+    match crate::verify::job_status(&state.db, &guid).await {
+        Ok(status) => Ok(found(status)),
+        Err(crate::verify::VerifyError::Database(e)) => Err(e.into()),
+        Err(e) => Ok(bad(&e.to_string())),
+    }
+}
+
 async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
 }
@@ -219,6 +238,8 @@ pub fn openapi_document() -> serde_json::Value {
             "/address/{address}/transactions.csv": op_csv(),
             "/api/v1/tx/{hash}": op("A transaction: receipt, logs, token and internal transfers", &[("hash", "path", true)]),
             "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address", &[("address", "path", true), page]),
+            "/api/v1/address/{address}/contract": op("The verified contracts at an address (every domain, and Ethereum): name, compiler version and settings, full or partial match, source files, ABI; and the domains where its code is not verified", &[("address", "path", true)]),
+            "/api/v1/verify/{guid}": op("How a verification request went: status pending, pass or fail, and why it failed", &[("guid", "path", true)]),
             "/api/v1/token/{domain}/{address}": op("A token: metadata, holders, transfers", &[("domain", "path", true), ("address", "path", true), page]),
             "/api/v1/tokens": op("Every indexed token", &[page]),
             "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, and the latest cross-domain messages", &[page]),
@@ -233,7 +254,7 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/graph/{address}": op("An account's relationships: counterparties with trades each way, last trade, live or lapsed, and their place in the picture", &[("address", "path", true)]),
             "/api/v1/search": op("Transactions, blocks, addresses and tokens matching q", &[("q", "query", true)]),
             "/api": op(
-                "Etherscan-compatible API: module=account (balance, txlist, tokentx, tokenbalance), block (getblocknumberbytime), transaction (gettxreceiptstatus), logs (getLogs), token (tokeninfo), stats (tokensupply); chainid selects the domain",
+                "Etherscan-compatible API: module=account (balance, txlist, tokentx, tokenbalance), block (getblocknumberbytime), transaction (gettxreceiptstatus), logs (getLogs), token (tokeninfo), stats (tokensupply), contract (getabi, getsourcecode, verifysourcecode by POST with codeformat solidity-standard-json-input or solidity-single-file, checkverifystatus); chainid selects the domain",
                 &[("module", "query", true), ("action", "query", true), ("chainid", "query", false), ("address", "query", false), ("contractaddress", "query", false), ("txhash", "query", false), ("timestamp", "query", false), ("closest", "query", false), ("startblock", "query", false), ("endblock", "query", false), ("fromBlock", "query", false), ("toBlock", "query", false), ("topic0", "query", false), ("page", "query", false), ("offset", "query", false), ("sort", "query", false)]
             )
         }
@@ -249,6 +270,8 @@ pub fn routes() -> Router<State> {
         .route("/api/v1/txs", get(transactions))
         .route("/api/v1/tx/{hash}", get(transaction))
         .route("/api/v1/address/{address}", get(address))
+        .route("/api/v1/address/{address}/contract", get(contract))
+        .route("/api/v1/verify/{guid}", get(verification))
         .route("/api/v1/token/{domain}/{address}", get(token))
         .route("/api/v1/tokens", get(tokens))
         .route("/api/v1/search", get(search))

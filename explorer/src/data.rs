@@ -116,6 +116,8 @@ pub struct TxSummary {
     pub contract_address: Option<String>,
     pub value: String,
     pub method: Option<String>,
+    /// The method's name, where the transaction went to a verified contract (address pages).
+    pub method_name: Option<String>,
     pub success: bool,
     pub timestamp: i64,
     pub time: String,
@@ -138,6 +140,7 @@ pub(crate) fn tx_summary(row: &AnyRow, now: u64) -> Result<TxSummary, ExplorerEr
         contract_address: opt_bytes(row, "contract_address")?.map(|b| address(&b)),
         value: sec(amount(&bytes(row, "value")?)),
         method: (selector.len() == 4).then(|| hex(&selector)),
+        method_name: None,
         success: int(row, "status")? == 1,
         timestamp: ts,
         time: format::utc(ts as u64),
@@ -439,6 +442,8 @@ pub struct LogView {
     pub topics: Vec<String>,
     pub data: String,
     pub event: Option<String>,
+    /// The event decoded with the emitting contract's verified ABI.
+    pub decoded: Option<crate::contract::Decoded>,
 }
 
 /// A token transfer.
@@ -877,6 +882,8 @@ pub struct TxView {
     pub fee: String,
     pub tx_type: i64,
     pub input: String,
+    /// The input decoded with the verified ABI of the contract called.
+    pub decoded_input: Option<crate::contract::Decoded>,
     pub finalized: bool,
     pub logs: Vec<LogView>,
     pub token_transfers: Vec<TokenTransferView>,
@@ -931,7 +938,7 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
     // The transaction's logs are the range [first, last] of the block's: a primary-key range.
     let first_log = int(&row, "first_log_index")?;
     let last_log = first_log + int(&row, "log_count")? - 1;
-    let logs = sqlx::query(
+    let log_rows = sqlx::query(
         "SELECT log_index, address, topic0, topic1, topic2, topic3, data FROM logs \
          WHERE domain = $1 AND block_number = $2 AND log_index >= $3 AND log_index <= $4 \
          ORDER BY log_index",
@@ -941,22 +948,40 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
     .bind(first_log)
     .bind(last_log)
     .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
+    .await?;
+    let mut abis = crate::contract::Abis::default();
+    let mut logs = Vec::with_capacity(log_rows.len());
+    for r in &log_rows {
         let topics: Vec<Vec<u8>> = ["topic0", "topic1", "topic2", "topic3"]
             .iter()
             .filter_map(|c| opt_bytes(r, c).transpose())
             .collect::<Result<_, _>>()?;
-        Ok(LogView {
+        let emitter = bytes(r, "address")?;
+        let data = bytes(r, "data")?;
+        let decoded = abis
+            .get(db, domain, &emitter)
+            .await?
+            .and_then(|abi| crate::contract::decode_log(abi, &topics, &data));
+        logs.push(LogView {
             log_index: int(r, "log_index")?,
-            address: address(&bytes(r, "address")?),
-            event: topics.first().and_then(|t| event_name(t)).map(String::from),
+            address: address(&emitter),
+            event: decoded
+                .as_ref()
+                .map(|d| d.signature.clone())
+                .or_else(|| topics.first().and_then(|t| event_name(t)).map(String::from)),
             topics: topics.iter().map(|t| hex(t)).collect(),
-            data: hex(&bytes(r, "data")?),
-        })
-    })
-    .collect::<Result<Vec<_>, ExplorerError>>()?;
+            data: hex(&data),
+            decoded,
+        });
+    }
+    let input = bytes(&row, "input")?;
+    let decoded_input = match opt_bytes(&row, "to_address")? {
+        Some(to) => abis
+            .get(db, domain, &to)
+            .await?
+            .and_then(|abi| crate::contract::decode_input(abi, &input)),
+        None => None,
+    };
     let sql = format!(
         "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_JOIN} WHERE t.domain = $1 AND t.block_number = $2 \
          AND t.log_index >= $3 AND t.log_index <= $4 ORDER BY t.log_index, t.batch_index"
@@ -1021,7 +1046,8 @@ pub async fn transaction(db: &Database, hash: &[u8]) -> Result<Option<TxView>, E
         effective_gas_price: format!("{} gwei", units(price, 9)),
         fee: sec(price * U256::from(gas_used as u64)),
         tx_type: int(&row, "tx_type")?,
-        input: hex(&bytes(&row, "input")?),
+        input: hex(&input),
+        decoded_input,
         finalized,
         logs,
         token_transfers,
@@ -1064,6 +1090,17 @@ pub struct AddressView {
     pub page: Paging,
     /// Paging of the token transfers (the same `page` as the transactions).
     pub transfers_page: Paging,
+    /// Where the address holds a verified contract.
+    pub verified: Vec<VerifiedBadge>,
+}
+
+/// A verified contract at an address, for the address page.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifiedBadge {
+    pub domain: i64,
+    pub where_: String,
+    pub name: String,
+    pub matched: &'static str,
 }
 
 /// A token in a list.
@@ -1174,8 +1211,27 @@ pub async fn address_page(
         .fetch_all(db.pool())
         .await?;
     let paging = Paging::new(page, rows.len());
-    let transactions =
+    let mut transactions: Vec<TxSummary> =
         rows.iter().take(PAGE as usize).map(|r| tx_summary(r, now)).collect::<Result<_, _>>()?;
+    let calls: Vec<crate::contract::Call> = rows
+        .iter()
+        .take(PAGE as usize)
+        .map(|r| Ok((int(r, "domain")?, opt_bytes(r, "to_address")?, bytes(r, "selector")?)))
+        .collect::<Result<_, ExplorerError>>()?;
+    let names = crate::contract::method_names(db, &calls).await?;
+    for (t, name) in transactions.iter_mut().zip(names) {
+        t.method_name = name;
+    }
+    let verified = crate::contract::verified_at(db, a)
+        .await?
+        .into_iter()
+        .map(|v| VerifiedBadge {
+            domain: v.domain,
+            where_: v.where_,
+            name: v.name,
+            matched: v.matched,
+        })
+        .collect();
     let sql = format!(
         "SELECT * FROM (SELECT {TRANSFER_COLUMNS}, t.log_index, t.batch_index FROM {TRANSFER_JOIN} \
            WHERE t.from_address = $1 ORDER BY t.timestamp DESC LIMIT $2) f \
@@ -1203,6 +1259,7 @@ pub async fn address_page(
         token_transfers,
         page: paging,
         transfers_page,
+        verified,
     })
 }
 

@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 use sqlx::{Row, any::AnyRow};
 
 use crate::{
-    ExplorerError, State, data,
+    ExplorerError, State, contract, data,
     format::{address, amount, hex},
+    verify::{self, CodeFormat, Request, VerifyError},
 };
 
 fn ok(result: Value) -> Json<Value> {
@@ -126,6 +127,10 @@ async fn answer(state: State, p: Params) -> Result<Json<Value>, ExplorerError> {
         ("logs", "getLogs") => logs(&state, &p, domain).await,
         ("token", "tokeninfo") => tokeninfo(&state, &p, domain).await,
         ("stats", "tokensupply") => tokensupply(&state, &p, domain).await,
+        ("contract", "getabi") => getabi(&state, &p, domain).await,
+        ("contract", "getsourcecode") => getsourcecode(&state, &p, domain).await,
+        ("contract", "verifysourcecode") => verifysourcecode(&state, &p, domain).await,
+        ("contract", "checkverifystatus") => checkverifystatus(&state, &p).await,
         _ => return Ok(error("Missing Or invalid Module name / Action name")),
     };
     Ok(match result {
@@ -298,9 +303,26 @@ async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
     );
     let rows = account_rows(state, p, domain, &sql).await?;
     let head = head(state, domain).await?;
+    // Etherscan names the function a transaction called when the contract's source is verified.
+    let mut abis = contract::Abis::default();
+    let mut names = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let input = b(r, "input");
+        let name = match (ob(r, "to_address"), <[u8; 4]>::try_from(input.get(..4).unwrap_or(&[]))) {
+            (Some(to), Ok(selector)) => abis
+                .get(&state.db, domain, &to)
+                .await
+                .map_err(Failure::Db)?
+                .and_then(|abi| abi.functions().find(|f| f.selector() == selector))
+                .map(contract::etherscan_function_name),
+            _ => None,
+        };
+        names.push(name.unwrap_or_default());
+    }
     let out = rows
         .iter()
-        .map(|r| {
+        .zip(names)
+        .map(|(r, function_name)| {
             let input = b(r, "input");
             let number = i(r, "block_number");
             json!({
@@ -323,7 +345,7 @@ async fn txlist(state: &State, p: &Params, domain: i64) -> Answer {
                 "gasUsed": i(r, "gas_used").to_string(),
                 "confirmations": (head - number + 1).max(0).to_string(),
                 "methodId": if input.len() >= 4 { hex(&input[..4]) } else { "0x".into() },
-                "functionName": "",
+                "functionName": function_name,
             })
         })
         .collect();
@@ -528,4 +550,116 @@ async fn tokensupply(state: &State, p: &Params, domain: i64) -> Answer {
         return Ok(error("Token not found"));
     };
     Ok(ok(json!(ob(&r, "total_supply").map(|s| amount(&s)).unwrap_or_default().to_string())))
+}
+
+/// Etherscan's answer for a contract without verified source.
+const NOT_VERIFIED: &str = "Contract source code not verified";
+
+fn notok(result: &str) -> Json<Value> {
+    Json(json!({ "status": "0", "message": "NOTOK", "result": result }))
+}
+
+async fn getabi(state: &State, p: &Params, domain: i64) -> Answer {
+    let a = p.address("address")?;
+    Ok(match contract::verified(&state.db, domain, &a).await.map_err(Failure::Db)? {
+        Some(v) => ok(json!(v.abi)),
+        None => notok(NOT_VERIFIED),
+    })
+}
+
+/// Etherscan's `getsourcecode`: one record, its fields all strings; an unverified contract gets
+/// the same record with empty fields and `ABI` saying so, as on Etherscan.
+async fn getsourcecode(state: &State, p: &Params, domain: i64) -> Answer {
+    let a = p.address("address")?;
+    let record = match contract::verified(&state.db, domain, &a).await.map_err(Failure::Db)? {
+        Some(v) => json!({
+            "SourceCode": v.source_code,
+            "ABI": v.abi,
+            "ContractName": v.name,
+            "CompilerVersion": v.compiler_version,
+            "OptimizationUsed": if v.optimization { "1" } else { "0" },
+            "Runs": v.runs.to_string(),
+            "ConstructorArguments": v.constructor_args,
+            "EVMVersion": v.evm_version,
+            "Library": "",
+            "LicenseType": v.license,
+            "Proxy": "0",
+            "Implementation": "",
+            "SwarmSource": "",
+        }),
+        None => json!({
+            "SourceCode": "",
+            "ABI": NOT_VERIFIED,
+            "ContractName": "",
+            "CompilerVersion": "",
+            "OptimizationUsed": "",
+            "Runs": "",
+            "ConstructorArguments": "",
+            "EVMVersion": "Default",
+            "Library": "",
+            "LicenseType": "Unknown",
+            "Proxy": "0",
+            "Implementation": "",
+            "SwarmSource": "",
+        }),
+    };
+    Ok(ok(json!([record])))
+}
+
+/// Etherscan's `verifysourcecode` (POST, as hardhat-verify and forge send it): queues the
+/// request and answers its GUID at once; `checkverifystatus` tells how it ended.
+async fn verifysourcecode(state: &State, p: &Params, domain: i64) -> Answer {
+    let address = p
+        .get("contractaddress")
+        .and_then(data::parse_address)
+        .ok_or_else(|| "Invalid contractaddress format".to_string())?;
+    let format = p
+        .get("codeformat")
+        .map(|f| CodeFormat::parse(f).ok_or_else(|| format!("Unsupported codeformat {f}")))
+        .transpose()?
+        .unwrap_or(CodeFormat::SingleFile);
+    let source = p.get("sourceCode").ok_or_else(|| "Missing sourceCode".to_string())?;
+    let contract = p.get("contractname").ok_or_else(|| "Missing contractname".to_string())?;
+    let args = p.get("constructorArguements").or_else(|| p.get("constructorArguments"));
+    let constructor_args = match args {
+        Some(a) => Some(
+            alloy_primitives::hex::decode(a.trim())
+                .map_err(|_| "Invalid constructorArguments (hex expected)".to_string())?,
+        ),
+        None => None,
+    };
+    let request = Request {
+        address,
+        domain: Some(domain),
+        format,
+        source: source.to_string(),
+        contract: contract.to_string(),
+        compiler_version: p.get("compilerversion").unwrap_or("").to_string(),
+        optimize: p.get("optimizationUsed") == Some("1"),
+        runs: p.int("runs", 200)?.clamp(0, u32::MAX as i64) as u32,
+        evm_version: p.get("evmversion").unwrap_or("").to_string(),
+        constructor_args,
+    };
+    match state.verifier.submit(&state.db, request).await {
+        Ok(guid) => Ok(ok(json!(guid))),
+        Err(VerifyError::Database(e)) => Err(Failure::Db(e.into())),
+        Err(e) => Ok(notok(&e.to_string())),
+    }
+}
+
+/// Etherscan's `checkverifystatus`: "Pending in queue", "Pass - Verified" or
+/// "Fail - Unable to verify" with the reason.
+async fn checkverifystatus(state: &State, p: &Params) -> Answer {
+    let guid = p.get("guid").ok_or_else(|| "Missing guid".to_string())?;
+    let status = match verify::job_status(&state.db, guid).await {
+        Ok(s) => s,
+        Err(VerifyError::Database(e)) => return Err(Failure::Db(e.into())),
+        Err(e) => return Ok(notok(&e.to_string())),
+    };
+    Ok(match status {
+        None => notok("Unknown UID"),
+        Some(s) if s.status == "pass" => ok(json!("Pass - Verified")),
+        Some(s) if s.status == "fail" => notok(&format!("Fail - Unable to verify. {}", s.reason)),
+        Some(_) => notok("Pending in queue"),
+    })
 }

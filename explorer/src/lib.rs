@@ -3,12 +3,14 @@
 //! under `/api/v1/`, and the Etherscan-compatible API at `/api` that wallets and tools use.
 
 pub mod api;
+pub mod contract;
 pub mod data;
 pub mod etherscan;
 pub mod format;
 pub mod lists;
 pub mod pages;
 pub mod trade;
+pub mod verify;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -36,6 +38,8 @@ pub struct ExplorerConfig {
     /// Seconds without word from the indexer (or a domain's latest indexed block that old while
     /// its node is ahead) after which the home page says the index is stale. Default 30.
     pub stale_after_secs: u64,
+    /// Source verification: the compiler and the limits put on it.
+    pub verify: verify::VerifyConfig,
 }
 
 impl Default for ExplorerConfig {
@@ -45,6 +49,7 @@ impl Default for ExplorerConfig {
             db: "data/index.db".into(),
             chain_id_base: 53500,
             stale_after_secs: 30,
+            verify: verify::VerifyConfig::default(),
         }
     }
 }
@@ -58,9 +63,21 @@ pub enum ExplorerError {
     /// A template failed to render.
     #[error("template: {0}")]
     Template(#[from] minijinja::Error),
+    /// The index's own code failed (beyond a database error).
+    #[error("index: {0}")]
+    Index(sec_indexer::IndexerError),
     /// The listener failed.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<sec_indexer::IndexerError> for ExplorerError {
+    fn from(e: sec_indexer::IndexerError) -> Self {
+        match e {
+            sec_indexer::IndexerError::Database(e) => Self::Database(e),
+            other => Self::Index(other),
+        }
+    }
 }
 
 impl IntoResponse for ExplorerError {
@@ -75,6 +92,8 @@ pub struct AppState {
     pub db: Database,
     pub templates: Environment<'static>,
     pub config: ExplorerConfig,
+    /// The queue of source verifications.
+    pub verifier: verify::Verifier,
 }
 
 /// Shared state handle.
@@ -107,6 +126,9 @@ fn templates() -> Environment<'static> {
         ("trust.html", include_str!("../templates/trust.html")),
         ("seller.html", include_str!("../templates/seller.html")),
         ("graph.html", include_str!("../templates/graph.html")),
+        ("contract.html", include_str!("../templates/contract.html")),
+        ("verify.html", include_str!("../templates/verify.html")),
+        ("verify_status.html", include_str!("../templates/verify_status.html")),
     ] {
         // The templates are part of the binary and checked by the tests.
         #[allow(clippy::expect_used)]
@@ -128,9 +150,14 @@ async fn live_script() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript")], include_str!("../static/live.js"))
 }
 
-/// Every route of the explorer.
+/// Largest request body: a verification's standard-JSON input, form-encoded, with room to
+/// spare (the source itself is limited by `verify.max_input_bytes`).
+const MAX_BODY: usize = 16 << 20;
+
+/// Every route of the explorer. Starts the verification worker, so it needs a Tokio runtime.
 pub fn router(db: Database, config: ExplorerConfig) -> Router {
-    let state = Arc::new(AppState { db, templates: templates(), config });
+    let verifier = verify::Verifier::start(db.clone(), config.verify.clone());
+    let state = Arc::new(AppState { db, templates: templates(), config, verifier });
     Router::new()
         .route("/static/style.css", get(stylesheet))
         .route("/static/live.js", get(live_script))
@@ -139,6 +166,7 @@ pub fn router(db: Database, config: ExplorerConfig) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .route("/api", get(etherscan::handle).post(etherscan::handle_post))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .fallback(pages::not_found_route)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)

@@ -1,7 +1,7 @@
 //! The HTML pages.
 
 use axum::{
-    Router,
+    Form, Router,
     extract::{Path, Query, State as AxumState},
     http::{StatusCode, Uri, header},
     response::{Html, IntoResponse, Redirect, Response},
@@ -10,9 +10,10 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ExplorerError, State, data,
+    ExplorerError, State, contract, data,
     lists::{self, ListQuery},
     trade,
+    verify::{self, CodeFormat, Request, VerifyError},
 };
 
 /// `?page=` of a paged list.
@@ -268,6 +269,136 @@ async fn search(
     render(&state, "search.html", minijinja::context! { q, hits })
 }
 
+/// An address's Contract tab: verified source, ABI and compiler settings in every domain.
+async fn contract_tab(
+    AxumState(state): AxumState<State>,
+    Path(a): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let Some(a) = data::parse_address(&a) else {
+        return not_found(&state, "That is not an address.");
+    };
+    render(&state, "contract.html", contract::contract_tab(&state.db, a.as_slice()).await?)
+}
+
+/// `?address=` of the verification form.
+#[derive(Debug, Deserialize)]
+pub struct VerifyQuery {
+    address: Option<String>,
+}
+
+/// The form to verify a contract's source.
+async fn verify_form(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Response, ExplorerError> {
+    let config = state.verifier.config();
+    render(
+        &state,
+        "verify.html",
+        minijinja::context! {
+            address => q.address.unwrap_or_default(),
+            max_input_bytes => config.max_input_bytes,
+            timeout_secs => config.timeout_secs,
+            error => None::<String>,
+        },
+    )
+}
+
+/// What the verification form posts.
+#[derive(Debug, Deserialize)]
+pub struct VerifyForm {
+    address: String,
+    #[serde(default)]
+    domain: String,
+    codeformat: String,
+    contractname: String,
+    #[serde(default)]
+    compilerversion: String,
+    #[serde(rename = "sourceCode")]
+    source_code: String,
+    #[serde(default, rename = "optimizationUsed")]
+    optimization_used: Option<String>,
+    #[serde(default)]
+    runs: String,
+    #[serde(default)]
+    evmversion: String,
+}
+
+/// Queues a verification and sends the visitor to its status page.
+async fn verify_submit(
+    AxumState(state): AxumState<State>,
+    Form(form): Form<VerifyForm>,
+) -> Result<Response, ExplorerError> {
+    let refuse = |why: String| -> Result<Response, ExplorerError> {
+        let config = state.verifier.config();
+        let mut response = render(
+            &state,
+            "verify.html",
+            minijinja::context! {
+                address => form.address.clone(),
+                max_input_bytes => config.max_input_bytes,
+                timeout_secs => config.timeout_secs,
+                error => Some(why),
+            },
+        )?;
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        Ok(response)
+    };
+    let Some(address) = data::parse_address(form.address.trim()) else {
+        return refuse("That is not an address.".into());
+    };
+    let domain = match form.domain.trim() {
+        "" => None,
+        d => match d.parse::<i64>() {
+            Ok(d) if d >= 0 => Some(d),
+            _ => return refuse("The domain must be a number.".into()),
+        },
+    };
+    let Some(format) = CodeFormat::parse(&form.codeformat) else {
+        return refuse("Choose standard-JSON input or a single file.".into());
+    };
+    let runs = match form.runs.trim() {
+        "" => 200,
+        r => match r.parse::<u32>() {
+            Ok(r) => r,
+            Err(_) => return refuse("Optimizer runs must be a number.".into()),
+        },
+    };
+    let request = Request {
+        address,
+        domain,
+        format,
+        source: form.source_code.clone(),
+        contract: form.contractname.trim().to_string(),
+        compiler_version: form.compilerversion.trim().to_string(),
+        optimize: form.optimization_used.as_deref().is_some_and(|v| v == "1" || v == "on"),
+        runs,
+        evm_version: form.evmversion.trim().to_string(),
+        constructor_args: None,
+    };
+    match state.verifier.submit(&state.db, request).await {
+        Ok(guid) => Ok(Redirect::to(&format!("/verify/{guid}")).into_response()),
+        Err(VerifyError::Database(e)) => Err(e.into()),
+        Err(e) => refuse(e.to_string()),
+    }
+}
+
+/// How a verification request went; refreshes itself while it waits for the compiler.
+async fn verify_status(
+    AxumState(state): AxumState<State>,
+    Path(guid): Path<String>,
+) -> Result<Response, ExplorerError> {
+    let status = match verify::job_status(&state.db, &guid).await {
+        Ok(status) => status,
+        Err(VerifyError::Database(e)) => return Err(e.into()),
+        Err(e) => return bad_request(&state, &e.to_string()),
+    };
+    match status {
+        Some(job) => render(&state, "verify_status.html", job),
+        None => not_found(&state, "No verification request has that id."),
+    }
+}
+
 /// The page routes.
 pub fn routes() -> Router<State> {
     Router::new()
@@ -277,6 +408,9 @@ pub fn routes() -> Router<State> {
         .route("/tx/{hash}", get(transaction))
         .route("/address/{address}", get(address))
         .route("/address/{address}/transactions.csv", get(address_csv))
+        .route("/address/{address}/contract", get(contract_tab))
+        .route("/verify", get(verify_form).post(verify_submit))
+        .route("/verify/{guid}", get(verify_status))
         .route("/blocks", get(blocks))
         .route("/txs", get(transactions))
         .route("/token/{domain}/{address}", get(token))

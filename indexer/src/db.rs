@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "bridge_arrivals", include_str!("../migrations/0010_bridge_arrivals.sql")),
     (11, "trade_messages_homes", include_str!("../migrations/0011_trade_messages_homes.sql")),
     (12, "list_indexes", include_str!("../migrations/0012_list_indexes.sql")),
+    (13, "verified_contracts", include_str!("../migrations/0013_verified_contracts.sql")),
 ];
 
 /// Which database a URL names.

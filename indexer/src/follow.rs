@@ -226,6 +226,16 @@ pub async fn run(config: IndexerConfig, db: Database) -> Result<Stats, IndexerEr
         ProgressDrawTarget::hidden()
     });
     // Room for a run from every follower, so that followers read on while the writer writes.
+    // The chain's own contracts are verified from the committed artifacts; a failure here (a
+    // node not up yet) leaves them for the next start and does not keep the index back.
+    let urls: Vec<(u32, String)> = (0..domains)
+        .map(|d| (d, if single { config.rpc.clone() } else { domain_url(&config.rpc, d) }))
+        .collect();
+    if let Err(e) =
+        crate::verified::record_system_contracts(&db, &urls, config.ethereum.as_ref()).await
+    {
+        warn!(error = %e, "could not record the system contracts as verified");
+    }
     let (tx, rx) = mpsc::channel::<Op>(domains.max(2) as usize);
     let config = Arc::new(config);
     let mut followers = tokio::task::JoinSet::new();

@@ -15,6 +15,7 @@ pub mod source;
 pub mod state;
 pub mod store;
 pub mod trade;
+pub mod verified;
 pub mod wire;
 pub mod writer;
 

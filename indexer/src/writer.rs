@@ -388,6 +388,10 @@ async fn rollback_once(
         "DELETE FROM logs WHERE domain = $1 AND block_number > $2",
         "DELETE FROM token_transfers WHERE domain = $1 AND block_number > $2",
         "DELETE FROM internal_transfers WHERE domain = $1 AND block_number > $2",
+        // Source a user verified for a contract the fork removes no longer describes the
+        // address (another contract may be created there); the chain's own are not in blocks.
+        "DELETE FROM verified_contracts WHERE domain = $1 AND origin = 'user' AND address IN \
+           (SELECT address FROM contracts WHERE domain = $1 AND block_number > $2)",
         "DELETE FROM contracts WHERE domain = $1 AND block_number > $2",
         "DELETE FROM tokens WHERE domain = $1 AND first_block > $2",
         "DELETE FROM messages WHERE source_domain = $1 AND block_number > $2",

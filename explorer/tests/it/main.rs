@@ -7,6 +7,7 @@
 mod common;
 mod lists;
 mod more_api;
+mod verify;
 
 use std::{
     io::{Read, Write},
@@ -149,6 +150,13 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         let message_tx = message["tx_hash"].as_str().unwrap().to_string();
         let (_, _, page) = get(addr, &format!("/tx/{message_tx}"));
         assert!(page.contains("domain 0 → domain 1"), "{page}");
+        // CrossDomain is verified out of the box: the call and its event read by name.
+        let sent = json(addr, &format!("/api/v1/tx/{message_tx}"));
+        assert_eq!(sent["decoded_input"]["signature"], "send(uint32,address,bytes)", "{sent}");
+        assert_eq!(sent["decoded_input"]["args"][0]["name"], "dstDomain");
+        assert_eq!(sent["decoded_input"]["args"][0]["value"], "1");
+        assert_eq!(sent["decoded_input"]["args"][2]["value"], "0x1234");
+        assert!(sent["logs"][0]["decoded"]["name"].is_string(), "{sent}");
 
         assert_eq!(get(addr, "/checkpoints").0, 200);
         assert_eq!(get(addr, "/validators").0, 200);
@@ -413,15 +421,21 @@ async fn ethereum_side_pages() {
     config.ethereum = Some(l1.ethereum_config());
     sec_indexer::run(config.clone(), db.clone()).await.expect("indexing succeeds");
     let owner = l1.client.address();
-    check_ethereum_pages(db, to, owner).await;
+    let contracts = l1.deployment.addresses;
+    check_ethereum_pages(db, to, owner, contracts).await;
     let postgres = fresh_postgres("sec_explorer_ethereum", 4).await;
     sec_indexer::run(config, postgres.clone()).await.expect("indexing succeeds");
-    check_ethereum_pages(postgres, to, owner).await;
+    check_ethereum_pages(postgres, to, owner, contracts).await;
     node.shutdown().await;
     l1.node.shutdown().await;
 }
 
-async fn check_ethereum_pages(db: Database, to: Address, owner: Address) {
+async fn check_ethereum_pages(
+    db: Database,
+    to: Address,
+    owner: Address,
+    contracts: sec_contracts::L1Addresses,
+) {
     let explorer = Explorer::start(
         ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() },
         db,
@@ -454,6 +468,26 @@ async fn check_ethereum_pages(db: Database, to: Address, owner: Address) {
             page.contains("<svg class=\"vesting\"") && page.contains("governance-controlled"),
             "{page}"
         );
+        // The SEC contracts on Ethereum are verified out of the box (immutables and all).
+        for (a, name) in [
+            (contracts.l1_bridge, "L1Bridge"),
+            (contracts.checkpoint_manager, "CheckpointManager"),
+            (contracts.stake_manager, "StakeManager"),
+            (contracts.token, "SECToken"),
+            (contracts.angel_vault, "VestingVault"),
+            (contracts.presale, "Presale"),
+            (contracts.business_reserve, "TimelockedReserve"),
+        ] {
+            let tab = json(addr, &format!("/api/v1/address/{a}/contract"));
+            let v = &tab["verified"][0];
+            assert_eq!(
+                (v["name"].as_str(), v["where_"].as_str(), v["matched"].as_str()),
+                (Some(name), Some("Ethereum"), Some("full")),
+                "{a}"
+            );
+        }
+        let (_, _, page) = get(addr, &format!("/address/{}/contract", contracts.l1_bridge));
+        assert!(page.contains("L1Bridge on Ethereum") && page.contains("contract L1Bridge"));
     })
     .await
     .expect("page checks");

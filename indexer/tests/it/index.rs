@@ -189,6 +189,26 @@ async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
         .expect("sqlite");
     index(&node, &db, 1_000).await;
     assert_eq!(count(&db, "SELECT COUNT(*) FROM tokens").await, 2);
+    // Both tokens' source verified by a user.
+    for (at, name) in [(token, "Shared"), (only_a, "Branch A")] {
+        let row = sec_indexer::verified::VerifiedContract {
+            domain: 0,
+            address: at,
+            name: name.into(),
+            file: "Market.sol".into(),
+            full_match: true,
+            compiler_version: "v0.8.37+commit.f401782d".into(),
+            code_format: "solidity-single-file".into(),
+            source: String::new(),
+            settings: "{}".into(),
+            abi: "[]".into(),
+            constructor_args: Vec::new(),
+            license: "None".into(),
+            code_hash: Vec::new(),
+            origin: "user".into(),
+        };
+        sec_indexer::verified::store(&db, &row, 0).await.expect("verified");
+    }
     node.shutdown().await;
 
     // Branch B: different transactions from the same fork point.
@@ -213,6 +233,16 @@ async fn a_reorg_rolls_back_to_the_fork_and_matches_a_clean_index() {
         d0.balance(c.address()).await
     );
     assert_eq!(stored_balance(&db, 0, token, c.address()).await, U256::ZERO);
+    // The branch-A token's verification went with it; the shared token's stays.
+    let verified: Vec<Vec<u8>> =
+        sqlx::query("SELECT address FROM verified_contracts WHERE origin = 'user'")
+            .fetch_all(db.pool())
+            .await
+            .expect("verified")
+            .iter()
+            .map(|r| r.try_get::<Vec<u8>, _>("address").unwrap())
+            .collect();
+    assert_eq!(verified, vec![token.to_vec()]);
     assert_eq!(
         stored_balance(&db, 0, token, a.address()).await,
         d0.token_balance(token, a.address()).await
