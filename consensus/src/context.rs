@@ -357,9 +357,11 @@ pub struct ProposalPart {
     pub height: Height,
     /// Round.
     pub round: Round,
-    /// Who proposes it.
+    /// For a block proposed again, the round of the polka it carries (`Nil` for a new one).
+    pub pol_round: Round,
+    /// Who proposes it (the round's proposer; a block proposed again keeps its producer).
     pub proposer: ValidatorAddress,
-    /// The block ([`crate::block::encode`]).
+    /// The block, RLP of `sec_sequencer::domain::Proposal`.
     pub block: Vec<u8>,
 }
 

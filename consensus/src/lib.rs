@@ -6,4 +6,9 @@
 
 pub mod codec;
 pub mod context;
+pub mod driver;
 pub mod signing;
+pub mod validator;
+
+pub use driver::Sets;
+pub use validator::{Validator, ValidatorConfig, ValidatorError};

@@ -1,0 +1,568 @@
+//! One domain's engine on one validator: the loop that answers Malachite's requests with the
+//! domain. The scheduled producer builds a block ([`Domain::build_block`]) and streams it;
+//! every validator re-executes what it receives ([`Domain::verify_block`]) and tells the engine
+//! whether it is valid, so a block that fails re-execution gets only nil votes; a decided block
+//! is committed with its certificate ([`Domain::commit`]). Execution runs on the blocking pool.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use alloy_primitives::Signature;
+use bytes::Bytes;
+use malachitebft_app::{
+    engine::host::{HeightParams, Next, SyncedValueOutcome},
+    streaming::{StreamContent, StreamId, StreamMessage},
+};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use malachitebft_core_consensus::{LocallyProposedValue, ProposedValue};
+use malachitebft_core_types::{
+    CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, LinearTimeouts, Round,
+    Validity,
+};
+use malachitebft_sync::RawDecidedValue;
+use sec_primitives::{CommitSignature, FinalityCertificate, ValidatorSet};
+use sec_sequencer::{
+    Domain,
+    domain::{Expected, Proposal as Block, Rejection, SealedBlock},
+};
+use tracing::{debug, info, warn};
+
+use crate::context::{
+    BlockId, Height, ProposalPart, SecContext, Sig, ValidatorAddress, Validators,
+};
+
+/// Seconds a proposed block's timestamp may be ahead of this validator's clock.
+pub const MAX_CLOCK_DRIFT: u64 = 2;
+
+/// Where a domain's validator sets come from.
+#[derive(Clone)]
+pub enum Sets {
+    /// One set for every height (a chain without epochs).
+    Fixed(Arc<ValidatorSet>),
+    /// The node's epochs (read from Ethereum).
+    Epochs(Arc<sec_sequencer::epochs::Epochs>),
+}
+
+/// Why a height could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The set of an epoch is not known.
+    #[error("no validator set for epoch {0}")]
+    NoSet(u64),
+    /// The set is empty: nobody could propose or vote.
+    #[error("the validator set of epoch {0} is empty")]
+    EmptySet(u64),
+    /// Reading the chain failed.
+    #[error("{0}")]
+    Node(String),
+}
+
+/// The driver of one domain's engine.
+pub struct Driver {
+    domain: Arc<Domain>,
+    ctx: SecContext,
+    me: ValidatorAddress,
+    sets: Sets,
+    timeouts: LinearTimeouts,
+    target_time: Option<Duration>,
+    /// Blocks built or verified at the current height, by id, until one is decided.
+    blocks: HashMap<BlockId, SealedBlock>,
+    /// Proposals validated per round of the current height (for `StartedRound`).
+    undecided: BTreeMap<(Height, Round), Vec<ProposedValue<SecContext>>>,
+    /// Parts of heights not started yet.
+    early: Vec<(Height, ProposalPart)>,
+    /// The height being decided and its validators.
+    current: Option<(Height, Validators)>,
+    streams: u64,
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+fn block_id(block: &Block) -> BlockId {
+    BlockId { hash: block.hash(), timestamp: block.header.timestamp }
+}
+
+impl Driver {
+    /// A driver of `domain` for validator `me`, with sets from `sets`; heights start one
+    /// `target_time` after the previous one.
+    pub fn new(
+        domain: Arc<Domain>,
+        ctx: SecContext,
+        me: ValidatorAddress,
+        sets: Sets,
+        timeouts: LinearTimeouts,
+        target_time: Option<Duration>,
+    ) -> Self {
+        Self {
+            domain,
+            ctx,
+            me,
+            sets,
+            timeouts,
+            target_time,
+            blocks: HashMap::new(),
+            undecided: BTreeMap::new(),
+            early: Vec::new(),
+            current: None,
+            streams: 0,
+        }
+    }
+
+    /// The validators deciding `height` (the head's next): the epoch's set, and the slot of
+    /// round 0 after the head's.
+    fn validators(&self, height: Height) -> Result<Validators, DriverError> {
+        let (slot, parent_epoch) = self
+            .domain
+            .with_head(|_, _, ext, _| (ext.slot, ext.epoch))
+            .map_err(|e| DriverError::Node(e.to_string()))?;
+        let (set, epoch) = match &self.sets {
+            Sets::Fixed(set) => (set.clone(), 0),
+            Sets::Epochs(epochs) => {
+                // domain 0's epochs are fixed by height; the others decide with their parent's
+                let epoch =
+                    if self.ctx.domain == 0 { epochs.epoch_of(height.0) } else { parent_epoch };
+                let set = epochs
+                    .set(epoch)
+                    .map_err(|e| DriverError::Node(e.to_string()))?
+                    .ok_or(DriverError::NoSet(epoch))?;
+                (Arc::new(set.set.clone()), epoch)
+            }
+        };
+        if set.is_empty() {
+            return Err(DriverError::EmptySet(epoch));
+        }
+        Ok(Validators::new(&set, epoch, slot + 1))
+    }
+
+    fn params(&mut self, height: Height) -> Result<HeightParams<SecContext>, DriverError> {
+        let validators = self.validators(height)?;
+        self.current = Some((height, validators.clone()));
+        self.blocks.clear();
+        self.undecided = self.undecided.split_off(&(height, Round::Nil));
+        Ok(HeightParams::new(validators, self.timeouts, self.target_time))
+    }
+
+    /// The next height to decide: the one after the committed head.
+    fn next_height(&self) -> Height {
+        Height(self.domain.head().0 + 1)
+    }
+
+    /// Serves the engine until its channel closes.
+    pub async fn run(mut self, mut channels: Channels<SecContext>) {
+        while let Some(msg) = channels.consensus.recv().await {
+            self.handle(msg, &channels).await;
+        }
+        info!(domain = self.ctx.domain, "consensus channel closed");
+    }
+
+    async fn handle(&mut self, msg: AppMsg<SecContext>, channels: &Channels<SecContext>) {
+        match msg {
+            AppMsg::ConsensusReady { reply } => {
+                let height = self.next_height();
+                match self.params(height) {
+                    Ok(params) => {
+                        info!(domain = self.ctx.domain, %height, "consensus ready");
+                        let _ = reply.send((height, params));
+                    }
+                    Err(e) => warn!(domain = self.ctx.domain, error = %e, "cannot start"),
+                }
+            }
+            AppMsg::StartedRound { height, round, proposer, reply_value, .. } => {
+                debug!(domain = self.ctx.domain, %height, %round, %proposer, "round");
+                let early = std::mem::take(&mut self.early);
+                for (h, part) in early {
+                    if h == height {
+                        self.received(part).await;
+                    } else if h > height {
+                        self.early.push((h, part));
+                    }
+                }
+                let known = self.undecided.get(&(height, round)).cloned().unwrap_or_default();
+                let _ = reply_value.send(known);
+            }
+            AppMsg::GetValue { height, round, reply, .. } => {
+                let Some(slot) = self.current_validators(height).map(|v| v.slot(round)) else {
+                    return;
+                };
+                let domain = self.domain.clone();
+                let built = tokio::task::spawn_blocking(move || domain.build_block(slot)).await;
+                let sealed = match built {
+                    Ok(Ok(sealed)) => sealed,
+                    Ok(Err(e)) => {
+                        // no reply: the engine's propose timeout passes the slot on
+                        warn!(domain = self.ctx.domain, %height, error = %e, "cannot build");
+                        return;
+                    }
+                    Err(e) => {
+                        warn!(domain = self.ctx.domain, error = %e, "build task failed");
+                        return;
+                    }
+                };
+                let block = sealed.proposal();
+                let id = block_id(&block);
+                self.blocks.insert(id, sealed);
+                let _ = reply.send(LocallyProposedValue::new(height, round, id));
+                self.stream(channels, height, round, Round::Nil, &block).await;
+            }
+            AppMsg::RestreamProposal { height, round, valid_round, value_id, .. } => {
+                if let Some(sealed) = self.blocks.get(&value_id) {
+                    let block = sealed.proposal();
+                    self.stream(channels, height, round, valid_round, &block).await;
+                }
+            }
+            AppMsg::ReceivedProposalPart { part, reply, .. } => {
+                let value = match part.content {
+                    StreamContent::Data(part) => {
+                        let height = part.height;
+                        match &self.current {
+                            Some((h, _)) if *h == height => self.received(part).await,
+                            Some((h, _)) if *h < height => {
+                                self.early.push((height, part));
+                                None
+                            }
+                            _ => None,
+                        }
+                    }
+                    StreamContent::Fin => None,
+                };
+                let _ = reply.send(value);
+            }
+            AppMsg::Decided { certificate, reply, .. } => {
+                self.decided(certificate).await;
+                let _ = reply.send(());
+            }
+            AppMsg::Finalized { certificate, reply, .. } => {
+                // the certificate now holds the precommits that arrived in time: keep the
+                // larger one (more stake on record for L1)
+                self.record_certificate(&certificate, true);
+                let height = self.next_height();
+                match self.params(height) {
+                    Ok(params) if height.0 == certificate.height.0 + 1 => {
+                        let _ = reply.send(Next::Start(height, params));
+                    }
+                    Ok(params) => {
+                        warn!(domain = self.ctx.domain, %height, "decided block not committed; restarting");
+                        let _ = reply.send(Next::Restart(height, params));
+                    }
+                    Err(e) => {
+                        warn!(domain = self.ctx.domain, error = %e, "cannot start next height")
+                    }
+                }
+            }
+            AppMsg::GetHistoryMinHeight { reply } => {
+                let _ = reply.send(Height(1));
+            }
+            AppMsg::GetDecidedValues { range, reply } => {
+                let domain = self.domain.clone();
+                let values = tokio::task::spawn_blocking(move || decided_values(&domain, range))
+                    .await
+                    .unwrap_or_default();
+                let _ = reply.send(values);
+            }
+            AppMsg::ProcessSyncedValue { height, round, proposer, value_bytes, reply } => {
+                let outcome = self.synced(height, round, proposer, value_bytes).await;
+                let _ = reply.send(outcome);
+            }
+            AppMsg::ExtendVote { reply, .. } => {
+                let _ = reply.send(None);
+            }
+            AppMsg::VerifyVoteExtensions { extensions, reply, .. } => {
+                let verdicts = extensions
+                    .into_iter()
+                    .map(|(a, _)| {
+                        (a, Err(malachitebft_core_consensus::VoteExtensionError::InvalidSignature))
+                    })
+                    .collect();
+                let _ = reply.send(verdicts);
+            }
+        }
+    }
+
+    fn current_validators(&self, height: Height) -> Option<&Validators> {
+        match &self.current {
+            Some((h, v)) if *h == height => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Publishes `block` as the proposal of (`height`, `round`).
+    async fn stream(
+        &mut self,
+        channels: &Channels<SecContext>,
+        height: Height,
+        round: Round,
+        pol_round: Round,
+        block: &Block,
+    ) {
+        self.streams += 1;
+        let id = StreamId::new(Bytes::from(
+            [height.0.to_be_bytes(), self.streams.to_be_bytes()].concat(),
+        ));
+        let part = ProposalPart {
+            height,
+            round,
+            pol_round,
+            proposer: self.me,
+            block: alloy_rlp::encode(block),
+        };
+        for msg in [
+            StreamMessage::new(id.clone(), 0, StreamContent::Data(part)),
+            StreamMessage::new(id, 1, StreamContent::Fin),
+        ] {
+            if channels.network.send(NetworkMsg::PublishProposalPart(msg)).await.is_err() {
+                warn!(domain = self.ctx.domain, "network channel closed");
+            }
+        }
+    }
+
+    /// What a block at the current height must be: produced in a slot of this height (round
+    /// 0 up to `round`, the slot of a re-proposed block is the one it was built for) by that
+    /// slot's producer.
+    fn expected(&self, validators: &Validators, round: Round, block: &Block) -> Option<Expected> {
+        let slot = block.extension.slot;
+        let last = validators.slot(round);
+        if slot < validators.base_slot || slot > last {
+            return None;
+        }
+        let r = Round::new(u32::try_from(slot - validators.base_slot).ok()?);
+        let producer = validators.producer(self.ctx.domain, r)?;
+        Some(Expected {
+            slot,
+            producer: producer.address.0,
+            bls_key: producer.bls_key.to_vec(),
+            max_timestamp: Some(now() + MAX_CLOCK_DRIFT),
+        })
+    }
+
+    /// Re-executes a received proposal and returns the engine's verdict on it.
+    async fn received(&mut self, part: ProposalPart) -> Option<ProposedValue<SecContext>> {
+        let (height, validators) = self.current.clone()?;
+        // only the round's proposer may propose in it
+        if validators.producer(self.ctx.domain, part.round).map(|v| v.address)
+            != Some(part.proposer)
+        {
+            debug!(domain = self.ctx.domain, proposer = %part.proposer, "not the round's proposer");
+            return None;
+        }
+        let block: Block = alloy_rlp::Decodable::decode(&mut part.block.as_slice()).ok()?;
+        let id = block_id(&block);
+        let validity = if self.blocks.contains_key(&id) {
+            Validity::Valid
+        } else {
+            self.verify(&validators, part.round, block, height).await
+        };
+        let value = ProposedValue {
+            height,
+            round: part.round,
+            valid_round: part.pol_round,
+            proposer: part.proposer,
+            value: id,
+            validity,
+        };
+        self.undecided.entry((height, part.round)).or_default().push(value.clone());
+        Some(value)
+    }
+
+    async fn verify(
+        &mut self,
+        validators: &Validators,
+        round: Round,
+        block: Block,
+        height: Height,
+    ) -> Validity {
+        let Some(expected) = self.expected(validators, round, &block) else {
+            warn!(domain = self.ctx.domain, %height, slot = block.extension.slot, "block of another slot");
+            return Validity::Invalid;
+        };
+        let id = block_id(&block);
+        let domain = self.domain.clone();
+        let verified =
+            tokio::task::spawn_blocking(move || domain.verify_block(&block, &expected)).await;
+        match verified {
+            Ok(Ok(sealed)) => {
+                self.blocks.insert(id, sealed);
+                Validity::Valid
+            }
+            Ok(Err(Rejection::Node(e))) => {
+                warn!(domain = self.ctx.domain, %height, error = %e, "could not verify");
+                Validity::Invalid
+            }
+            Ok(Err(rejection)) => {
+                warn!(domain = self.ctx.domain, %height, block = %id.hash, %rejection, "invalid block");
+                Validity::Invalid
+            }
+            Err(e) => {
+                warn!(domain = self.ctx.domain, error = %e, "verify task failed");
+                Validity::Invalid
+            }
+        }
+    }
+
+    /// The certificate of a decided value, checked with exact stake against its set.
+    fn certificate(
+        &self,
+        certificate: &CommitCertificate<SecContext>,
+    ) -> Option<FinalityCertificate> {
+        let (_, validators) = self.current.as_ref()?;
+        let mut signatures: Vec<CommitSignature> = certificate
+            .commit_signatures
+            .iter()
+            .filter_map(|s| {
+                Some(CommitSignature {
+                    signer: s.address.0,
+                    signature: Signature::from_raw(&s.signature.0).ok()?,
+                })
+            })
+            .collect();
+        signatures.sort_by_key(|s| s.signer);
+        Some(FinalityCertificate {
+            domain: self.ctx.domain,
+            height: certificate.height.0,
+            round: certificate.round.as_u32().unwrap_or_default(),
+            block_hash: certificate.value_id.hash,
+            timestamp: certificate.value_id.timestamp,
+            epoch: validators.epoch,
+            signatures,
+        })
+    }
+
+    fn stake_set(&self) -> Option<ValidatorSet> {
+        let (_, validators) = self.current.as_ref()?;
+        let members = validators
+            .members
+            .iter()
+            .map(|m| sec_primitives::ActiveValidator {
+                validator: m.address.0,
+                signer: m.address.0,
+                stake: m.stake,
+                bls_key: m.bls_key.clone(),
+            })
+            .collect();
+        ValidatorSet::new(members).ok()
+    }
+
+    /// Commits the decided block with its certificate.
+    async fn decided(&mut self, certificate: CommitCertificate<SecContext>) {
+        let height = certificate.height;
+        let Some(sealed) = self.blocks.remove(&certificate.value_id) else {
+            warn!(domain = self.ctx.domain, %height, "decided a block this node does not have");
+            return;
+        };
+        let Some(cert) = self.certificate(&certificate) else { return };
+        // exact stake, as L1 would count it: rounding in voting power can never finalize
+        // what L1 would refuse
+        if let Some(set) = self.stake_set()
+            && let Err(e) = cert.verify(&set, &self.ctx.signing)
+        {
+            warn!(domain = self.ctx.domain, %height, error = %e, "certificate refused");
+            return;
+        }
+        let domain = self.domain.clone();
+        let committed =
+            tokio::task::spawn_blocking(move || domain.commit(sealed.with_certificate(cert))).await;
+        match committed {
+            Ok(Ok(record)) => info!(
+                domain = self.ctx.domain,
+                number = record.header.number,
+                round = %certificate.round,
+                signers = certificate.commit_signatures.len(),
+                "finalized"
+            ),
+            Ok(Err(e)) => warn!(domain = self.ctx.domain, %height, error = %e, "commit failed"),
+            Err(e) => warn!(domain = self.ctx.domain, error = %e, "commit task failed"),
+        }
+    }
+
+    /// Stores the larger certificate of a block already committed.
+    fn record_certificate(&self, certificate: &CommitCertificate<SecContext>, verify: bool) {
+        let Some(cert) = self.certificate(certificate) else { return };
+        if verify
+            && let Some(set) = self.stake_set()
+            && cert.verify(&set, &self.ctx.signing).is_err()
+        {
+            return;
+        }
+        let store = self.domain.chain_store();
+        let stored = store.reader().and_then(|r| r.certificate(cert.height));
+        if let Ok(Some(old)) = stored
+            && old.block_hash == cert.block_hash
+            && old.signatures.len() < cert.signatures.len()
+            && let Err(e) = store.write_certificate(cert.height, &cert)
+        {
+            warn!(domain = self.ctx.domain, error = %e, "certificate not updated");
+        }
+    }
+
+    /// A block a peer sent while this node caught up: verified as a proposal of its round.
+    async fn synced(
+        &mut self,
+        height: Height,
+        round: Round,
+        proposer: ValidatorAddress,
+        bytes: Bytes,
+    ) -> SyncedValueOutcome<SecContext> {
+        let Ok(block) = alloy_rlp::Decodable::decode(&mut bytes.as_ref()) else {
+            return SyncedValueOutcome::PeerFault;
+        };
+        let block: Block = block;
+        if self.current_validators(height).is_none() {
+            return SyncedValueOutcome::LocalTransientError;
+        }
+        let Some((_, validators)) = self.current.clone() else {
+            return SyncedValueOutcome::LocalTransientError;
+        };
+        let id = block_id(&block);
+        let validity = self.verify(&validators, round, block, height).await;
+        SyncedValueOutcome::Verdict(ProposedValue {
+            height,
+            round,
+            valid_round: Round::Nil,
+            proposer,
+            value: id,
+            validity,
+        })
+    }
+}
+
+/// Committed blocks in `range` with their certificates, for peers catching up.
+fn decided_values(
+    domain: &Domain,
+    range: std::ops::RangeInclusive<Height>,
+) -> Vec<RawDecidedValue<SecContext>> {
+    let Ok(store) = domain.store() else { return vec![] };
+    let mut out = Vec::new();
+    for number in range.start().0..=range.end().0 {
+        let (Ok(Some(block)), Ok(Some(cert))) = (domain.block(number), store.certificate(number))
+        else {
+            break;
+        };
+        let proposal = Block {
+            header: block.header.clone(),
+            extension: block.extension.clone(),
+            txs: block.txs.iter().map(|t| t.raw.clone()).collect(),
+        };
+        let certificate = ExtendedCommitCertificate {
+            height: Height(number),
+            round: Round::new(cert.round),
+            value_id: BlockId { hash: cert.block_hash, timestamp: cert.timestamp },
+            commit_signatures: cert
+                .signatures
+                .iter()
+                .map(|s| {
+                    ExtendedCommitSignature::new(
+                        ValidatorAddress(s.signer),
+                        Sig(s.signature.as_bytes()),
+                        None,
+                    )
+                })
+                .collect(),
+        };
+        out.push(RawDecidedValue::new(Bytes::from(alloy_rlp::encode(&proposal)), certificate));
+    }
+    out
+}

@@ -1,0 +1,203 @@
+//! Validators deciding blocks together: four validators in one process, each with its own
+//! stores, talking real libp2p on loopback. Every block of every domain is proposed by its
+//! scheduled producer, re-executed by the others and committed with the precommits of more
+//! than 2/3 of the stake; each stored certificate verifies with exact stake; a transaction
+//! sent to the validators is included once.
+
+use std::{
+    net::{SocketAddr, TcpListener},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::eip2718::Encodable2718,
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use malachitebft_core_types::LinearTimeouts;
+use sec_consensus::{Sets, Validator, ValidatorConfig};
+use sec_primitives::{
+    ActiveValidator, DEV_MNEMONIC, GenesisAccount, ValidatorSet, dev_signers_from,
+    randomness::RandaoKey, vote::SigningDomain,
+};
+use sec_sequencer::{Domain, NodeConfig, node::open_domains};
+
+const DOMAINS: u32 = 2;
+const SIGNING: SigningDomain =
+    SigningDomain { l1_chain_id: 31337, stake_manager: Address::repeat_byte(0x5e) };
+
+fn sec(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18))
+}
+
+/// A base port with `DOMAINS` free ports from it.
+fn free_ports() -> u16 {
+    loop {
+        let base = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if base < 60_000
+            && (0..DOMAINS).all(|d| TcpListener::bind(("127.0.0.1", base + d as u16)).is_ok())
+        {
+            return base;
+        }
+    }
+}
+
+struct Member {
+    domains: Vec<Arc<Domain>>,
+    validator: Validator,
+    _dir: tempfile::TempDir,
+}
+
+fn validator_set(keys: &[PrivateKeySigner], stakes: &[u64]) -> ValidatorSet {
+    ValidatorSet::new(
+        keys.iter()
+            .zip(stakes)
+            .enumerate()
+            .map(|(i, (k, s))| ActiveValidator {
+                validator: Address::with_last_byte(i as u8 + 1),
+                signer: k.address(),
+                stake: sec(*s),
+                bls_key: RandaoKey::from_ecdsa_secret(k.to_bytes().as_slice())
+                    .unwrap()
+                    .public_key()
+                    .to_vec()
+                    .into(),
+            })
+            .collect(),
+    )
+    .unwrap()
+}
+
+async fn start(
+    key: &PrivateKeySigner,
+    set: &ValidatorSet,
+    me: SocketAddr,
+    peers: Vec<SocketAddr>,
+) -> Member {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig {
+        datadir: dir.path().join("chain"),
+        domains: DOMAINS,
+        genesis_timestamp: Some(1_700_000_000),
+        ..Default::default()
+    };
+    config
+        .alloc
+        .insert(sender().address(), GenesisAccount { balance: sec(1_000), ..Default::default() });
+    let domains = open_domains(&config, key, None).await.unwrap();
+    let validator = Validator::start(
+        &domains,
+        ValidatorConfig {
+            key: key.clone(),
+            signing: SIGNING,
+            datadir: dir.path().join("consensus"),
+            listen: me,
+            peers,
+            timeouts: LinearTimeouts {
+                propose: Duration::from_secs(3),
+                prevote: Duration::from_millis(500),
+                precommit: Duration::from_millis(500),
+                ..Default::default()
+            },
+            block_time: Duration::from_secs(1),
+            sets: Sets::Fixed(Arc::new(set.clone())),
+        },
+    )
+    .await
+    .unwrap();
+    Member { domains, validator, _dir: dir }
+}
+
+fn sender() -> PrivateKeySigner {
+    dev_signers_from(DEV_MNEMONIC, 3..4).unwrap().pop().unwrap()
+}
+
+fn transfer(chain_id: u64, to: Address) -> Bytes {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(to),
+        value: sec(2),
+        input: Bytes::new(),
+        access_list: Default::default(),
+    };
+    let sig = sender().sign_hash_sync(&tx.signature_hash()).unwrap();
+    TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_validators_finalize_every_domain_by_stake() {
+    let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
+    let set = validator_set(&keys, &[40, 30, 20, 10]);
+    let addrs: Vec<SocketAddr> =
+        (0..4).map(|_| SocketAddr::from(([127, 0, 0, 1], free_ports()))).collect();
+    let mut members = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let peers = addrs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
+        members.push(start(key, &set, addrs[i], peers).await);
+    }
+    // a transfer, sent to every validator (there is no transaction gossip between them yet)
+    let to = Address::repeat_byte(0x77);
+    for m in &members {
+        let raw = transfer(m.domains[0].chain_id(), to);
+        m.domains[0].submit(raw).unwrap();
+    }
+
+    let target = 5;
+    let started = Instant::now();
+    while members.iter().any(|m| m.domains.iter().any(|d| d.head().0 < target)) {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "heads after 120 s: {:?}",
+            members
+                .iter()
+                .map(|m| m.domains.iter().map(|d| d.head().0).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("{target} heights on {DOMAINS} domains in {:?}", started.elapsed());
+
+    let mut producers = std::collections::HashSet::new();
+    let mut included = 0;
+    for d in 0..DOMAINS as usize {
+        for number in 1..=target {
+            let blocks: Vec<_> =
+                members.iter().map(|m| m.domains[d].block(number).unwrap().unwrap()).collect();
+            let hash = blocks[0].hash;
+            assert!(blocks.iter().all(|b| b.hash == hash), "domain {d} block {number} differs");
+            let block = &blocks[0];
+            // produced by the slot's scheduled producer
+            let slot = block.extension.slot;
+            let due = set.members()[((slot + d as u64) % 4) as usize].signer;
+            assert_eq!(block.extension.producer, due, "domain {d} block {number} slot {slot}");
+            producers.insert(block.extension.producer);
+            // committed with > 2/3 of the stake, on every validator
+            for m in &members {
+                let cert = m.domains[d].store().unwrap().certificate(number).unwrap().unwrap();
+                assert_eq!(cert.block_hash, hash);
+                let signed = cert.verify(&set, &SIGNING).unwrap();
+                assert!(signed * U256::from(3) > set.total_stake() * U256::from(2));
+            }
+            if d == 0 {
+                included += block.tx_hashes.len();
+            }
+        }
+    }
+    assert!(producers.len() >= 3, "producers rotate: {producers:?}");
+    assert_eq!(included, 1, "the transfer is in exactly one block");
+    for m in &members {
+        let balance = m.domains[0]
+            .with_head(|s, _, _, _| s.account(&to).unwrap().map(|a| a.balance))
+            .unwrap();
+        assert_eq!(balance, Some(sec(2)));
+    }
+    for m in members {
+        m.validator.stop().await;
+    }
+}
