@@ -27,6 +27,7 @@ use sec_primitives::{CommitSignature, FinalityCertificate, ValidatorSet};
 use sec_sequencer::{
     Domain,
     domain::{Expected, Proposal as Block, Rejection, SealedBlock},
+    storage::SlotRecord,
 };
 use tracing::{debug, info, warn};
 
@@ -36,6 +37,19 @@ use crate::context::{
 
 /// Seconds a proposed block's timestamp may be ahead of this validator's clock.
 pub const MAX_CLOCK_DRIFT: u64 = 2;
+
+/// Misbehaviour a test switches on in one validator, to show that the others refuse it. Always
+/// [`Fault::None`] outside tests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Fault {
+    /// An honest validator.
+    #[default]
+    None,
+    /// Proposes blocks whose header names a wrong state root.
+    BadStateRoot,
+    /// Proposes blocks whose randomness is signed with a key other than its registered one.
+    BadRandomness,
+}
 
 /// Where a domain's validator sets come from.
 #[derive(Clone)]
@@ -77,6 +91,7 @@ pub struct Driver {
     /// The height being decided and its validators.
     current: Option<(Height, Validators)>,
     streams: u64,
+    fault: Fault,
 }
 
 fn now() -> u64 {
@@ -110,7 +125,37 @@ impl Driver {
             early: Vec::new(),
             current: None,
             streams: 0,
+            fault: Fault::None,
         }
+    }
+
+    /// The same driver misbehaving as `fault` says (tests only).
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.fault = fault;
+        self
+    }
+
+    /// `block` spoiled as the fault switch says; unchanged for an honest validator.
+    fn spoil(&self, mut block: Block) -> Block {
+        match self.fault {
+            Fault::None => return block,
+            Fault::BadStateRoot => {
+                block.header.state_root = alloy_primitives::keccak256(block.header.state_root);
+            }
+            Fault::BadRandomness => {
+                let Ok(key) = sec_primitives::randomness::RandaoKey::from_ecdsa_secret(&[7; 32])
+                else {
+                    return block;
+                };
+                let base = self.domain.chain_id() - u64::from(self.ctx.domain);
+                let forged = key.sign(base, self.ctx.domain, block.header.number);
+                let parent_mix = self.domain.head_header().mix_hash;
+                block.extension.randomness = forged.to_vec().into();
+                block.header.mix_hash = sec_primitives::randomness::mix(parent_mix, &forged);
+                block.header.extra_data = block.extension.commitment().to_vec().into();
+            }
+        }
+        block
     }
 
     /// The validators deciding `height` (the head's next): the epoch's set, and the slot of
@@ -203,9 +248,11 @@ impl Driver {
                         return;
                     }
                 };
-                let block = sealed.proposal();
+                let block = self.spoil(sealed.proposal());
                 let id = block_id(&block);
-                self.blocks.insert(id, sealed);
+                if self.fault == Fault::None {
+                    self.blocks.insert(id, sealed);
+                }
                 let _ = reply.send(LocallyProposedValue::new(height, round, id));
                 self.stream(channels, height, round, Round::Nil, &block).await;
             }
@@ -462,9 +509,14 @@ impl Driver {
             warn!(domain = self.ctx.domain, %height, error = %e, "certificate refused");
             return;
         }
+        let Some(slots) =
+            self.slot_record(sealed.record.extension.slot, sealed.record.extension.producer)
+        else {
+            return;
+        };
         let domain = self.domain.clone();
         let committed =
-            tokio::task::spawn_blocking(move || domain.commit(sealed.with_certificate(cert))).await;
+            tokio::task::spawn_blocking(move || domain.commit(sealed.certified(cert, slots))).await;
         match committed {
             Ok(Ok(record)) => info!(
                 domain = self.ctx.domain,
@@ -476,6 +528,19 @@ impl Driver {
             Ok(Err(e)) => warn!(domain = self.ctx.domain, %height, error = %e, "commit failed"),
             Err(e) => warn!(domain = self.ctx.domain, error = %e, "commit task failed"),
         }
+    }
+
+    /// The schedule's account of a block produced by `producer` in `slot`: the producers of
+    /// the slots of this height before it missed theirs.
+    fn slot_record(&self, slot: u64, producer: alloy_primitives::Address) -> Option<SlotRecord> {
+        let (_, validators) = self.current.as_ref()?;
+        let missed = (validators.base_slot..slot)
+            .filter_map(|s| {
+                let round = Round::new(u32::try_from(s - validators.base_slot).ok()?);
+                validators.producer(self.ctx.domain, round).map(|v| v.address.0)
+            })
+            .collect();
+        Some(SlotRecord { epoch: validators.epoch, producer, missed })
     }
 
     /// Stores the larger certificate of a block already committed.

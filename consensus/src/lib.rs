@@ -10,5 +10,5 @@ pub mod driver;
 pub mod signing;
 pub mod validator;
 
-pub use driver::Sets;
+pub use driver::{Fault, Sets};
 pub use validator::{Validator, ValidatorConfig, ValidatorError};

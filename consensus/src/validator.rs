@@ -23,7 +23,7 @@ use tracing::{info, warn};
 use crate::{
     codec::SecCodec,
     context::{SecContext, ValidatorAddress},
-    driver::{Driver, Sets},
+    driver::{Driver, Fault, Sets},
     signing::{EcdsaSigner, EcdsaVerifier},
 };
 
@@ -46,6 +46,8 @@ pub struct ValidatorConfig {
     pub block_time: Duration,
     /// Where validator sets come from.
     pub sets: Sets,
+    /// A test switch for misbehaviour; [`Fault::None`] otherwise.
+    pub fault: Fault,
 }
 
 /// Why a validator could not start.
@@ -175,7 +177,8 @@ impl Validator {
                 config.sets.clone(),
                 config.timeouts,
                 Some(config.block_time),
-            );
+            )
+            .with_fault(config.fault);
             let task = tokio::spawn(driver.run(channels));
             info!(domain = id, validator = %address, listen = %config.listen, "engine started");
             engines.push((handle, task));

@@ -17,7 +17,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, Bytes, TxKind, U256};
 use malachitebft_core_types::LinearTimeouts;
-use sec_consensus::{Sets, Validator, ValidatorConfig};
+use sec_consensus::{Fault, Sets, Validator, ValidatorConfig};
 use sec_primitives::{
     ActiveValidator, DEV_MNEMONIC, GenesisAccount, ValidatorSet, dev_signers_from,
     randomness::RandaoKey, vote::SigningDomain,
@@ -75,6 +75,7 @@ async fn start(
     set: &ValidatorSet,
     me: SocketAddr,
     peers: Vec<SocketAddr>,
+    fault: Fault,
 ) -> Member {
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig {
@@ -103,6 +104,7 @@ async fn start(
             },
             block_time: Duration::from_secs(1),
             sets: Sets::Fixed(Arc::new(set.clone())),
+            fault,
         },
     )
     .await
@@ -130,8 +132,8 @@ fn transfer(chain_id: u64, to: Address) -> Bytes {
     TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn four_validators_finalize_every_domain_by_stake() {
+/// Four validators with stakes 40/30/20/10 on loopback, with `faults` by index.
+async fn network(faults: [Fault; 4]) -> (Vec<Member>, ValidatorSet) {
     let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
     let set = validator_set(&keys, &[40, 30, 20, 10]);
     let addrs: Vec<SocketAddr> =
@@ -139,8 +141,31 @@ async fn four_validators_finalize_every_domain_by_stake() {
     let mut members = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let peers = addrs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
-        members.push(start(key, &set, addrs[i], peers).await);
+        members.push(start(key, &set, addrs[i], peers, faults[i]).await);
     }
+    (members, set)
+}
+
+/// Waits until every member has committed `target` blocks on every domain.
+async fn reach(members: &[Member], target: u64) -> Duration {
+    let started = Instant::now();
+    while members.iter().any(|m| m.domains.iter().any(|d| d.head().0 < target)) {
+        assert!(
+            started.elapsed() < Duration::from_secs(150),
+            "heads after 150 s: {:?}",
+            members
+                .iter()
+                .map(|m| m.domains.iter().map(|d| d.head().0).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_validators_finalize_every_domain_by_stake() {
+    let (members, set) = network([Fault::None; 4]).await;
     // a transfer, sent to every validator (there is no transaction gossip between them yet)
     let to = Address::repeat_byte(0x77);
     for m in &members {
@@ -149,19 +174,8 @@ async fn four_validators_finalize_every_domain_by_stake() {
     }
 
     let target = 5;
-    let started = Instant::now();
-    while members.iter().any(|m| m.domains.iter().any(|d| d.head().0 < target)) {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "heads after 120 s: {:?}",
-            members
-                .iter()
-                .map(|m| m.domains.iter().map(|d| d.head().0).collect::<Vec<_>>())
-                .collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    eprintln!("{target} heights on {DOMAINS} domains in {:?}", started.elapsed());
+    let took = reach(&members, target).await;
+    eprintln!("{target} heights on {DOMAINS} domains in {took:?}");
 
     let mut producers = std::collections::HashSet::new();
     let mut included = 0;
@@ -199,5 +213,51 @@ async fn four_validators_finalize_every_domain_by_stake() {
     }
     for m in members {
         m.validator.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn blocks_that_fail_re_execution_are_never_finalized() {
+    // validator 2 (20 %) proposes blocks with a wrong state root, validator 3 (10 %) blocks
+    // with forged randomness: 70 % of the stake is honest, so the chain goes on without them
+    let (members, set) =
+        network([Fault::None, Fault::None, Fault::BadStateRoot, Fault::BadRandomness]).await;
+    let target = 7;
+    let took = reach(&members, target).await;
+    eprintln!("{target} heights with two faulty proposers in {took:?}");
+    let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
+    let (bad_root, bad_rand) = (keys[2].address(), keys[3].address());
+    for m in members {
+        m.validator.stop().await;
+        for d in &m.domains {
+            let head = d.head().0;
+            let mut produced = 0;
+            for number in 1..=head {
+                let block = d.block(number).unwrap().unwrap();
+                assert!(
+                    block.extension.producer != bad_root && block.extension.producer != bad_rand,
+                    "domain {} block {number} by a faulty proposer",
+                    d.id()
+                );
+                let cert = d.store().unwrap().certificate(number).unwrap().unwrap();
+                cert.verify(&set, &SIGNING).unwrap();
+                produced += 1;
+            }
+            // the schedule's account: every block produced by someone, the faulty slots missed
+            let production = d.store().unwrap().production(0).unwrap();
+            let total: u64 = production.iter().map(|(_, p, _)| p).sum();
+            assert_eq!(total, produced);
+            let missed: u64 = production
+                .iter()
+                .filter(|(who, ..)| *who == bad_root || *who == bad_rand)
+                .map(|(_, _, m)| m)
+                .sum();
+            assert!(missed >= 2, "domain {}: faulty slots missed: {production:?}", d.id());
+            assert!(
+                production
+                    .iter()
+                    .all(|(who, p, _)| *p == 0 || (*who != bad_root && *who != bad_rand))
+            );
+        }
     }
 }

@@ -66,6 +66,8 @@ const EPOCHS: TableDefinition<u64, &[u8]> = TableDefinition::new("epochs");
 /// Block number -> the finality certificate it was committed with (JSON of
 /// `FinalityCertificate`); absent on a chain without validators.
 const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
+/// (epoch, validator signer) -> (blocks produced, slots missed) in this domain.
+const PRODUCTION: TableDefinition<(u64, &[u8; 20]), (u64, u64)> = TableDefinition::new("production");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +155,20 @@ pub struct BlockIndex {
     pub next_set: Option<EpochSet>,
     /// The precommits that finalized it, when validators decide blocks.
     pub certificate: Option<FinalityCertificate>,
+    /// Who produced it and who missed the slots before it, when validators decide blocks.
+    pub slots: Option<SlotRecord>,
+}
+
+/// A decided block's place in the producer schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotRecord {
+    /// The epoch whose schedule it follows.
+    pub epoch: u64,
+    /// Its producer.
+    pub producer: Address,
+    /// The producers of the slots between its parent's and its own, which passed without a
+    /// block.
+    pub missed: Vec<Address>,
 }
 
 /// A message a domain sent, as its store finds it by hash.
@@ -226,6 +242,7 @@ impl ChainStore {
             tx.open_table(DELIVERED)?;
             tx.open_table(EPOCHS)?;
             tx.open_table(CERTIFICATES)?;
+            tx.open_table(PRODUCTION)?;
         }
         tx.commit()?;
         Ok(Self { db })
@@ -380,6 +397,19 @@ impl ChainStore {
         if let Some(c) = &index.certificate {
             let json = serde_json::to_vec(c).map_err(|e| corrupt("certificates", e))?;
             tx.open_table(CERTIFICATES)?.insert(number, json.as_slice())?;
+        }
+        if let Some(slots) = &index.slots {
+            let mut production = tx.open_table(PRODUCTION)?;
+            let mut count = |who: &Address, produced: u64, missed: u64| {
+                let key = (slots.epoch, &who.0.0);
+                let (p, m) = production.get(key)?.map(|v| v.value()).unwrap_or_default();
+                production.insert(key, (p + produced, m + missed))?;
+                Ok::<(), StoreError>(())
+            };
+            count(&slots.producer, 1, 0)?;
+            for who in &slots.missed {
+                count(who, 0, 1)?;
+            }
         }
         if let Some(set) = &index.next_set {
             let json = serde_json::to_vec(set).map_err(|e| corrupt("epochs", e))?;
@@ -622,6 +652,18 @@ impl StoreReader {
         let t = self.tx.open_table(CERTIFICATES)?;
         let Some(v) = t.get(number)? else { return Ok(None) };
         serde_json::from_slice(v.value()).map(Some).map_err(|e| corrupt("certificates", e))
+    }
+
+    /// Per validator of `epoch`: blocks produced and slots missed in this domain.
+    pub fn production(&self, epoch: u64) -> Result<Vec<(Address, u64, u64)>, StoreError> {
+        let t = self.tx.open_table(PRODUCTION)?;
+        let mut out = Vec::new();
+        for row in t.range((epoch, &[0u8; 20])..=(epoch, &[0xffu8; 20]))? {
+            let (k, v) = row?;
+            let (produced, missed) = v.value();
+            out.push((Address::from(*k.value().1), produced, missed));
+        }
+        Ok(out)
     }
 
     /// The highest block with a certificate: the finalized head.

@@ -98,9 +98,15 @@ impl SealedBlock {
         self.record.hash
     }
 
-    /// The block with the certificate it is to be committed with.
-    pub fn with_certificate(mut self, certificate: sec_primitives::FinalityCertificate) -> Self {
+    /// The block with the certificate it is to be committed with and its place in the
+    /// producer schedule.
+    pub fn certified(
+        mut self,
+        certificate: sec_primitives::FinalityCertificate,
+        slots: crate::storage::SlotRecord,
+    ) -> Self {
         self.index.certificate = Some(certificate);
+        self.index.slots = Some(slots);
         self
     }
 }
@@ -360,6 +366,7 @@ impl Domain {
             sent: vec![],
             next_set: None,
             certificate: None,
+            slots: None,
         };
         let body = Body::new(self.config.id, &exec, &mut index);
         let extension = SecExtension {
@@ -555,6 +562,7 @@ impl Domain {
             sent: vec![],
             next_set,
             certificate: None,
+            slots: None,
         };
         let body = Body::new(self.config.id, &exec, &mut index);
         let included: Vec<&PooledTx> = txs.iter().collect();

@@ -26,6 +26,28 @@ fn validators(api: &EthApi, epoch: Option<u64>) -> RpcResult<Value> {
     let Some(set) = epochs.set(epoch).map_err(|e| RpcError::Internal(e.to_string()))? else {
         return Ok(Value::Null);
     };
+    // blocks produced and slots missed in the epoch, over every domain
+    let mut production: std::collections::BTreeMap<alloy_primitives::Address, (u64, u64)> =
+        Default::default();
+    for d in api.all.iter() {
+        for (who, produced, missed) in d.store()?.production(epoch)? {
+            let e = production.entry(who).or_default();
+            e.0 += produced;
+            e.1 += missed;
+        }
+    }
+    let members: Vec<Value> = set
+        .set
+        .members()
+        .iter()
+        .map(|m| {
+            let (produced, missed) = production.get(&m.signer).copied().unwrap_or_default();
+            let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
+            v["blocksProduced"] = json!(format!("{produced:#x}"));
+            v["slotsMissed"] = json!(format!("{missed:#x}"));
+            v
+        })
+        .collect();
     Ok(json!({
         "epoch": format!("{epoch:#x}"),
         "currentEpoch": format!("{:#x}", current.unwrap_or_default()),
@@ -36,7 +58,7 @@ fn validators(api: &EthApi, epoch: Option<u64>) -> RpcResult<Value> {
         "origin": set.origin,
         "setHash": set.set_hash,
         "totalStake": set.set.total_stake(),
-        "validators": set.set.members(),
+        "validators": members,
     }))
 }
 
