@@ -18,3 +18,4 @@ mod pay;
 mod trade;
 mod trade_explorer;
 mod trade_hardhat;
+mod validators;

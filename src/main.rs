@@ -202,6 +202,21 @@ struct NodeArgs {
     /// L1 blocks a deposit waits before it is credited (default: the config's, 6).
     #[arg(long)]
     l1_confirmations: Option<u64>,
+    /// Run as a validator with this signing key (hex): blocks are then made and finalized by
+    /// the validators together, not by a producer key. The key stays in this process.
+    #[arg(
+        long,
+        env = "SEC_VALIDATOR_KEY",
+        hide_env_values = true,
+        conflicts_with = "producer_key"
+    )]
+    validator_key: Option<B256>,
+    /// Where this validator listens for the others (domain d on port + d).
+    #[arg(long, requires = "validator_key", default_value = "127.0.0.1:30300")]
+    p2p_addr: SocketAddr,
+    /// The other validators' --p2p-addr, comma separated.
+    #[arg(long, requires = "validator_key", value_delimiter = ',')]
+    peers: Vec<SocketAddr>,
 }
 
 /// The node's reader of Ethereum for `deployment`, connected off the async runtime (the source
@@ -424,6 +439,7 @@ async fn node(args: NodeArgs) -> Result<()> {
     args.node.apply(&mut config);
     let producer = match args.producer_key {
         Some(k) => PrivateKeySigner::from_bytes(&k).context("producer key")?,
+        None if args.validator_key.is_some() => PrivateKeySigner::random(),
         None => {
             tracing::warn!("no --producer-key: using the public dev producer key");
             dev_producer()?
@@ -435,12 +451,31 @@ async fn node(args: NodeArgs) -> Result<()> {
             // the L2 bridge predeploy must name the same SEC token the L1 bridge locks
             config.l1_sec_token = deployment.addresses.token;
             config.l1.start_block = config.l1.start_block.max(deployment.block);
+            // validators sign votes for this deployment's StakeManager
+            config.consensus.signing = sec_primitives::SigningDomain {
+                l1_chain_id: deployment.chain_id,
+                stake_manager: deployment.addresses.stake_manager,
+            };
             Some(l1_source(url, &deployment).await?)
         }
         _ => None,
     };
     if let Some(c) = args.l1_confirmations {
         config.l1.confirmations = c;
+    }
+    if let Some(key) = args.validator_key {
+        let key = PrivateKeySigner::from_bytes(&key).context("validator key")?;
+        let p2p = sec_consensus::P2p { listen: args.p2p_addr, peers: args.peers };
+        let node = sec_consensus::ValidatorNode::start(&config, key, source, p2p).await?;
+        println!(
+            "SEC validator node: JSON-RPC on http://{} ({} domains), peers on {}",
+            node.rpc_addr(),
+            node.domains().len(),
+            args.p2p_addr
+        );
+        wait_for_ctrl_c().await;
+        node.shutdown().await;
+        return Ok(());
     }
     let node = Node::start_with_l1(config, producer, source).await?;
     println!("SEC node: JSON-RPC on http://{} ({} domains)", node.rpc_addr(), node.domains().len());

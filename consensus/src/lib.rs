@@ -7,8 +7,10 @@
 pub mod codec;
 pub mod context;
 pub mod driver;
+pub mod node;
 pub mod signing;
 pub mod validator;
 
 pub use driver::{Fault, Sets};
+pub use node::{P2p, ValidatorNode, ValidatorNodeError};
 pub use validator::{Validator, ValidatorConfig, ValidatorError};

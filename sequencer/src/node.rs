@@ -63,6 +63,33 @@ pub struct NodeConfig {
     pub l1: L1Settings,
     /// DPoS epochs, when the node has an L1 to read validator sets from.
     pub epochs: EpochSettings,
+    /// How validators decide blocks, when the node runs one (`sec node --validator-key`).
+    pub consensus: ConsensusSettings,
+}
+
+/// Settings of a validator's engines.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsensusSettings {
+    /// The deployment votes are signed for (L1 chain id and `StakeManager`); set from the L1
+    /// deployment when the node reads one. Default: chain 0, the zero address.
+    pub signing: sec_primitives::SigningDomain,
+    /// How long validators wait for a round's proposal before voting nil, in ms (grows by
+    /// half a second per round). Default 3,000: above building, sending and re-executing a
+    /// full block on a loaded machine, so load does not turn into skipped slots.
+    pub propose_timeout_ms: u64,
+    /// How long validators wait for more votes after a split vote, in ms. Default 1,000.
+    pub vote_timeout_ms: u64,
+}
+
+impl Default for ConsensusSettings {
+    fn default() -> Self {
+        Self {
+            signing: sec_primitives::SigningDomain { l1_chain_id: 0, stake_manager: Address::ZERO },
+            propose_timeout_ms: 3_000,
+            vote_timeout_ms: 1_000,
+        }
+    }
 }
 
 /// How the chain's validator sets change (see [`crate::epochs`]); used only when the node has
@@ -120,6 +147,7 @@ impl Default for NodeConfig {
             rpc: RpcConfig::default(),
             l1: L1Settings::default(),
             epochs: EpochSettings::default(),
+            consensus: ConsensusSettings::default(),
         }
     }
 }

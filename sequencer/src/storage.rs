@@ -67,7 +67,8 @@ const EPOCHS: TableDefinition<u64, &[u8]> = TableDefinition::new("epochs");
 /// `FinalityCertificate`); absent on a chain without validators.
 const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 /// (epoch, validator signer) -> (blocks produced, slots missed) in this domain.
-const PRODUCTION: TableDefinition<(u64, &[u8; 20]), (u64, u64)> = TableDefinition::new("production");
+const PRODUCTION: TableDefinition<(u64, &[u8; 20]), (u64, u64)> =
+    TableDefinition::new("production");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]

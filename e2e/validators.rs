@@ -1,0 +1,208 @@
+//! Validators as separate processes: four `sec node --validator-key` processes with equal
+//! stake on loopback. Finality goes on with three; with two (half the stake) no block is
+//! committed and nothing forks; it resumes when a third returns; a validator killed with
+//! SIGKILL and restarted catches up and signs certificates again.
+
+use std::time::{Duration, Instant};
+
+use alloy_primitives::{Address, B256, U256};
+use sec_primitives::{ActiveValidator, DEV_MNEMONIC, dev_signers_from, randomness::RandaoKey};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const DOMAINS: u32 = 2;
+
+/// One validator process and how to start it again.
+struct Member {
+    dir: std::path::PathBuf,
+    rpc: u16,
+    flags: Vec<String>,
+    process: Option<NodeProcess>,
+}
+
+impl Member {
+    fn start(&mut self) {
+        self.process =
+            Some(NodeProcess::start_with(&self.dir, DOMAINS, 1.0, self.rpc, &self.flags));
+    }
+
+    fn kill9(&mut self) {
+        if let Some(p) = self.process.take() {
+            p.kill9();
+        }
+    }
+
+    fn url(&self, domain: u32) -> String {
+        let path = if domain == 0 { String::new() } else { format!("domain/{domain}") };
+        format!("http://127.0.0.1:{}/{path}", self.rpc)
+    }
+}
+
+async fn head(url: &str) -> u64 {
+    match call(&client(url), "eth_blockNumber", vec![]).await {
+        Ok(v) => quantity(&v),
+        Err(_) => 0,
+    }
+}
+
+async fn block_hash(url: &str, n: u64) -> Option<B256> {
+    let b =
+        call(&client(url), "eth_getBlockByNumber", vec![json!(format!("{n:#x}")), json!(false)])
+            .await
+            .ok()?;
+    serde_json::from_value(b["hash"].clone()).ok()
+}
+
+/// Waits until every listed member's domain 0 reached `target`.
+async fn reach(members: &[&Member], target: u64, limit: Duration) {
+    let started = Instant::now();
+    loop {
+        let mut heads = vec![];
+        for m in members {
+            heads.push(head(&m.url(0)).await);
+        }
+        if heads.iter().all(|h| *h >= target) {
+            return;
+        }
+        assert!(started.elapsed() < limit, "heads {heads:?} short of {target}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validators_in_separate_processes_keep_safety_and_recover() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
+    let genesis: Vec<ActiveValidator> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| ActiveValidator {
+            validator: Address::with_last_byte(i as u8 + 1),
+            signer: k.address(),
+            stake: sec(100),
+            bls_key: RandaoKey::from_ecdsa_secret(k.to_bytes().as_slice())
+                .unwrap()
+                .public_key()
+                .to_vec()
+                .into(),
+        })
+        .collect();
+    let p2p: Vec<u16> = (0..4).map(|_| free_port_range(DOMAINS as u16)).collect();
+    let mut members: Vec<Member> = (0..4)
+        .map(|i| {
+            let dir = dir.path().join(format!("v{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let rpc = free_port();
+            // (written by hand: the pool's u128 limits have no TOML form)
+            let config = json!({
+                "datadir": dir.join("chain"),
+                "domains": DOMAINS,
+                "block_time_ms": 1000,
+                "genesis_timestamp": 1_700_000_000u64,
+                "rpc": { "addr": format!("127.0.0.1:{rpc}") },
+                "epochs": { "genesis_validators": genesis },
+            });
+            std::fs::write(dir.join("node.toml"), toml::to_string(&config).unwrap()).unwrap();
+            let peers: Vec<String> =
+                (0..4).filter(|j| *j != i).map(|j| format!("127.0.0.1:{}", p2p[j])).collect();
+            let flags = vec![
+                "--validator-key".into(),
+                format!("0x{}", alloy_primitives::hex::encode(keys[i].to_bytes())),
+                "--p2p-addr".into(),
+                format!("127.0.0.1:{}", p2p[i]),
+                "--peers".into(),
+                peers.join(","),
+            ];
+            Member { dir, rpc, flags, process: None }
+        })
+        .collect();
+    for m in &mut members {
+        m.start();
+    }
+    let all: Vec<&Member> = members.iter().collect();
+    reach(&all, 3, Duration::from_secs(120)).await;
+
+    // one down (75 % of the stake left): finality goes on
+    members[3].kill9();
+    let h = head(&members[0].url(0)).await;
+    reach(&members[..3].iter().collect::<Vec<_>>(), h + 3, Duration::from_secs(60)).await;
+
+    // two down (50 %): nothing is committed
+    members[2].kill9();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let halted = head(&members[0].url(0)).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    for m in &members[..2] {
+        for d in 0..DOMAINS {
+            let now = head(&m.url(d)).await;
+            assert!(
+                now <= halted + 1,
+                "domain {d} moved from {halted} to {now} with half the stake"
+            );
+        }
+    }
+
+    // a third returns (killed, restarted from its store and WAL): finality resumes and it
+    // catches up
+    members[2].start();
+    reach(&members[..3].iter().collect::<Vec<_>>(), halted + 3, Duration::from_secs(90)).await;
+
+    // the fourth returns too, catches up, and signs again
+    members[3].start();
+    let h = head(&members[0].url(0)).await;
+    reach(&all_of(&members), h + 2, Duration::from_secs(90)).await;
+    let me = keys[3].address();
+    let signer_of = |c: &Value| -> Vec<Address> {
+        c["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| serde_json::from_value(s["signer"].clone()).unwrap())
+            .collect()
+    };
+    let started = Instant::now();
+    loop {
+        let n = head(&members[0].url(0)).await;
+        let c = call(
+            &client(&members[0].url(0)),
+            "sec_getFinalityCertificate",
+            vec![json!(0), json!(n)],
+        )
+        .await
+        .unwrap();
+        if !c.is_null() && signer_of(&c).contains(&me) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the restarted validator never signed"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // safety: every validator has the same block at every height, each with a certificate
+    let top = head(&members[0].url(0)).await.saturating_sub(1);
+    for d in 0..DOMAINS {
+        for n in 1..=top.min(head(&members[3].url(d)).await) {
+            let mut hashes = vec![];
+            for m in &members {
+                hashes.push(block_hash(&m.url(d), n).await);
+            }
+            assert!(
+                hashes.iter().all(|h| h.is_some() && *h == hashes[0]),
+                "domain {d} block {n}: {hashes:?}"
+            );
+        }
+    }
+    let c =
+        call(&client(&members[1].url(1)), "sec_getFinalityCertificate", vec![json!(1), json!(2)])
+            .await
+            .unwrap();
+    let stake: U256 = U256::from(signer_of(&c).len()) * sec(100);
+    assert!(stake * U256::from(3) > sec(400) * U256::from(2), "{c}");
+}
+
+fn all_of(members: &[Member]) -> Vec<&Member> {
+    members.iter().collect()
+}
