@@ -22,9 +22,11 @@ use sec_primitives::{
     ActiveValidator, DEV_MNEMONIC, GenesisAccount, ValidatorSet, dev_signers_from,
     randomness::RandaoKey, vote::SigningDomain,
 };
-use sec_sequencer::{Domain, NodeConfig, node::open_domains};
+use sec_sequencer::{Domain, NodeConfig, node::open_domains, testing::MemoryL1};
 
 const DOMAINS: u32 = 2;
+/// Domain-0 blocks per epoch when the validators read sets from an L1.
+const EPOCH: u64 = 4;
 const SIGNING: SigningDomain =
     SigningDomain { l1_chain_id: 31337, stake_manager: Address::repeat_byte(0x5e) };
 
@@ -76,6 +78,7 @@ async fn start(
     me: SocketAddr,
     peers: Vec<SocketAddr>,
     fault: Fault,
+    l1: Option<Arc<MemoryL1>>,
 ) -> Member {
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig {
@@ -87,7 +90,19 @@ async fn start(
     config
         .alloc
         .insert(sender().address(), GenesisAccount { balance: sec(1_000), ..Default::default() });
-    let domains = open_domains(&config, key, None).await.unwrap();
+    // with an L1, sets come from epochs of 4 domain-0 blocks starting from `set`
+    if l1.is_some() {
+        config.l1.confirmations = 1;
+        config.l1_sec_token = Address::repeat_byte(0x5e);
+        config.epochs.length = EPOCH;
+        config.epochs.genesis_validators = set.members().to_vec();
+    }
+    let l1 = l1.map(|l1| l1 as Arc<dyn sec_primitives::L1Source>);
+    let domains = open_domains(&config, key, l1).await.unwrap();
+    let sets = match domains[0].config().epochs.clone() {
+        Some(epochs) => Sets::Epochs(epochs),
+        None => Sets::Fixed(Arc::new(set.clone())),
+    };
     let validator = Validator::start(
         &domains,
         ValidatorConfig {
@@ -103,7 +118,7 @@ async fn start(
                 ..Default::default()
             },
             block_time: Duration::from_secs(1),
-            sets: Sets::Fixed(Arc::new(set.clone())),
+            sets,
             fault,
         },
     )
@@ -134,6 +149,11 @@ fn transfer(chain_id: u64, to: Address) -> Bytes {
 
 /// Four validators with stakes 40/30/20/10 on loopback, with `faults` by index.
 async fn network(faults: [Fault; 4]) -> (Vec<Member>, ValidatorSet) {
+    network_on(faults, None).await
+}
+
+/// [`network`], reading validator sets from `l1` when given.
+async fn network_on(faults: [Fault; 4], l1: Option<Arc<MemoryL1>>) -> (Vec<Member>, ValidatorSet) {
     let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
     let set = validator_set(&keys, &[40, 30, 20, 10]);
     let addrs: Vec<SocketAddr> =
@@ -141,7 +161,7 @@ async fn network(faults: [Fault; 4]) -> (Vec<Member>, ValidatorSet) {
     let mut members = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let peers = addrs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
-        members.push(start(key, &set, addrs[i], peers, faults[i]).await);
+        members.push(start(key, &set, addrs[i], peers, faults[i], l1.clone()).await);
     }
     (members, set)
 }
@@ -258,6 +278,69 @@ async fn blocks_that_fail_re_execution_are_never_finalized() {
                     .iter()
                     .all(|(who, p, _)| *p == 0 || (*who != bad_root && *who != bad_rand))
             );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_epoch_is_decided_by_the_set_ethereum_reported() {
+    let l1 = MemoryL1::new();
+    let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
+    let first = validator_set(&keys, &[40, 30, 20, 10]);
+    l1.set_validators(0, first.clone());
+    l1.mine(vec![]);
+    l1.mine(vec![]);
+    let (members, _) = network_on([Fault::None; 4], Some(l1.clone())).await;
+    // validator 3 is jailed on L1 early in epoch 0; validator 0 gains stake
+    let second = validator_set(&keys[..3], &[50, 30, 20]);
+    reach(&members, 1).await;
+    let changed = l1.mine(vec![]);
+    l1.set_validators(changed, second.clone());
+    l1.mine(vec![]);
+    let mine = {
+        let l1 = l1.clone();
+        tokio::spawn(async move {
+            loop {
+                l1.mine(vec![]);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
+    let target = 3 * EPOCH + 1;
+    let took = reach(&members, target).await;
+    mine.abort();
+    eprintln!("{target} heights across 3 epochs in {took:?}");
+    let epochs = members[0].domains[0].config().epochs.clone().unwrap();
+    let out = keys[3].address();
+    for m in members {
+        m.validator.stop().await;
+        let d0 = &m.domains[0];
+        // the sets: epoch 0 from genesis, then what L1 reported at each boundary's origin
+        let sets = [first.clone(), first.clone(), second.clone()];
+        let e2 = epochs.set(2).unwrap().unwrap();
+        assert!(e2.origin.number >= changed, "epoch 2 read L1 after the change");
+        for (e, set) in sets.iter().enumerate() {
+            if e == 1 && epochs.set(1).unwrap().unwrap().set != first {
+                // the change may already show in epoch 1 if L1 moved fast enough
+                assert_eq!(epochs.set(1).unwrap().unwrap().set, second);
+                continue;
+            }
+            assert_eq!(&epochs.set(e as u64).unwrap().unwrap().set, set, "epoch {e}");
+        }
+        // every block of domain 0 certified by its epoch's set; none by the jailed validator
+        // once it is out
+        for number in 1..=target {
+            let block = d0.block(number).unwrap().unwrap();
+            let epoch = block.extension.epoch;
+            assert_eq!(epoch, epochs.epoch_of(number));
+            let set = epochs.set(epoch).unwrap().unwrap().set.clone();
+            let cert = d0.store().unwrap().certificate(number).unwrap().unwrap();
+            assert_eq!(cert.epoch, epoch);
+            cert.verify(&set, &SIGNING).unwrap();
+            if set.by_signer(out).is_none() {
+                assert_ne!(block.extension.producer, out, "block {number}");
+                assert!(cert.signatures.iter().all(|s| s.signer != out), "block {number}");
+            }
         }
     }
 }

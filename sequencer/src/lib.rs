@@ -12,6 +12,7 @@ pub mod rpc;
 pub mod state;
 pub mod storage;
 pub mod system;
+pub mod testing;
 pub mod trie;
 
 pub use domain::{ChainEvent, Domain, DomainConfig, DomainError, SubmitError};

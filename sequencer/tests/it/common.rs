@@ -1,14 +1,6 @@
 //! What every integration test needs: a running node, dev keys, signed transactions, a client.
 
-use std::{
-    net::SocketAddr,
-    path::Path,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEnvelope, TxLegacy},
@@ -17,15 +9,14 @@ use alloy::{
     sol,
     sol_types::{SolType, sol_data},
 };
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex, keccak256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex};
 use jsonrpsee::{
     core::{ClientError, client::ClientT},
     http_client::{HttpClient, HttpClientBuilder},
     types::ErrorObjectOwned,
 };
-use parking_lot::Mutex;
 use sec_primitives::{
-    CheckpointSummary, DEV_MNEMONIC, Deposit, DomainId, L1Error, L1Origin, L1Source, ValidatorSet,
+    DEV_MNEMONIC, Deposit,
     deposit::{KIND_ERC20, KIND_SEC},
     dev_signers,
 };
@@ -327,95 +318,7 @@ pub fn spin_call() -> Vec<Value> {
     ]
 }
 
-/// An Ethereum of blocks that hold deposits; it can be switched off.
-#[derive(Default)]
-pub struct MemoryL1 {
-    /// Block `i` is number `i`: its hash and deposits.
-    pub blocks: Mutex<Vec<(B256, Vec<Deposit>)>>,
-    pub down: AtomicBool,
-    /// `StakeManager`'s active set from each L1 block number on.
-    pub sets: Mutex<Vec<(u64, ValidatorSet)>>,
-}
-
-impl MemoryL1 {
-    pub fn new() -> Arc<Self> {
-        let l1 = Arc::new(Self::default());
-        l1.mine(vec![]);
-        l1
-    }
-
-    /// Appends a block holding `deposits` (their `block` set to its number).
-    pub fn mine(&self, mut deposits: Vec<Deposit>) -> u64 {
-        let mut blocks = self.blocks.lock();
-        let number = blocks.len() as u64;
-        for d in &mut deposits {
-            d.block = number;
-        }
-        blocks.push((keccak256(format!("l1 block {number}")), deposits));
-        number
-    }
-
-    /// From L1 block `from` on, `StakeManager` reports `set`.
-    pub fn set_validators(&self, from: u64, set: ValidatorSet) {
-        self.sets.lock().push((from, set));
-    }
-
-    fn check(&self, method: &'static str) -> Result<(), L1Error> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(L1Error::Rpc { method, reason: "connection refused".into() });
-        }
-        Ok(())
-    }
-}
-
-impl L1Source for MemoryL1 {
-    fn head(&self) -> Result<L1Origin, L1Error> {
-        self.check("eth_getBlockByNumber")?;
-        let blocks = self.blocks.lock();
-        let number = blocks.len() as u64 - 1;
-        Ok(L1Origin { number, hash: blocks[number as usize].0 })
-    }
-
-    fn finalized(&self) -> Result<L1Origin, L1Error> {
-        self.head()
-    }
-
-    fn block_hash(&self, number: u64) -> Result<Option<B256>, L1Error> {
-        self.check("eth_getBlockByNumber")?;
-        Ok(self.blocks.lock().get(number as usize).map(|b| b.0))
-    }
-
-    fn validator_set(&self, at: L1Origin) -> Result<ValidatorSet, L1Error> {
-        self.check("eth_call")?;
-        if self.blocks.lock().get(at.number as usize).map(|b| b.0) != Some(at.hash) {
-            return Err(L1Error::NotCanonical(at));
-        }
-        let sets = self.sets.lock();
-        let set = sets.iter().rev().find(|(from, _)| *from <= at.number);
-        set.map(|(_, s)| s.clone())
-            .ok_or(L1Error::BadResponse { method: "eth_call", reason: "no StakeManager".into() })
-    }
-
-    fn last_checkpoint(&self) -> Result<u64, L1Error> {
-        Ok(0)
-    }
-
-    fn checkpoint(&self, _: u64, _: &[DomainId]) -> Result<Option<CheckpointSummary>, L1Error> {
-        Ok(None)
-    }
-
-    fn deposits(&self, domain: DomainId, from: u64, to: L1Origin) -> Result<Vec<Deposit>, L1Error> {
-        self.check("eth_getLogs")?;
-        let blocks = self.blocks.lock();
-        if blocks.get(to.number as usize).map(|b| b.0) != Some(to.hash) {
-            return Err(L1Error::NotCanonical(to));
-        }
-        Ok(blocks[from as usize..=to.number as usize]
-            .iter()
-            .flat_map(|(_, ds)| ds.iter().filter(|d| d.domain == domain).cloned())
-            .collect())
-    }
-}
+pub use sec_sequencer::testing::MemoryL1;
 
 /// A deposit of `kind` as `L1Bridge` records it (the block is set when mined).
 pub fn deposit(nonce: u64, domain: u32, kind: u8, to: Address, amount: U256) -> Deposit {
