@@ -1,0 +1,258 @@
+//! Finality and throughput with validators, against one producer on the same machine.
+//!
+//! `cargo run --release -p sec-consensus --example finality -- [validators] [domains] [txs per
+//! domain] [rate per domain]` (defaults 4, 4, 6000, 1000): that many validators in this
+//! process (own stores, libp2p on loopback, 1 s blocks), native transfers to fresh
+//! recipients submitted at `rate` per second per domain, one transaction per submission; each
+//! transaction is handed to every validator's pool (there is no transaction gossip between
+//! validators yet, so this stands in for it, and costs every validator the admission).
+//! `validators = 0` runs the single producer instead (the node's own block loop).
+//!
+//! Prints, per run: heights committed, the interval between consecutive blocks of a domain
+//! (p50/p99: how long finality takes once a height starts), the time from submission to the
+//! committed block for each transaction (p50/p99), and transactions included per second.
+
+use std::{
+    collections::HashMap,
+    net::{SocketAddr, TcpListener},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::{SignableTransaction, TxEip1559, TxEnvelope},
+    eips::eip2718::Encodable2718,
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use malachitebft_core_types::LinearTimeouts;
+use rayon::prelude::*;
+use sec_consensus::{Fault, Sets, Validator, ValidatorConfig};
+use sec_primitives::{
+    ActiveValidator, DEV_MNEMONIC, GenesisAccount, ValidatorSet, dev_signers_from,
+    randomness::RandaoKey, vote::SigningDomain,
+};
+use sec_sequencer::{ChainEvent, Domain, NodeConfig, node::open_domains};
+
+const SENDERS: usize = 500;
+
+fn arg(i: usize, default: u64) -> u64 {
+    std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default)
+}
+
+fn free_ports(n: u16) -> u16 {
+    loop {
+        let base = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        if base < 60_000 && (0..n).all(|d| TcpListener::bind(("127.0.0.1", base + d)).is_ok()) {
+            return base;
+        }
+    }
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn sign(key: &PrivateKeySigner, chain_id: u64, nonce: u64, to: Address) -> Bytes {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(to),
+        value: U256::from(1u64),
+        input: Bytes::new(),
+        access_list: Default::default(),
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    TxEnvelope::from(tx.into_signed(sig)).encoded_2718().into()
+}
+
+#[tokio::main]
+async fn main() {
+    let validators = arg(1, 4) as usize;
+    let domains = arg(2, 4) as u32;
+    let txs = arg(3, 6000) as usize;
+    let rate = arg(4, 1000) as f64;
+    let senders: Vec<PrivateKeySigner> = (0..SENDERS)
+        .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(i + 1))).unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig {
+        domains,
+        genesis_timestamp: Some(1_700_000_000),
+        block_time_ms: 1000,
+        ..Default::default()
+    };
+    for s in &senders {
+        config.alloc.insert(
+            s.address(),
+            GenesisAccount { balance: U256::from(10u64).pow(U256::from(21)), ..Default::default() },
+        );
+    }
+    let keys = dev_signers_from(DEV_MNEMONIC, 100..100 + validators.max(1) as u32).unwrap();
+    let set = ValidatorSet::new(
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| ActiveValidator {
+                validator: Address::with_last_byte(i as u8 + 1),
+                signer: k.address(),
+                stake: U256::from(10u64).pow(U256::from(20)),
+                bls_key: RandaoKey::from_ecdsa_secret(k.to_bytes().as_slice())
+                    .unwrap()
+                    .public_key()
+                    .to_vec()
+                    .into(),
+            })
+            .collect(),
+    )
+    .unwrap();
+    // every member's domains; the first member's are measured
+    let mut members: Vec<Vec<Arc<Domain>>> = Vec::new();
+    let mut running = Vec::new();
+    if validators == 0 {
+        config.datadir = dir.path().join("single");
+        let ds = open_domains(&config, &keys[0], None).await.unwrap();
+        for d in &ds {
+            let d = d.clone();
+            std::thread::spawn(move || d.run());
+        }
+        members.push(ds);
+    } else {
+        let addrs: Vec<SocketAddr> = (0..validators)
+            .map(|_| SocketAddr::from(([127, 0, 0, 1], free_ports(domains as u16))))
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            config.datadir = dir.path().join(format!("v{i}"));
+            let ds = open_domains(&config, key, None).await.unwrap();
+            let peers =
+                addrs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, a)| *a).collect();
+            let v = Validator::start(
+                &ds,
+                ValidatorConfig {
+                    key: key.clone(),
+                    signing: SigningDomain { l1_chain_id: 31337, stake_manager: Address::ZERO },
+                    datadir: dir.path().join(format!("c{i}")),
+                    listen: addrs[i],
+                    peers,
+                    timeouts: LinearTimeouts {
+                        propose: Duration::from_secs(3),
+                        prevote: Duration::from_secs(1),
+                        precommit: Duration::from_secs(1),
+                        ..Default::default()
+                    },
+                    block_time: Duration::from_secs(1),
+                    sets: Sets::Fixed(Arc::new(set.clone())),
+                    fault: Fault::None,
+                },
+            )
+            .await
+            .unwrap();
+            running.push(v);
+            members.push(ds);
+        }
+    }
+    // wait for the first heights, so start-up is not measured
+    while members.iter().any(|m| m.iter().any(|d| d.head().0 < 2)) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // pre-signed load: per domain `txs` transfers from SENDERS accounts to fresh recipients
+    let signed: Vec<Vec<(B256, Bytes)>> = (0..domains)
+        .map(|d| {
+            let chain_id = members[0][d as usize].chain_id();
+            (0..txs)
+                .into_par_iter()
+                .map(|i| {
+                    let to = Address::from_word(alloy_primitives::keccak256(format!("{d}/{i}")));
+                    let raw = sign(&senders[i % SENDERS], chain_id, (i / SENDERS) as u64, to);
+                    (alloy_primitives::keccak256(&raw), raw)
+                })
+                .collect()
+        })
+        .collect();
+
+    // commit times of blocks and transactions on the first member
+    let mut subscriptions: Vec<_> = members[0].iter().map(|d| d.subscribe()).collect();
+    let commits = tokio::spawn(async move {
+        let mut blocks: Vec<Vec<Instant>> = vec![vec![]; subscriptions.len()];
+        let mut included: HashMap<B256, Instant> = HashMap::new();
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let mut any = false;
+            for (d, sub) in subscriptions.iter_mut().enumerate() {
+                while let Ok(event) = sub.try_recv() {
+                    any = true;
+                    if let ChainEvent::Block(b) = event {
+                        let now = Instant::now();
+                        blocks[d].push(now);
+                        for h in &b.tx_hashes {
+                            included.insert(*h, now);
+                        }
+                    }
+                }
+            }
+            if !any {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            if included.len() >= txs * blocks.len() || Instant::now() > deadline {
+                return (blocks, included);
+            }
+        }
+    });
+
+    let started = Instant::now();
+    let mut submitted: HashMap<B256, Instant> = HashMap::new();
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    for i in 0..txs {
+        let due = started + interval.mul_f64(i as f64);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            tokio::time::sleep(wait).await;
+        }
+        for (d, load) in signed.iter().enumerate() {
+            let (hash, raw) = &load[i];
+            submitted.insert(*hash, Instant::now());
+            for m in &members {
+                let domain = m[d].clone();
+                let raw = raw.clone();
+                tokio::task::spawn_blocking(move || domain.submit(raw));
+            }
+        }
+    }
+    let (blocks, included) = commits.await.unwrap();
+    let elapsed = started.elapsed();
+    let mut intervals: Vec<f64> =
+        blocks.iter().flat_map(|b| b.windows(2).map(|w| (w[1] - w[0]).as_secs_f64())).collect();
+    let mut latency: Vec<f64> = included
+        .iter()
+        .filter_map(|(h, t)| submitted.get(h).map(|s| (*t - *s).as_secs_f64()))
+        .collect();
+    let last = included.values().max().copied().unwrap_or(started);
+    println!(
+        "validators {validators}, domains {domains}, {} transfers submitted at {rate}/s per domain",
+        txs * domains as usize
+    );
+    println!(
+        "included {} in {:.1} s: {:.0} tx/s; heights {:?}",
+        included.len(),
+        (last - started).as_secs_f64(),
+        included.len() as f64 / (last - started).as_secs_f64().max(0.001),
+        blocks.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    println!(
+        "block interval p50 {:.2} s, p99 {:.2} s; submission to finality p50 {:.2} s, p99 {:.2} s (run {:.0} s)",
+        percentile(&mut intervals, 0.5),
+        percentile(&mut intervals, 0.99),
+        percentile(&mut latency, 0.5),
+        percentile(&mut latency, 0.99),
+        elapsed.as_secs_f64()
+    );
+    for v in running {
+        v.stop().await;
+    }
+}
