@@ -74,6 +74,7 @@ async fn reach(members: &[&Member], target: u64, limit: Duration) {
 async fn validators_in_separate_processes_keep_safety_and_recover() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
+    let payer = dev_signers_from(DEV_MNEMONIC, 7..8).unwrap().pop().unwrap();
     let genesis: Vec<ActiveValidator> = keys
         .iter()
         .enumerate()
@@ -88,7 +89,7 @@ async fn validators_in_separate_processes_keep_safety_and_recover() {
                 .into(),
         })
         .collect();
-    let p2p: Vec<u16> = (0..4).map(|_| free_port_range(DOMAINS as u16)).collect();
+    let p2p: Vec<u16> = (0..4).map(|_| free_port_range(DOMAINS as u16 + 1)).collect();
     let mut members: Vec<Member> = (0..4)
         .map(|i| {
             let dir = dir.path().join(format!("v{i}"));
@@ -102,6 +103,7 @@ async fn validators_in_separate_processes_keep_safety_and_recover() {
                 "genesis_timestamp": 1_700_000_000u64,
                 "rpc": { "addr": format!("127.0.0.1:{rpc}") },
                 "epochs": { "genesis_validators": genesis },
+                "alloc": { payer.address().to_string(): { "balance": "0x3635c9adc5dea00000" } },
             });
             std::fs::write(dir.join("node.toml"), toml::to_string(&config).unwrap()).unwrap();
             let peers: Vec<String> =
@@ -122,6 +124,18 @@ async fn validators_in_separate_processes_keep_safety_and_recover() {
     }
     let all: Vec<&Member> = members.iter().collect();
     reach(&all, 3, Duration::from_secs(120)).await;
+
+    // a transfer sent to one validator is finalized, whoever produces (gossip reaches all)
+    let to = Address::repeat_byte(0x99);
+    for (nonce, m) in members.iter().enumerate() {
+        let (_, raw) = transfer(&payer, 53500, nonce as u64, to, sec(1));
+        call(&client(&m.url(0)), "eth_sendRawTransaction", vec![json!(raw)]).await.unwrap();
+    }
+    let started = Instant::now();
+    while balance(&members[3].url(0), to).await != sec(4) {
+        assert!(started.elapsed() < Duration::from_secs(30), "transfers not finalized");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 
     // one down (75 % of the stake left): finality goes on
     members[3].kill9();

@@ -9,6 +9,7 @@ pub mod context;
 pub mod driver;
 pub mod node;
 pub mod signing;
+pub mod txgossip;
 pub mod validator;
 
 pub use driver::{Fault, Sets};

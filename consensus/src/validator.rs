@@ -25,6 +25,7 @@ use crate::{
     context::{SecContext, ValidatorAddress},
     driver::{Driver, Fault, Sets},
     signing::{EcdsaSigner, EcdsaVerifier},
+    txgossip::TxGossip,
 };
 
 /// How a validator runs.
@@ -61,6 +62,9 @@ pub enum ValidatorError {
         /// Why.
         reason: String,
     },
+    /// Transaction gossip did not start.
+    #[error("transaction gossip: {0}")]
+    Gossip(String),
 }
 
 /// What the engines need of a configuration.
@@ -106,6 +110,7 @@ fn multiaddr(addr: SocketAddr, domain: u32) -> Result<Multiaddr, String> {
 pub struct Validator {
     address: ValidatorAddress,
     engines: Vec<(EngineHandle, tokio::task::JoinHandle<()>)>,
+    gossip: TxGossip,
 }
 
 impl Validator {
@@ -183,7 +188,20 @@ impl Validator {
             info!(domain = id, validator = %address, listen = %config.listen, "engine started");
             engines.push((handle, task));
         }
-        Ok(Self { address, engines })
+        // transactions travel on their own swarm, on the port after the engines'
+        let n = u32::try_from(domains.len()).unwrap_or(u32::MAX);
+        let gossip = TxGossip::start(
+            domains,
+            multiaddr(config.listen, n).map_err(ValidatorError::Gossip)?,
+            config
+                .peers
+                .iter()
+                .map(|p| multiaddr(*p, n))
+                .collect::<Result<_, _>>()
+                .map_err(ValidatorError::Gossip)?,
+        )
+        .map_err(|e| ValidatorError::Gossip(e.to_string()))?;
+        Ok(Self { address, engines, gossip })
     }
 
     /// The validator's address.
@@ -194,6 +212,7 @@ impl Validator {
     /// Stops every engine and waits for their actors (network, consensus, WAL) to end, so the
     /// write-ahead logs can be opened again in this process.
     pub async fn stop(self) {
+        self.gossip.stop();
         for (handle, task) in self.engines {
             let wait = Some(Duration::from_secs(10));
             handle.actor.stop_children_and_wait(None, wait).await;

@@ -34,12 +34,12 @@ fn sec(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18))
 }
 
-/// A base port with `DOMAINS` free ports from it.
+/// A base port with free ports for every domain's engine and the transaction gossip.
 fn free_ports() -> u16 {
     loop {
         let base = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         if base < 60_000
-            && (0..DOMAINS).all(|d| TcpListener::bind(("127.0.0.1", base + d as u16)).is_ok())
+            && (0..=DOMAINS).all(|d| TcpListener::bind(("127.0.0.1", base + d as u16)).is_ok())
         {
             return base;
         }
@@ -131,10 +131,10 @@ fn sender() -> PrivateKeySigner {
     dev_signers_from(DEV_MNEMONIC, 3..4).unwrap().pop().unwrap()
 }
 
-fn transfer(chain_id: u64, to: Address) -> Bytes {
+fn transfer(chain_id: u64, to: Address, nonce: u64) -> Bytes {
     let tx = TxEip1559 {
         chain_id,
-        nonce: 0,
+        nonce,
         gas_limit: 21_000,
         max_fee_per_gas: 100_000_000_000,
         max_priority_fee_per_gas: 1_000_000_000,
@@ -186,11 +186,18 @@ async fn reach(members: &[Member], target: u64) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_validators_finalize_every_domain_by_stake() {
     let (members, set) = network([Fault::None; 4]).await;
-    // a transfer, sent to every validator (there is no transaction gossip between them yet)
+    // a transfer sent to one validator, and one that cannot be included yet (a nonce gap) sent
+    // to another: gossip takes both to every validator's pool
     let to = Address::repeat_byte(0x77);
-    for m in &members {
-        let raw = transfer(m.domains[0].chain_id(), to);
-        m.domains[0].submit(raw).unwrap();
+    members[0].domains[0].submit(transfer(members[0].domains[0].chain_id(), to, 0)).unwrap();
+    let queued = members[2].domains[0]
+        .submit(transfer(members[2].domains[0].chain_id(), to, 5))
+        .unwrap()
+        .hash;
+    let started = Instant::now();
+    while members.iter().any(|m| m.domains[0].pool().get(&queued).is_none()) {
+        assert!(started.elapsed() < Duration::from_secs(20), "the transaction was not gossiped");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     let target = 5;
