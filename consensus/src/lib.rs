@@ -8,6 +8,7 @@ pub mod codec;
 pub mod context;
 pub mod driver;
 pub mod node;
+pub mod protection;
 pub mod signing;
 pub mod txgossip;
 pub mod validator;

@@ -15,7 +15,10 @@ use sec_primitives::{
     vote::{ConsensusVote, SigningDomain, VoteKind},
 };
 
-use crate::context::{BlockId, NoExtension, Proposal, SecContext, Sig, ValidatorAddress, Vote};
+use crate::{
+    context::{BlockId, NoExtension, Proposal, SecContext, Sig, ValidatorAddress, Vote},
+    protection::Protection,
+};
 
 /// `n/2` of secp256k1: signatures with a larger `s` are malleable copies and are refused.
 const SECP256K1N_HALF: U256 = U256::from_be_slice(&alloy_primitives::hex!(
@@ -75,12 +78,31 @@ pub struct EcdsaSigner {
     key: PrivateKeySigner,
     domain: DomainId,
     signing: SigningDomain,
+    protection: Option<Protection>,
 }
 
 impl EcdsaSigner {
     /// Signs for `domain` with `key`, for deployment `signing`.
     pub fn new(key: PrivateKeySigner, domain: DomainId, signing: SigningDomain) -> Self {
-        Self { key, domain, signing }
+        Self { key, domain, signing, protection: None }
+    }
+
+    /// The same signer, refusing anything `protection` says could be a double sign.
+    pub fn with_protection(mut self, protection: Protection) -> Self {
+        self.protection = Some(protection);
+        self
+    }
+
+    /// Signs a proposal or vote, through the slashing protection when there is one.
+    fn sign_message(&self, message: &ConsensusVote) -> Result<Sig, SigningError> {
+        let digest = message.digest(&self.signing);
+        match &self.protection {
+            None => self.sign(digest),
+            Some(p) => p
+                .sign(message, || self.sign(digest).ok())
+                .map_err(SigningError::from_source)?
+                .ok_or_else(|| SigningError::from_source("signing failed")),
+        }
     }
 
     /// The validator's address.
@@ -126,7 +148,7 @@ pub fn recovers_to(digest: B256, sig: &Sig, signer: &ValidatorAddress) -> bool {
 #[async_trait]
 impl Signer<SecContext> for EcdsaSigner {
     async fn sign_vote(&self, vote: Vote) -> Result<SignedMessage<SecContext, Vote>, SigningError> {
-        let signature = self.sign(vote_message(self.domain, &vote).digest(&self.signing))?;
+        let signature = self.sign_message(&vote_message(self.domain, &vote))?;
         Ok(SignedMessage::new(vote, signature))
     }
 
@@ -134,8 +156,7 @@ impl Signer<SecContext> for EcdsaSigner {
         &self,
         proposal: Proposal,
     ) -> Result<SignedMessage<SecContext, Proposal>, SigningError> {
-        let signature =
-            self.sign(proposal_message(self.domain, &proposal).digest(&self.signing))?;
+        let signature = self.sign_message(&proposal_message(self.domain, &proposal))?;
         Ok(SignedMessage::new(proposal, signature))
     }
 

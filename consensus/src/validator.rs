@@ -24,6 +24,7 @@ use crate::{
     codec::SecCodec,
     context::{SecContext, ValidatorAddress},
     driver::{Driver, Fault, Sets},
+    protection::Protection,
     signing::{EcdsaSigner, EcdsaVerifier},
     txgossip::TxGossip,
 };
@@ -144,7 +145,11 @@ impl Validator {
                     ..Default::default()
                 },
             };
-            let signer = EcdsaSigner::new(config.key.clone(), id, config.signing);
+            std::fs::create_dir_all(&config.datadir).map_err(|e| fail(e.to_string()))?;
+            let protection = Protection::open(&config.datadir.join(format!("signed-{id}.json")))
+                .map_err(|e| fail(e.to_string()))?;
+            let signer = EcdsaSigner::new(config.key.clone(), id, config.signing)
+                .with_protection(protection);
             let keypair = Keypair::generate_ed25519();
             let peer_id = keypair.public().to_peer_id();
             let proof = signer
@@ -159,7 +164,6 @@ impl Validator {
                 proof_bytes,
             );
             let wal = config.datadir.join(format!("wal-{id}"));
-            std::fs::create_dir_all(&config.datadir).map_err(|e| fail(e.to_string()))?;
             let (channels, handle) = start_engine(
                 ctx.clone(),
                 engine_config,
