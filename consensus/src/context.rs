@@ -203,8 +203,8 @@ const POWER_UNIT: u64 = 1_000_000_000;
 
 impl Validators {
     /// The engine's view of `set` (epoch `epoch`) for a height whose round 0 is slot
-    /// `base_slot`; producers in signer order (the schedule's shuffle comes with epochs).
-    pub fn new(set: &StakeSet, epoch: u64, base_slot: u64) -> Self {
+    /// `base_slot`; producers in signer order, or shuffled by `seed` (see [`shuffle`]).
+    pub fn new(set: &StakeSet, epoch: u64, base_slot: u64, seed: Option<B256>) -> Self {
         let members: Vec<Validator> = set
             .members()
             .iter()
@@ -216,7 +216,10 @@ impl Validators {
             })
             .collect();
         let total = members.iter().map(|m| m.power).fold(0u64, u64::saturating_add);
-        let schedule = (0..members.len()).collect();
+        let mut schedule: Vec<usize> = (0..members.len()).collect();
+        if let Some(seed) = seed {
+            shuffle(&mut schedule, seed);
+        }
         Self { members, schedule, base_slot, epoch, total }
     }
 
@@ -234,6 +237,18 @@ impl Validators {
     /// The slot of `round`.
     pub fn slot(&self, round: Round) -> u64 {
         self.base_slot + u64::from(round.as_u32().unwrap_or_default())
+    }
+}
+
+/// Fisher–Yates driven by keccak: position `i` swaps with `keccak(seed ‖ i) mod (i + 1)`.
+/// Every node with the seed derives the same producer order.
+pub fn shuffle<T>(items: &mut [T], seed: B256) {
+    for i in (1..items.len()).rev() {
+        let r = U256::from_be_bytes(
+            alloy_primitives::keccak256([seed.as_slice(), &(i as u64).to_be_bytes()].concat()).0,
+        );
+        let j = (r % U256::from(i + 1)).saturating_to::<usize>();
+        items.swap(i, j);
     }
 }
 
@@ -442,5 +457,26 @@ impl mal::Context for SecContext {
         validator: ValidatorAddress,
     ) -> Vote {
         Vote { kind: VoteType::Precommit, height, round, value, validator }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_fixes_a_permutation() {
+        let order = |seed: u8| {
+            let mut v: Vec<usize> = (0..21).collect();
+            shuffle(&mut v, B256::repeat_byte(seed));
+            v
+        };
+        let a = order(1);
+        assert_eq!(a, order(1), "deterministic");
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..21).collect::<Vec<_>>(), "a permutation");
+        assert_ne!(a, order(2), "another seed, another order");
+        assert_ne!(a, (0..21).collect::<Vec<_>>());
     }
 }

@@ -165,8 +165,8 @@ impl Driver {
             .domain
             .with_head(|_, _, ext, _| (ext.slot, ext.epoch))
             .map_err(|e| DriverError::Node(e.to_string()))?;
-        let (set, epoch) = match &self.sets {
-            Sets::Fixed(set) => (set.clone(), 0),
+        let (set, epoch, seed) = match &self.sets {
+            Sets::Fixed(set) => (set.clone(), 0, None),
             Sets::Epochs(epochs) => {
                 // domain 0's epochs are fixed by height; the others decide with their parent's
                 let epoch =
@@ -175,13 +175,17 @@ impl Driver {
                     .set(epoch)
                     .map_err(|e| DriverError::Node(e.to_string()))?
                     .ok_or(DriverError::NoSet(epoch))?;
-                (Arc::new(set.set.clone()), epoch)
+                let seed = epochs.seed(epoch).map_err(|e| DriverError::Node(e.to_string()))?;
+                if epoch >= 2 && seed.is_none() {
+                    return Err(DriverError::NoSet(epoch));
+                }
+                (Arc::new(set.set.clone()), epoch, seed)
             }
         };
         if set.is_empty() {
             return Err(DriverError::EmptySet(epoch));
         }
-        Ok(Validators::new(&set, epoch, slot + 1))
+        Ok(Validators::new(&set, epoch, slot + 1, seed))
     }
 
     fn params(&mut self, height: Height) -> Result<HeightParams<SecContext>, DriverError> {

@@ -16,8 +16,8 @@ use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
 };
 use alloy_primitives::{Address, Bytes, TxKind, U256};
-use malachitebft_core_types::LinearTimeouts;
-use sec_consensus::{Fault, Sets, Validator, ValidatorConfig};
+use malachitebft_core_types::{LinearTimeouts, Round};
+use sec_consensus::{Fault, Sets, Validator, ValidatorConfig, context::Validators};
 use sec_primitives::{
     ActiveValidator, DEV_MNEMONIC, GenesisAccount, ValidatorSet, dev_signers_from,
     randomness::RandaoKey, vote::SigningDomain,
@@ -344,6 +344,13 @@ async fn each_epoch_is_decided_by_the_set_ethereum_reported() {
             let cert = d0.store().unwrap().certificate(number).unwrap().unwrap();
             assert_eq!(cert.epoch, epoch);
             cert.verify(&set, &SIGNING).unwrap();
+            // produced by its slot's producer in the epoch's schedule (seeded from epoch 2 on)
+            let parent_slot = d0.block(number - 1).unwrap().unwrap().extension.slot;
+            let seed = epochs.seed(epoch).unwrap();
+            assert_eq!(seed.is_some(), epoch >= 2);
+            let schedule = Validators::new(&set, epoch, parent_slot + 1, seed);
+            let round = Round::new((block.extension.slot - parent_slot - 1) as u32);
+            assert_eq!(schedule.producer(0, round).unwrap().address.0, block.extension.producer);
             if set.by_signer(out).is_none() {
                 assert_ne!(block.extension.producer, out, "block {number}");
                 assert!(cert.signatures.iter().all(|s| s.signer != out), "block {number}");

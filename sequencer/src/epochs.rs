@@ -155,6 +155,21 @@ impl Epochs {
         Ok(Some(set))
     }
 
+    /// The seed of `epoch`'s producer schedule: `keccak(mixHash ‖ epoch)` of domain-0 block
+    /// `(epoch − 1)·L`, fixed a whole epoch before it is used, so no producer knows its turn
+    /// when it makes that block's randomness; `None` for epochs 0 and 1 (signer order) or
+    /// while the block is not committed here.
+    pub fn seed(&self, epoch: u64) -> Result<Option<B256>, EpochError> {
+        if epoch < 2 {
+            return Ok(None);
+        }
+        let Some(store) = self.domain0.get() else { return Ok(None) };
+        let number = (epoch - 1).saturating_mul(self.length);
+        Ok(store.reader()?.header(number)?.map(|h| {
+            alloy_primitives::keccak256([h.mix_hash.as_slice(), &epoch.to_be_bytes()].concat())
+        }))
+    }
+
     /// Timestamp of the boundary block of `epoch`, if domain 0 has committed it.
     pub fn boundary_time(&self, epoch: u64) -> Result<Option<u64>, EpochError> {
         let Some(store) = self.domain0.get() else { return Ok(None) };
