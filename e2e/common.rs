@@ -293,6 +293,11 @@ pub struct Devnet {
 impl Devnet {
     /// Starts it on free ports and waits until it printed its summary.
     pub fn start(datadir: &Path, ports: Option<(u16, u16, u16)>) -> Self {
+        Self::start_with(datadir, ports, &[])
+    }
+
+    /// [`Devnet::start`] with more command-line flags.
+    pub fn start_with(datadir: &Path, ports: Option<(u16, u16, u16)>, flags: &[&str]) -> Self {
         let (rpc, l1, explorer) = ports.unwrap_or_else(|| (free_port(), free_port(), free_port()));
         let child = Command::new(env!("CARGO_BIN_EXE_sec"))
             .args(["devnet", "--datadir"])
@@ -301,6 +306,7 @@ impl Devnet {
             .args(["--l1-addr", &format!("127.0.0.1:{l1}")])
             .args(["--explorer-addr", &format!("127.0.0.1:{explorer}")])
             .args(["--checkpoint-interval", "2"])
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -220,3 +220,53 @@ async fn validators_in_separate_processes_keep_safety_and_recover() {
 fn all_of(members: &[Member]) -> Vec<&Member> {
     members.iter().collect()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_devnet_runs_on_four_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    // validator i listens on p2p + 10·i up to + 10·i + 4 (4 domains and the gossip)
+    let p2p = free_port_range(35).to_string();
+    let devnet = Devnet::start_with(
+        &dir.path().join("devnet"),
+        None,
+        &["--validators", "4", "--p2p-port", &p2p],
+    );
+    // it started: the dev accounts' deposits from L1 were credited in blocks the validators
+    // decided, on every domain
+    let holder = dev_signers_from(DEV_MNEMONIC, 2..3).unwrap().pop().unwrap();
+    for d in 0..4 {
+        assert_eq!(
+            balance(&devnet.domain_url(d), holder.address()).await,
+            sec(10_000),
+            "domain {d}"
+        );
+    }
+    let node = client(&devnet.domain_url(0));
+    let head = quantity(&call(&node, "eth_blockNumber", vec![]).await.unwrap());
+    let finalized =
+        call(&node, "eth_getBlockByNumber", vec![json!("finalized"), json!(false)]).await.unwrap();
+    assert!(quantity(&finalized["number"]) >= head, "every committed block is final");
+    // every block carries the precommits of more than 2/3 of the four equal stakes
+    let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
+    for d in 0..4u64 {
+        let top = quantity(
+            &call(&client(&devnet.domain_url(d as u32)), "eth_blockNumber", vec![]).await.unwrap(),
+        );
+        assert!(top >= 1, "domain {d} has blocks");
+        for n in 1..=top.min(3) {
+            let c =
+                call(&node, "sec_getFinalityCertificate", vec![json!(d), json!(n)]).await.unwrap();
+            let signers = c["signatures"].as_array().map_or(0, Vec::len);
+            assert!(signers >= 3, "domain {d} block {n}: {c}");
+            for s in c["signatures"].as_array().unwrap() {
+                let signer: Address = serde_json::from_value(s["signer"].clone()).unwrap();
+                assert!(keys.iter().any(|k| k.address() == signer));
+            }
+        }
+    }
+    // the producers take turns, and the counts say so
+    let v = call(&node, "sec_validators", vec![json!("0x0")]).await.unwrap();
+    let producing =
+        v["validators"].as_array().unwrap().iter().filter(|m| m["blocksProduced"] != "0x0").count();
+    assert!(producing >= 3, "{v}");
+}

@@ -181,6 +181,14 @@ struct DevnetArgs {
     /// Seconds between checkpoints submitted to L1.
     #[arg(long, default_value_t = 5)]
     checkpoint_interval: u64,
+    /// Run the domains on this many of the 4 staked dev validators (each in this process with
+    /// its own stores, deciding blocks by consensus) instead of the single dev producer; the
+    /// first one serves --rpc-addr.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=4))]
+    validators: u8,
+    /// First port of the validators' networks: validator i listens from port + 10·i.
+    #[arg(long, default_value_t = 30300)]
+    p2p_port: u16,
 }
 
 #[derive(Args)]
@@ -260,6 +268,40 @@ async fn wait_for_ctrl_c() {
     info!("shutting down");
 }
 
+/// The devnet's domains: made by the dev producer, or decided by validators.
+enum L2 {
+    Producer(Node),
+    Validators(Vec<sec_consensus::ValidatorNode>),
+}
+
+impl L2 {
+    /// The JSON-RPC address (the first validator's).
+    fn rpc_addr(&self) -> SocketAddr {
+        match self {
+            L2::Producer(n) => n.rpc_addr(),
+            L2::Validators(v) => v[0].rpc_addr(),
+        }
+    }
+
+    fn domains(&self) -> &[std::sync::Arc<sec_sequencer::Domain>] {
+        match self {
+            L2::Producer(n) => n.domains(),
+            L2::Validators(v) => v[0].domains(),
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            L2::Producer(n) => n.shutdown().await,
+            L2::Validators(v) => {
+                for n in v {
+                    n.shutdown().await;
+                }
+            }
+        }
+    }
+}
+
 async fn devnet(args: DevnetArgs) -> Result<()> {
     let accounts = dev_signers(DEV_MNEMONIC, args.accounts)?;
     let addresses: Vec<_> = accounts.iter().map(|s| s.address()).collect();
@@ -325,9 +367,60 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
             .context("reading the dev validators' set from L1")?;
         l2.epochs.genesis_validators = set.members().to_vec();
     }
-    let l2_node = Node::start_with_l1(l2.clone(), producer, Some(source))
-        .await
-        .context("starting the SEC domains")?;
+    // Validators must all write the same genesis: its time is kept with the deployment.
+    let genesis_file = data.join("l2-genesis.json");
+    if args.validators > 0 {
+        let saved: Option<u64> = std::fs::read(&genesis_file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["genesisTimestamp"].as_u64());
+        let t = saved.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default()
+        });
+        l2.genesis_timestamp = Some(t);
+        std::fs::write(&genesis_file, serde_json::json!({ "genesisTimestamp": t }).to_string())?;
+        l2.consensus.signing = sec_primitives::SigningDomain {
+            l1_chain_id: deployment.chain_id,
+            stake_manager: deployment.addresses.stake_manager,
+        };
+    }
+    let l2_node = if args.validators == 0 {
+        L2::Producer(
+            Node::start_with_l1(l2.clone(), producer, Some(source))
+                .await
+                .context("starting the SEC domains")?,
+        )
+    } else {
+        let n = usize::from(args.validators);
+        let addr = |i: usize| {
+            SocketAddr::from(([127, 0, 0, 1], args.p2p_port.saturating_add(10 * i as u16)))
+        };
+        let mut nodes = Vec::with_capacity(n);
+        for (i, key) in validators.iter().take(n).enumerate() {
+            let mut config = l2.clone();
+            config.datadir = l2.datadir.join(format!("validator-{i}"));
+            if i > 0 {
+                config.rpc.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+            }
+            let p2p = sec_consensus::P2p {
+                listen: addr(i),
+                peers: (0..n).filter(|j| *j != i).map(addr).collect(),
+            };
+            let node = sec_consensus::ValidatorNode::start(
+                &config,
+                key.clone(),
+                Some(source.clone()),
+                p2p,
+            )
+            .await
+            .with_context(|| format!("starting validator {i}"))?;
+            nodes.push(node);
+        }
+        L2::Validators(nodes)
+    };
 
     let rpc = l2_node.rpc_addr();
     if let Some(nonce) = funding {
@@ -416,22 +509,25 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
     Ok(())
 }
 
-/// Waits until some domain of the node at `rpc` credited L1 deposit `nonce` (deposits are
-/// credited in nonce order, so every earlier one is too).
-async fn wait_for_deposit(rpc: &str, nonce: u64) -> Result<()> {
+/// Waits until the node at `rpc` credited every L1 deposit up to `last` (each in its domain:
+/// domains read L1 independently, so one crediting `last` says nothing of the others).
+async fn wait_for_deposit(rpc: &str, last: u64) -> Result<()> {
     let client = sec_bridge::L1Client::connect(rpc, PrivateKeySigner::random()).await?;
     let started = std::time::Instant::now();
-    loop {
+    let mut nonce = 1;
+    while nonce <= last {
         let d: serde_json::Value =
             client.request("sec_getDeposit", vec![serde_json::json!(nonce)]).await?;
         if d["status"] == "credited" {
-            return Ok(());
+            nonce += 1;
+            continue;
         }
         if started.elapsed() > std::time::Duration::from_secs(120) {
             anyhow::bail!("deposit {nonce} was not credited within 2 minutes");
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    Ok(())
 }
 
 async fn node(args: NodeArgs) -> Result<()> {
