@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use alloy_primitives::{Address, B256, U256};
-use sec_primitives::{ActiveValidator, DEV_MNEMONIC, dev_signers_from, randomness::RandaoKey};
+use sec_primitives::{ActiveValidator, DEV_MNEMONIC, dev_signers_from};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -78,15 +78,8 @@ async fn validators_in_separate_processes_keep_safety_and_recover() {
     let genesis: Vec<ActiveValidator> = keys
         .iter()
         .enumerate()
-        .map(|(i, k)| ActiveValidator {
-            validator: Address::with_last_byte(i as u8 + 1),
-            signer: k.address(),
-            stake: sec(100),
-            bls_key: RandaoKey::from_ecdsa_secret(k.to_bytes().as_slice())
-                .unwrap()
-                .public_key()
-                .to_vec()
-                .into(),
+        .map(|(i, k)| {
+            ActiveValidator::derived(Address::with_last_byte(i as u8 + 1), k, sec(100)).unwrap()
         })
         .collect();
     let p2p: Vec<u16> = (0..4).map(|_| free_port_range(DOMAINS as u16 + 1)).collect();

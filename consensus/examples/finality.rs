@@ -29,7 +29,7 @@ use rayon::prelude::*;
 use sec_consensus::{Fault, Sets, Validator, ValidatorConfig};
 use sec_primitives::{
     ActiveValidator, DEV_MNEMONIC, GenesisAccount, ValidatorSet, dev_signers_from,
-    randomness::RandaoKey, vote::SigningDomain,
+    vote::SigningDomain,
 };
 use sec_sequencer::{ChainEvent, Domain, NodeConfig, node::open_domains};
 
@@ -95,22 +95,11 @@ async fn main() {
         );
     }
     let keys = dev_signers_from(DEV_MNEMONIC, 100..100 + validators.max(1) as u32).unwrap();
-    let set = ValidatorSet::new(
-        keys.iter()
-            .enumerate()
-            .map(|(i, k)| ActiveValidator {
-                validator: Address::with_last_byte(i as u8 + 1),
-                signer: k.address(),
-                stake: U256::from(10u64).pow(U256::from(20)),
-                bls_key: RandaoKey::from_ecdsa_secret(k.to_bytes().as_slice())
-                    .unwrap()
-                    .public_key()
-                    .to_vec()
-                    .into(),
-            })
-            .collect(),
-    )
-    .unwrap();
+    let stake = U256::from(10u64).pow(U256::from(20));
+    let members = keys.iter().enumerate().map(|(i, k)| {
+        ActiveValidator::derived(Address::with_last_byte(i as u8 + 1), k, stake).unwrap()
+    });
+    let set = ValidatorSet::new(members.collect()).unwrap();
     // every member's domains; the first member's are measured
     let mut members: Vec<Vec<Arc<Domain>>> = Vec::new();
     let mut running = Vec::new();

@@ -20,7 +20,7 @@ use malachitebft_core_types::{LinearTimeouts, Round};
 use sec_consensus::{Fault, Sets, Validator, ValidatorConfig, context::Validators};
 use sec_primitives::{
     ActiveValidator, DEV_MNEMONIC, GenesisAccount, ValidatorSet, dev_signers_from,
-    randomness::RandaoKey, vote::SigningDomain,
+    vote::SigningDomain,
 };
 use sec_sequencer::{Domain, NodeConfig, node::open_domains, testing::MemoryL1};
 
@@ -53,23 +53,10 @@ struct Member {
 }
 
 fn validator_set(keys: &[PrivateKeySigner], stakes: &[u64]) -> ValidatorSet {
-    ValidatorSet::new(
-        keys.iter()
-            .zip(stakes)
-            .enumerate()
-            .map(|(i, (k, s))| ActiveValidator {
-                validator: Address::with_last_byte(i as u8 + 1),
-                signer: k.address(),
-                stake: sec(*s),
-                bls_key: RandaoKey::from_ecdsa_secret(k.to_bytes().as_slice())
-                    .unwrap()
-                    .public_key()
-                    .to_vec()
-                    .into(),
-            })
-            .collect(),
-    )
-    .unwrap()
+    let members = keys.iter().zip(stakes).enumerate().map(|(i, (k, s))| {
+        ActiveValidator::derived(Address::with_last_byte(i as u8 + 1), k, sec(*s)).unwrap()
+    });
+    ValidatorSet::new(members.collect()).unwrap()
 }
 
 async fn start(

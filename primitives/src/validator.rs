@@ -35,6 +35,25 @@ pub struct ActiveValidator {
     pub bls_key: Bytes,
 }
 
+impl ActiveValidator {
+    /// The member `key` makes for validator `validator` with `stake`: `key`'s address as
+    /// signer and the BLS key derived from it, as the node derives it for block randomness
+    /// ([`crate::randomness::RandaoKey::from_ecdsa_secret`]).
+    pub fn derived(
+        validator: Address,
+        key: &alloy::signers::local::PrivateKeySigner,
+        stake: U256,
+    ) -> Result<Self, crate::randomness::RandomnessError> {
+        let bls = crate::randomness::RandaoKey::from_ecdsa_secret(key.to_bytes().as_slice())?;
+        Ok(Self {
+            validator,
+            signer: key.address(),
+            stake,
+            bls_key: Bytes::copy_from_slice(&bls.public_key()),
+        })
+    }
+}
+
 /// Why a set of validators is not a valid validator set.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValidatorSetError {

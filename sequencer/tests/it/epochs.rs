@@ -7,7 +7,7 @@
 use std::sync::atomic::Ordering;
 
 use alloy_primitives::{Address, B256};
-use sec_primitives::{ActiveValidator, ValidatorSet, randomness::RandaoKey};
+use sec_primitives::{ActiveValidator, ValidatorSet};
 use sec_sequencer::{domain::Rejection, rpc::RpcServer};
 use serde_json::json;
 
@@ -15,17 +15,8 @@ use crate::common::*;
 
 /// Validator `i` with `stake` SEC, signing with dev key `30 + i`.
 fn member(i: u8, stake: u64) -> ActiveValidator {
-    let key = dev_key(30 + u32::from(i));
-    ActiveValidator {
-        validator: Address::repeat_byte(i),
-        signer: key.address(),
-        stake: sec(stake),
-        bls_key: RandaoKey::from_ecdsa_secret(key.to_bytes().as_slice())
-            .unwrap()
-            .public_key()
-            .to_vec()
-            .into(),
-    }
+    ActiveValidator::derived(Address::repeat_byte(i), &dev_key(30 + u32::from(i)), sec(stake))
+        .unwrap()
 }
 
 /// `sec_validators`' members without their production counts.
