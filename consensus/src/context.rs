@@ -234,6 +234,11 @@ impl Validators {
         self.members.get(i)
     }
 
+    /// The sum of the members' voting power.
+    pub fn total_power(&self) -> VotingPower {
+        self.total
+    }
+
     /// The slot of `round`.
     pub fn slot(&self, round: Round) -> u64 {
         self.base_slot + u64::from(round.as_u32().unwrap_or_default())

@@ -16,7 +16,7 @@ use malachitebft_app::{
     engine::host::{HeightParams, Next, SyncedValueOutcome},
     streaming::{StreamContent, StreamId, StreamMessage},
 };
-use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg};
+use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg, NetworkRequest};
 use malachitebft_core_consensus::{LocallyProposedValue, ProposedValue};
 use malachitebft_core_types::{
     CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, LinearTimeouts, Round,
@@ -37,6 +37,9 @@ use crate::context::{
 
 /// Seconds a proposed block's timestamp may be ahead of this validator's clock.
 pub const MAX_CLOCK_DRIFT: u64 = 2;
+
+/// Longest wait at start for peers holding 2/3 of the stake.
+const PEER_WAIT: Duration = Duration::from_secs(10);
 
 /// Misbehaviour a test switches on in one validator, to show that the others refuse it. Always
 /// [`Fault::None`] outside tests.
@@ -215,6 +218,7 @@ impl Driver {
                 let height = self.next_height();
                 match self.params(height) {
                     Ok(params) => {
+                        self.await_peers(channels, &params.validator_set).await;
                         info!(domain = self.ctx.domain, %height, "consensus ready");
                         let _ = reply.send((height, params));
                     }
@@ -332,6 +336,36 @@ impl Driver {
                 let _ = reply.send(verdicts);
             }
         }
+    }
+
+    /// Waits (at most [`PEER_WAIT`]) until this validator and the peers it is connected to
+    /// (with a verified validator proof and in a gossip mesh) hold more than 2/3 of the
+    /// voting power, so the first proposal is not published to nobody; a validator alone
+    /// (the others down) starts anyway after the wait and catches up by sync.
+    async fn await_peers(&self, channels: &Channels<SecContext>, validators: &Validators) {
+        let started = std::time::Instant::now();
+        while started.elapsed() < PEER_WAIT {
+            if let Ok(Some(dump)) = NetworkRequest::dump_state(&channels.net_requests).await {
+                let connected: u64 = validators
+                    .members
+                    .iter()
+                    .filter(|m| {
+                        m.address == self.me
+                            || dump.peers.values().any(|p| {
+                                !p.topics.is_empty()
+                                    && p.consensus_public_key.as_deref()
+                                        == Some(m.address.0.as_slice())
+                            })
+                    })
+                    .map(|m| m.power)
+                    .sum();
+                if connected.saturating_mul(3) > validators.total_power().saturating_mul(2) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        warn!(domain = self.ctx.domain, "starting without peers holding 2/3 of the stake");
     }
 
     fn current_validators(&self, height: Height) -> Option<&Validators> {
