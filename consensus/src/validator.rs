@@ -107,6 +107,21 @@ fn multiaddr(addr: SocketAddr, domain: u32) -> Result<Multiaddr, String> {
     format!("{ip}/tcp/{port}").parse().map_err(|e| format!("{e}"))
 }
 
+/// The engine's libp2p identity, kept in `path` so its peer id survives restarts (a new one
+/// is made on first start). It only names the node on the network; the validator's key signs.
+fn network_key(path: &std::path::Path) -> Result<Keypair, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => Keypair::from_protobuf_encoding(&bytes).map_err(|e| e.to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = Keypair::generate_ed25519();
+            let bytes = key.to_protobuf_encoding().map_err(|e| e.to_string())?;
+            std::fs::write(path, bytes).map_err(|e| e.to_string())?;
+            Ok(key)
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 /// A running validator.
 pub struct Validator {
     address: ValidatorAddress,
@@ -150,7 +165,8 @@ impl Validator {
                 .map_err(|e| fail(e.to_string()))?;
             let signer = EcdsaSigner::new(config.key.clone(), id, config.signing)
                 .with_protection(protection);
-            let keypair = Keypair::generate_ed25519();
+            let keypair =
+                network_key(&config.datadir.join(format!("p2p-key-{id}"))).map_err(fail)?;
             let peer_id = keypair.public().to_peer_id();
             let proof = signer
                 .sign_validator_proof(address.0.to_vec(), peer_id.to_bytes())
@@ -226,5 +242,20 @@ impl Validator {
             handle.handle.abort();
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_network_identity_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p2p-key-0");
+        let first = network_key(&path).unwrap().public().to_peer_id();
+        assert_eq!(network_key(&path).unwrap().public().to_peer_id(), first);
+        std::fs::write(&path, b"junk").unwrap();
+        assert!(network_key(&path).is_err(), "a damaged key is not silently replaced");
     }
 }
