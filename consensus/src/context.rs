@@ -2,7 +2,7 @@
 //! block (its hash and timestamp), validators are Ethereum signer addresses weighted by stake,
 //! and every proposal and vote is signed over `StakeManager`'s EIP-712 `ConsensusVote`.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -195,6 +195,9 @@ pub struct Validators {
     pub base_slot: u64,
     /// The epoch whose set this is.
     pub epoch: u64,
+    /// That set as L1 reported it, exact stakes included: what certificates are checked
+    /// against.
+    pub set: Arc<StakeSet>,
     total: VotingPower,
 }
 
@@ -204,7 +207,7 @@ const POWER_UNIT: u64 = 1_000_000_000;
 impl Validators {
     /// The engine's view of `set` (epoch `epoch`) for a height whose round 0 is slot
     /// `base_slot`; producers in signer order, or shuffled by `seed` (see [`shuffle`]).
-    pub fn new(set: &StakeSet, epoch: u64, base_slot: u64, seed: Option<B256>) -> Self {
+    pub fn new(set: Arc<StakeSet>, epoch: u64, base_slot: u64, seed: Option<B256>) -> Self {
         let members: Vec<Validator> = set
             .members()
             .iter()
@@ -220,7 +223,7 @@ impl Validators {
         if let Some(seed) = seed {
             shuffle(&mut schedule, seed);
         }
-        Self { members, schedule, base_slot, epoch, total }
+        Self { members, schedule, base_slot, epoch, set, total }
     }
 
     /// The producer due in `round` on `domain`: `schedule[(slot + domain) mod N]`.

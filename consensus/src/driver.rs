@@ -188,7 +188,7 @@ impl Driver {
         if set.is_empty() {
             return Err(DriverError::EmptySet(epoch));
         }
-        Ok(Validators::new(&set, epoch, slot + 1, seed))
+        Ok(Validators::new(set, epoch, slot + 1, seed))
     }
 
     fn params(&mut self, height: Height) -> Result<HeightParams<SecContext>, DriverError> {
@@ -197,6 +197,24 @@ impl Driver {
         self.blocks.clear();
         self.undecided = self.undecided.split_off(&(height, Round::Nil));
         Ok(HeightParams::new(validators, self.timeouts, self.target_time))
+    }
+
+    /// [`Driver::params`], waiting while they cannot be had: the set of the height's epoch
+    /// may be fixed by a domain-0 block this node has not committed yet (it is catching up),
+    /// and the engine cannot start the height without it.
+    async fn params_when_known(&mut self, height: Height) -> HeightParams<SecContext> {
+        let mut warned = false;
+        loop {
+            match self.params(height) {
+                Ok(params) => return params,
+                Err(e) if !warned => {
+                    warn!(domain = self.ctx.domain, %height, error = %e, "waiting to start height");
+                    warned = true;
+                }
+                Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     /// The next height to decide: the one after the committed head.
@@ -216,14 +234,10 @@ impl Driver {
         match msg {
             AppMsg::ConsensusReady { reply } => {
                 let height = self.next_height();
-                match self.params(height) {
-                    Ok(params) => {
-                        self.await_peers(channels, &params.validator_set).await;
-                        info!(domain = self.ctx.domain, %height, "consensus ready");
-                        let _ = reply.send((height, params));
-                    }
-                    Err(e) => warn!(domain = self.ctx.domain, error = %e, "cannot start"),
-                }
+                let params = self.params_when_known(height).await;
+                self.await_peers(channels, &params.validator_set).await;
+                info!(domain = self.ctx.domain, %height, "consensus ready");
+                let _ = reply.send((height, params));
             }
             AppMsg::StartedRound { height, round, proposer, reply_value, .. } => {
                 debug!(domain = self.ctx.domain, %height, %round, %proposer, "round");
@@ -294,19 +308,14 @@ impl Driver {
             AppMsg::Finalized { certificate, reply, .. } => {
                 // the certificate now holds the precommits that arrived in time: keep the
                 // larger one (more stake on record for L1)
-                self.record_certificate(&certificate, true);
+                self.record_certificate(&certificate);
                 let height = self.next_height();
-                match self.params(height) {
-                    Ok(params) if height.0 == certificate.height.0 + 1 => {
-                        let _ = reply.send(Next::Start(height, params));
-                    }
-                    Ok(params) => {
-                        warn!(domain = self.ctx.domain, %height, "decided block not committed; restarting");
-                        let _ = reply.send(Next::Restart(height, params));
-                    }
-                    Err(e) => {
-                        warn!(domain = self.ctx.domain, error = %e, "cannot start next height")
-                    }
+                let params = self.params_when_known(height).await;
+                if height.0 == certificate.height.0 + 1 {
+                    let _ = reply.send(Next::Start(height, params));
+                } else {
+                    warn!(domain = self.ctx.domain, %height, "decided block not committed; restarting");
+                    let _ = reply.send(Next::Restart(height, params));
                 }
             }
             AppMsg::GetHistoryMinHeight { reply } => {
@@ -516,21 +525,6 @@ impl Driver {
         })
     }
 
-    fn stake_set(&self) -> Option<ValidatorSet> {
-        let (_, validators) = self.current.as_ref()?;
-        let members = validators
-            .members
-            .iter()
-            .map(|m| sec_primitives::ActiveValidator {
-                validator: m.address.0,
-                signer: m.address.0,
-                stake: m.stake,
-                bls_key: m.bls_key.clone(),
-            })
-            .collect();
-        ValidatorSet::new(members).ok()
-    }
-
     /// Commits the decided block with its certificate.
     async fn decided(&mut self, certificate: CommitCertificate<SecContext>) {
         let height = certificate.height;
@@ -541,8 +535,8 @@ impl Driver {
         let Some(cert) = self.certificate(&certificate) else { return };
         // exact stake, as L1 would count it: rounding in voting power can never finalize
         // what L1 would refuse
-        if let Some(set) = self.stake_set()
-            && let Err(e) = cert.verify(&set, &self.ctx.signing)
+        if let Some((_, validators)) = &self.current
+            && let Err(e) = cert.verify(&validators.set, &self.ctx.signing)
         {
             warn!(domain = self.ctx.domain, %height, error = %e, "certificate refused");
             return;
@@ -582,12 +576,10 @@ impl Driver {
     }
 
     /// Stores the larger certificate of a block already committed.
-    fn record_certificate(&self, certificate: &CommitCertificate<SecContext>, verify: bool) {
+    fn record_certificate(&self, certificate: &CommitCertificate<SecContext>) {
+        let Some((_, validators)) = &self.current else { return };
         let Some(cert) = self.certificate(certificate) else { return };
-        if verify
-            && let Some(set) = self.stake_set()
-            && cert.verify(&set, &self.ctx.signing).is_err()
-        {
+        if cert.verify(&validators.set, &self.ctx.signing).is_err() {
             return;
         }
         let store = self.domain.chain_store();
@@ -613,10 +605,7 @@ impl Driver {
             return SyncedValueOutcome::PeerFault;
         };
         let block: Block = block;
-        if self.current_validators(height).is_none() {
-            return SyncedValueOutcome::LocalTransientError;
-        }
-        let Some((_, validators)) = self.current.clone() else {
+        let Some(validators) = self.current_validators(height).cloned() else {
             return SyncedValueOutcome::LocalTransientError;
         };
         let id = block_id(&block);

@@ -25,6 +25,10 @@ use sec_primitives::{
 use sec_sequencer::{Domain, NodeConfig, node::open_domains, testing::MemoryL1};
 
 const DOMAINS: u32 = 2;
+/// One network of four validators at a time: three at once (twelve validators) on a 2-core
+/// machine leave one validator so far behind that it does not catch up (see CONSENSUS.md).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Domain-0 blocks per epoch when the validators read sets from an L1.
 const EPOCH: u64 = 4;
 const SIGNING: SigningDomain =
@@ -172,6 +176,7 @@ async fn reach(members: &[Member], target: u64) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_validators_finalize_every_domain_by_stake() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (members, set) = network([Fault::None; 4]).await;
     // a transfer sent to one validator, and one that cannot be included yet (a nonce gap) sent
     // to another: gossip takes both to every validator's pool
@@ -232,6 +237,7 @@ async fn four_validators_finalize_every_domain_by_stake() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn blocks_that_fail_re_execution_are_never_finalized() {
+    let _one = ONE_AT_A_TIME.lock().await;
     // validator 2 (20 %) proposes blocks with a wrong state root, validator 3 (10 %) blocks
     // with forged randomness: 70 % of the stake is honest, so the chain goes on without them
     let (members, set) =
@@ -278,6 +284,7 @@ async fn blocks_that_fail_re_execution_are_never_finalized() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_epoch_is_decided_by_the_set_ethereum_reported() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let l1 = MemoryL1::new();
     let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
     let first = validator_set(&keys, &[40, 30, 20, 10]);
@@ -335,7 +342,7 @@ async fn each_epoch_is_decided_by_the_set_ethereum_reported() {
             let parent_slot = d0.block(number - 1).unwrap().unwrap().extension.slot;
             let seed = epochs.seed(epoch).unwrap();
             assert_eq!(seed.is_some(), epoch >= 2);
-            let schedule = Validators::new(&set, epoch, parent_slot + 1, seed);
+            let schedule = Validators::new(Arc::new(set.clone()), epoch, parent_slot + 1, seed);
             let round = Round::new((block.extension.slot - parent_slot - 1) as u32);
             assert_eq!(schedule.producer(0, round).unwrap().address.0, block.extension.producer);
             if set.by_signer(out).is_none() {

@@ -8,10 +8,11 @@
 //! give it against the hash. Jailed and slashed validators are not in `StakeManager`'s active
 //! set, so they leave at the next epoch.
 //!
-//! The other domains follow domain 0: a block's epoch is its parent's, moved on by one once
+//! The other domains follow domain 0: a block's epoch is its parent's, or the next one once
 //! the boundary block of the parent's epoch is committed and more than [`EPOCH_SWITCH_DELAY`]
-//! seconds older than the block (so a producer and a validator with slightly different views
-//! of domain 0 rarely disagree). The set that decides a height is therefore known when the
+//! seconds older than the block. Producers move on as soon as that holds; validators accept
+//! either, so a validator that catches up later (and sees the boundary block as long
+//! committed) never refuses a block that stayed. The set that decides a height is therefore known when the
 //! height starts. Epoch 0's set is the chain's genesis set.
 
 use std::{
@@ -176,9 +177,11 @@ impl Epochs {
         Ok(store.reader()?.header(self.boundary(epoch))?.map(|h| h.timestamp))
     }
 
-    /// The epoch of a block of a domain other than 0 at `timestamp` whose parent is in
-    /// `parent_epoch`: the next one once the parent epoch's boundary block is committed and
-    /// more than [`EPOCH_SWITCH_DELAY`] seconds older.
+    /// The epoch a producer gives a block of a domain other than 0 at `timestamp` whose
+    /// parent is in `parent_epoch`: the next one once the parent epoch's boundary block is
+    /// committed here and more than [`EPOCH_SWITCH_DELAY`] seconds older (both facts of the
+    /// chain, so any validator holding that boundary block agrees the move is allowed;
+    /// staying in the parent's epoch is always accepted).
     pub fn follow(&self, parent_epoch: u64, timestamp: u64) -> Result<u64, EpochError> {
         Ok(match self.boundary_time(parent_epoch)? {
             Some(t) if t.saturating_add(EPOCH_SWITCH_DELAY) < timestamp => parent_epoch + 1,
