@@ -75,8 +75,9 @@ pub struct ConsensusSettings {
     /// deployment when the node reads one. Default: chain 0, the zero address.
     pub signing: sec_primitives::SigningDomain,
     /// How long validators wait for a round's proposal before voting nil, in ms (grows by
-    /// half a second per round). Default 3,000: above building, sending and re-executing a
-    /// full block on a loaded machine, so load does not turn into skipped slots.
+    /// half a second per round). Default 3,000, Malachite's own default: it must exceed
+    /// building, sending and re-executing a block, or load turns into skipped slots (not yet
+    /// measured at full blocks; CONSENSUS.md section 6).
     pub propose_timeout_ms: u64,
     /// How long validators wait for more votes after a split vote, in ms. Default 1,000.
     pub vote_timeout_ms: u64,
