@@ -11,6 +11,8 @@ mod epochs;
 mod ethers;
 mod explorer;
 mod indexer;
+#[cfg(feature = "byzantine")]
+mod judge;
 mod l1_hardhat;
 mod l1_source;
 mod messages;

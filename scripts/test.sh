@@ -2,7 +2,8 @@
 # The whole test suite: installs the pinned npm packages the tests drive (compiler, clients,
 # an independent Ethereum node), starts a PostgreSQL server for the indexer's tests (installing
 # Debian's package if needed), installs Debian's Chromium for the explorer's browser tests, then
-# runs every Rust test of the workspace.
+# runs every Rust test of the workspace (with the test-only `byzantine` feature, which lets the
+# judge's test make one devnet validator equivocate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +17,4 @@ done
 SEC_TEST_POSTGRES=$(./scripts/postgres.sh)
 export SEC_TEST_POSTGRES
 
-cargo test --workspace "$@"
+cargo test --workspace --features byzantine "$@"

@@ -52,6 +52,32 @@ enum Command {
     /// Escrowed trades and disputes on a domain: offer, pay, ship, confirm, settle, dispute,
     /// judge, status.
     Trade(trade::TradeArgs),
+    /// Watches a node for validators that signed conflicting consensus messages and reports
+    /// each to `StakeManager` on Ethereum, which slashes it and pays the judge (bonds the
+    /// judge's SEC first if needed).
+    Judge(JudgeArgs),
+}
+
+#[derive(Args)]
+struct JudgeArgs {
+    /// Ethereum JSON-RPC endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:9545")]
+    l1_rpc: String,
+    /// The L1 deployment record (`sec l1-deploy --out`, or a devnet's).
+    #[arg(long, default_value = "data/devnet/l1-deployment.json")]
+    l1_deployment: PathBuf,
+    /// JSON-RPC endpoint of a SEC node (evidence of every domain is read from it).
+    #[arg(long, default_value = "http://127.0.0.1:8545/")]
+    rpc: String,
+    /// The judge's L1 key (hex): it bonds, reports and is paid. Never printed.
+    #[arg(long, env = "SEC_JUDGE_KEY", hide_env_values = true)]
+    key: B256,
+    /// Seconds between reads of the node.
+    #[arg(long, default_value_t = 2)]
+    interval: u64,
+    /// Where the judge keeps what it reported, so a restart does not report again.
+    #[arg(long, default_value = "judge-state.json")]
+    state: PathBuf,
 }
 
 #[derive(Args)]
@@ -189,6 +215,10 @@ struct DevnetArgs {
     /// First port of the validators' networks: validator i listens from port + 10·i.
     #[arg(long, default_value_t = 30300)]
     p2p_port: u16,
+    /// Test only: validator I signs a conflicting vote for every vote it casts.
+    #[cfg(feature = "byzantine")]
+    #[arg(long, hide = true, value_name = "I", requires = "validators")]
+    equivocate: Option<usize>,
 }
 
 #[derive(Args)]
@@ -409,11 +439,20 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
                 listen: addr(i),
                 peers: (0..n).filter(|j| *j != i).map(addr).collect(),
             };
-            let node = sec_consensus::ValidatorNode::start(
+            #[cfg(feature = "byzantine")]
+            let fault = if args.equivocate == Some(i) {
+                sec_consensus::Fault::EquivocateVotes
+            } else {
+                sec_consensus::Fault::None
+            };
+            #[cfg(not(feature = "byzantine"))]
+            let fault = sec_consensus::Fault::None;
+            let node = sec_consensus::ValidatorNode::start_with_fault(
                 &config,
                 key.clone(),
                 Some(source.clone()),
                 p2p,
+                fault,
             )
             .await
             .with_context(|| format!("starting validator {i}"))?;
@@ -649,6 +688,21 @@ async fn explorer(args: ExplorerArgs) -> Result<()> {
     Ok(())
 }
 
+async fn judge(args: JudgeArgs) -> Result<()> {
+    let deployment = L1Deployment::load(&args.l1_deployment)
+        .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
+    let key = PrivateKeySigner::from_bytes(&args.key).context("--key")?;
+    let l1 = sec_bridge::L1Client::connect(&args.l1_rpc, key).await?;
+    println!("judge {} watching {} for equivocation", l1.address(), args.rpc);
+    let config = sec_bridge::judge::JudgeConfig {
+        node: args.rpc,
+        interval: std::time::Duration::from_secs(args.interval.max(1)),
+        state: Some(args.state),
+    };
+    sec_bridge::judge::run(l1, deployment.addresses, config, wait_for_ctrl_c()).await?;
+    Ok(())
+}
+
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -670,6 +724,7 @@ fn main() -> Result<()> {
             Command::Bridge(a) => bridge::run(a).await,
             Command::Pay(a) => pay::pay(a).await,
             Command::Home(a) => pay::home(a).await,
+            Command::Judge(a) => judge(a).await,
         }
     })
 }

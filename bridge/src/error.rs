@@ -138,6 +138,14 @@ pub enum BridgeError {
     #[error("withdrawal {0} is not in the tree")]
     NotInTree(B256),
     /// A deployment file could not be read or written.
+    /// The judge's state file cannot be read or written.
+    #[error("judge state {path}: {reason}")]
+    JudgeState {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
     #[error("deployment file {path}: {reason}")]
     DeploymentFile {
         /// File path.

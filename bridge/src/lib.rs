@@ -14,6 +14,7 @@
 //! - [`checkpointer`]: the relayer that builds each checkpoint from the domains' finalized
 //!   blocks and their withdrawals, signs and submits it;
 //! - [`withdrawal`]: withdrawal Merkle trees, proofs and finalization;
+//! - [`judge`]: reporting validators that signed conflicting consensus messages;
 //! - [`message`]: following a cross-domain message from its send to its delivery.
 //!
 //! Errors are [`BridgeError`]; a call or transaction the contract refuses comes back as
@@ -25,6 +26,7 @@ pub mod client;
 pub mod deploy;
 pub mod deposit;
 mod error;
+pub mod judge;
 pub mod l1_source;
 pub mod message;
 pub mod staking;

@@ -17,7 +17,7 @@ use malachitebft_app::{
     streaming::{StreamContent, StreamId, StreamMessage},
 };
 use malachitebft_app_channel::{AppMsg, Channels, NetworkMsg, NetworkRequest};
-use malachitebft_core_consensus::{LocallyProposedValue, ProposedValue};
+use malachitebft_core_consensus::{LocallyProposedValue, MisbehaviorEvidence, ProposedValue};
 use malachitebft_core_types::{
     CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, LinearTimeouts, Round,
     Validity,
@@ -52,6 +52,9 @@ pub enum Fault {
     BadStateRoot,
     /// Proposes blocks whose randomness is signed with a key other than its registered one.
     BadRandomness,
+    /// Signs a second, conflicting vote (nil) for every block it votes for: the equivocation
+    /// judges report. Needs the `byzantine` feature; without it the validator does not start.
+    EquivocateVotes,
 }
 
 /// Where a domain's validator sets come from.
@@ -141,7 +144,7 @@ impl Driver {
     /// `block` spoiled as the fault switch says; unchanged for an honest validator.
     fn spoil(&self, mut block: Block) -> Block {
         match self.fault {
-            Fault::None => return block,
+            Fault::None | Fault::EquivocateVotes => return block,
             Fault::BadStateRoot => {
                 block.header.state_root = alloy_primitives::keccak256(block.header.state_root);
             }
@@ -272,7 +275,7 @@ impl Driver {
                 };
                 let block = self.spoil(sealed.proposal());
                 let id = block_id(&block);
-                if self.fault == Fault::None {
+                if matches!(self.fault, Fault::None | Fault::EquivocateVotes) {
                     self.blocks.insert(id, sealed);
                 }
                 let _ = reply.send(LocallyProposedValue::new(height, round, id));
@@ -305,10 +308,11 @@ impl Driver {
                 self.decided(certificate).await;
                 let _ = reply.send(());
             }
-            AppMsg::Finalized { certificate, reply, .. } => {
+            AppMsg::Finalized { certificate, evidence, reply, .. } => {
                 // the certificate now holds the precommits that arrived in time: keep the
                 // larger one (more stake on record for L1)
                 self.record_certificate(&certificate);
+                self.record_evidence(certificate.height, &evidence);
                 let height = self.next_height();
                 let params = self.params_when_known(height).await;
                 if height.0 == certificate.height.0 + 1 {
@@ -462,6 +466,8 @@ impl Driver {
         Some(value)
     }
 
+    /// Re-executes `block` as the proposal of `round`: a rejection for a reason of this node's
+    /// (behind, failing) counts as invalid, since a vote cannot wait.
     async fn verify(
         &mut self,
         validators: &Validators,
@@ -469,9 +475,27 @@ impl Driver {
         block: Block,
         height: Height,
     ) -> Validity {
+        match self.verify_checked(validators, round, block, height).await {
+            Ok(validity) => validity,
+            Err(rejection) => {
+                warn!(domain = self.ctx.domain, %height, %rejection, "cannot verify the block here yet");
+                Validity::Invalid
+            }
+        }
+    }
+
+    /// [`Driver::verify`], returning the rejections that are this node's (see
+    /// [`Rejection::is_local`]) instead of a verdict.
+    async fn verify_checked(
+        &mut self,
+        validators: &Validators,
+        round: Round,
+        block: Block,
+        height: Height,
+    ) -> Result<Validity, Rejection> {
         let Some(expected) = self.expected(validators, round, &block) else {
             warn!(domain = self.ctx.domain, %height, slot = block.extension.slot, "block of another slot");
-            return Validity::Invalid;
+            return Ok(Validity::Invalid);
         };
         let id = block_id(&block);
         let domain = self.domain.clone();
@@ -480,19 +504,16 @@ impl Driver {
         match verified {
             Ok(Ok(sealed)) => {
                 self.blocks.insert(id, sealed);
-                Validity::Valid
+                Ok(Validity::Valid)
             }
-            Ok(Err(Rejection::Node(e))) => {
-                warn!(domain = self.ctx.domain, %height, error = %e, "could not verify");
-                Validity::Invalid
-            }
+            Ok(Err(rejection)) if rejection.is_local() => Err(rejection),
             Ok(Err(rejection)) => {
                 warn!(domain = self.ctx.domain, %height, block = %id.hash, %rejection, "invalid block");
-                Validity::Invalid
+                Ok(Validity::Invalid)
             }
             Err(e) => {
                 warn!(domain = self.ctx.domain, error = %e, "verify task failed");
-                Validity::Invalid
+                Ok(Validity::Invalid)
             }
         }
     }
@@ -593,6 +614,27 @@ impl Driver {
         }
     }
 
+    /// Keeps the double votes seen while deciding `height`, for judges.
+    fn record_evidence(&self, height: Height, evidence: &MisbehaviorEvidence<SecContext>) {
+        if evidence.is_empty() {
+            return;
+        }
+        let pairs = crate::signing::double_votes(self.ctx.domain, evidence);
+        for pair in &pairs {
+            warn!(
+                domain = self.ctx.domain,
+                %height,
+                offender = %pair.offender(),
+                kind = ?pair.first.vote.kind,
+                round = pair.first.vote.round,
+                "equivocation"
+            );
+        }
+        if let Err(e) = self.domain.chain_store().write_evidence(height.0, &pairs) {
+            warn!(domain = self.ctx.domain, %height, error = %e, "evidence not kept");
+        }
+    }
+
     /// A block a peer sent while this node caught up: verified as a proposal of its round.
     async fn synced(
         &mut self,
@@ -609,7 +651,16 @@ impl Driver {
             return SyncedValueOutcome::LocalTransientError;
         };
         let id = block_id(&block);
-        let validity = self.verify(&validators, round, block, height).await;
+        let validity = match self.verify_checked(&validators, round, block, height).await {
+            Ok(validity) => validity,
+            // finalized by the others: refused here only because this node is behind (domain
+            // 0 or L1 not caught up yet), so the engine asks again later instead of taking
+            // the block for invalid and waiting at this height for good
+            Err(rejection) => {
+                debug!(domain = self.ctx.domain, %height, %rejection, "synced block checked again later");
+                return SyncedValueOutcome::LocalTransientError;
+            }
+        };
         SyncedValueOutcome::Verdict(ProposedValue {
             height,
             round,

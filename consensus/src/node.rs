@@ -62,6 +62,18 @@ impl ValidatorNode {
         l1: Option<Arc<dyn L1Source>>,
         p2p: P2p,
     ) -> Result<Self, ValidatorNodeError> {
+        Self::start_with_fault(config, key, l1, p2p, Fault::None).await
+    }
+
+    /// [`ValidatorNode::start`] misbehaving as `fault` says: for tests of what the others and
+    /// the judges do about it.
+    pub async fn start_with_fault(
+        config: &NodeConfig,
+        key: PrivateKeySigner,
+        l1: Option<Arc<dyn L1Source>>,
+        p2p: P2p,
+        fault: Fault,
+    ) -> Result<Self, ValidatorNodeError> {
         // every validator must write the same genesis
         if config.genesis_timestamp.is_none() {
             return Err(
@@ -94,7 +106,7 @@ impl ValidatorNode {
                 },
                 block_time: Duration::from_millis(config.block_time_ms.max(1)),
                 sets,
-                fault: Fault::None,
+                fault,
             },
         )
         .await?;

@@ -6,12 +6,13 @@ use alloy::signers::{SignerSync, local::PrivateKeySigner};
 use alloy_primitives::{B256, Signature, U256, keccak256};
 use async_trait::async_trait;
 use malachitebft_app_channel::{Signer, Verifier};
+use malachitebft_core_consensus::MisbehaviorEvidence;
 use malachitebft_core_types::{
     NilOrVal, Round, SignedMessage, ValidatorProof, VoteExtensionScope, VoteType,
 };
 use malachitebft_signing::{Error as SigningError, VerificationResult};
 use sec_primitives::{
-    DomainId,
+    DomainId, DoubleVote, SignedVote,
     vote::{ConsensusVote, SigningDomain, VoteKind},
 };
 
@@ -66,6 +67,35 @@ pub fn proposal_message(domain: DomainId, proposal: &Proposal) -> ConsensusVote 
         proposal.round,
         NilOrVal::Val(&proposal.value),
     )
+}
+
+/// The double votes and double proposals the engine saw while deciding a height, as the
+/// pairs of signed messages `StakeManager.reportDoubleVote` takes. A pair whose signature
+/// cannot be read is left out (the engine verified both before keeping them).
+pub fn double_votes(
+    domain: DomainId,
+    evidence: &MisbehaviorEvidence<SecContext>,
+) -> Vec<DoubleVote> {
+    let signed = |vote: ConsensusVote, signer: &ValidatorAddress, sig: &Sig| {
+        Some(SignedVote { vote, signer: signer.0, signature: Signature::from_raw(&sig.0).ok()? })
+    };
+    let votes = evidence.votes.iter().flat_map(|(who, pairs)| {
+        pairs.iter().filter_map(move |(a, b)| {
+            Some(DoubleVote {
+                first: signed(vote_message(domain, &a.message), who, &a.signature)?,
+                second: signed(vote_message(domain, &b.message), who, &b.signature)?,
+            })
+        })
+    });
+    let proposals = evidence.proposals.iter().flat_map(|(who, pairs)| {
+        pairs.iter().filter_map(move |(a, b)| {
+            Some(DoubleVote {
+                first: signed(proposal_message(domain, &a.message), who, &a.signature)?,
+                second: signed(proposal_message(domain, &b.message), who, &b.signature)?,
+            })
+        })
+    });
+    votes.chain(proposals).collect()
 }
 
 /// What a validator proof signs: that the libp2p `peer_id` speaks for `public_key`.

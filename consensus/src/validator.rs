@@ -11,8 +11,8 @@ use malachitebft_app::{
     types::codec::Codec,
 };
 use malachitebft_app_channel::{
-    ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext, Signer,
-    SyncContext, WalContext, start_engine,
+    Channels, ConsensusContext, EngineHandle, NetworkContext, NetworkIdentity, RequestContext,
+    Signer, SyncContext, WalContext, start_engine,
 };
 use malachitebft_core_types::LinearTimeouts;
 use malachitebft_network::Keypair;
@@ -122,6 +122,53 @@ fn network_key(path: &std::path::Path) -> Result<Keypair, String> {
     }
 }
 
+/// An engine whose network sends, for every vote, a second conflicting one signed with the
+/// raw key: the slashing protection of the honest signer would (rightly) refuse to sign it.
+#[cfg(feature = "byzantine")]
+async fn equivocating_engine(
+    ctx: &SecContext,
+    engine_config: EngineConfig,
+    wal: PathBuf,
+    identity: NetworkIdentity,
+    consensus: ConsensusContext<SecContext>,
+    config: &ValidatorConfig,
+) -> Result<(Channels<SecContext>, EngineHandle), String> {
+    use malachitebft_engine_byzantine::{ByzantineConfig, Trigger};
+    let byzantine = malachitebft_app_channel::ByzantineContext {
+        identity,
+        codec: SecCodec,
+        config: ByzantineConfig::default().with_equivocate_votes(Trigger::Always),
+        signer: Box::new(EcdsaSigner::new(config.key.clone(), ctx.domain, config.signing)),
+        address: ValidatorAddress(config.key.address()),
+        conflicting_value_fn: None,
+        conflicting_vote_value_fn: None,
+    };
+    warn!(domain = ctx.domain, "this validator equivocates (test fault)");
+    malachitebft_app_channel::EngineBuilder::new(ctx.clone(), engine_config)
+        .with_default_wal(WalContext::new(wal, SecCodec))
+        .with_byzantine_network(byzantine)
+        .await
+        .map_err(|e| e.to_string())?
+        .with_default_sync(SyncContext::new(SecCodec))
+        .with_default_consensus(consensus)
+        .with_default_request(RequestContext::new(100))
+        .build()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "byzantine"))]
+async fn equivocating_engine(
+    _: &SecContext,
+    _: EngineConfig,
+    _: PathBuf,
+    _: NetworkIdentity,
+    _: ConsensusContext<SecContext>,
+    _: &ValidatorConfig,
+) -> Result<(Channels<SecContext>, EngineHandle), String> {
+    Err("the equivocation fault needs a build with the `byzantine` feature".into())
+}
+
 /// A running validator.
 pub struct Validator {
     address: ValidatorAddress,
@@ -180,21 +227,28 @@ impl Validator {
                 proof_bytes,
             );
             let wal = config.datadir.join(format!("wal-{id}"));
-            let (channels, handle) = start_engine(
-                ctx.clone(),
-                engine_config,
-                WalContext::new(wal, SecCodec),
-                NetworkContext::new(identity, SecCodec),
-                ConsensusContext::new_validator(
-                    address,
-                    Box::new(EcdsaVerifier::new(id, config.signing)),
-                    Box::new(signer),
-                ),
-                SyncContext::new(SecCodec),
-                RequestContext::new(100),
-            )
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+            let consensus = ConsensusContext::new_validator(
+                address,
+                Box::new(EcdsaVerifier::new(id, config.signing)),
+                Box::new(signer),
+            );
+            let (channels, handle) = if config.fault == Fault::EquivocateVotes {
+                equivocating_engine(&ctx, engine_config, wal, identity, consensus, &config)
+                    .await
+                    .map_err(fail)?
+            } else {
+                start_engine(
+                    ctx.clone(),
+                    engine_config,
+                    WalContext::new(wal, SecCodec),
+                    NetworkContext::new(identity, SecCodec),
+                    consensus,
+                    SyncContext::new(SecCodec),
+                    RequestContext::new(100),
+                )
+                .await
+                .map_err(|e| fail(e.to_string()))?
+            };
             let driver = Driver::new(
                 domain.clone(),
                 ctx,

@@ -9,6 +9,7 @@
 pub mod checkpoint;
 pub mod deposit;
 pub mod domain;
+pub mod evidence;
 pub mod extension;
 pub mod genesis;
 pub mod l1;
@@ -22,6 +23,7 @@ pub mod vote;
 pub use checkpoint::CheckpointSummary;
 pub use deposit::{Deposit, DepositKind};
 pub use domain::DomainId;
+pub use evidence::{DoubleVote, EvidenceError, SignedVote};
 pub use extension::{InboxCursor, L1Origin, SecExtension};
 pub use genesis::{DEV_MNEMONIC, GenesisAccount, dev_signers, dev_signers_from};
 pub use l1::{L1Error, L1Source};

@@ -17,7 +17,7 @@ use crate::{
 
 /// `secp256k1n / 2`: signatures with a larger `s` are the malleated twins L1's
 /// `ECDSA.tryRecover` refuses, so the node refuses them too.
-const SECP256K1N_HALF: U256 = U256::from_be_slice(&alloy_primitives::hex!(
+pub(crate) const SECP256K1N_HALF: U256 = U256::from_be_slice(&alloy_primitives::hex!(
     "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0"
 ));
 

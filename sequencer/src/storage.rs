@@ -15,7 +15,7 @@ use alloy_rlp::{Decodable, RlpDecodable, RlpEncodable};
 use redb::{
     Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
 };
-use sec_primitives::{FinalityCertificate, SecExtension, message::Message};
+use sec_primitives::{DoubleVote, FinalityCertificate, SecExtension, message::Message};
 
 use crate::{
     epochs::EpochSet,
@@ -69,6 +69,9 @@ const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certific
 /// (epoch, validator signer) -> (blocks produced, slots missed) in this domain.
 const PRODUCTION: TableDefinition<(u64, &[u8; 20]), (u64, u64)> =
     TableDefinition::new("production");
+/// (height, evidence id) -> a double vote seen while deciding that height (JSON of
+/// `DoubleVote`), for judges (`sec_getEvidence`).
+const EVIDENCE: TableDefinition<(u64, &[u8; 32]), &[u8]> = TableDefinition::new("evidence");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -244,6 +247,7 @@ impl ChainStore {
             tx.open_table(EPOCHS)?;
             tx.open_table(CERTIFICATES)?;
             tx.open_table(PRODUCTION)?;
+            tx.open_table(EVIDENCE)?;
         }
         tx.commit()?;
         Ok(Self { db })
@@ -445,6 +449,31 @@ impl ChainStore {
         tx.open_table(CERTIFICATES)?.insert(number, json.as_slice())?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Keeps the double votes seen while deciding `height`; a pair already kept (in either
+    /// order) is not kept twice. Returns how many were new.
+    pub fn write_evidence(
+        &self,
+        height: u64,
+        evidence: &[DoubleVote],
+    ) -> Result<usize, StoreError> {
+        let tx = self.db.begin_write()?;
+        let mut added = 0;
+        {
+            let mut t = tx.open_table(EVIDENCE)?;
+            for e in evidence {
+                let id = e.id();
+                if t.get((height, &id.0))?.is_some() {
+                    continue;
+                }
+                let json = serde_json::to_vec(e).map_err(|e| corrupt("evidence", e))?;
+                t.insert((height, &id.0), json.as_slice())?;
+                added += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
     }
 
     /// Journals accepted transactions and forgets dropped ones, in one durable commit.
@@ -653,6 +682,18 @@ impl StoreReader {
         let t = self.tx.open_table(CERTIFICATES)?;
         let Some(v) = t.get(number)? else { return Ok(None) };
         serde_json::from_slice(v.value()).map(Some).map_err(|e| corrupt("certificates", e))
+    }
+
+    /// Up to `limit` double votes kept for heights from `from`, in height order.
+    pub fn evidence(&self, from: u64, limit: usize) -> Result<Vec<(u64, DoubleVote)>, StoreError> {
+        let t = self.tx.open_table(EVIDENCE)?;
+        let mut out = Vec::new();
+        for row in t.range((from, &[0u8; 32])..)?.take(limit) {
+            let (k, v) = row?;
+            let e = serde_json::from_slice(v.value()).map_err(|e| corrupt("evidence", e))?;
+            out.push((k.value().0, e));
+        }
+        Ok(out)
     }
 
     /// Per validator of `epoch`: blocks produced and slots missed in this domain.

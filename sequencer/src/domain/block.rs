@@ -184,9 +184,26 @@ pub enum Rejection {
     /// The epoch or the validator set the block names is not the one this node derives.
     #[error("epoch: {0}")]
     Epoch(#[from] EpochError),
+    /// This node cannot judge the block yet: it lacks a fact the block builds on (domain 0's
+    /// boundary block that lets it move to the next epoch). Not the block's fault.
+    #[error("cannot be checked yet: {0} is not committed here")]
+    Behind(String),
     /// The node could not run the check (storage or state read failed).
     #[error(transparent)]
     Node(#[from] DomainError),
+}
+
+impl Rejection {
+    /// Whether the rejection is about this node (behind, or failing) rather than the block: a
+    /// block finalized by the others and refused for such a reason is to be checked again later.
+    pub fn is_local(&self) -> bool {
+        matches!(
+            self,
+            Rejection::Behind(_)
+                | Rejection::Node(_)
+                | Rejection::Origin(OriginError::Unconfirmed { .. })
+        )
+    }
 }
 
 /// The parts of a block chosen before executing it.
@@ -480,6 +497,17 @@ impl Domain {
         let parent_epoch = chain.head_extension.epoch;
         let epoch =
             if self.config.id != 0 && ext.epoch == parent_epoch { parent_epoch } else { epoch };
+        if self.config.id != 0
+            && ext.epoch == parent_epoch + 1
+            && epoch == parent_epoch
+            && let Some(epochs) = &self.config.epochs
+            && epochs.boundary_time(parent_epoch)?.is_none()
+        {
+            return Err(Rejection::Behind(format!(
+                "domain 0's block {} (the boundary of epoch {parent_epoch})",
+                epochs.boundary(parent_epoch)
+            )));
+        }
         for (field, got, want) in [
             ("slot", ext.slot, expected.slot),
             ("epoch", ext.epoch, epoch),

@@ -1,7 +1,8 @@
 //! The DPoS methods: `sec_validators` (an epoch's validator set, by default the current one,
 //! with where on Ethereum it was read) and `sec_getValidatorSet` (the stored set of an epoch,
 //! as a syncing node fetches it to check against the boundary block's `nextSetHash`) and
-//! `sec_getFinalityCertificate` (the precommits a block was committed with).
+//! `sec_getFinalityCertificate` (the precommits a block was committed with) and
+//! `sec_getEvidence` (double votes seen while deciding a domain's blocks, for judges).
 
 use alloy_primitives::U64;
 use jsonrpsee::{RpcModule, types::ErrorObjectOwned};
@@ -65,15 +66,50 @@ fn validators(api: &EthApi, epoch: Option<u64>) -> RpcResult<Value> {
 /// The certificate block `number` of domain `domain` was committed with; `null` if the block
 /// does not exist or was made without validators.
 fn finality_certificate(api: &EthApi, domain: u32, number: u64) -> RpcResult<Value> {
-    let d = api
-        .all
-        .iter()
-        .find(|d| d.id() == domain)
-        .ok_or_else(|| RpcError::InvalidParams(format!("no domain {domain}")))?;
+    let d = domain_of(api, domain)?;
     Ok(serde_json::to_value(d.store()?.certificate(number)?).unwrap_or(Value::Null))
 }
 
-/// Registers `sec_validators`, `sec_getValidatorSet` and `sec_getFinalityCertificate`.
+/// Most double votes one `sec_getEvidence` call returns; a judge asks again from the last
+/// height it got.
+const EVIDENCE_PAGE: usize = 100;
+
+/// The double votes kept for domain `domain` from height `from`, in height order: each with
+/// its height, offender and id, and the two signed messages `StakeManager.reportDoubleVote`
+/// takes as they are.
+fn evidence(api: &EthApi, domain: u32, from: u64) -> RpcResult<Value> {
+    let d = domain_of(api, domain)?;
+    let rows = d.store()?.evidence(from, EVIDENCE_PAGE)?;
+    Ok(Value::Array(
+        rows.into_iter()
+            .map(|(height, e)| {
+                json!({
+                    "id": e.id(),
+                    "domain": format!("{domain:#x}"),
+                    "height": format!("{height:#x}"),
+                    "offender": e.offender(),
+                    "first": e.first,
+                    "second": e.second,
+                })
+            })
+            .collect(),
+    ))
+}
+
+fn domain_of(api: &EthApi, domain: u32) -> RpcResult<&std::sync::Arc<crate::Domain>> {
+    api.all
+        .iter()
+        .find(|d| d.id() == domain)
+        .ok_or_else(|| RpcError::InvalidParams(format!("no domain {domain}")))
+}
+
+fn domain_arg(domain: U64) -> RpcResult<u32> {
+    u32::try_from(domain.to::<u64>())
+        .map_err(|_| RpcError::InvalidParams("domain out of range".into()))
+}
+
+/// Registers `sec_validators`, `sec_getValidatorSet`, `sec_getFinalityCertificate` and
+/// `sec_getEvidence`.
 pub fn register(m: &mut RpcModule<EthApi>) {
     m.register_blocking_method(
         "sec_getFinalityCertificate",
@@ -81,11 +117,17 @@ pub fn register(m: &mut RpcModule<EthApi>) {
             let mut args = Args::new(&p);
             let domain: U64 = args.next()?;
             let number: U64 = args.next()?;
-            let domain = u32::try_from(domain.to::<u64>())
-                .map_err(|_| RpcError::InvalidParams("domain out of range".into()))?;
-            finality_certificate(&api, domain, number.to()).map_err(Into::into)
+            finality_certificate(&api, domain_arg(domain)?, number.to()).map_err(Into::into)
         },
     )
+    .expect("unique method");
+    m.register_blocking_method("sec_getEvidence", |p, api, _| -> Result<Value, ErrorObjectOwned> {
+        let mut args = Args::new(&p);
+        let domain: U64 = args.next()?;
+        let from: Option<U64> = args.opt()?;
+        evidence(&api, domain_arg(domain)?, from.map(|f| f.to()).unwrap_or_default())
+            .map_err(Into::into)
+    })
     .expect("unique method");
     m.register_blocking_method("sec_validators", |p, api, _| -> Result<Value, ErrorObjectOwned> {
         let mut args = Args::new(&p);

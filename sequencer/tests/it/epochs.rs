@@ -101,10 +101,33 @@ async fn each_epoch_takes_the_set_ethereum_reports_at_its_boundary() {
     assert!(two.origin.number >= changed);
 
     // domain 1 follows: one epoch at a time, only after domain 0's boundary block, and a
-    // validator agrees on each
+    // validator agrees on each. A validator that has not committed that boundary block yet
+    // (catching up) cannot judge a block that moved on: it says it is behind instead of
+    // refusing the block, and accepts it once domain 0 caught up.
+    let late = side(&dev_key(22), &l1, configure).await;
+    let (l0, l1d) = (&late.domains[0], &late.domains[1]);
+    let mut behind = 0;
     let mut last = 0;
     for _ in 0..20 {
         let b = commit(d1, f1);
+        let expect = expected(l1d, &producer_key);
+        let checked = l1d.verify_block(&proposal(&b), &expect);
+        let sealed = match checked {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                assert!(matches!(e, Rejection::Behind(_)) && e.is_local(), "{e}");
+                behind += 1;
+                while l0.head().0 < d0.head().0 {
+                    let next = block(d0, l0.head().0 + 1);
+                    l0.commit(
+                        l0.verify_block(&proposal(&next), &expected(l0, &producer_key)).unwrap(),
+                    )
+                    .unwrap();
+                }
+                l1d.verify_block(&proposal(&b), &expect).unwrap()
+            }
+        };
+        l1d.commit(sealed).unwrap();
         assert!(b.extension.epoch == last || b.extension.epoch == last + 1);
         if b.extension.epoch > last {
             let boundary = block(d0, epochs.boundary(last));
@@ -116,6 +139,7 @@ async fn each_epoch_takes_the_set_ethereum_reports_at_its_boundary() {
         }
     }
     assert_eq!(last, 2, "domain 1 reached epoch 2");
+    assert_eq!(behind, 1, "the late validator was behind once, at the first move");
 
     // the methods
     let server = RpcServer::start(
