@@ -28,19 +28,9 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// The repository root (where `e2e/` lives).
-/// A port with `n - 1` free ports after it (a validator's domains listen on consecutive ports).
-pub fn free_port_range(n: u16) -> u16 {
-    loop {
-        let base = free_port();
-        if base < 60_000
-            && (1..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok())
-        {
-            return base;
-        }
-    }
-}
+pub use sec_sequencer::testing::free_port_range;
 
+/// The repository root (where `e2e/` lives).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

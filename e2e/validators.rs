@@ -9,6 +9,8 @@ use alloy_primitives::{Address, B256, U256};
 use sec_primitives::{ActiveValidator, DEV_MNEMONIC, dev_signers_from};
 use serde_json::{Value, json};
 
+use sec_contracts::bindings::CheckpointManager;
+
 use crate::common::*;
 
 const DOMAINS: u32 = 2;
@@ -262,4 +264,44 @@ async fn the_devnet_runs_on_four_validators() {
     let producing =
         v["validators"].as_array().unwrap().iter().filter(|m| m["blocksProduced"] != "0x0").count();
     assert!(producing >= 3, "{v}");
+
+    // checkpoints are signed by the validator nodes, each after checking it against its own
+    // chain; the relayer holds no validator key
+    let deployment =
+        sec_bridge::L1Deployment::load(&dir.path().join("devnet/l1-deployment.json")).unwrap();
+    let cm = deployment.addresses.checkpoint_manager;
+    let l1 = sec_bridge::L1Client::connect(
+        &devnet.l1_url(),
+        alloy::signers::local::PrivateKeySigner::random(),
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    while l1.view(cm, CheckpointManager::lastIdCall {}).await.unwrap() < 1 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint accepted");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let signed = call(&node, "sec_getSignedCheckpoint", vec![json!("0x1")]).await.unwrap();
+    let signer: Address = serde_json::from_value(signed["signer"].clone()).unwrap();
+    assert_eq!(signer, keys[0].address(), "{signed}");
+    let checkpoint: sec_primitives::Checkpoint =
+        serde_json::from_value(signed["checkpoint"].clone()).unwrap();
+    for state in &checkpoint.domains {
+        let on_l1 = l1
+            .view(cm, CheckpointManager::domainStateCall { id: 1, domain: state.domain })
+            .await
+            .unwrap();
+        assert_eq!(
+            (on_l1.blockNumber, on_l1.blockHash),
+            (state.block_number, state.block_hash),
+            "L1 holds the checkpoint validator 0 signed"
+        );
+    }
+    // a checkpoint the chain does not hold is refused, with the reason
+    let mut forged = checkpoint.clone();
+    forged.id = 1_000;
+    let refused =
+        call(&node, "sec_signCheckpoint", vec![serde_json::to_value(&forged).unwrap()]).await;
+    let refused = refused.unwrap_err().to_string();
+    assert!(refused.contains("not the next one"), "{refused}");
 }

@@ -109,7 +109,12 @@ enum BridgeCommand {
         /// Submit one checkpoint now and exit (a refusal is an error, in words).
         #[arg(long)]
         once: bool,
-        /// Validator keys (hex, comma-separated). Never printed.
+        /// Validator nodes' JSON-RPC URLs (comma-separated): each checks the checkpoint
+        /// against its own chain and signs it with its key (`sec_signCheckpoint`).
+        #[arg(long, value_delimiter = ',')]
+        validator_rpc: Vec<String>,
+        /// Validator keys (hex, comma-separated) the relayer signs with itself, for a chain
+        /// whose validators run no nodes (a single-producer devnet). Never printed.
         #[arg(long, env = "SEC_VALIDATOR_KEYS", hide_env_values = true, value_delimiter = ',')]
         validator_keys: Vec<B256>,
     },
@@ -401,7 +406,13 @@ async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
     Ok(())
 }
 
-async fn checkpoint(args: &BridgeArgs, interval: u64, once: bool, keys: &[B256]) -> Result<()> {
+async fn checkpoint(
+    args: &BridgeArgs,
+    interval: u64,
+    once: bool,
+    validator_rpc: &[String],
+    keys: &[B256],
+) -> Result<()> {
     let key = args.key.context("give --key or set SEC_KEY (the L1 account that submits)")?;
     let deployment = L1Deployment::load(&args.l1_deployment)
         .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
@@ -414,18 +425,25 @@ async fn checkpoint(args: &BridgeArgs, interval: u64, once: bool, keys: &[B256])
     let config = sec_bridge::checkpointer::CheckpointerConfig {
         domains: domain_urls(&args.rpc).await?,
         signers,
+        validators: validator_rpc.to_vec(),
         interval: Duration::from_secs(interval.max(1)),
     };
     if once {
-        let mut domains = Vec::with_capacity(config.domains.len());
-        for url in &config.domains {
-            domains.push(L1Client::connect(url, PrivateKeySigner::random()).await?);
-        }
+        let connect = |urls: Vec<String>| async move {
+            let mut clients = Vec::with_capacity(urls.len());
+            for url in &urls {
+                clients.push(L1Client::connect(url, PrivateKeySigner::random()).await?);
+            }
+            Ok::<_, BridgeError>(clients)
+        };
+        let domains = connect(config.domains.clone()).await?;
+        let validators = connect(config.validators.clone()).await?;
         let next = sec_bridge::checkpointer::submit_next(
             &l1,
             &deployment.addresses,
             &domains,
             &config.signers,
+            &validators,
         )
         .await
         .map_err(explain)?;
@@ -439,8 +457,9 @@ async fn checkpoint(args: &BridgeArgs, interval: u64, once: bool, keys: &[B256])
         return Ok(());
     }
     println!(
-        "checkpoint relayer: {} domains, {} validator keys, every {interval} s",
+        "checkpoint relayer: {} domains, {} validator nodes, {} validator keys, every {interval} s",
         config.domains.len(),
+        config.validators.len(),
         config.signers.len()
     );
     let stop = async {
@@ -456,8 +475,8 @@ pub async fn run(args: BridgeArgs) -> Result<()> {
         BridgeCommand::Finalize { withdrawal, timeout } => {
             finalize(&args, *withdrawal, *timeout).await
         }
-        BridgeCommand::Checkpoint { interval, once, validator_keys } => {
-            checkpoint(&args, *interval, *once, validator_keys).await
+        BridgeCommand::Checkpoint { interval, once, validator_rpc, validator_keys } => {
+            checkpoint(&args, *interval, *once, validator_rpc, validator_keys).await
         }
         BridgeCommand::Status { deposit: Some(nonce), .. } => deposit_stages(&args, *nonce).await,
         BridgeCommand::Status { withdrawal: Some(hash), .. } => {

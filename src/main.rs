@@ -416,6 +416,7 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
             l1_chain_id: deployment.chain_id,
             stake_manager: deployment.addresses.stake_manager,
         };
+        l2.consensus.checkpoint_manager = Some(deployment.addresses.checkpoint_manager);
     }
     let l2_node = if args.validators == 0 {
         L2::Producer(
@@ -479,13 +480,22 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         ethereum: Some(ethereum_config(format!("http://{}", l1_node.rpc_addr()), &deployment)),
         ..Default::default()
     };
-    // The checkpoint relayer, submitting from the first validator's account.
+    // The checkpoint relayer, submitting from the first validator's account. Validator nodes
+    // sign on their own (their keys stay in them); the single-producer devnet has none, so
+    // the relayer signs with the dev validators' keys itself.
     let relayer = {
         let l1 = sec_bridge::L1Client::connect(&l1_url, validators[0].clone()).await?;
         let path = |d: u32| if d == 0 { String::new() } else { format!("domain/{d}") };
+        let (signers, validator_rpc) = match &l2_node {
+            L2::Producer(_) => (validators.clone(), vec![]),
+            L2::Validators(nodes) => {
+                (vec![], nodes.iter().map(|n| format!("http://{}", n.rpc_addr())).collect())
+            }
+        };
         let config = sec_bridge::checkpointer::CheckpointerConfig {
             domains: (0..l2.domains).map(|d| format!("http://{rpc}/{}", path(d))).collect(),
-            signers: validators.clone(),
+            signers,
+            validators: validator_rpc,
             interval: std::time::Duration::from_secs(args.checkpoint_interval.max(1)),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -591,6 +601,8 @@ async fn node(args: NodeArgs) -> Result<()> {
                 l1_chain_id: deployment.chain_id,
                 stake_manager: deployment.addresses.stake_manager,
             };
+            // and sign the checkpoints of its CheckpointManager that their chain holds
+            config.consensus.checkpoint_manager = Some(deployment.addresses.checkpoint_manager);
             Some(l1_source(url, &deployment).await?)
         }
         _ => None,

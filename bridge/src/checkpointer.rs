@@ -15,7 +15,7 @@ use alloy_primitives::{B256, U256};
 use sec_contracts::{
     L1Addresses,
     bindings::{
-        CheckpointManager::{self, Checkpoint, DomainState},
+        CheckpointManager::{self, Checkpoint, DomainState, Signature},
         CrossDomain,
     },
     predeploy::CROSS_DOMAIN,
@@ -35,9 +35,12 @@ use crate::{
 pub struct CheckpointerConfig {
     /// JSON-RPC of each domain, by domain id.
     pub domains: Vec<String>,
-    /// Keys of the validators that sign (those in the active set sign; the others are
-    /// skipped). Until validators sign from their own nodes, the relayer holds them.
+    /// Keys the relayer signs with itself (those in the active set sign; the others are
+    /// skipped): only for a chain whose validators run no nodes (the single-producer devnet).
     pub signers: Vec<PrivateKeySigner>,
+    /// JSON-RPC of validator nodes: each checks the checkpoint against its own chain and signs
+    /// it with its key (`sec_signCheckpoint`), which the relayer never holds.
+    pub validators: Vec<String>,
     /// Time between checkpoints.
     pub interval: Duration,
 }
@@ -125,13 +128,42 @@ pub async fn next_checkpoint(
     Ok(Some(NextCheckpoint { checkpoint, withdrawals }))
 }
 
-/// Builds, signs (with the keys among `signers` that are active) and submits the next
-/// checkpoint; `None` when there is nothing new to cover.
+/// A validator node's signature over a checkpoint (`sec_signCheckpoint`,
+/// `sec_getSignedCheckpoint`).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct NodeSignature {
+    checkpoint: sec_primitives::Checkpoint,
+    signer: alloy_primitives::Address,
+    signature: alloy_primitives::Signature,
+}
+
+impl NodeSignature {
+    /// The signature in the contract's form, if it is `signer`'s over `checkpoint`.
+    fn verified(&self, chain_id: u64, cm: alloy_primitives::Address) -> Option<Signature> {
+        let digest =
+            sec_contracts::digest::checkpoint_signing_digest(chain_id, cm, &self.checkpoint);
+        let recovered = self.signature.recover_address_from_prehash(&digest).ok()?;
+        (recovered == self.signer).then(|| Signature {
+            signer: self.signer,
+            v: 27 + u8::from(self.signature.v()),
+            r: self.signature.r().into(),
+            s: self.signature.s().into(),
+        })
+    }
+}
+
+/// Builds the next checkpoint, has it signed (by the active keys among `signers`, and by the
+/// validator nodes `validators`) and submits it; `None` when there is nothing new to cover.
+///
+/// A checkpoint id some validator already signed keeps the body it signed: signing a second
+/// body with one id is slashable, so the nodes refuse it, and the relayer (after a restart,
+/// or when a submission failed and the heads moved on) submits the signed one instead.
 pub async fn submit_next(
     l1: &L1Client,
     addresses: &L1Addresses,
     domains: &[L1Client],
     signers: &[PrivateKeySigner],
+    validators: &[L1Client],
 ) -> Result<Option<SubmittedCheckpoint>> {
     // the set that signs must be recorded in an earlier block than the checkpoint: a change
     // of stake is recorded now, and the submission (sent after its receipt) comes later
@@ -139,11 +171,54 @@ pub async fn submit_next(
     let Some(next) = next_checkpoint(l1, addresses, domains, set_hash).await? else {
         return Ok(None);
     };
+    let cm = addresses.checkpoint_manager;
+    let chain_id = l1.chain_id();
+    let mut checkpoint = next.checkpoint;
+    let id = checkpoint.id;
+    for node in validators {
+        let signed: Option<NodeSignature> =
+            match node.request("sec_getSignedCheckpoint", vec![json!(format!("{id:#x}"))]).await {
+                Ok(s) => s,
+                Err(e) => {
+                    warn!(node = node.url(), error = %e, "validator node unreachable");
+                    continue;
+                }
+            };
+        if let Some(signed) = signed.filter(|s| s.verified(chain_id, cm).is_some()) {
+            let body = sec_contracts::digest::checkpoint_to_sol(&signed.checkpoint);
+            if body != checkpoint {
+                info!(id, signer = %signed.signer, "submitting the checkpoint a validator signed already");
+                checkpoint = body;
+            }
+            break;
+        }
+    }
     let signing: Vec<PrivateKeySigner> =
         signers.iter().filter(|s| active.signers.contains(&s.address())).cloned().collect();
-    let cm = addresses.checkpoint_manager;
-    let signatures = sign_checkpoint_by(l1.chain_id(), cm, &next.checkpoint, &signing)?;
-    let submitted = submit_checkpoint(l1, cm, &next.checkpoint, signatures).await?;
+    let mut signatures = sign_checkpoint_by(chain_id, cm, &checkpoint, &signing)?;
+    let shared = sec_contracts::digest::checkpoint_from_sol(&checkpoint);
+    for node in validators {
+        let signed: NodeSignature =
+            match node.request("sec_signCheckpoint", vec![json!(shared)]).await {
+                Ok(s) => s,
+                Err(e) => {
+                    warn!(node = node.url(), id, error = %e, "validator node did not sign");
+                    continue;
+                }
+            };
+        match signed.verified(chain_id, cm) {
+            Some(sig)
+                if signed.checkpoint == shared
+                    && active.signers.contains(&sig.signer)
+                    && signatures.iter().all(|s| s.signer != sig.signer) =>
+            {
+                signatures.push(sig)
+            }
+            _ => warn!(node = node.url(), id, "a validator node's signature does not hold"),
+        }
+    }
+    signatures.sort_by_key(|s| s.signer);
+    let submitted = submit_checkpoint(l1, cm, &checkpoint, signatures).await?;
     info!(
         id = submitted.id,
         withdrawals = next.withdrawals.len(),
@@ -205,6 +280,10 @@ pub async fn run(
     for url in &config.domains {
         domains.push(L1Client::connect(url, PrivateKeySigner::random()).await?);
     }
+    let mut validators = Vec::with_capacity(config.validators.len());
+    for url in &config.validators {
+        validators.push(L1Client::connect(url, PrivateKeySigner::random()).await?);
+    }
     tokio::pin!(stop);
     let mut tick = tokio::time::interval(config.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -239,7 +318,7 @@ pub async fn run(
                 continue;
             }
         }
-        match submit_next(&l1, &addresses, &domains, &config.signers).await {
+        match submit_next(&l1, &addresses, &domains, &config.signers, &validators).await {
             Ok(Some(_)) => {}
             Ok(None) => debug!("no new finalized blocks to checkpoint"),
             Err(e) => warn!(error = %e, "checkpoint round failed; retrying next interval"),

@@ -13,7 +13,7 @@
 
 use std::{
     collections::HashMap,
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -37,15 +37,6 @@ const SENDERS: usize = 500;
 
 fn arg(i: usize, default: u64) -> u64 {
     std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default)
-}
-
-fn free_ports(n: u16) -> u16 {
-    loop {
-        let base = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if base < 60_000 && (0..n).all(|d| TcpListener::bind(("127.0.0.1", base + d)).is_ok()) {
-            return base;
-        }
-    }
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {
@@ -113,7 +104,12 @@ async fn main() {
         members.push(ds);
     } else {
         let addrs: Vec<SocketAddr> = (0..validators)
-            .map(|_| SocketAddr::from(([127, 0, 0, 1], free_ports(domains as u16 + 1))))
+            .map(|_| {
+                SocketAddr::from((
+                    [127, 0, 0, 1],
+                    sec_sequencer::testing::free_port_range(domains as u16 + 1),
+                ))
+            })
             .collect();
         for (i, key) in keys.iter().enumerate() {
             config.datadir = dir.path().join(format!("v{i}"));

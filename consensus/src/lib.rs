@@ -4,6 +4,7 @@
 //! epoch's stake (its finality certificate). Design and choice of engine:
 //! `sequencer/CONSENSUS.md`.
 
+pub mod checkpoints;
 pub mod codec;
 pub mod context;
 pub mod driver;
@@ -13,6 +14,7 @@ pub mod signing;
 pub mod txgossip;
 pub mod validator;
 
+pub use checkpoints::{CheckpointSigner, SignedCheckpoint};
 pub use driver::{Fault, Sets};
 pub use node::{P2p, ValidatorNode, ValidatorNodeError};
 pub use validator::{Validator, ValidatorConfig, ValidatorError};

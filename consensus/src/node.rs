@@ -15,6 +15,7 @@ use sec_sequencer::{
 use tracing::info;
 
 use crate::{
+    checkpoints::CheckpointSigner,
     driver::{Fault, Sets},
     validator::{Validator, ValidatorConfig, ValidatorError},
 };
@@ -80,6 +81,8 @@ impl ValidatorNode {
                 NodeError::Config("validators need a fixed genesis_timestamp".into()).into()
             );
         }
+        let l1_source = l1.clone();
+        let signing_key = key.clone();
         let domains = open_domains(config, &key, l1).await?;
         let sets = match domains.first().and_then(|d| d.config().epochs.clone()) {
             Some(epochs) => Sets::Epochs(epochs),
@@ -110,7 +113,24 @@ impl ValidatorNode {
             },
         )
         .await?;
-        let rpc = RpcServer::start(&config.rpc, domains.clone()).await?;
+        // checkpoints are signed here, with the key that never leaves this process
+        let mut extra = jsonrpsee::Methods::new();
+        if let (Some(cm), Some(l1)) = (c.checkpoint_manager, l1_source) {
+            let path = config.datadir.join("consensus").join("signed-checkpoints.json");
+            let signer = CheckpointSigner::open(
+                signing_key,
+                c.signing.l1_chain_id,
+                cm,
+                domains.clone(),
+                l1,
+                path,
+            )
+            .map_err(|e| NodeError::Config(e.to_string()))?;
+            extra
+                .merge(Arc::new(signer).rpc_module())
+                .map_err(|e| NodeError::Config(e.to_string()))?;
+        }
+        let rpc = RpcServer::start_with(&config.rpc, domains.clone(), extra).await?;
         info!(validator = %validator.address(), rpc = %rpc.local_addr(), "validator node started");
         Ok(Self { domains, rpc, validator })
     }

@@ -5,7 +5,7 @@
 //! sent to the validators is included once.
 
 use std::{
-    net::{SocketAddr, TcpListener},
+    net::SocketAddr,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -40,14 +40,7 @@ fn sec(n: u64) -> U256 {
 
 /// A base port with free ports for every domain's engine and the transaction gossip.
 fn free_ports() -> u16 {
-    loop {
-        let base = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if base < 60_000
-            && (0..=DOMAINS).all(|d| TcpListener::bind(("127.0.0.1", base + d as u16)).is_ok())
-        {
-            return base;
-        }
-    }
+    sec_sequencer::testing::free_port_range(DOMAINS as u16 + 1)
 }
 
 struct Member {

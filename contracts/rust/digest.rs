@@ -15,7 +15,7 @@ use alloy_primitives::{Address, B256, keccak256};
 
 use sec_primitives::vote::{ConsensusVote, SigningDomain};
 
-use crate::bindings::checkpoint_manager::CheckpointManager::DomainState;
+use crate::bindings::checkpoint_manager::CheckpointManager::{Checkpoint, DomainState};
 
 pub use sec_primitives::vote::{
     EIP712_VERSION as VERSION, STAKE_MANAGER_NAME, domain_separator, typed_data_digest,
@@ -53,6 +53,55 @@ pub fn checkpoint_digest(
         domain_separator(CHECKPOINT_MANAGER_NAME, chain_id, checkpoint_manager),
         struct_hash,
     )
+}
+
+/// `checkpoint` in the contract's form.
+pub fn checkpoint_to_sol(checkpoint: &sec_primitives::Checkpoint) -> Checkpoint {
+    Checkpoint {
+        id: checkpoint.id,
+        domains: checkpoint
+            .domains
+            .iter()
+            .map(|d| DomainState {
+                domain: d.domain,
+                blockNumber: d.block_number,
+                blockHash: d.block_hash,
+                stateRoot: d.state_root,
+            })
+            .collect(),
+        withdrawalRoot: checkpoint.withdrawal_root,
+        validatorSetHash: checkpoint.validator_set_hash,
+    }
+}
+
+/// A checkpoint in the contract's form as the shared type.
+pub fn checkpoint_from_sol(checkpoint: &Checkpoint) -> sec_primitives::Checkpoint {
+    sec_primitives::Checkpoint {
+        id: checkpoint.id,
+        domains: checkpoint
+            .domains
+            .iter()
+            .map(|d| sec_primitives::checkpoint::DomainState {
+                domain: d.domain,
+                block_number: d.blockNumber,
+                block_hash: d.blockHash,
+                state_root: d.stateRoot,
+            })
+            .collect(),
+        withdrawal_root: checkpoint.withdrawalRoot,
+        validator_set_hash: checkpoint.validatorSetHash,
+    }
+}
+
+/// The digest a validator signs for `checkpoint` (body hash, then [`checkpoint_digest`]).
+pub fn checkpoint_signing_digest(
+    chain_id: u64,
+    checkpoint_manager: Address,
+    checkpoint: &sec_primitives::Checkpoint,
+) -> B256 {
+    let sol = checkpoint_to_sol(checkpoint);
+    let body = checkpoint_body_hash(&sol.domains, sol.withdrawalRoot, sol.validatorSetHash);
+    checkpoint_digest(chain_id, checkpoint_manager, checkpoint.id, body)
 }
 
 /// Digest the signer key signs to serve `validator`: `SignerRegistration(address validator)`.

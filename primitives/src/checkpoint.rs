@@ -36,3 +36,33 @@ impl CheckpointSummary {
         self.blocks.iter().find(|(d, _)| *d == domain).map(|(_, n)| *n)
     }
 }
+
+/// One domain's place in a checkpoint (`CheckpointManager.DomainState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainState {
+    /// The domain.
+    pub domain: DomainId,
+    /// Its last block covered.
+    #[serde(with = "crate::quantity")]
+    pub block_number: u64,
+    /// That block's hash.
+    pub block_hash: B256,
+    /// That block's state root (what withdrawals and state proofs are checked against).
+    pub state_root: B256,
+}
+
+/// A checkpoint as validators sign it and `CheckpointManager.submitCheckpoint` takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkpoint {
+    /// Id: the last accepted one's plus one.
+    #[serde(with = "crate::quantity")]
+    pub id: u64,
+    /// Every domain, in id order.
+    pub domains: Vec<DomainState>,
+    /// Root of the withdrawals the covered blocks sent (the rule above).
+    pub withdrawal_root: B256,
+    /// The recorded validator set whose stake signs it.
+    pub validator_set_hash: B256,
+}

@@ -20,7 +20,7 @@ pub mod randomness;
 pub mod validator;
 pub mod vote;
 
-pub use checkpoint::CheckpointSummary;
+pub use checkpoint::{Checkpoint, CheckpointSummary};
 pub use deposit::{Deposit, DepositKind};
 pub use domain::DomainId;
 pub use evidence::{DoubleVote, EvidenceError, SignedVote};

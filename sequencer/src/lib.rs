@@ -3,6 +3,7 @@
 //! atomic commit per block, an incremental Merkle-Patricia state root, and the Ethereum JSON-RPC
 //! (HTTP and WebSocket, domain `d` at `/domain/{d}`).
 
+pub mod checkpoint;
 pub mod domain;
 pub mod epochs;
 pub mod executor;

@@ -81,6 +81,9 @@ pub struct ConsensusSettings {
     pub propose_timeout_ms: u64,
     /// How long validators wait for more votes after a split vote, in ms. Default 1,000.
     pub vote_timeout_ms: u64,
+    /// `CheckpointManager` on L1: a validator node signs checkpoints of it that its own chain
+    /// holds (`sec_signCheckpoint`); set from the L1 deployment. Default: none (no signing).
+    pub checkpoint_manager: Option<Address>,
 }
 
 impl Default for ConsensusSettings {
@@ -89,6 +92,7 @@ impl Default for ConsensusSettings {
             signing: sec_primitives::SigningDomain { l1_chain_id: 0, stake_manager: Address::ZERO },
             propose_timeout_ms: 3_000,
             vote_timeout_ms: 1_000,
+            checkpoint_manager: None,
         }
     }
 }

@@ -110,3 +110,24 @@ impl L1Source for MemoryL1 {
             .collect())
     }
 }
+
+/// A base port with `n - 1` free ports after it, for a validator's networks (domain `d` on
+/// `base + d`). Taken below Linux's ephemeral range (32768–60999): a port picked there can be
+/// taken, between the check and the listen, by any outgoing connection of the many libp2p
+/// makes. Each call in a process starts after the ports earlier calls returned, so tests
+/// running at once do not pick the same ports.
+pub fn free_port_range(n: u16) -> u16 {
+    use std::sync::atomic::AtomicU32;
+    const FIRST: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7_919) % SPAN;
+    loop {
+        let offset = NEXT.fetch_add(u32::from(n), Ordering::SeqCst);
+        let base = FIRST + (start + offset) % (SPAN - u32::from(n));
+        let base = u16::try_from(base).unwrap_or(20_000);
+        if (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+}

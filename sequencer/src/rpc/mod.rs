@@ -101,11 +101,27 @@ fn route(path: &str) -> Option<usize> {
 impl RpcServer {
     /// Binds and serves until [`RpcServer::stop`].
     pub async fn start(config: &RpcConfig, domains: Vec<Arc<Domain>>) -> std::io::Result<Self> {
+        Self::start_with(config, domains, Methods::new()).await
+    }
+
+    /// [`RpcServer::start`] serving `extra` too, on every domain's path (a validator node's
+    /// checkpoint signing, which needs its key).
+    pub async fn start_with(
+        config: &RpcConfig,
+        domains: Vec<Arc<Domain>>,
+        extra: Methods,
+    ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let all: Arc<Vec<Arc<Domain>>> = Arc::new(domains);
         let methods: Arc<Vec<Methods>> = Arc::new(
-            all.iter().map(|d| eth::module(d.clone(), all.clone(), config.clone())).collect(),
+            all.iter()
+                .map(|d| {
+                    let mut m = eth::module(d.clone(), all.clone(), config.clone());
+                    m.merge(extra.clone()).map_err(std::io::Error::other)?;
+                    Ok(m)
+                })
+                .collect::<std::io::Result<_>>()?,
         );
         let mut names: Vec<&'static str> =
             methods.first().map(|m| m.method_names().collect()).unwrap_or_default();
