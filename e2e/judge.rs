@@ -52,12 +52,7 @@ fn signers(epoch: &Value) -> Vec<Address> {
 async fn a_judge_reports_an_equivocating_validator_and_it_is_slashed_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("devnet");
-    let p2p = free_port_range(35).to_string();
-    let devnet = Devnet::start_with(
-        &data,
-        None,
-        &["--validators", "4", "--p2p-port", &p2p, "--equivocate", "3"],
-    );
+    let devnet = Devnet::start_with(&data, None, &["--equivocate", "3"]);
     let deployment = L1Deployment::load(&data.join("l1-deployment.json")).unwrap();
     let a = deployment.addresses;
     let sm = a.stake_manager;

@@ -208,16 +208,16 @@ struct DevnetArgs {
     #[arg(long, default_value_t = 5)]
     checkpoint_interval: u64,
     /// Run the domains on this many of the 4 staked dev validators (each in this process with
-    /// its own stores, deciding blocks by consensus) instead of the single dev producer; the
-    /// first one serves --rpc-addr.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=4))]
+    /// its own stores, deciding blocks by consensus; the first one serves --rpc-addr); 0 runs
+    /// them on a single dev producer instead.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..=4))]
     validators: u8,
     /// First port of the validators' networks: validator i listens from port + 10·i.
     #[arg(long, default_value_t = 30300)]
     p2p_port: u16,
     /// Test only: validator I signs a conflicting vote for every vote it casts.
     #[cfg(feature = "byzantine")]
-    #[arg(long, hide = true, value_name = "I", requires = "validators")]
+    #[arg(long, hide = true, value_name = "I")]
     equivocate: Option<usize>,
 }
 
@@ -527,6 +527,16 @@ async fn devnet(args: DevnetArgs) -> Result<()> {
         "  explorer                 http://{}  (JSON API /api/v1/, Etherscan API /api)",
         explorer.addr()
     );
+    match &l2_node {
+        L2::Producer(_) => println!("  blocks                   made by the single dev producer"),
+        L2::Validators(nodes) => println!(
+            "  blocks                   decided by {} validators (Malachite), p2p from port {}; \
+             each validator's RPC: {}",
+            nodes.len(),
+            args.p2p_port,
+            nodes.iter().map(|n| format!("http://{}", n.rpc_addr())).collect::<Vec<_>>().join(" ")
+        ),
+    }
     println!("  data directory           {}", data.display());
     println!("\nL1 contracts (chain 31337, from block {}):", deployment.block);
     l1_deploy::print(&deployment);

@@ -33,6 +33,10 @@ pub const REFUSED: i32 = -32010;
 /// error's data is the signed one).
 pub const CONFLICT: i32 = -32011;
 
+/// How long a request waits for this node to commit a block the checkpoint names (the relayer
+/// read the heads from another node, which may be a block ahead).
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A checkpoint with this validator's signature over it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -124,7 +128,16 @@ impl CheckpointSigner {
                 Err(SignError::Conflict(Box::new(done)))
             };
         }
-        sec_sequencer::checkpoint::check(&self.domains, self.l1.as_ref(), checkpoint)?;
+        // the relayer read the heads from one node: this one may be a block or two behind
+        let started = std::time::Instant::now();
+        loop {
+            match sec_sequencer::checkpoint::check(&self.domains, self.l1.as_ref(), checkpoint) {
+                Err(CheckpointError::Unknown { .. }) if started.elapsed() < CATCH_UP => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                checked => break checked?,
+            }
+        }
         let digest = sec_contracts::digest::checkpoint_signing_digest(
             self.chain_id,
             self.checkpoint_manager,

@@ -276,14 +276,18 @@ impl Driver {
                 let block = self.spoil(sealed.proposal());
                 let id = block_id(&block);
                 if matches!(self.fault, Fault::None | Fault::EquivocateVotes) {
+                    self.keep(height, &block).await;
                     self.blocks.insert(id, sealed);
                 }
                 let _ = reply.send(LocallyProposedValue::new(height, round, id));
                 self.stream(channels, height, round, Round::Nil, &block).await;
             }
             AppMsg::RestreamProposal { height, round, valid_round, value_id, .. } => {
-                if let Some(sealed) = self.blocks.get(&value_id) {
-                    let block = sealed.proposal();
+                let block = match self.blocks.get(&value_id) {
+                    Some(sealed) => Some(sealed.proposal()),
+                    None => self.kept(height, &value_id),
+                };
+                if let Some(block) = block {
                     self.stream(channels, height, round, valid_round, &block).await;
                 }
             }
@@ -452,7 +456,11 @@ impl Driver {
         let validity = if self.blocks.contains_key(&id) {
             Validity::Valid
         } else {
-            self.verify(&validators, part.round, block, height).await
+            let validity = self.verify(&validators, part.round, block.clone(), height).await;
+            if validity == Validity::Valid {
+                self.keep(height, &block).await;
+            }
+            validity
         };
         let value = ProposedValue {
             height,
@@ -546,12 +554,52 @@ impl Driver {
         })
     }
 
+    /// Keeps `block`, proposed at `height`, on disk before the engine may vote for it: after a
+    /// crash the engine can decide it from its write-ahead log, and the block itself must then
+    /// still be here (all validators of a devnet crash together; without this, a block decided
+    /// just before such a crash would be held by nobody, and the domain would stop).
+    async fn keep(&self, height: Height, block: &Block) {
+        let store = self.domain.chain_store();
+        let (hash, bytes) = (block.hash(), alloy_rlp::encode(block));
+        let kept =
+            tokio::task::spawn_blocking(move || store.keep_undecided(height.0, &hash, &bytes))
+                .await;
+        if !matches!(kept, Ok(Ok(()))) {
+            warn!(domain = self.ctx.domain, %height, "proposed block not kept on disk");
+        }
+    }
+
+    /// A block of `height` kept by [`Driver::keep`].
+    fn kept(&self, height: Height, id: &BlockId) -> Option<Block> {
+        let bytes = self.domain.store().ok()?.undecided(height.0, &id.hash).ok()??;
+        alloy_rlp::Decodable::decode(&mut bytes.as_slice()).ok()
+    }
+
+    /// The decided block from disk, re-executed on the head (a restart lost the memory copy).
+    async fn recover(
+        &mut self,
+        certificate: &CommitCertificate<SecContext>,
+    ) -> Option<SealedBlock> {
+        let height = certificate.height;
+        let block = self.kept(height, &certificate.value_id)?;
+        let validators = self.current_validators(height)?.clone();
+        let validity = self.verify(&validators, certificate.round, block, height).await;
+        info!(domain = self.ctx.domain, %height, ?validity, "decided block recovered from disk");
+        self.blocks.remove(&certificate.value_id)
+    }
+
     /// Commits the decided block with its certificate.
     async fn decided(&mut self, certificate: CommitCertificate<SecContext>) {
         let height = certificate.height;
-        let Some(sealed) = self.blocks.remove(&certificate.value_id) else {
-            warn!(domain = self.ctx.domain, %height, "decided a block this node does not have");
-            return;
+        let sealed = match self.blocks.remove(&certificate.value_id) {
+            Some(sealed) => sealed,
+            None => match self.recover(&certificate).await {
+                Some(sealed) => sealed,
+                None => {
+                    warn!(domain = self.ctx.domain, %height, "decided a block this node does not have");
+                    return;
+                }
+            },
         };
         let Some(cert) = self.certificate(&certificate) else { return };
         // exact stake, as L1 would count it: rounding in voting power can never finalize

@@ -72,6 +72,10 @@ const PRODUCTION: TableDefinition<(u64, &[u8; 20]), (u64, u64)> =
 /// (height, evidence id) -> a double vote seen while deciding that height (JSON of
 /// `DoubleVote`), for judges (`sec_getEvidence`).
 const EVIDENCE: TableDefinition<(u64, &[u8; 32]), &[u8]> = TableDefinition::new("evidence");
+/// (height, block hash) -> a proposed block this validator built or found valid at a height not
+/// committed yet (RLP): the engine may decide it after a crash that lost the memory copy, and
+/// the block must then still be here to be committed (or sent to others).
+const UNDECIDED: TableDefinition<(u64, &[u8; 32]), &[u8]> = TableDefinition::new("undecided");
 
 /// Storage errors. All of them mean the disk or the file is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +252,7 @@ impl ChainStore {
             tx.open_table(CERTIFICATES)?;
             tx.open_table(PRODUCTION)?;
             tx.open_table(EVIDENCE)?;
+            tx.open_table(UNDECIDED)?;
         }
         tx.commit()?;
         Ok(Self { db })
@@ -476,6 +481,25 @@ impl ChainStore {
         Ok(added)
     }
 
+    /// Keeps proposed block `block` (RLP) of height `height` durably, and forgets those of
+    /// lower heights (committed by now).
+    pub fn keep_undecided(&self, height: u64, hash: &B256, block: &[u8]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut t = tx.open_table(UNDECIDED)?;
+            let old: Vec<(u64, [u8; 32])> = t
+                .range(..(height, &[0u8; 32]))?
+                .map(|r| r.map(|(k, _)| (k.value().0, *k.value().1)))
+                .collect::<Result<_, _>>()?;
+            for (h, id) in old {
+                t.remove((h, &id))?;
+            }
+            t.insert((height, &hash.0), block)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Journals accepted transactions and forgets dropped ones, in one durable commit.
     pub fn journal(&self, insert: &[(B256, Bytes)], remove: &[B256]) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
@@ -682,6 +706,12 @@ impl StoreReader {
         let t = self.tx.open_table(CERTIFICATES)?;
         let Some(v) = t.get(number)? else { return Ok(None) };
         serde_json::from_slice(v.value()).map(Some).map_err(|e| corrupt("certificates", e))
+    }
+
+    /// Proposed block `hash` of height `height` (RLP), if this validator kept it.
+    pub fn undecided(&self, height: u64, hash: &B256) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = self.tx.open_table(UNDECIDED)?;
+        Ok(t.get((height, &hash.0))?.map(|v| v.value().to_vec()))
     }
 
     /// Up to `limit` double votes kept for heights from `from`, in height order.
