@@ -885,3 +885,32 @@ impl StoreReader {
         Ok(t.get(&hash.0)?.map(|v| Bytes::copy_from_slice(v.value())))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undecided_blocks_survive_a_reopen_until_a_higher_height_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chain.redb");
+        let (a, b) = (B256::repeat_byte(1), B256::repeat_byte(2));
+        {
+            let store = ChainStore::open(&path, 1 << 20).unwrap();
+            store.keep_undecided(5, &a, b"five-a").unwrap();
+            store.keep_undecided(5, &b, b"five-b").unwrap();
+        }
+        let store = ChainStore::open(&path, 1 << 20).unwrap();
+        let r = store.reader().unwrap();
+        assert_eq!(r.undecided(5, &a).unwrap().as_deref(), Some(&b"five-a"[..]));
+        assert_eq!(r.undecided(5, &b).unwrap().as_deref(), Some(&b"five-b"[..]));
+        assert_eq!(r.undecided(6, &a).unwrap(), None);
+        drop(r);
+        // height 6 kept: height 5 was committed by then, its blocks go
+        store.keep_undecided(6, &a, b"six").unwrap();
+        let r = store.reader().unwrap();
+        assert_eq!(r.undecided(5, &a).unwrap(), None);
+        assert_eq!(r.undecided(5, &b).unwrap(), None);
+        assert_eq!(r.undecided(6, &a).unwrap().as_deref(), Some(&b"six"[..]));
+    }
+}
