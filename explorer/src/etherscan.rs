@@ -143,6 +143,11 @@ async fn answer(state: State, p: Params) -> Result<Json<Value>, ExplorerError> {
                 "Result window is too large, PageNo x Offset size must be less than or equal to {RESULT_WINDOW}"
             ),
         })),
+        // Etherscan's own words for a query stopped at its time limit, in its usual shape.
+        Err(Failure::Db(e)) if e.is_overloaded() => {
+            tracing::warn!(error = %e, "Etherscan API call refused: the database is too slow or busy");
+            error("Query Timeout occured. Please select a smaller result dataset")
+        }
         Err(Failure::Db(e)) => return Err(e),
     })
 }

@@ -3,5 +3,6 @@
 mod common;
 mod height;
 mod index;
+mod limits;
 mod resilience;
 mod trade;
