@@ -12,8 +12,9 @@ use serde_json::json;
 
 use crate::{
     ExplorerError, State, data,
+    holders::{self, HolderCursor},
     lists::{self, ListQuery},
-    pages::{PageQuery, SearchQuery},
+    pages::{PageQuery, SearchQuery, TokenQuery},
     trade,
 };
 
@@ -63,12 +64,54 @@ async fn address(
 async fn token(
     AxumState(state): AxumState<State>,
     Path((domain, a)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<TokenQuery>,
 ) -> Result<Response, ExplorerError> {
     let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
         return Ok(bad("domain must be an integer and address an address"));
     };
-    Ok(found(data::token(&state.db, domain, a.as_slice(), q.page()).await?))
+    let before = match q.holders_before() {
+        Ok(before) => before,
+        Err(e) => return Ok(bad(&format!("holders_{e}"))),
+    };
+    Ok(found(data::token(&state.db, domain, a.as_slice(), q.page(), before.as_ref()).await?))
+}
+
+/// `?before=&limit=` of a token's holders.
+#[derive(Debug, serde::Deserialize)]
+struct HoldersQuery {
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+/// A page of a token's holders, largest first, paged by cursor.
+async fn token_holders(
+    AxumState(state): AxumState<State>,
+    Path((domain, a)): Path<(String, String)>,
+    Query(q): Query<HoldersQuery>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
+        return Ok(bad("domain must be an integer and address an address"));
+    };
+    let before = q.before.as_deref().filter(|s| !s.trim().is_empty()).map(HolderCursor::parse);
+    let (before, limit) = match (before.transpose(), holders::parse_limit(q.limit.as_deref())) {
+        (Ok(before), Ok(limit)) => (before, limit),
+        (Err(e), _) | (_, Err(e)) => return Ok(bad(&e.to_string())),
+    };
+    let Some(token) = data::token_summary_of(&state.db, domain, a.as_slice()).await? else {
+        return Ok(found(None::<()>));
+    };
+    let supply = token.supply;
+    let decimals = token.summary.decimals.unwrap_or(0).clamp(0, 77) as u8;
+    let page =
+        holders::page(&state.db, domain, a.as_slice(), before.as_ref(), limit, supply, decimals)
+            .await?;
+    Ok(Json(json!({
+        "token": token.summary,
+        "limit": limit,
+        "holders": page.holders,
+        "next": page.next,
+    }))
+    .into_response())
 }
 
 async fn tokens(
@@ -240,7 +283,8 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address", &[("address", "path", true), page]),
             "/api/v1/address/{address}/contract": op("The verified contracts at an address (every domain, and Ethereum): name, compiler version and settings, full or partial match, source files, ABI; and the domains where its code is not verified", &[("address", "path", true)]),
             "/api/v1/verify/{guid}": op("How a verification request went: status pending, pass or fail, and why it failed", &[("guid", "path", true)]),
-            "/api/v1/token/{domain}/{address}": op("A token: metadata, holders, transfers", &[("domain", "path", true), ("address", "path", true), page]),
+            "/api/v1/token/{domain}/{address}": op("A token: metadata, the largest 25 holders (or the 25 below `holders_before`, a cursor from `holders_next`), a page of transfers", &[("domain", "path", true), ("address", "path", true), page, ("holders_before", "query", false)]),
+            "/api/v1/token/{domain}/{address}/holders": op("A token's holders, largest balance first (ties by holder, then token id, descending): holder, amount (in the token's units and `raw_amount`), ERC-1155 token id, share of the supply, and `rank` on the first page. Paged by cursor like /api/v1/blocks: 25 rows unless `limit` (1-100) says otherwise, `next` passed back as `before`", &[("domain", "path", true), ("address", "path", true), ("before", "query", false), ("limit", "query", false)]),
             "/api/v1/tokens": op("Every indexed token", &[page]),
             "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, and the latest cross-domain messages", &[page]),
             "/api/v1/domains": op("Every domain: chain id, head, finalized height, transactions, recent rate", &[]),
@@ -273,6 +317,7 @@ pub fn routes() -> Router<State> {
         .route("/api/v1/address/{address}/contract", get(contract))
         .route("/api/v1/verify/{guid}", get(verification))
         .route("/api/v1/token/{domain}/{address}", get(token))
+        .route("/api/v1/token/{domain}/{address}/holders", get(token_holders))
         .route("/api/v1/tokens", get(tokens))
         .route("/api/v1/search", get(search))
         .route("/api/v1/bridge", get(bridge))

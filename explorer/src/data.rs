@@ -1263,74 +1263,63 @@ pub async fn address_page(
     })
 }
 
-/// A holder on the token page.
-#[derive(Debug, Clone, Serialize)]
-pub struct HolderView {
-    pub holder: String,
-    pub amount: String,
-    pub share: String,
-}
-
 /// A token page.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenView {
     #[serde(flatten)]
     pub summary: TokenSummary,
     pub holder_count: i64,
-    pub holders: Vec<HolderView>,
+    /// A page of holders, largest first: the first, or the one below `holders_before`.
+    pub holders: Vec<crate::holders::HolderView>,
+    /// The cursor of the next page of holders (`?holders_before=`), if there is one.
+    pub holders_next: Option<String>,
     pub transfers: Vec<TokenTransferView>,
     pub page: Paging,
 }
 
-/// Token `a` of `domain`, its top holders and a page of its transfers.
+/// A token's metadata with its total supply as a number.
+pub struct TokenInfo {
+    pub summary: TokenSummary,
+    pub supply: U256,
+}
+
+const TOKEN_SQL: &str = "SELECT domain, address, kind, name, symbol, decimals, total_supply \
+    FROM tokens WHERE domain = $1 AND address = $2";
+
+/// Token `a` of `domain`'s metadata, if it is indexed.
+pub async fn token_summary_of(
+    db: &Database,
+    domain: i64,
+    a: &[u8],
+) -> Result<Option<TokenInfo>, ExplorerError> {
+    let row =
+        sqlx::query(TOKEN_SQL).bind(domain).bind(a.to_vec()).fetch_optional(db.pool()).await?;
+    row.map(|row| {
+        Ok(TokenInfo {
+            summary: token_summary(&row)?,
+            supply: opt_bytes(&row, "total_supply")?.map(|s| amount(&s)).unwrap_or_default(),
+        })
+    })
+    .transpose()
+}
+
+/// Token `a` of `domain`, a page of its holders (the largest, or those below `holders_before`)
+/// and a page of its transfers.
 pub async fn token(
     db: &Database,
     domain: i64,
     a: &[u8],
     page: i64,
+    holders_before: Option<&crate::holders::HolderCursor>,
 ) -> Result<Option<TokenView>, ExplorerError> {
-    let Some(row) = sqlx::query(
-        "SELECT domain, address, kind, name, symbol, decimals, total_supply FROM tokens WHERE domain = $1 AND address = $2",
-    )
-    .bind(domain)
-    .bind(a.to_vec())
-    .fetch_optional(db.pool())
-    .await?
-    else {
+    let Some(TokenInfo { summary, supply }) = token_summary_of(db, domain, a).await? else {
         return Ok(None);
     };
     let now = now();
-    let summary = token_summary(&row)?;
     let decimals = summary.decimals.unwrap_or(0).clamp(0, 77) as u8;
-    let supply = opt_bytes(&row, "total_supply")?.map(|s| amount(&s)).unwrap_or_default();
-    let holder_count = int(
-        &sqlx::query("SELECT COUNT(*) AS n FROM balances WHERE domain = $1 AND token = $2")
-            .bind(domain)
-            .bind(a.to_vec())
-            .fetch_one(db.pool())
-            .await?,
-        "n",
-    )?;
-    let holders = sqlx::query(
-        "SELECT holder, balance FROM balances WHERE domain = $1 AND token = $2 ORDER BY balance DESC, holder LIMIT $3",
-    )
-    .bind(domain)
-    .bind(a.to_vec())
-    .bind(PAGE)
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        let value = amount(&bytes(r, "balance")?);
-        let share = if supply.is_zero() {
-            String::new()
-        } else {
-            let bp = value.saturating_mul(U256::from(1_000_000u64)) / supply;
-            format!("{:.4} %", bp.saturating_to::<u64>() as f64 / 10_000.0)
-        };
-        Ok(HolderView { holder: address(&bytes(r, "holder")?), amount: units(value, decimals), share })
-    })
-    .collect::<Result<_, ExplorerError>>()?;
+    let holder_count = crate::holders::count(db, domain, a).await?;
+    let holders =
+        crate::holders::page(db, domain, a, holders_before, PAGE, supply, decimals).await?;
     let sql = format!(
         "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_JOIN} WHERE t.token = $1 AND t.domain = $2 \
          ORDER BY t.block_number DESC, t.log_index DESC, t.batch_index LIMIT $3 OFFSET $4"
@@ -1345,7 +1334,14 @@ pub async fn token(
     let paging = Paging::new(page, rows.len());
     let transfers =
         rows.iter().take(PAGE as usize).map(|r| transfer_view(r, now)).collect::<Result<_, _>>()?;
-    Ok(Some(TokenView { summary, holder_count, holders, transfers, page: paging }))
+    Ok(Some(TokenView {
+        summary,
+        holder_count,
+        holders: holders.holders,
+        holders_next: holders.next,
+        transfers,
+        page: paging,
+    }))
 }
 
 /// All tokens, a page at a time.

@@ -7,6 +7,7 @@ pub mod contract;
 pub mod data;
 pub mod etherscan;
 pub mod format;
+pub mod holders;
 pub mod lists;
 pub mod pages;
 pub mod trade;

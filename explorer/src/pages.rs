@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     ExplorerError, State, contract, data,
-    lists::{self, ListQuery},
+    holders::HolderCursor,
+    lists::{self, ListError, ListQuery},
     trade,
     verify::{self, CodeFormat, Request, VerifyError},
 };
@@ -26,6 +27,29 @@ impl PageQuery {
     /// The page number, from 1.
     pub fn page(&self) -> i64 {
         self.page.unwrap_or(1).clamp(1, 100_000)
+    }
+}
+
+/// `?page=` of a token's transfers and `?holders_before=` of its holders.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    page: Option<i64>,
+    holders_before: Option<String>,
+}
+
+impl TokenQuery {
+    /// The page number of the transfers, from 1.
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(1).clamp(1, 100_000)
+    }
+
+    /// Where the page of holders starts, if not at the largest.
+    pub fn holders_before(&self) -> Result<Option<HolderCursor>, ListError> {
+        self.holders_before
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(HolderCursor::parse)
+            .transpose()
     }
 }
 
@@ -114,12 +138,16 @@ async fn address(
 async fn token(
     AxumState(state): AxumState<State>,
     Path((domain, a)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<TokenQuery>,
 ) -> Result<Response, ExplorerError> {
     let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
         return not_found(&state, "That is not a token.");
     };
-    match data::token(&state.db, domain, a.as_slice(), q.page()).await? {
+    let before = match q.holders_before() {
+        Ok(before) => before,
+        Err(e) => return bad_request(&state, &format!("holders_{e}")),
+    };
+    match data::token(&state.db, domain, a.as_slice(), q.page(), before.as_ref()).await? {
         Some(view) => render(&state, "token.html", view),
         None => not_found(&state, "No token is indexed at that address."),
     }

@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "trade_messages_homes", include_str!("../migrations/0011_trade_messages_homes.sql")),
     (12, "list_indexes", include_str!("../migrations/0012_list_indexes.sql")),
     (13, "verified_contracts", include_str!("../migrations/0013_verified_contracts.sql")),
+    (14, "holder_ranks", include_str!("../migrations/0014_holder_ranks.sql")),
 ];
 
 /// Which database a URL names.

@@ -5,7 +5,7 @@
 use std::{collections::HashSet, net::SocketAddr};
 
 use alloy_primitives::{Address, B256, U256};
-use sec_explorer::{Explorer, ExplorerConfig, contract, format::iso8601, lists};
+use sec_explorer::{Explorer, ExplorerConfig, contract, format::iso8601, holders, lists};
 use sec_indexer::Database;
 use serde_json::Value;
 
@@ -427,7 +427,9 @@ fn check_csv_rows(rows: &[std::collections::HashMap<String, String>], expected: 
 /// SQLite's plan of every list statement searches an index and, but for the CSV's merge of its
 /// two sides, sorts nothing: a page reads its rows in list order from where the last one ended.
 async fn check_sqlite_plans(db: &Database) {
-    for (sql, params) in lists::statements().into_iter().chain(contract::statements()) {
+    for (sql, params) in
+        lists::statements().into_iter().chain(contract::statements()).chain(holders::statements())
+    {
         let plan = explain(db, &format!("EXPLAIN QUERY PLAN {sql}"), params, "detail").await;
         for line in &plan {
             // `SCAN f` and `SCAN t`: the CSV's two sides, each already cut through its index.
@@ -450,12 +452,15 @@ async fn check_postgres_plans(db: &Database) {
     let mut conn = db.pool().acquire().await.expect("connection");
     sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.expect("set");
     sqlx::query("SET enable_sort = off").execute(&mut *conn).await.expect("set");
-    for (sql, params) in lists::statements().into_iter().chain(contract::statements()) {
+    for (sql, params) in
+        lists::statements().into_iter().chain(contract::statements()).chain(holders::statements())
+    {
         let explain = format!("EXPLAIN {sql}");
         let mut query = sqlx::query(&explain);
         for kind in params.chars() {
             query = match kind {
                 'a' => query.bind(a().to_vec()),
+                'b' => query.bind(vec![1u8; 32]),
                 't' => query.bind("guid"),
                 _ => query.bind(1i64),
             };
@@ -482,6 +487,7 @@ async fn explain(db: &Database, sql: &str, params: &str, column: &str) -> Vec<St
     for kind in params.chars() {
         query = match kind {
             'a' => query.bind(a().to_vec()),
+            'b' => query.bind(vec![1u8; 32]),
             't' => query.bind("guid"),
             _ => query.bind(1i64),
         };

@@ -5,6 +5,7 @@
 #[path = "../../../indexer/tests/it/common.rs"]
 #[allow(dead_code)]
 mod common;
+mod holders;
 mod limits;
 mod lists;
 mod more_api;

@@ -1,0 +1,193 @@
+//! A token's holders, largest first, paged by cursor (the API's `/holders` and the token
+//! page's "More holders" links), ties broken by holder and token id; over SQLite and PostgreSQL.
+
+use alloy_primitives::{Address, U256};
+use sec_explorer::{Explorer, ExplorerConfig};
+use sec_indexer::Database;
+use serde_json::Value;
+
+use super::{common::fresh_postgres, get, json};
+
+fn erc20() -> Address {
+    Address::repeat_byte(0x20)
+}
+fn erc1155() -> Address {
+    Address::repeat_byte(0x11)
+}
+fn holder(i: u64) -> Address {
+    Address::left_padding_from(&(0x1000 + i).to_be_bytes())
+}
+fn word(v: u64) -> Vec<u8> {
+    U256::from(v).to_be_bytes::<32>().to_vec()
+}
+
+/// (token, holder, token id, balance) of every balance row.
+fn balances() -> Vec<(Address, Address, Vec<u8>, u64)> {
+    let mut out = Vec::new();
+    // 130 holders of the ERC-20, in 40 balances: ties broken by holder.
+    for i in 0..130 {
+        out.push((erc20(), holder(i), Vec::new(), i % 40 + 1));
+    }
+    // 30 holders of ERC-1155 ids 1 and 2, the same balance of each: ties by holder, then id.
+    for i in 0..30 {
+        for id in [1u64, 2] {
+            out.push((erc1155(), holder(i), word(id), i % 3 + 1));
+        }
+    }
+    out
+}
+
+async fn load(db: &Database) {
+    let supply: u64 = balances().iter().filter(|b| b.0 == erc20()).map(|b| b.3).sum();
+    for (token, kind, total) in
+        [(erc20(), "ERC-20", Some(word(supply))), (erc1155(), "ERC-1155", None)]
+    {
+        sqlx::query(
+            "INSERT INTO tokens (domain, address, kind, name, symbol, decimals, total_supply, \
+             first_block) VALUES (0, $1, $2, 'Test', 'TST', 2, $3, 0)",
+        )
+        .bind(token.to_vec())
+        .bind(kind)
+        .bind(total)
+        .execute(db.pool())
+        .await
+        .expect("token");
+    }
+    for (domain, rows) in [(0i64, balances()), (1, balances())] {
+        for (token, h, id, balance) in rows {
+            sqlx::query(
+                "INSERT INTO balances (domain, token, holder, token_id, balance) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(domain)
+            .bind(token.to_vec())
+            .bind(h.to_vec())
+            .bind(id)
+            .bind(word(balance + domain as u64 * 1000))
+            .execute(db.pool())
+            .await
+            .expect("balance");
+        }
+    }
+}
+
+/// Every page of a holders list from the first: (holder, token id, raw amount) in order served.
+fn walk(addr: std::net::SocketAddr, path: &str, limit: usize) -> Vec<(String, Value, String)> {
+    let mut out = Vec::new();
+    let mut page = json(addr, path);
+    let mut pages = 0;
+    loop {
+        let rows = page["holders"].as_array().expect("holders").clone();
+        for (i, h) in rows.iter().enumerate() {
+            let rank = if pages == 0 { Value::from(i as i64 + 1) } else { Value::Null };
+            assert_eq!(h["rank"], rank, "{path}: {h}");
+        }
+        let next = page["next"].as_str().map(String::from);
+        match &next {
+            Some(_) => assert_eq!(rows.len(), limit, "{path}: a page before the last is full"),
+            None => assert!(rows.len() <= limit),
+        }
+        out.extend(rows.iter().map(|h| {
+            let amount = h["raw_amount"].as_str().expect("amount").to_string();
+            (h["holder"].as_str().expect("holder").to_string(), h["token_id"].clone(), amount)
+        }));
+        let Some(cursor) = next else { break };
+        page = json(addr, &format!("{path}&before={cursor}"));
+        pages += 1;
+        assert!(pages < 100, "{path}: the walk does not end");
+    }
+    out
+}
+
+async fn check(db: Database) {
+    let config = ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+    let explorer = Explorer::start(config, db).await.expect("explorer");
+    let addr = explorer.addr();
+    tokio::task::spawn_blocking(move || {
+        let expected = |token: Address| {
+            let mut rows: Vec<_> = balances().into_iter().filter(|b| b.0 == token).collect();
+            rows.sort_by(|x, y| (y.3, y.1, &y.2).cmp(&(x.3, x.1, &x.2)));
+            rows.into_iter()
+                .map(|(_, h, id, balance)| {
+                    let id = if id.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::from(U256::from_be_slice(&id).to_string())
+                    };
+                    (h.to_checksum(None), id, balance.to_string())
+                })
+                .collect::<Vec<_>>()
+        };
+        let path = format!("/api/v1/token/0/{}/holders?", erc20());
+        let served = walk(addr, &path, 25);
+        assert_eq!(served.len(), 130);
+        assert_eq!(served, expected(erc20()), "every holder once, largest first");
+        assert_eq!(walk(addr, &format!("{path}limit=100"), 100), expected(erc20()));
+        let first = json(addr, &path);
+        assert_eq!(first["holders"][0]["amount"], "0.4", "40 in units of 2 decimals");
+        let supply: u64 = (0..130).map(|i| i % 40 + 1).sum();
+        let share = format!("{:.4} %", (40.0 / supply as f64 * 1e6).floor() / 1e4);
+        assert_eq!(first["holders"][0]["share"], share.as_str());
+        assert_eq!(first["token"]["symbol"], "TST");
+        let multi = walk(addr, &format!("/api/v1/token/0/{}/holders?limit=7", erc1155()), 7);
+        assert_eq!(multi.len(), 60);
+        assert_eq!(multi, expected(erc1155()), "ties broken by holder, then token id");
+
+        // The token page shows the largest 25 and links to the next 25, to the last holder.
+        let mut seen = Vec::new();
+        let mut page_path = format!("/token/0/{}", erc20());
+        loop {
+            let (status, _, page) = get(addr, &page_path);
+            assert_eq!(status, 200, "{page_path}");
+            let table = page.split("<table class=\"holders\">").nth(1).expect("holders table");
+            let table = &table[..table.find("</table>").expect("table end")];
+            seen.extend(table.match_indices("href=\"/address/").map(|(at, m)| {
+                let rest = &table[at + m.len()..];
+                rest[..rest.find('"').unwrap()].to_string()
+            }));
+            let Some(at) = page.find("?holders_before=") else { break };
+            let end = page[at..].find('#').expect("anchor") + at;
+            page_path = format!("/token/0/{}{}", erc20(), &page[at..end]);
+        }
+        let holders: Vec<String> = expected(erc20()).into_iter().map(|h| h.0).collect();
+        assert_eq!(seen, holders, "the token pages' holders");
+        let (_, _, page) = get(addr, &format!("/token/0/{}", erc1155()));
+        assert!(page.contains("<th>Token id</th>"), "{page}");
+
+        // Malformed parameters are refused, saying which; an unknown token is not found.
+        for (path, starts) in [
+            (format!("{path}before=zz"), "before"),
+            (format!("{path}before=0x{}", "ab".repeat(60)), "before"),
+            (format!("{path}limit=0"), "limit"),
+            (format!("{path}limit=101"), "limit"),
+            (format!("/api/v1/token/0/{}?holders_before=12", erc20()), "holders_before"),
+        ] {
+            let (status, _, body) = get(addr, &path);
+            assert_eq!(status, 400, "{path}: {body}");
+            let error: Value = serde_json::from_str(&body).expect("JSON");
+            assert!(error["error"].as_str().unwrap().starts_with(starts), "{path}: {error}");
+        }
+        let (status, _, page) = get(addr, &format!("/token/0/{}?holders_before=x", erc20()));
+        assert_eq!(status, 400);
+        assert!(page.contains("holders_before"), "{page}");
+        let unknown = format!("/api/v1/token/0/{}/holders", Address::repeat_byte(9));
+        assert_eq!(get(addr, &unknown).0, 404);
+        let api = json(addr, "/api/v1/openapi.json");
+        assert!(api["paths"]["/api/v1/token/{domain}/{address}/holders"]["get"].is_object());
+    })
+    .await
+    .expect("holder checks");
+    explorer.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_holders_page_by_cursor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite =
+        Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
+    load(&sqlite).await;
+    check(sqlite).await;
+    let postgres = fresh_postgres("sec_explorer_holders", 4).await;
+    load(&postgres).await;
+    check(postgres).await;
+}
