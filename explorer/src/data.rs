@@ -1273,6 +1273,11 @@ pub struct TokenView {
     pub holders: Vec<crate::holders::HolderView>,
     /// The cursor of the next page of holders (`?holders_before=`), if there is one.
     pub holders_next: Option<String>,
+    /// A page of the NFT inventory (ERC-721 and ERC-1155): the first, or the one after
+    /// `inventory_after`.
+    pub inventory: Vec<crate::nft::InventoryItem>,
+    /// The cursor of the next page of the inventory (`?inventory_after=`), if there is one.
+    pub inventory_next: Option<String>,
     pub transfers: Vec<TokenTransferView>,
     pub page: Paging,
 }
@@ -1311,6 +1316,7 @@ pub async fn token(
     a: &[u8],
     page: i64,
     holders_before: Option<&crate::holders::HolderCursor>,
+    inventory_after: Option<&crate::nft::InventoryCursor>,
 ) -> Result<Option<TokenView>, ExplorerError> {
     let Some(TokenInfo { summary, supply }) = token_summary_of(db, domain, a).await? else {
         return Ok(None);
@@ -1320,6 +1326,8 @@ pub async fn token(
     let holder_count = crate::holders::count(db, domain, a).await?;
     let holders =
         crate::holders::page(db, domain, a, holders_before, PAGE, supply, decimals).await?;
+    let inventory =
+        crate::nft::inventory(db, domain, a, &summary.kind, inventory_after, PAGE).await?;
     let sql = format!(
         "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_JOIN} WHERE t.token = $1 AND t.domain = $2 \
          ORDER BY t.block_number DESC, t.log_index DESC, t.batch_index LIMIT $3 OFFSET $4"
@@ -1339,6 +1347,8 @@ pub async fn token(
         holder_count,
         holders: holders.holders,
         holders_next: holders.next,
+        inventory: inventory.items,
+        inventory_next: inventory.next,
         transfers,
         page: paging,
     }))

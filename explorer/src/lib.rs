@@ -9,6 +9,7 @@ pub mod etherscan;
 pub mod format;
 pub mod holders;
 pub mod lists;
+pub mod nft;
 pub mod pages;
 pub mod trade;
 pub mod verify;

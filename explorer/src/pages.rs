@@ -13,6 +13,7 @@ use crate::{
     ExplorerError, State, contract, data,
     holders::HolderCursor,
     lists::{self, ListError, ListQuery},
+    nft::InventoryCursor,
     trade,
     verify::{self, CodeFormat, Request, VerifyError},
 };
@@ -30,11 +31,18 @@ impl PageQuery {
     }
 }
 
+/// Why an `after` cursor was refused, without the error's own parameter name.
+pub fn after_reason(e: &ListError) -> String {
+    let text = e.to_string();
+    text.split_once(": ").map_or(text.clone(), |(_, why)| why.to_string())
+}
+
 /// `?page=` of a token's transfers and `?holders_before=` of its holders.
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
     page: Option<i64>,
     holders_before: Option<String>,
+    inventory_after: Option<String>,
 }
 
 impl TokenQuery {
@@ -49,6 +57,15 @@ impl TokenQuery {
             .as_deref()
             .filter(|s| !s.trim().is_empty())
             .map(HolderCursor::parse)
+            .transpose()
+    }
+
+    /// Where the page of the NFT inventory starts, if not at the lowest id.
+    pub fn inventory_after(&self) -> Result<Option<InventoryCursor>, ListError> {
+        self.inventory_after
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(InventoryCursor::parse)
             .transpose()
     }
 }
@@ -147,7 +164,13 @@ async fn token(
         Ok(before) => before,
         Err(e) => return bad_request(&state, &format!("holders_{e}")),
     };
-    match data::token(&state.db, domain, a.as_slice(), q.page(), before.as_ref()).await? {
+    let after = match q.inventory_after() {
+        Ok(after) => after,
+        Err(e) => return bad_request(&state, &format!("inventory_after: {}", after_reason(&e))),
+    };
+    let view =
+        data::token(&state.db, domain, a.as_slice(), q.page(), before.as_ref(), after.as_ref());
+    match view.await? {
         Some(view) => render(&state, "token.html", view),
         None => not_found(&state, "No token is indexed at that address."),
     }

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "list_indexes", include_str!("../migrations/0012_list_indexes.sql")),
     (13, "verified_contracts", include_str!("../migrations/0013_verified_contracts.sql")),
     (14, "holder_ranks", include_str!("../migrations/0014_holder_ranks.sql")),
+    (15, "nft_indexes", include_str!("../migrations/0015_nft_indexes.sql")),
 ];
 
 /// Which database a URL names.

@@ -1,5 +1,6 @@
 //! A token's holders, largest first, paged by cursor (the API's `/holders` and the token
-//! page's "More holders" links), ties broken by holder and token id; over SQLite and PostgreSQL.
+//! page's "More holders" links), ties broken by holder and token id; and an NFT token's
+//! inventory, ids ascending, paged by cursor; over SQLite and PostgreSQL.
 
 use alloy_primitives::{Address, U256};
 use sec_explorer::{Explorer, ExplorerConfig};
@@ -13,6 +14,9 @@ fn erc20() -> Address {
 }
 fn erc1155() -> Address {
     Address::repeat_byte(0x11)
+}
+fn erc721() -> Address {
+    Address::repeat_byte(0x72)
 }
 fn holder(i: u64) -> Address {
     Address::left_padding_from(&(0x1000 + i).to_be_bytes())
@@ -37,11 +41,45 @@ fn balances() -> Vec<(Address, Address, Vec<u8>, u64)> {
     out
 }
 
+/// The ERC-721's transfers, (block, log index, from, to, id): ids 1 to 60 minted in block 1
+/// (in descending order, so that log order is not id order), every third sent on in block 2
+/// and again in block 3, every tenth burned in block 4.
+fn nft_transfers() -> Vec<(i64, i64, Address, Address, u64)> {
+    let mut out = Vec::new();
+    for id in (1..=60u64).rev() {
+        out.push((1, out.len() as i64, Address::ZERO, holder(id), id));
+    }
+    for (block, offset) in [(2, 100), (3, 200)] {
+        for id in (3..=60u64).step_by(3) {
+            let from = out.iter().rev().find(|t| t.4 == id).expect("owner").3;
+            out.push((block, out.len() as i64, from, holder(offset + id), id));
+        }
+    }
+    for id in (10..=60u64).step_by(10) {
+        let from = out.iter().rev().find(|t| t.4 == id).expect("owner").3;
+        out.push((4, out.len() as i64, from, Address::ZERO, id));
+    }
+    out
+}
+
+/// The ERC-721's inventory: (id, owner) of every id not burned, ids ascending.
+fn nft_owners() -> Vec<(String, String)> {
+    (1..=60u64)
+        .filter(|id| id % 10 != 0)
+        .map(|id| {
+            let owner = nft_transfers().into_iter().rev().find(|t| t.4 == id).expect("owner").3;
+            (id.to_string(), owner.to_checksum(None))
+        })
+        .collect()
+}
+
 async fn load(db: &Database) {
     let supply: u64 = balances().iter().filter(|b| b.0 == erc20()).map(|b| b.3).sum();
-    for (token, kind, total) in
-        [(erc20(), "ERC-20", Some(word(supply))), (erc1155(), "ERC-1155", None)]
-    {
+    for (token, kind, total) in [
+        (erc20(), "ERC-20", Some(word(supply))),
+        (erc1155(), "ERC-1155", None),
+        (erc721(), "ERC-721", None),
+    ] {
         sqlx::query(
             "INSERT INTO tokens (domain, address, kind, name, symbol, decimals, total_supply, \
              first_block) VALUES (0, $1, $2, 'Test', 'TST', 2, $3, 0)",
@@ -69,6 +107,50 @@ async fn load(db: &Database) {
             .expect("balance");
         }
     }
+}
+
+async fn load_nft_transfers(db: &Database) {
+    for (domain, rows) in [(0i64, nft_transfers()), (1, nft_transfers())] {
+        for (block, log_index, from, to, id) in rows {
+            sqlx::query(
+                "INSERT INTO token_transfers (domain, block_number, log_index, batch_index, \
+                 tx_hash, timestamp, token, from_address, to_address, amount, token_id) \
+                 VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, NULL, $9)",
+            )
+            .bind(domain)
+            .bind(block)
+            .bind(log_index)
+            .bind(word(log_index as u64))
+            .bind(1_700_000_000 + block)
+            .bind(erc721().to_vec())
+            .bind(from.to_vec())
+            // domain 1's ids go elsewhere: not in domain 0's inventory
+            .bind(if domain == 0 { to.to_vec() } else { holder(999).to_vec() })
+            .bind(word(id))
+            .execute(db.pool())
+            .await
+            .expect("transfer");
+        }
+    }
+}
+
+/// Every page of an inventory from the first: the items in the order served.
+fn walk_inventory(addr: std::net::SocketAddr, path: &str, limit: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut page = json(addr, path);
+    for pages in 0.. {
+        assert!(pages < 100, "{path}: the walk does not end");
+        let items = page["items"].as_array().expect("items").clone();
+        let next = page["next"].as_str().map(String::from);
+        match &next {
+            Some(_) => assert_eq!(items.len(), limit, "{path}: a page before the last is full"),
+            None => assert!(items.len() <= limit),
+        }
+        out.extend(items);
+        let Some(cursor) = next else { break };
+        page = json(addr, &format!("{path}&after={cursor}"));
+    }
+    out
 }
 
 /// Every page of a holders list from the first: (holder, token id, raw amount) in order served.
@@ -170,6 +252,64 @@ async fn check(db: Database) {
         let (status, _, page) = get(addr, &format!("/token/0/{}?holders_before=x", erc20()));
         assert_eq!(status, 400);
         assert!(page.contains("holders_before"), "{page}");
+        // The ERC-721's inventory: each id's latest owner, burned ids left out, ids ascending.
+        let path = format!("/api/v1/token/0/{}/inventory?limit=7", erc721());
+        let served: Vec<(String, String)> = walk_inventory(addr, &path, 7)
+            .iter()
+            .map(|i| (i["token_id"].as_str().unwrap().into(), i["owner"].as_str().unwrap().into()))
+            .collect();
+        assert_eq!(served.len(), 54);
+        assert_eq!(served, nft_owners(), "every id not burned once, with its latest owner");
+        let first = json(addr, &format!("/api/v1/token/0/{}/inventory", erc721()));
+        assert_eq!(first["items"].as_array().map(Vec::len), Some(25));
+        assert_eq!(first["items"][2]["last_moved"], sec_explorer::format::utc(1_700_000_003));
+        // The token page shows 25 and links to the next 25, to the last id.
+        let mut seen = Vec::new();
+        let mut page_path = format!("/token/0/{}", erc721());
+        loop {
+            let (status, _, page) = get(addr, &page_path);
+            assert_eq!(status, 200, "{page_path}");
+            let table = page.split("<table class=\"inventory\">").nth(1).expect("inventory");
+            let table = &table[..table.find("</table>").expect("table end")];
+            seen.extend(table.match_indices("<td class=\"mono\">").map(|(at, m)| {
+                let rest = &table[at + m.len()..];
+                rest[..rest.find('<').unwrap()].to_string()
+            }));
+            let Some(at) = page.find("?inventory_after=") else { break };
+            let end = page[at..].find('#').expect("anchor") + at;
+            page_path = format!("/token/0/{}{}", erc721(), &page[at..end]);
+        }
+        let ids: Vec<String> = nft_owners().into_iter().map(|o| o.0).collect();
+        assert_eq!(seen, ids, "the token pages' inventory");
+        // The ERC-1155's: each id with its holders, by id then holder.
+        let path = format!("/api/v1/token/0/{}/inventory?limit=4", erc1155());
+        let served: Vec<(String, String, String)> = walk_inventory(addr, &path, 4)
+            .iter()
+            .map(|i| {
+                let text = |k: &str| i[k].as_str().unwrap().to_string();
+                (text("token_id"), text("owner"), text("balance"))
+            })
+            .collect();
+        let mut expected: Vec<(u64, Address, u64)> = balances()
+            .into_iter()
+            .filter(|b| b.0 == erc1155())
+            .map(|b| (U256::from_be_slice(&b.2).to::<u64>(), b.1, b.3))
+            .collect();
+        expected.sort();
+        let expected: Vec<(String, String, String)> = expected
+            .into_iter()
+            .map(|(id, h, n)| (id.to_string(), h.to_checksum(None), n.to_string()))
+            .collect();
+        assert_eq!(served, expected, "ERC-1155 ids with their holders");
+        for bad in ["zz", "0x12"] {
+            let path = format!("/api/v1/token/0/{}/inventory?after={bad}", erc721());
+            let (status, _, body) = get(addr, &path);
+            assert_eq!(status, 400, "{path}: {body}");
+            assert!(body.contains("after: "), "{body}");
+            let page = format!("/token/0/{}?inventory_after={bad}", erc721());
+            assert_eq!(get(addr, &page).0, 400, "{page}");
+        }
+
         let unknown = format!("/api/v1/token/0/{}/holders", Address::repeat_byte(9));
         assert_eq!(get(addr, &unknown).0, 404);
         let api = json(addr, "/api/v1/openapi.json");
@@ -181,13 +321,15 @@ async fn check(db: Database) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn token_holders_page_by_cursor() {
+async fn token_holders_and_inventory_page_by_cursor() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite =
         Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
     load(&sqlite).await;
+    load_nft_transfers(&sqlite).await;
     check(sqlite).await;
     let postgres = fresh_postgres("sec_explorer_holders", 4).await;
     load(&postgres).await;
+    load_nft_transfers(&postgres).await;
     check(postgres).await;
 }

@@ -255,6 +255,7 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         json(addr, &format!("/api?module=account&action=tokentx&contractaddress={}", built.token));
     assert_eq!(tt["result"].as_array().unwrap().len(), 4);
     assert_eq!(tt["result"][0]["tokenSymbol"], "XSS");
+    check_nfts(addr, built);
     let failed =
         list["result"].as_array().unwrap().iter().find(|t| t["isError"] == "1").expect("failed tx");
     let status = json(
@@ -494,6 +495,90 @@ async fn check_ethereum_pages(
     .await
     .expect("page checks");
     explorer.stop();
+}
+
+/// The collectible's inventory (id 7, minted to A and sent to B) on its token page and in the
+/// API, and its transfers in the Etherscan API's tokennfttx, by address and by contract.
+fn check_nfts(addr: SocketAddr, built: &Built) {
+    let (a, b, c) = (built.holders[0], built.holders[1], built.holders[2]);
+    let nft = built.collectible;
+    let inventory = json(addr, &format!("/api/v1/token/0/{nft}/inventory"));
+    assert_eq!(inventory["items"].as_array().map(Vec::len), Some(1), "{inventory}");
+    assert_eq!(inventory["items"][0]["token_id"], "7");
+    assert_eq!(inventory["items"][0]["owner"], b.to_checksum(None));
+    assert!(inventory["next"].is_null());
+    assert_eq!(inventory["token"]["kind"], "ERC-721");
+    let (status, _, page) = get(addr, &format!("/token/0/{nft}"));
+    assert_eq!(status, 200);
+    let table = page.split("<table class=\"inventory\">").nth(1).expect("inventory: {page}");
+    let table = &table[..table.find("</table>").expect("end")];
+    assert!(table.contains(">7</td>") && table.contains(&b.to_checksum(None)), "{table}");
+    // Not an NFT: no inventory.
+    let erc20 = json(addr, &format!("/api/v1/token/0/{}/inventory", built.token));
+    assert_eq!(erc20["items"].as_array().map(Vec::len), Some(0));
+
+    let lower = |x: Address| x.to_string().to_lowercase();
+    let nfttx = |query: &str| json(addr, &format!("/api?module=account&action=tokennfttx&{query}"));
+    let of_a = nfttx(&format!("address={a}"));
+    let rows = of_a["result"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "the mint and the transfer: {of_a}");
+    let (mint, sent) = (&rows[0], &rows[1]);
+    assert_eq!(mint["from"], lower(Address::ZERO));
+    assert_eq!(mint["to"], lower(a));
+    assert_eq!((&sent["from"], &sent["to"]), (&lower(a).into(), &lower(b).into()));
+    for row in rows {
+        assert_eq!(row["contractAddress"], lower(nft));
+        assert_eq!(row["tokenID"], "7");
+        assert_eq!(row["tokenName"], "Collectible");
+        assert_eq!(row["tokenSymbol"], "CLT");
+        assert_eq!(row["tokenDecimal"], "0");
+        assert_eq!(row["input"], "deprecated");
+        for field in [
+            "blockNumber",
+            "timeStamp",
+            "nonce",
+            "gas",
+            "gasPrice",
+            "gasUsed",
+            "cumulativeGasUsed",
+            "transactionIndex",
+            "confirmations",
+        ] {
+            let text = row[field].as_str().unwrap_or_else(|| panic!("{field}: {row}"));
+            assert!(text.parse::<u64>().is_ok(), "{field}: {row}");
+        }
+        assert_eq!(row["hash"].as_str().map(str::len), Some(66));
+        assert_eq!(row["blockHash"].as_str().map(str::len), Some(66));
+        assert_eq!(row["methodId"].as_str().map(str::len), Some(10));
+    }
+    let mint_block: u64 = mint["blockNumber"].as_str().unwrap().parse().unwrap();
+    let sent_block: u64 = sent["blockNumber"].as_str().unwrap().parse().unwrap();
+    assert!(mint_block < sent_block);
+    let desc = nfttx(&format!("address={a}&sort=desc"));
+    assert_eq!(desc["result"][0], *sent);
+    assert_eq!(desc["result"][1], *mint);
+    assert_eq!(nfttx(&format!("address={b}"))["result"], serde_json::json!([sent]));
+    assert_eq!(nfttx(&format!("contractaddress={nft}"))["result"], serde_json::json!([mint, sent]));
+    assert_eq!(
+        nfttx(&format!("contractaddress={nft}&address={b}"))["result"],
+        serde_json::json!([sent])
+    );
+    let paged = nfttx(&format!("contractaddress={nft}&page=2&offset=1"));
+    assert_eq!(paged["result"], serde_json::json!([sent]));
+    let range = nfttx(&format!("address={a}&startblock={sent_block}&endblock={sent_block}"));
+    assert_eq!(range["result"], serde_json::json!([sent]));
+    // C only moved the ERC-20; ERC-1155 transfers there are none of.
+    for query in
+        [format!("action=tokennfttx&address={c}"), format!("action=token1155tx&address={a}")]
+    {
+        let none = json(addr, &format!("/api?module=account&{query}"));
+        assert_eq!(
+            (&none["status"], &none["message"]),
+            (&"0".into(), &"No transactions found".into())
+        );
+    }
+    let missing = json(addr, "/api?module=account&action=tokennfttx");
+    assert_eq!(missing["result"], "Error! Missing address or contractaddress");
 }
 
 /// The home page (every view, and every two seconds per open tab) and the domains page read a
