@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "verified_contracts", include_str!("../migrations/0013_verified_contracts.sql")),
     (14, "holder_ranks", include_str!("../migrations/0014_holder_ranks.sql")),
     (15, "nft_indexes", include_str!("../migrations/0015_nft_indexes.sql")),
+    (16, "daily_activity", include_str!("../migrations/0016_daily_activity.sql")),
 ];
 
 /// Which database a URL names.
@@ -272,6 +273,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("allocations", "contract"),
     ("deferred_indexes", "name"),
     ("chain_heads", "domain"),
+    ("daily_activity", "domain, day"),
     ("l1_blocks", "number"),
     ("trade_offers", "domain, offer_id"),
     ("trade_events", "domain, block_number, log_index"),
