@@ -199,6 +199,17 @@ async fn domains(AxumState(state): AxumState<State>) -> Result<Response, Explore
     Ok(Json(json!({ "domains": domains })).into_response())
 }
 
+async fn charts(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<crate::charts::ChartsQuery>,
+) -> Result<Response, ExplorerError> {
+    let (days, domain) = match q.parse() {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(bad(&e.to_string())),
+    };
+    Ok(Json(crate::charts::charts(&state.db, days, domain).await?).into_response())
+}
+
 async fn validators(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
     Ok(Json(json!({ "validators": data::validators(&state.db).await? })).into_response())
 }
@@ -337,6 +348,7 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/token/{domain}/{address}/holders": op("A token's holders, largest balance first (ties by holder, then token id, descending): holder, amount (in the token's units and `raw_amount`), ERC-1155 token id, share of the supply, and `rank` on the first page. Paged by cursor like /api/v1/blocks: 25 rows unless `limit` (1-100) says otherwise, `next` passed back as `before`", &[("domain", "path", true), ("address", "path", true), ("before", "query", false), ("limit", "query", false)]),
             "/api/v1/tokens": op("Every indexed token", &[page]),
             "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, and the latest cross-domain messages", &[page]),
+            "/api/v1/charts": op("Activity per UTC day, of every domain or of `domain`: blocks, transactions and gas used, the last `days` days (1-365, default 30) to the latest day indexed, oldest first, days without blocks as zero; with each day's bar geometry (chart box 600 x 200) and the totals", &[("days", "query", false), ("domain", "query", false)]),
             "/api/v1/domains": op("Every domain: chain id, head, finalized height, transactions, recent rate", &[]),
             "/api/v1/validators": op("Validators: bonded and self stake, delegators, commission, slashing, status", &[]),
             "/api/v1/sec": op("The SEC token: allocations (released, vested, locked) and the vesting schedule", &[]),
@@ -374,6 +386,7 @@ pub fn routes() -> Router<State> {
         .route("/api/v1/bridge", get(bridge))
         .route("/api/v1/checkpoints", get(checkpoints))
         .route("/api/v1/domains", get(domains))
+        .route("/api/v1/charts", get(charts))
         .route("/api/v1/validators", get(validators))
         .route("/api/v1/sec", get(sec_token))
         .route("/api/v1/trade", get(trade_home))

@@ -3,6 +3,7 @@
 //! under `/api/v1/`, and the Etherscan-compatible API at `/api` that wallets and tools use.
 
 pub mod api;
+pub mod charts;
 pub mod contract;
 pub mod data;
 pub mod etherscan;
@@ -174,6 +175,7 @@ fn templates() -> Environment<'static> {
         ("bridge.html", include_str!("../templates/bridge.html")),
         ("checkpoints.html", include_str!("../templates/checkpoints.html")),
         ("domains.html", include_str!("../templates/domains.html")),
+        ("charts.html", include_str!("../templates/charts.html")),
         ("validators.html", include_str!("../templates/validators.html")),
         ("sec.html", include_str!("../templates/sec.html")),
         ("not_found.html", include_str!("../templates/not_found.html")),

@@ -10,7 +10,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ExplorerError, State, contract, data,
+    ExplorerError, State, charts, contract, data,
     holders::HolderCursor,
     lists::{self, ListError, ListQuery},
     nft::InventoryCursor,
@@ -203,6 +203,17 @@ async fn checkpoints(
 async fn domains(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
     let domains = data::domain_rows(&state.db, state.config.chain_id_base).await?;
     render(&state, "domains.html", minijinja::context! { domains })
+}
+
+async fn charts(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<charts::ChartsQuery>,
+) -> Result<Response, ExplorerError> {
+    let (days, domain) = match q.parse() {
+        Ok(parsed) => parsed,
+        Err(e) => return bad_request(&state, &e.to_string()),
+    };
+    render(&state, "charts.html", charts::charts(&state.db, days, domain).await?)
 }
 
 async fn validators(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
@@ -470,6 +481,7 @@ pub fn routes() -> Router<State> {
         .route("/bridge", get(bridge))
         .route("/checkpoints", get(checkpoints))
         .route("/domains", get(domains))
+        .route("/charts", get(charts))
         .route("/validators", get(validators))
         .route("/sec", get(sec_token))
         .route("/trade", get(trade_home))

@@ -6,7 +6,7 @@ use std::{collections::HashSet, net::SocketAddr};
 
 use alloy_primitives::{Address, B256, U256};
 use sec_explorer::{
-    Explorer, ExplorerConfig, contract, etherscan, format::iso8601, holders, lists, nft,
+    Explorer, ExplorerConfig, charts, contract, etherscan, format::iso8601, holders, lists, nft,
 };
 use sec_indexer::Database;
 use serde_json::Value;
@@ -435,6 +435,7 @@ async fn check_sqlite_plans(db: &Database) {
         .chain(holders::statements())
         .chain(nft::statements())
         .chain(etherscan::statements())
+        .chain(charts::statements())
     {
         let plan = explain(db, &format!("EXPLAIN QUERY PLAN {sql}"), params, "detail").await;
         for line in &plan {
@@ -466,6 +467,7 @@ async fn check_postgres_plans(db: &Database) {
         .chain(holders::statements())
         .chain(nft::statements())
         .chain(etherscan::statements())
+        .chain(charts::statements())
     {
         let explain = format!("EXPLAIN {sql}");
         let mut query = sqlx::query(&explain);

@@ -168,6 +168,7 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         // three sent to domain 1, and the system transaction that delivered domain 0's message
         assert_eq!(domains["domains"][1]["transactions"], 4);
         assert_eq!(get(addr, "/domains").0, 200);
+        check_charts(addr, &domains);
         assert_eq!(json(addr, "/api/v1/checkpoints")["checkpoints"].as_array().unwrap().len(), 0);
 
         // Block pages, and 404s for unknown things.
@@ -495,6 +496,72 @@ async fn check_ethereum_pages(
     .await
     .expect("page checks");
     explorer.stop();
+}
+
+/// The charts: every block of the index counted in its day, of every domain and of one.
+fn check_charts(addr: SocketAddr, domains: &Value) {
+    // Every block, walked from the list: (day, transactions, gas).
+    let mut walked = Vec::new();
+    let mut path = "/api/v1/blocks?limit=100".to_string();
+    loop {
+        let page = json(addr, &path);
+        for b in page["blocks"].as_array().expect("blocks") {
+            let day = b["timestamp"].as_i64().expect("time") / 86_400;
+            walked.push((
+                day,
+                b["tx_count"].as_i64().expect("count"),
+                b["gas_used"].as_i64().unwrap(),
+            ));
+        }
+        let Some(next) = page["next"].as_str() else { break };
+        path = format!("/api/v1/blocks?limit=100&before={next}");
+    }
+    let total: i64 = domains["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["transactions"].as_i64().unwrap())
+        .sum();
+    assert_eq!(walked.iter().map(|b| b.1).sum::<i64>(), total);
+    // The charts' 30 days end on the latest block's (genesis blocks may be older).
+    let last = walked.iter().map(|b| b.0).max().expect("blocks");
+    let shown: Vec<_> = walked.iter().filter(|b| b.0 > last - 30).collect();
+    let blocks = shown.len() as i64;
+    let txs: i64 = shown.iter().map(|b| b.1).sum();
+    let gas: i64 = shown.iter().map(|b| b.2).sum();
+    assert!(txs > 0);
+    let charts = json(addr, "/api/v1/charts");
+    let days = charts["days"].as_array().expect("days");
+    assert_eq!(days.len(), 30);
+    assert_eq!(charts["total_transactions"], txs);
+    assert_eq!(charts["total_gas_used"], gas);
+    let day_blocks: i64 = days.iter().map(|d| d["blocks"].as_i64().unwrap()).sum();
+    assert_eq!(day_blocks, blocks);
+    let today = days.last().unwrap();
+    assert!(today["transactions"].as_i64().unwrap() > 0, "{today}");
+    let busiest = days.iter().map(|d| d["transactions"].as_i64().unwrap()).max().unwrap();
+    assert_eq!(charts["max_transactions"], busiest);
+    let tallest = days.iter().find(|d| d["transactions"] == busiest).unwrap();
+    assert_eq!((tallest["tx_height"].as_f64(), tallest["tx_y"].as_f64()), (Some(200.0), Some(0.0)));
+    let one = json(addr, "/api/v1/charts?domain=1&days=7");
+    assert_eq!(one["days"].as_array().map(Vec::len), Some(7));
+    assert_eq!(one["total_transactions"], domains["domains"][1]["transactions"]);
+
+    let (status, _, page) = get(addr, "/charts");
+    assert_eq!(status, 200);
+    assert!(page.contains("<a href=\"/charts\">Charts</a>"), "linked from the navigation");
+    for chart in ["activity-chart transactions", "activity-chart gas"] {
+        let svg = page.split(&format!("<svg class=\"{chart}\"")).nth(1).expect(chart);
+        let svg = &svg[..svg.find("</svg>").expect("end")];
+        assert_eq!(svg.matches("<rect class=\"bar\"").count(), 30, "{chart}");
+    }
+    let date = today["date"].as_str().unwrap();
+    assert!(page.contains(&format!("<title>{date}: {} transactions in ", today["transactions"])));
+    for bad in ["/api/v1/charts?days=0", "/api/v1/charts?days=400", "/api/v1/charts?domain=x"] {
+        let (status, _, body) = get(addr, bad);
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    assert_eq!(get(addr, "/charts?days=abc").0, 400);
 }
 
 /// The collectible's inventory (id 7, minted to A and sent to B) on its token page and in the
