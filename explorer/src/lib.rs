@@ -204,6 +204,11 @@ async fn favicon() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "image/svg+xml")], include_str!("../static/favicon.svg"))
 }
 
+/// The copy buttons beside hashes and addresses.
+async fn copy_script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript")], include_str!("../static/copy.js"))
+}
+
 async fn live_script() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript")], include_str!("../static/live.js"))
 }
@@ -222,6 +227,7 @@ pub fn router(db: Database, config: ExplorerConfig) -> Result<Router, ExplorerEr
     Ok(Router::new()
         .route("/static/style.css", get(stylesheet))
         .route("/static/live.js", get(live_script))
+        .route("/static/copy.js", get(copy_script))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .merge(pages::routes())

@@ -127,6 +127,27 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         // Transaction page: internal transfers of the split.
         let (status, _, tx) = get(addr, &format!("/tx/{}", split_tx));
         assert_eq!(status, 200);
+        // Copy buttons beside the hash and the addresses, worked by a script of this origin.
+        let button = |v: &str| format!("<button type=\"button\" class=\"copy\" data-copy=\"{v}\"");
+        assert!(tx.contains(&button(&split_tx.to_string())), "{tx}");
+        assert!(tx.contains(&button(&a.to_checksum(None))), "{tx}");
+        assert!(tx.contains("<script src=\"/static/copy.js\" defer></script>"), "{tx}");
+        let (_, _, page) = get(addr, &format!("/address/{b}"));
+        assert!(page.contains(&button(&b.to_checksum(None))), "{page}");
+        let (_, _, page) = get(addr, "/block/0/1");
+        let hash = json(addr, "/api/v1/block/0/1")["hash"].as_str().unwrap().to_string();
+        assert!(page.contains(&button(&hash)), "{page}");
+        let (status, head, script) = fetch(addr, "/static/copy.js");
+        assert_eq!(status, 200);
+        assert!(head.contains("content-type: text/javascript"), "{head}");
+        assert!(script.contains("navigator.clipboard") && script.contains("data-copy"));
+        // The CSP allows no inline script: none in the pages, no handler attributes.
+        for page in [&tx, &page] {
+            for at in page.match_indices("<script").map(|(at, _)| at) {
+                assert!(page[at..].starts_with("<script src=\"/static/"), "{page}");
+            }
+            assert!(!page.contains(" onclick="), "{page}");
+        }
         assert!(tx.contains("Success") && tx.matches("CALL").count() >= 2, "{tx}");
 
         // Address page: balances in both domains.
