@@ -7,7 +7,10 @@ use sec_explorer::{Explorer, ExplorerConfig};
 use sec_indexer::Database;
 use serde_json::Value;
 
-use super::{common::fresh_postgres, get, json};
+use super::{
+    common::{fresh_postgres, load_empty_blocks},
+    get, json,
+};
 
 fn erc20() -> Address {
     Address::repeat_byte(0x20)
@@ -132,6 +135,117 @@ async fn load_nft_transfers(db: &Database) {
             .expect("transfer");
         }
     }
+}
+
+/// A TransferBatch of two ids: (block, log index, from, to, [(id, value)]).
+type Batch = (i64, i64, Address, Address, [(u64, u64); 2]);
+
+/// ERC-1155 transfers with their transactions in blocks 3 to 5 of domain 0, each a batch of
+/// ids 1 and 2.
+fn erc1155_transfers() -> Vec<Batch> {
+    vec![
+        (3, 0, Address::ZERO, holder(1), [(1, 10), (2, 20)]),
+        (4, 0, holder(1), holder(2), [(1, 3), (2, 4)]),
+        (5, 1, holder(2), holder(3), [(2, 1), (1, 1)]),
+    ]
+}
+
+/// Blocks 0 to 9 of domain 0, [`erc1155_transfers`] with a transaction each.
+async fn load_erc1155_transfers(db: &Database) {
+    load_empty_blocks(db, 0, 10, 0).await;
+    for (i, (block, log_index, from, to, moves)) in erc1155_transfers().into_iter().enumerate() {
+        let tx_hash = word(0xe000 + i as u64);
+        sqlx::query(
+            "INSERT INTO transactions (domain, block_number, tx_index, hash, from_address, \
+             to_address, value, nonce, gas, tx_type, max_fee_per_gas, max_priority_fee_per_gas, \
+             input, timestamp, status, gas_used, cumulative_gas_used, effective_gas_price, \
+             contract_address, first_log_index, log_count) VALUES (0, $1, 0, $2, $3, $4, $5, $6, \
+             90000, 2, NULL, NULL, $7, $8, 1, 50000, 50000, $9, NULL, 0, 2)",
+        )
+        .bind(block)
+        .bind(tx_hash.clone())
+        .bind(from.to_vec())
+        .bind(erc1155().to_vec())
+        .bind(word(0))
+        .bind(i as i64)
+        .bind(vec![0x2e, 0xb2, 0xc2, 0xd6, 0, 0])
+        .bind(1_700_000_000 + block)
+        .bind(word(7))
+        .execute(db.pool())
+        .await
+        .expect("transaction");
+        for (batch_index, (id, value)) in moves.into_iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO token_transfers (domain, block_number, log_index, batch_index, \
+                 tx_hash, timestamp, token, from_address, to_address, amount, token_id) \
+                 VALUES (0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(block)
+            .bind(log_index)
+            .bind(batch_index as i64)
+            .bind(tx_hash.clone())
+            .bind(1_700_000_000 + block)
+            .bind(erc1155().to_vec())
+            .bind(from.to_vec())
+            .bind(to.to_vec())
+            .bind(word(value))
+            .bind(word(id))
+            .execute(db.pool())
+            .await
+            .expect("transfer");
+        }
+    }
+}
+
+/// The Etherscan API's token1155tx: the ERC-1155 transfers of an address or the token, a row
+/// per id moved, with Etherscan's fields.
+fn check_token1155tx(addr: std::net::SocketAddr) {
+    let rows = |query: &str| -> Vec<Value> {
+        let answer = json(addr, &format!("/api?module=account&action=token1155tx&{query}"));
+        answer["result"].as_array().cloned().unwrap_or_default()
+    };
+    let lower = |a: Address| a.to_string().to_lowercase();
+    let expected = |of: Option<Address>| -> Vec<(String, String, String, String, String)> {
+        erc1155_transfers()
+            .into_iter()
+            .filter(|t| of.is_none_or(|a| t.2 == a || t.3 == a))
+            .flat_map(|(block, _, from, to, moves)| {
+                moves.map(|(id, value)| {
+                    (block.to_string(), lower(from), lower(to), id.to_string(), value.to_string())
+                })
+            })
+            .collect()
+    };
+    let fields = |rows: &[Value]| -> Vec<(String, String, String, String, String)> {
+        rows.iter()
+            .map(|r| {
+                let f = |k: &str| r[k].as_str().unwrap_or_else(|| panic!("{k}: {r}")).to_string();
+                (f("blockNumber"), f("from"), f("to"), f("tokenID"), f("tokenValue"))
+            })
+            .collect()
+    };
+    let by_token = rows(&format!("contractaddress={}", erc1155()));
+    assert_eq!(fields(&by_token), expected(None), "every id moved, in block and batch order");
+    let first = &by_token[0];
+    assert_eq!(first["contractAddress"], lower(erc1155()));
+    assert_eq!((&first["tokenName"], &first["tokenSymbol"]), (&"Test".into(), &"TST".into()));
+    assert!(first.get("tokenDecimal").is_none(), "{first}");
+    assert_eq!(first["methodId"], "0x2eb2c2d6");
+    assert_eq!(first["gasUsed"], "50000");
+    assert_eq!(first["timeStamp"], "1700000003");
+    assert_eq!(first["blockHash"].as_str().map(str::len), Some(66));
+    for a in [holder(1), holder(2), holder(3)] {
+        assert_eq!(fields(&rows(&format!("address={a}"))), expected(Some(a)), "{a}");
+    }
+    let desc = rows(&format!("address={}&sort=desc", holder(2)));
+    let mut reversed = expected(Some(holder(2)));
+    reversed.reverse();
+    assert_eq!(fields(&desc), reversed);
+    let page = rows(&format!("contractaddress={}&page=2&offset=2", erc1155()));
+    assert_eq!(fields(&page), expected(None)[2..4].to_vec());
+    // The ERC-1155's transfers are not ERC-721 ones.
+    let path = format!("/api?module=account&action=tokennfttx&contractaddress={}", erc1155());
+    assert_eq!(json(addr, &path)["message"], "No transactions found");
 }
 
 /// Every page of an inventory from the first: the items in the order served.
@@ -310,6 +424,8 @@ async fn check(db: Database) {
             assert_eq!(get(addr, &page).0, 400, "{page}");
         }
 
+        check_token1155tx(addr);
+
         let unknown = format!("/api/v1/token/0/{}/holders", Address::repeat_byte(9));
         assert_eq!(get(addr, &unknown).0, 404);
         let api = json(addr, "/api/v1/openapi.json");
@@ -327,9 +443,11 @@ async fn token_holders_and_inventory_page_by_cursor() {
         Database::connect(dir.path().join("index.db").to_str().unwrap(), 4).await.expect("db");
     load(&sqlite).await;
     load_nft_transfers(&sqlite).await;
+    load_erc1155_transfers(&sqlite).await;
     check(sqlite).await;
     let postgres = fresh_postgres("sec_explorer_holders", 4).await;
     load(&postgres).await;
     load_nft_transfers(&postgres).await;
+    load_erc1155_transfers(&postgres).await;
     check(postgres).await;
 }
