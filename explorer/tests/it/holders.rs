@@ -451,3 +451,57 @@ async fn token_holders_and_inventory_page_by_cursor() {
     load_erc1155_transfers(&postgres).await;
     check(postgres).await;
 }
+
+/// A page of holders reads about the rows it shows however deep it is: of 100,000 holders, the
+/// page 50,000 down reads as few as the first (an OFFSET would read the 50,000 above it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn holder_pages_read_what_they_show_at_any_depth() {
+    use super::common::pg_rows_read;
+    use sec_explorer::holders;
+    // One connection, so that the statistics read are those of the views' statements.
+    let db = fresh_postgres("sec_explorer_holders_depth", 1).await;
+    let w = |e: &str, bytes: u32| format!("decode(lpad(to_hex({e}), {}, '0'), 'hex')", bytes * 2);
+    let sql = format!(
+        "INSERT INTO balances (domain, token, holder, token_id, balance) \
+         SELECT 0, {token}, {holder}, ''::bytea, {balance} FROM generate_series(1, 100000) n",
+        token = w("32", 20),
+        holder = w("n", 20),
+        balance = w("n % 1000 + 1", 32),
+    );
+    sqlx::query(&sql).execute(db.pool()).await.expect("insert");
+    sqlx::query("ANALYZE").execute(db.pool()).await.expect("analyze");
+    let token = Address::with_last_byte(0x20); // to_hex(32)
+    let supply = U256::from(50_050_000u64);
+    let mut measured = Vec::new();
+    let mut cursor = None;
+    // The first page, then the one after it 50,000 rows down.
+    for (name, skip) in [("first page", 0), ("50,000 down", 50_000)] {
+        if skip > 0 {
+            // Holder n holds n mod 1000 + 1, so each balance has 100 holders: the top 50,000 rows
+            // are balances 1000 down to 501, the last of them holder 500 (the smallest n holding
+            // 501); the page after it starts with balance 500.
+            let balance = U256::from(501u64).to_be_bytes::<32>();
+            let holder = Address::left_padding_from(&500u64.to_be_bytes());
+            let hex = alloy_primitives::hex::encode([&balance[..], holder.as_slice()].concat());
+            cursor = Some(holders::HolderCursor::parse(&hex).expect("cursor"));
+        }
+        let before = pg_rows_read(&db, "%").await;
+        let page = holders::page(&db, 0, token.as_slice(), cursor.as_ref(), 25, supply, 0)
+            .await
+            .expect("page");
+        let read = pg_rows_read(&db, "%").await - before;
+        assert_eq!(page.holders.len(), 25, "{name}");
+        assert!(page.next.is_some(), "{name}");
+        if skip > 0 {
+            assert_eq!(page.holders[0].raw_amount, "500", "{name}");
+            let top = Address::left_padding_from(&99_499u64.to_be_bytes()).to_checksum(None);
+            assert_eq!(page.holders[0].holder, top, "the largest holder number holding 500");
+            assert!(page.holders[0].rank.is_none());
+        } else {
+            assert_eq!(page.holders[0].raw_amount, "1000");
+        }
+        assert!(read <= 120, "{name}: read {read} rows");
+        measured.push(format!("holders, {name}: {read} rows"));
+    }
+    println!("{}", measured.join("\n"));
+}
