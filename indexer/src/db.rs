@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "holder_ranks", include_str!("../migrations/0014_holder_ranks.sql")),
     (15, "nft_indexes", include_str!("../migrations/0015_nft_indexes.sql")),
     (16, "daily_activity", include_str!("../migrations/0016_daily_activity.sql")),
+    (
+        17,
+        "nft_transfers_by_address",
+        include_str!("../migrations/0017_nft_transfers_by_address.sql"),
+    ),
 ];
 
 /// Which database a URL names.

@@ -505,3 +505,122 @@ async fn holder_pages_read_what_they_show_at_any_depth() {
     }
     println!("{}", measured.join("\n"));
 }
+
+/// The Etherscan API's tokennfttx by address reads the address's NFT transfers, neither the
+/// ERC-20 transfers it also has nor other accounts' NFT transfers: of an account with 20,000
+/// ERC-20 transfers and 3 NFT transfers, among 20,000 NFT transfers of others, a few dozen rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nft_transfers_by_address_skip_erc20_transfers() {
+    use super::common::pg_rows_read;
+    let db = fresh_postgres("sec_explorer_nft_depth", 1).await;
+    load_empty_blocks(&db, 0, 10, 0).await;
+    let w = |e: &str, bytes: u32| format!("decode(lpad(to_hex({e}), {}, '0'), 'hex')", bytes * 2);
+    // Holder 1 (0x…01) sends an ERC-20 (0x…20) 20,000 times, in blocks 1 to 9.
+    let sql = format!(
+        "INSERT INTO token_transfers (domain, block_number, log_index, batch_index, tx_hash, \
+           timestamp, token, from_address, to_address, amount, token_id) \
+         SELECT 0, n % 9 + 1, n, 0, {hash}, 1700000000 + n % 9 + 1, {token}, {from}, {to}, \
+           {amount}, NULL FROM generate_series(1, 20000) n",
+        hash = w("n", 32),
+        token = w("32", 20),
+        from = w("1", 20),
+        to = w("n + 1000", 20),
+        amount = w("1", 32),
+    );
+    sqlx::query(&sql).execute(db.pool()).await.expect("ERC-20 transfers");
+    // Other accounts move 20,000 ids of the ERC-721 among themselves.
+    let sql = format!(
+        "INSERT INTO token_transfers (domain, block_number, log_index, batch_index, tx_hash, \
+           timestamp, token, from_address, to_address, amount, token_id) \
+         SELECT 0, n % 9 + 1, 100000 + n, 0, {hash}, 1700000000 + n % 9 + 1, $1, {from}, \
+           {to}, NULL, {id} FROM generate_series(1, 20000) n",
+        hash = w("n + 100000", 32),
+        from = w("n + 50000", 20),
+        to = w("n + 90000", 20),
+        id = w("n + 100", 32),
+    );
+    sqlx::query(&sql).bind(erc721().to_vec()).execute(db.pool()).await.expect("other NFTs");
+    for (token, kind) in [(Address::with_last_byte(0x20), "ERC-20"), (erc721(), "ERC-721")] {
+        sqlx::query(
+            "INSERT INTO tokens (domain, address, kind, name, symbol, first_block) \
+             VALUES (0, $1, $2, 'T', 'T', 0)",
+        )
+        .bind(token.to_vec())
+        .bind(kind)
+        .execute(db.pool())
+        .await
+        .expect("token");
+    }
+    // Holder 1 receives ids 1 to 3 of the ERC-721 in block 9, a transaction each.
+    for id in 1..=3u64 {
+        let hash = word(0xf000 + id);
+        sqlx::query(
+            "INSERT INTO token_transfers (domain, block_number, log_index, batch_index, tx_hash, \
+             timestamp, token, from_address, to_address, amount, token_id) \
+             VALUES (0, 9, $1, 0, $2, 1700000009, $3, $4, $5, NULL, $6)",
+        )
+        .bind(30_000 + id as i64)
+        .bind(hash.clone())
+        .bind(erc721().to_vec())
+        .bind(Address::ZERO.to_vec())
+        .bind(Address::with_last_byte(1).to_vec())
+        .bind(word(id))
+        .execute(db.pool())
+        .await
+        .expect("NFT transfer");
+        sqlx::query(
+            "INSERT INTO transactions (domain, block_number, tx_index, hash, from_address, \
+             to_address, value, nonce, gas, tx_type, input, timestamp, status, gas_used, \
+             cumulative_gas_used, effective_gas_price, first_log_index, log_count) \
+             VALUES (0, 9, $1, $2, $3, $4, $5, 0, 90000, 2, $6, 1700000009, 1, 50000, 50000, \
+             $5, 0, 1)",
+        )
+        .bind(id as i64)
+        .bind(hash)
+        .bind(Address::with_last_byte(1).to_vec())
+        .bind(erc721().to_vec())
+        .bind(word(0))
+        .bind(Vec::<u8>::new())
+        .execute(db.pool())
+        .await
+        .expect("transaction");
+    }
+    sqlx::query("ANALYZE").execute(db.pool()).await.expect("analyze");
+    let config = ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+    let explorer = Explorer::start(config, db.clone()).await.expect("explorer");
+    let addr = explorer.addr();
+    let path =
+        format!("/api?module=account&action=tokennfttx&address={}", Address::with_last_byte(1));
+    let answer = tokio::task::spawn_blocking(move || json(addr, &path)).await.expect("request");
+    let ids: Vec<&str> = answer["result"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["tokenID"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["1", "2", "3"], "{answer}");
+    // The rows its statement reads, run here (the explorer's own connections report their
+    // statistics later): the by-address statement, ascending, a page of 100.
+    let (sql, kinds) = sec_explorer::etherscan::statements().swap_remove(1);
+    assert_eq!(kinds, "aitiiiii", "the by-address statement");
+    let before = pg_rows_read(&db, "%").await;
+    let rows = sqlx::query(&sql)
+        .bind(Address::with_last_byte(1).to_vec())
+        .bind(0i64)
+        .bind("ERC-721")
+        .bind(0i64)
+        .bind(i64::MAX)
+        .bind(100i64)
+        .bind(100i64)
+        .bind(0i64)
+        .fetch_all(db.pool())
+        .await
+        .expect("tokennfttx");
+    let read = pg_rows_read(&db, "%").await - before;
+    assert_eq!(rows.len(), 3);
+    assert!(read <= 100, "tokennfttx read {read} rows");
+    println!(
+        "tokennfttx of an address with 20,000 ERC-20 transfers among 20,000 others' NFT transfers: {read} rows"
+    );
+    explorer.stop();
+}
