@@ -79,18 +79,23 @@ async fn daily_activity_follows_runs_and_rollbacks() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite =
         Database::connect(dir.path().join("index.db").to_str().unwrap(), 2).await.expect("db");
-    // The recount reads the kept day's blocks through their index by domain and time.
-    let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {RECOUNT_DAYS}"))
-        .bind(0i64)
-        .bind(1i64)
-        .fetch_all(sqlite.pool())
-        .await
-        .expect("plan")
-        .iter()
-        .map(|r| r.get::<String, _>("detail"))
-        .collect();
-    assert!(plan.iter().all(|p| !p.starts_with("SCAN")), "{plan:?}");
-    assert!(plan.iter().any(|p| p.contains("blocks_by_time")), "{plan:?}");
+    // The rollback's statements read the kept day's blocks through their index by domain and
+    // time, and the domain's days through the primary key.
+    for (sql, index) in
+        [(RECOUNT_DAYS, "blocks_by_time"), (FORGET_DAYS, "sqlite_autoindex_daily_activity_1")]
+    {
+        let plan: Vec<String> = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .bind(0i64)
+            .bind(1i64)
+            .fetch_all(sqlite.pool())
+            .await
+            .expect("plan")
+            .iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect();
+        assert!(plan.iter().all(|p| !p.starts_with("SCAN")), "{sql}: {plan:?}");
+        assert!(plan.iter().any(|p| p.contains(index)), "{sql}: {plan:?}");
+    }
     check(sqlite).await;
     check(fresh_postgres("sec_indexer_activity", 2).await).await;
 }
