@@ -12,8 +12,10 @@ use serde_json::json;
 
 use crate::{
     ExplorerError, State, data,
+    holders::{self, HolderCursor},
     lists::{self, ListQuery},
-    pages::{PageQuery, SearchQuery},
+    nft::{self, InventoryCursor},
+    pages::{PageQuery, SearchQuery, TokenQuery, after_reason},
     trade,
 };
 
@@ -63,12 +65,102 @@ async fn address(
 async fn token(
     AxumState(state): AxumState<State>,
     Path((domain, a)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<TokenQuery>,
 ) -> Result<Response, ExplorerError> {
     let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
         return Ok(bad("domain must be an integer and address an address"));
     };
-    Ok(found(data::token(&state.db, domain, a.as_slice(), q.page()).await?))
+    let before = match q.holders_before() {
+        Ok(before) => before,
+        Err(e) => return Ok(bad(&format!("holders_{e}"))),
+    };
+    let after = match q.inventory_after() {
+        Ok(after) => after,
+        Err(e) => return Ok(bad(&format!("inventory_after: {}", after_reason(&e)))),
+    };
+    let view =
+        data::token(&state.db, domain, a.as_slice(), q.page(), before.as_ref(), after.as_ref());
+    Ok(found(view.await?))
+}
+
+/// `?after=&limit=` of a token's NFT inventory.
+#[derive(Debug, serde::Deserialize)]
+struct InventoryQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// A page of a token's NFT inventory, ids ascending, paged by cursor.
+async fn token_inventory(
+    AxumState(state): AxumState<State>,
+    Path((domain, a)): Path<(String, String)>,
+    Query(q): Query<InventoryQuery>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
+        return Ok(bad("domain must be an integer and address an address"));
+    };
+    let after = match q.after.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(s) => match InventoryCursor::parse(s) {
+            Ok(c) => Some(c),
+            Err(e) => return Ok(bad(&format!("after: {}", after_reason(&e)))),
+        },
+    };
+    let limit = match holders::parse_limit(q.limit.as_deref()) {
+        Ok(limit) => limit,
+        Err(e) => return Ok(bad(&e.to_string())),
+    };
+    let Some(token) = data::token_summary_of(&state.db, domain, a.as_slice()).await? else {
+        return Ok(found(None::<()>));
+    };
+    let kind = token.summary.kind.clone();
+    let page =
+        nft::inventory(&state.db, domain, a.as_slice(), &kind, after.as_ref(), limit).await?;
+    Ok(Json(json!({
+        "token": token.summary,
+        "limit": limit,
+        "items": page.items,
+        "next": page.next,
+    }))
+    .into_response())
+}
+
+/// `?before=&limit=` of a token's holders.
+#[derive(Debug, serde::Deserialize)]
+struct HoldersQuery {
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+/// A page of a token's holders, largest first, paged by cursor.
+async fn token_holders(
+    AxumState(state): AxumState<State>,
+    Path((domain, a)): Path<(String, String)>,
+    Query(q): Query<HoldersQuery>,
+) -> Result<Response, ExplorerError> {
+    let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
+        return Ok(bad("domain must be an integer and address an address"));
+    };
+    let before = q.before.as_deref().filter(|s| !s.trim().is_empty()).map(HolderCursor::parse);
+    let (before, limit) = match (before.transpose(), holders::parse_limit(q.limit.as_deref())) {
+        (Ok(before), Ok(limit)) => (before, limit),
+        (Err(e), _) | (_, Err(e)) => return Ok(bad(&e.to_string())),
+    };
+    let Some(token) = data::token_summary_of(&state.db, domain, a.as_slice()).await? else {
+        return Ok(found(None::<()>));
+    };
+    let supply = token.supply;
+    let decimals = token.summary.decimals.unwrap_or(0).clamp(0, 77) as u8;
+    let page =
+        holders::page(&state.db, domain, a.as_slice(), before.as_ref(), limit, supply, decimals)
+            .await?;
+    Ok(Json(json!({
+        "token": token.summary,
+        "limit": limit,
+        "holders": page.holders,
+        "next": page.next,
+    }))
+    .into_response())
 }
 
 async fn tokens(
@@ -105,6 +197,17 @@ async fn checkpoints(
 async fn domains(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
     let domains = data::domain_rows(&state.db, state.config.chain_id_base).await?;
     Ok(Json(json!({ "domains": domains })).into_response())
+}
+
+async fn charts(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<crate::charts::ChartsQuery>,
+) -> Result<Response, ExplorerError> {
+    let (days, domain) = match q.parse() {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(bad(&e.to_string())),
+    };
+    Ok(Json(crate::charts::charts(&state.db, days, domain).await?).into_response())
 }
 
 async fn validators(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
@@ -240,9 +343,12 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address", &[("address", "path", true), page]),
             "/api/v1/address/{address}/contract": op("The verified contracts at an address (every domain, and Ethereum): name, compiler version and settings, full or partial match, source files, ABI; and the domains where its code is not verified", &[("address", "path", true)]),
             "/api/v1/verify/{guid}": op("How a verification request went: status pending, pass or fail, and why it failed", &[("guid", "path", true)]),
-            "/api/v1/token/{domain}/{address}": op("A token: metadata, holders, transfers", &[("domain", "path", true), ("address", "path", true), page]),
+            "/api/v1/token/{domain}/{address}": op("A token: metadata, the largest 25 holders (or the 25 below `holders_before`, a cursor from `holders_next`), the first 25 of its NFT inventory (or those after `inventory_after`, from `inventory_next`), a page of transfers", &[("domain", "path", true), ("address", "path", true), page, ("holders_before", "query", false), ("inventory_after", "query", false)]),
+            "/api/v1/token/{domain}/{address}/inventory": op("An ERC-721 or ERC-1155 token's inventory, ids ascending: each ERC-721 id with its current owner (the receiver of its latest transfer; burned ids left out) and when it last moved, each ERC-1155 id with its holders and balances. Paged by cursor: 25 items unless `limit` (1-100) says otherwise, `next` passed back as `after`", &[("domain", "path", true), ("address", "path", true), ("after", "query", false), ("limit", "query", false)]),
+            "/api/v1/token/{domain}/{address}/holders": op("A token's holders, largest balance first (ties by holder, then token id, descending): holder, amount (in the token's units and `raw_amount`), ERC-1155 token id, share of the supply, and `rank` on the first page. Paged by cursor like /api/v1/blocks: 25 rows unless `limit` (1-100) says otherwise, `next` passed back as `before`", &[("domain", "path", true), ("address", "path", true), ("before", "query", false), ("limit", "query", false)]),
             "/api/v1/tokens": op("Every indexed token", &[page]),
             "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, and the latest cross-domain messages", &[page]),
+            "/api/v1/charts": op("Activity per UTC day, of every domain or of `domain`: blocks, transactions and gas used, the last `days` days (1-365, default 30) to the latest day indexed, oldest first, days without blocks as zero; with each day's bar geometry (chart box 600 x 200) and the totals", &[("days", "query", false), ("domain", "query", false)]),
             "/api/v1/domains": op("Every domain: chain id, head, finalized height, transactions, recent rate", &[]),
             "/api/v1/validators": op("Validators: bonded and self stake, delegators, commission, slashing, status", &[]),
             "/api/v1/sec": op("The SEC token: allocations (released, vested, locked) and the vesting schedule", &[]),
@@ -273,11 +379,14 @@ pub fn routes() -> Router<State> {
         .route("/api/v1/address/{address}/contract", get(contract))
         .route("/api/v1/verify/{guid}", get(verification))
         .route("/api/v1/token/{domain}/{address}", get(token))
+        .route("/api/v1/token/{domain}/{address}/holders", get(token_holders))
+        .route("/api/v1/token/{domain}/{address}/inventory", get(token_inventory))
         .route("/api/v1/tokens", get(tokens))
         .route("/api/v1/search", get(search))
         .route("/api/v1/bridge", get(bridge))
         .route("/api/v1/checkpoints", get(checkpoints))
         .route("/api/v1/domains", get(domains))
+        .route("/api/v1/charts", get(charts))
         .route("/api/v1/validators", get(validators))
         .route("/api/v1/sec", get(sec_token))
         .route("/api/v1/trade", get(trade_home))

@@ -3,11 +3,14 @@
 //! under `/api/v1/`, and the Etherscan-compatible API at `/api` that wallets and tools use.
 
 pub mod api;
+pub mod charts;
 pub mod contract;
 pub mod data;
 pub mod etherscan;
 pub mod format;
+pub mod holders;
 pub mod lists;
+pub mod nft;
 pub mod pages;
 pub mod trade;
 pub mod verify;
@@ -38,6 +41,10 @@ pub struct ExplorerConfig {
     /// Seconds without word from the indexer (or a domain's latest indexed block that old while
     /// its node is ahead) after which the home page says the index is stale. Default 30.
     pub stale_after_secs: u64,
+    /// Milliseconds a database statement of a request may run before it is stopped and the
+    /// request answered 503 (the Etherscan API: its "Query Timeout" error), so that slow calls
+    /// cannot hold every connection. Default 5,000.
+    pub query_timeout_ms: u64,
     /// Source verification: the compiler and the limits put on it.
     pub verify: verify::VerifyConfig,
 }
@@ -49,6 +56,7 @@ impl Default for ExplorerConfig {
             db: "data/index.db".into(),
             chain_id_base: 53500,
             stale_after_secs: 30,
+            query_timeout_ms: 5_000,
             verify: verify::VerifyConfig::default(),
         }
     }
@@ -59,7 +67,13 @@ impl Default for ExplorerConfig {
 pub enum ExplorerError {
     /// The database failed.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// A statement ran past `query_timeout_ms` and was stopped.
+    #[error("the query took longer than the explorer allows ({0})")]
+    Timeout(sqlx::Error),
+    /// No database connection became free in time: every one was busy.
+    #[error("every database connection is busy")]
+    Busy,
     /// A template failed to render.
     #[error("template: {0}")]
     Template(#[from] minijinja::Error),
@@ -71,17 +85,60 @@ pub enum ExplorerError {
     Io(#[from] std::io::Error),
 }
 
+/// PostgreSQL's code for a statement cancelled (by `statement_timeout`).
+const PG_QUERY_CANCELED: &str = "57014";
+/// SQLite's code for a statement busy past its `busy_timeout` (the readers' is the time limit).
+const SQLITE_BUSY: &str = "5";
+
+impl From<sqlx::Error> for ExplorerError {
+    fn from(e: sqlx::Error) -> Self {
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            return Self::Busy;
+        }
+        let code = e.as_database_error().and_then(|d| d.code()).map(|c| c.into_owned());
+        match code.as_deref() {
+            Some(PG_QUERY_CANCELED | sec_indexer::statement_limit::INTERRUPTED | SQLITE_BUSY) => {
+                Self::Timeout(e)
+            }
+            _ => Self::Database(e),
+        }
+    }
+}
+
+impl ExplorerError {
+    /// Whether this is the database being too slow or too busy for now (503), not a failure.
+    pub fn is_overloaded(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::Busy)
+    }
+}
+
 impl From<sec_indexer::IndexerError> for ExplorerError {
     fn from(e: sec_indexer::IndexerError) -> Self {
         match e {
-            sec_indexer::IndexerError::Database(e) => Self::Database(e),
+            sec_indexer::IndexerError::Database(e) => e.into(),
             other => Self::Index(other),
         }
     }
 }
 
+/// Seconds a client is asked to wait before trying a request the database was too slow for.
+const RETRY_AFTER_SECS: &str = "5";
+
 impl IntoResponse for ExplorerError {
     fn into_response(self) -> Response {
+        if self.is_overloaded() {
+            tracing::warn!(error = %self, "request refused: the database is too slow or busy");
+            let body = serde_json::json!({
+                "error": "the database took too long to answer this request; try again later, \
+                          or ask for less (a smaller page or range)"
+            });
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
+                axum::Json(body),
+            )
+                .into_response();
+        }
         tracing::error!(error = %self, "request failed");
         (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
     }
@@ -118,6 +175,7 @@ fn templates() -> Environment<'static> {
         ("bridge.html", include_str!("../templates/bridge.html")),
         ("checkpoints.html", include_str!("../templates/checkpoints.html")),
         ("domains.html", include_str!("../templates/domains.html")),
+        ("charts.html", include_str!("../templates/charts.html")),
         ("validators.html", include_str!("../templates/validators.html")),
         ("sec.html", include_str!("../templates/sec.html")),
         ("not_found.html", include_str!("../templates/not_found.html")),
@@ -146,6 +204,11 @@ async fn favicon() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "image/svg+xml")], include_str!("../static/favicon.svg"))
 }
 
+/// The copy buttons beside hashes and addresses.
+async fn copy_script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript")], include_str!("../static/copy.js"))
+}
+
 async fn live_script() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript")], include_str!("../static/live.js"))
 }
@@ -155,12 +218,16 @@ async fn live_script() -> impl IntoResponse {
 const MAX_BODY: usize = 16 << 20;
 
 /// Every route of the explorer. Starts the verification worker, so it needs a Tokio runtime.
-pub fn router(db: Database, config: ExplorerConfig) -> Router {
-    let verifier = verify::Verifier::start(db.clone(), config.verify.clone());
-    let state = Arc::new(AppState { db, templates: templates(), config, verifier });
-    Router::new()
+/// Requests read through a pool of their own whose statements stop after
+/// `config.query_timeout_ms` ([`Database::reader`]); the verification worker uses `db`.
+pub fn router(db: Database, config: ExplorerConfig) -> Result<Router, ExplorerError> {
+    let reader = db.reader(std::time::Duration::from_millis(config.query_timeout_ms))?;
+    let verifier = verify::Verifier::start(db, config.verify.clone());
+    let state = Arc::new(AppState { db: reader, templates: templates(), config, verifier });
+    Ok(Router::new()
         .route("/static/style.css", get(stylesheet))
         .route("/static/live.js", get(live_script))
+        .route("/static/copy.js", get(copy_script))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .merge(pages::routes())
@@ -169,7 +236,7 @@ pub fn router(db: Database, config: ExplorerConfig) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .fallback(pages::not_found_route)
         .layer(axum::middleware::from_fn(security_headers))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// The Content-Security-Policy of every answer: scripts, styles, images and requests from this
@@ -208,7 +275,7 @@ impl Explorer {
     pub async fn start(config: ExplorerConfig, db: Database) -> Result<Self, ExplorerError> {
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
-        let app = router(db, config);
+        let app = router(db, config)?;
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "explorer server stopped");

@@ -10,8 +10,10 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ExplorerError, State, contract, data,
-    lists::{self, ListQuery},
+    ExplorerError, State, charts, contract, data,
+    holders::HolderCursor,
+    lists::{self, ListError, ListQuery},
+    nft::InventoryCursor,
     trade,
     verify::{self, CodeFormat, Request, VerifyError},
 };
@@ -26,6 +28,45 @@ impl PageQuery {
     /// The page number, from 1.
     pub fn page(&self) -> i64 {
         self.page.unwrap_or(1).clamp(1, 100_000)
+    }
+}
+
+/// Why an `after` cursor was refused, without the error's own parameter name.
+pub fn after_reason(e: &ListError) -> String {
+    let text = e.to_string();
+    text.split_once(": ").map_or(text.clone(), |(_, why)| why.to_string())
+}
+
+/// `?page=` of a token's transfers and `?holders_before=` of its holders.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    page: Option<i64>,
+    holders_before: Option<String>,
+    inventory_after: Option<String>,
+}
+
+impl TokenQuery {
+    /// The page number of the transfers, from 1.
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(1).clamp(1, 100_000)
+    }
+
+    /// Where the page of holders starts, if not at the largest.
+    pub fn holders_before(&self) -> Result<Option<HolderCursor>, ListError> {
+        self.holders_before
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(HolderCursor::parse)
+            .transpose()
+    }
+
+    /// Where the page of the NFT inventory starts, if not at the lowest id.
+    pub fn inventory_after(&self) -> Result<Option<InventoryCursor>, ListError> {
+        self.inventory_after
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(InventoryCursor::parse)
+            .transpose()
     }
 }
 
@@ -114,12 +155,22 @@ async fn address(
 async fn token(
     AxumState(state): AxumState<State>,
     Path((domain, a)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<TokenQuery>,
 ) -> Result<Response, ExplorerError> {
     let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
         return not_found(&state, "That is not a token.");
     };
-    match data::token(&state.db, domain, a.as_slice(), q.page()).await? {
+    let before = match q.holders_before() {
+        Ok(before) => before,
+        Err(e) => return bad_request(&state, &format!("holders_{e}")),
+    };
+    let after = match q.inventory_after() {
+        Ok(after) => after,
+        Err(e) => return bad_request(&state, &format!("inventory_after: {}", after_reason(&e))),
+    };
+    let view =
+        data::token(&state.db, domain, a.as_slice(), q.page(), before.as_ref(), after.as_ref());
+    match view.await? {
         Some(view) => render(&state, "token.html", view),
         None => not_found(&state, "No token is indexed at that address."),
     }
@@ -152,6 +203,17 @@ async fn checkpoints(
 async fn domains(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
     let domains = data::domain_rows(&state.db, state.config.chain_id_base).await?;
     render(&state, "domains.html", minijinja::context! { domains })
+}
+
+async fn charts(
+    AxumState(state): AxumState<State>,
+    Query(q): Query<charts::ChartsQuery>,
+) -> Result<Response, ExplorerError> {
+    let (days, domain) = match q.parse() {
+        Ok(parsed) => parsed,
+        Err(e) => return bad_request(&state, &e.to_string()),
+    };
+    render(&state, "charts.html", charts::charts(&state.db, days, domain).await?)
 }
 
 async fn validators(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
@@ -419,6 +481,7 @@ pub fn routes() -> Router<State> {
         .route("/bridge", get(bridge))
         .route("/checkpoints", get(checkpoints))
         .route("/domains", get(domains))
+        .route("/charts", get(charts))
         .route("/validators", get(validators))
         .route("/sec", get(sec_token))
         .route("/trade", get(trade_home))

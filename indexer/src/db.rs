@@ -19,7 +19,7 @@ use sqlx::{
     migrate::{Migration, MigrationSource, MigrationType, Migrator},
 };
 
-use crate::IndexerError;
+use crate::{IndexerError, statement_limit};
 
 /// The migrations, in order. The same SQL runs on both databases.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -36,6 +36,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "trade_messages_homes", include_str!("../migrations/0011_trade_messages_homes.sql")),
     (12, "list_indexes", include_str!("../migrations/0012_list_indexes.sql")),
     (13, "verified_contracts", include_str!("../migrations/0013_verified_contracts.sql")),
+    (14, "holder_ranks", include_str!("../migrations/0014_holder_ranks.sql")),
+    (15, "nft_indexes", include_str!("../migrations/0015_nft_indexes.sql")),
+    (16, "daily_activity", include_str!("../migrations/0016_daily_activity.sql")),
+    (
+        17,
+        "nft_transfers_by_address",
+        include_str!("../migrations/0017_nft_transfers_by_address.sql"),
+    ),
 ];
 
 /// Which database a URL names.
@@ -68,6 +76,8 @@ const SQLITE_PRAGMAS: &[&str] = &[
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// The URL it was opened with, for [`Database::reader`].
+    url: Arc<str>,
     /// SQLite: the task that checkpoints the WAL, stopped when the last handle goes.
     _checkpoints: Option<Arc<Checkpoints>>,
 }
@@ -123,6 +133,9 @@ impl Database {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let url = database_url(spec);
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        if backend == Backend::Sqlite {
+            statement_limit::install();
+        }
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
@@ -140,9 +153,47 @@ impl Database {
             .await?;
         let checkpoints = (backend == Backend::Sqlite)
             .then(|| Arc::new(Checkpoints(tokio::spawn(checkpoint(pool.clone())))));
-        let db = Self { pool, backend, _checkpoints: checkpoints };
+        let db = Self { pool, backend, url: url.into(), _checkpoints: checkpoints };
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// A second pool on the same database for readers that must not hold a connection long (the
+    /// explorer): each statement on it fails after `statement_timeout` (PostgreSQL's
+    /// `statement_timeout`; on SQLite an interrupt, see [`statement_limit`], and a busy wait cut
+    /// to the same time), and a connection is waited for at most twice that. The pool is as large
+    /// as this one and connects lazily; the schema is this one's.
+    ///
+    /// [`statement_limit`]: crate::statement_limit
+    pub fn reader(&self, statement_timeout: Duration) -> Result<Self, IndexerError> {
+        let ms = statement_timeout.as_millis().clamp(1, u128::from(u32::MAX)) as u64;
+        let backend = self.backend;
+        let options = AnyConnectOptions::from_str(&self.url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(self.pool.options().get_max_connections())
+            .acquire_timeout(statement_timeout.saturating_mul(2).max(Duration::from_secs(1)))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    match backend {
+                        Backend::Sqlite => {
+                            for pragma in SQLITE_PRAGMAS {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                            let busy = format!("PRAGMA busy_timeout = {}", ms.min(10_000));
+                            sqlx::query(&busy).execute(&mut *conn).await?;
+                            let limit = format!("SELECT {}($1)", statement_limit::FUNCTION);
+                            sqlx::query(&limit).bind(ms as i64).execute(&mut *conn).await?;
+                        }
+                        Backend::Postgres => {
+                            let set = format!("SET statement_timeout = {ms}");
+                            sqlx::query(&set).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options);
+        Ok(Self { pool, backend, url: self.url.clone(), _checkpoints: self._checkpoints.clone() })
     }
 
     /// Which database this is.
@@ -227,6 +278,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("allocations", "contract"),
     ("deferred_indexes", "name"),
     ("chain_heads", "domain"),
+    ("daily_activity", "domain, day"),
     ("l1_blocks", "number"),
     ("trade_offers", "domain, offer_id"),
     ("trade_events", "domain, block_number, log_index"),

@@ -13,6 +13,7 @@ pub mod retry;
 pub mod schema;
 pub mod source;
 pub mod state;
+pub mod statement_limit;
 pub mod store;
 pub mod trade;
 pub mod verified;

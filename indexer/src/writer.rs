@@ -1,7 +1,7 @@
 //! Writing runs of blocks, and undoing them above a reorg, each in one database transaction: a
 //! crash leaves either all of a run or none of it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_primitives::{Address, U256};
 
@@ -116,7 +116,9 @@ pub async fn record_seen(
 async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> {
     let d = u64::from(batch.domain);
     let rows = batch.rows;
+    let days = daily_activity(&rows.blocks);
     store.insert(&BLOCKS, rows.blocks).await?;
+    add_daily_activity(store, d, days).await?;
     store.insert(&TRANSACTIONS, rows.transactions).await?;
     store.insert(&LOGS, rows.logs).await?;
     store.insert(&TOKEN_TRANSFERS, rows.token_transfers).await?;
@@ -160,6 +162,72 @@ async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> 
     advance_head(store, d, batch.through, rows.tx_count as u64, batch.finalized).await?;
     record_seen(store, batch.domain, batch.node_head.max(batch.through)).await
 }
+
+/// Seconds in a day of `daily_activity`.
+const DAY_SECS: i64 = 86_400;
+
+/// Per UTC day, the blocks, transactions and gas used of `blocks` (rows of [`BLOCKS`]).
+fn daily_activity(blocks: &[Vec<Value>]) -> BTreeMap<i64, [i64; 3]> {
+    let column = |name: &str| BLOCKS.columns.iter().position(|c| *c == name);
+    let (Some(ts), Some(txs), Some(gas)) =
+        (column("timestamp"), column("tx_count"), column("gas_used"))
+    else {
+        return BTreeMap::new();
+    };
+    let value = |row: &[Value], i: usize| match row.get(i) {
+        Some(Value::Int(Some(v))) => *v,
+        _ => 0,
+    };
+    let mut days: BTreeMap<i64, [i64; 3]> = BTreeMap::new();
+    for row in blocks {
+        let day = days.entry(value(row, ts).div_euclid(DAY_SECS)).or_default();
+        day[0] += 1;
+        day[1] += value(row, txs);
+        day[2] += value(row, gas);
+    }
+    days
+}
+
+/// Adds a run's days to `daily_activity`.
+async fn add_daily_activity(
+    store: &mut Store,
+    d: u64,
+    days: BTreeMap<i64, [i64; 3]>,
+) -> Result<(), IndexerError> {
+    for (day, [blocks, transactions, gas]) in days {
+        store
+            .execute(
+                "INSERT INTO daily_activity (domain, day, blocks, transactions, gas_used) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (domain, day) DO UPDATE SET \
+                 blocks = daily_activity.blocks + excluded.blocks, \
+                 transactions = daily_activity.transactions + excluded.transactions, \
+                 gas_used = daily_activity.gas_used + excluded.gas_used",
+                &[
+                    int(d),
+                    Value::Int(Some(day)),
+                    Value::Int(Some(blocks)),
+                    Value::Int(Some(transactions)),
+                    Value::Int(Some(gas)),
+                ],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// The days a rollback to block `$2` of domain `$1` changes (the day of the kept head on),
+/// removed before the blocks are; [`RECOUNT_DAYS`] counts them again from the blocks kept.
+pub const FORGET_DAYS: &str = "DELETE FROM daily_activity WHERE domain = $1 AND day >= \
+    COALESCE((SELECT timestamp FROM blocks WHERE domain = $1 AND number = $2), 0) / 86400";
+
+/// The days [`FORGET_DAYS`] removed, counted from the blocks a rollback kept (through the
+/// blocks' index by domain and time: a day's blocks at most).
+pub const RECOUNT_DAYS: &str = "INSERT INTO daily_activity (domain, day, blocks, transactions, \
+    gas_used) SELECT domain, timestamp / 86400, COUNT(*), SUM(tx_count), SUM(gas_used) \
+    FROM blocks WHERE domain = $1 AND timestamp >= \
+      COALESCE((SELECT timestamp FROM blocks WHERE domain = $1 AND number = $2), 0) / 86400 \
+        * 86400 \
+    GROUP BY domain, timestamp / 86400";
 
 /// Marks final the blocks of a domain above its watermark (`$2`, the highest block marked
 /// before) up to `$3`: a primary-key range as long as the blocks that became final since, so the
@@ -383,7 +451,9 @@ async fn rollback_once(
            head = $2, \
            finalized = CASE WHEN finalized > $2 THEN $2 ELSE finalized END \
          WHERE domain = $1",
+        FORGET_DAYS,
         "DELETE FROM blocks WHERE domain = $1 AND number > $2",
+        RECOUNT_DAYS,
         "DELETE FROM transactions WHERE domain = $1 AND block_number > $2",
         "DELETE FROM logs WHERE domain = $1 AND block_number > $2",
         "DELETE FROM token_transfers WHERE domain = $1 AND block_number > $2",

@@ -5,6 +5,8 @@
 #[path = "../../../indexer/tests/it/common.rs"]
 #[allow(dead_code)]
 mod common;
+mod holders;
+mod limits;
 mod lists;
 mod more_api;
 mod verify;
@@ -125,6 +127,27 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         // Transaction page: internal transfers of the split.
         let (status, _, tx) = get(addr, &format!("/tx/{}", split_tx));
         assert_eq!(status, 200);
+        // Copy buttons beside the hash and the addresses, worked by a script of this origin.
+        let button = |v: &str| format!("<button type=\"button\" class=\"copy\" data-copy=\"{v}\"");
+        assert!(tx.contains(&button(&split_tx.to_string())), "{tx}");
+        assert!(tx.contains(&button(&a.to_checksum(None))), "{tx}");
+        assert!(tx.contains("<script src=\"/static/copy.js\" defer></script>"), "{tx}");
+        let (_, _, page) = get(addr, &format!("/address/{b}"));
+        assert!(page.contains(&button(&b.to_checksum(None))), "{page}");
+        let (_, _, page) = get(addr, "/block/0/1");
+        let hash = json(addr, "/api/v1/block/0/1")["hash"].as_str().unwrap().to_string();
+        assert!(page.contains(&button(&hash)), "{page}");
+        let (status, head, script) = fetch(addr, "/static/copy.js");
+        assert_eq!(status, 200);
+        assert!(head.contains("content-type: text/javascript"), "{head}");
+        assert!(script.contains("navigator.clipboard") && script.contains("data-copy"));
+        // The CSP allows no inline script: none in the pages, no handler attributes.
+        for page in [&tx, &page] {
+            for at in page.match_indices("<script").map(|(at, _)| at) {
+                assert!(page[at..].starts_with("<script src=\"/static/"), "{page}");
+            }
+            assert!(!page.contains(" onclick="), "{page}");
+        }
         assert!(tx.contains("Success") && tx.matches("CALL").count() >= 2, "{tx}");
 
         // Address page: balances in both domains.
@@ -166,6 +189,7 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         // three sent to domain 1, and the system transaction that delivered domain 0's message
         assert_eq!(domains["domains"][1]["transactions"], 4);
         assert_eq!(get(addr, "/domains").0, 200);
+        check_charts(addr, &domains);
         assert_eq!(json(addr, "/api/v1/checkpoints")["checkpoints"].as_array().unwrap().len(), 0);
 
         // Block pages, and 404s for unknown things.
@@ -253,6 +277,7 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         json(addr, &format!("/api?module=account&action=tokentx&contractaddress={}", built.token));
     assert_eq!(tt["result"].as_array().unwrap().len(), 4);
     assert_eq!(tt["result"][0]["tokenSymbol"], "XSS");
+    check_nfts(addr, built);
     let failed =
         list["result"].as_array().unwrap().iter().find(|t| t["isError"] == "1").expect("failed tx");
     let status = json(
@@ -492,6 +517,156 @@ async fn check_ethereum_pages(
     .await
     .expect("page checks");
     explorer.stop();
+}
+
+/// The charts: every block of the index counted in its day, of every domain and of one.
+fn check_charts(addr: SocketAddr, domains: &Value) {
+    // Every block, walked from the list: (day, transactions, gas).
+    let mut walked = Vec::new();
+    let mut path = "/api/v1/blocks?limit=100".to_string();
+    loop {
+        let page = json(addr, &path);
+        for b in page["blocks"].as_array().expect("blocks") {
+            let day = b["timestamp"].as_i64().expect("time") / 86_400;
+            walked.push((
+                day,
+                b["tx_count"].as_i64().expect("count"),
+                b["gas_used"].as_i64().unwrap(),
+            ));
+        }
+        let Some(next) = page["next"].as_str() else { break };
+        path = format!("/api/v1/blocks?limit=100&before={next}");
+    }
+    let total: i64 = domains["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["transactions"].as_i64().unwrap())
+        .sum();
+    assert_eq!(walked.iter().map(|b| b.1).sum::<i64>(), total);
+    // The charts' 30 days end on the latest block's (genesis blocks may be older).
+    let last = walked.iter().map(|b| b.0).max().expect("blocks");
+    let shown: Vec<_> = walked.iter().filter(|b| b.0 > last - 30).collect();
+    let blocks = shown.len() as i64;
+    let txs: i64 = shown.iter().map(|b| b.1).sum();
+    let gas: i64 = shown.iter().map(|b| b.2).sum();
+    assert!(txs > 0);
+    let charts = json(addr, "/api/v1/charts");
+    let days = charts["days"].as_array().expect("days");
+    assert_eq!(days.len(), 30);
+    assert_eq!(charts["total_transactions"], txs);
+    assert_eq!(charts["total_gas_used"], gas);
+    let day_blocks: i64 = days.iter().map(|d| d["blocks"].as_i64().unwrap()).sum();
+    assert_eq!(day_blocks, blocks);
+    let today = days.last().unwrap();
+    assert!(today["transactions"].as_i64().unwrap() > 0, "{today}");
+    let busiest = days.iter().map(|d| d["transactions"].as_i64().unwrap()).max().unwrap();
+    assert_eq!(charts["max_transactions"], busiest);
+    let tallest = days.iter().find(|d| d["transactions"] == busiest).unwrap();
+    assert_eq!((tallest["tx_height"].as_f64(), tallest["tx_y"].as_f64()), (Some(200.0), Some(0.0)));
+    let one = json(addr, "/api/v1/charts?domain=1&days=7");
+    assert_eq!(one["days"].as_array().map(Vec::len), Some(7));
+    assert_eq!(one["total_transactions"], domains["domains"][1]["transactions"]);
+
+    let (status, _, page) = get(addr, "/charts");
+    assert_eq!(status, 200);
+    assert!(page.contains("<a href=\"/charts\">Charts</a>"), "linked from the navigation");
+    for chart in ["activity-chart transactions", "activity-chart gas"] {
+        let svg = page.split(&format!("<svg class=\"{chart}\"")).nth(1).expect(chart);
+        let svg = &svg[..svg.find("</svg>").expect("end")];
+        assert_eq!(svg.matches("<rect class=\"bar\"").count(), 30, "{chart}");
+    }
+    let date = today["date"].as_str().unwrap();
+    assert!(page.contains(&format!("<title>{date}: {} transactions in ", today["transactions"])));
+    for bad in ["/api/v1/charts?days=0", "/api/v1/charts?days=400", "/api/v1/charts?domain=x"] {
+        let (status, _, body) = get(addr, bad);
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    assert_eq!(get(addr, "/charts?days=abc").0, 400);
+}
+
+/// The collectible's inventory (id 7, minted to A and sent to B) on its token page and in the
+/// API, and its transfers in the Etherscan API's tokennfttx, by address and by contract.
+fn check_nfts(addr: SocketAddr, built: &Built) {
+    let (a, b, c) = (built.holders[0], built.holders[1], built.holders[2]);
+    let nft = built.collectible;
+    let inventory = json(addr, &format!("/api/v1/token/0/{nft}/inventory"));
+    assert_eq!(inventory["items"].as_array().map(Vec::len), Some(1), "{inventory}");
+    assert_eq!(inventory["items"][0]["token_id"], "7");
+    assert_eq!(inventory["items"][0]["owner"], b.to_checksum(None));
+    assert!(inventory["next"].is_null());
+    assert_eq!(inventory["token"]["kind"], "ERC-721");
+    let (status, _, page) = get(addr, &format!("/token/0/{nft}"));
+    assert_eq!(status, 200);
+    let table = page.split("<table class=\"inventory\">").nth(1).expect("inventory: {page}");
+    let table = &table[..table.find("</table>").expect("end")];
+    assert!(table.contains(">7</td>") && table.contains(&b.to_checksum(None)), "{table}");
+    // Not an NFT: no inventory.
+    let erc20 = json(addr, &format!("/api/v1/token/0/{}/inventory", built.token));
+    assert_eq!(erc20["items"].as_array().map(Vec::len), Some(0));
+
+    let lower = |x: Address| x.to_string().to_lowercase();
+    let nfttx = |query: &str| json(addr, &format!("/api?module=account&action=tokennfttx&{query}"));
+    let of_a = nfttx(&format!("address={a}"));
+    let rows = of_a["result"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "the mint and the transfer: {of_a}");
+    let (mint, sent) = (&rows[0], &rows[1]);
+    assert_eq!(mint["from"], lower(Address::ZERO));
+    assert_eq!(mint["to"], lower(a));
+    assert_eq!((&sent["from"], &sent["to"]), (&lower(a).into(), &lower(b).into()));
+    for row in rows {
+        assert_eq!(row["contractAddress"], lower(nft));
+        assert_eq!(row["tokenID"], "7");
+        assert_eq!(row["tokenName"], "Collectible");
+        assert_eq!(row["tokenSymbol"], "CLT");
+        assert_eq!(row["tokenDecimal"], "0");
+        assert_eq!(row["input"], "deprecated");
+        for field in [
+            "blockNumber",
+            "timeStamp",
+            "nonce",
+            "gas",
+            "gasPrice",
+            "gasUsed",
+            "cumulativeGasUsed",
+            "transactionIndex",
+            "confirmations",
+        ] {
+            let text = row[field].as_str().unwrap_or_else(|| panic!("{field}: {row}"));
+            assert!(text.parse::<u64>().is_ok(), "{field}: {row}");
+        }
+        assert_eq!(row["hash"].as_str().map(str::len), Some(66));
+        assert_eq!(row["blockHash"].as_str().map(str::len), Some(66));
+        assert_eq!(row["methodId"].as_str().map(str::len), Some(10));
+    }
+    let mint_block: u64 = mint["blockNumber"].as_str().unwrap().parse().unwrap();
+    let sent_block: u64 = sent["blockNumber"].as_str().unwrap().parse().unwrap();
+    assert!(mint_block < sent_block);
+    let desc = nfttx(&format!("address={a}&sort=desc"));
+    assert_eq!(desc["result"][0], *sent);
+    assert_eq!(desc["result"][1], *mint);
+    assert_eq!(nfttx(&format!("address={b}"))["result"], serde_json::json!([sent]));
+    assert_eq!(nfttx(&format!("contractaddress={nft}"))["result"], serde_json::json!([mint, sent]));
+    assert_eq!(
+        nfttx(&format!("contractaddress={nft}&address={b}"))["result"],
+        serde_json::json!([sent])
+    );
+    let paged = nfttx(&format!("contractaddress={nft}&page=2&offset=1"));
+    assert_eq!(paged["result"], serde_json::json!([sent]));
+    let range = nfttx(&format!("address={a}&startblock={sent_block}&endblock={sent_block}"));
+    assert_eq!(range["result"], serde_json::json!([sent]));
+    // C only moved the ERC-20; ERC-1155 transfers there are none of.
+    for query in
+        [format!("action=tokennfttx&address={c}"), format!("action=token1155tx&address={a}")]
+    {
+        let none = json(addr, &format!("/api?module=account&{query}"));
+        assert_eq!(
+            (&none["status"], &none["message"]),
+            (&"0".into(), &"No transactions found".into())
+        );
+    }
+    let missing = json(addr, "/api?module=account&action=tokennfttx");
+    assert_eq!(missing["result"], "Error! Missing address or contractaddress");
 }
 
 /// The home page (every view, and every two seconds per open tab) and the domains page read a

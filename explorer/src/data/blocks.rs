@@ -1,0 +1,139 @@
+//! Blocks: in lists, the block page, and where a block hash is.
+
+use alloy_primitives::U256;
+use sec_indexer::Database;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::{
+    ExplorerError,
+    format::{self, address, age, hex, now, units},
+};
+
+use super::{
+    pager::{PAGE, Paging, offset},
+    rows::{bytes, int, opt_int},
+    transactions::{TX_SUMMARY_COLUMNS, TxSummary, tx_summary},
+};
+
+/// A block in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockSummary {
+    pub domain: i64,
+    pub number: i64,
+    pub hash: String,
+    pub timestamp: i64,
+    pub time: String,
+    pub age: String,
+    pub miner: String,
+    pub tx_count: i64,
+    pub gas_used: i64,
+    pub gas_limit: i64,
+    pub finalized: bool,
+}
+
+pub(crate) const BLOCK_COLUMNS: &str = "domain, number, hash, parent_hash, timestamp, miner, gas_used, \
+    gas_limit, base_fee, tx_count, size, state_root, extra_data, final";
+
+pub(crate) fn block_summary(row: &AnyRow, now: u64) -> Result<BlockSummary, ExplorerError> {
+    let ts = int(row, "timestamp")?;
+    Ok(BlockSummary {
+        domain: int(row, "domain")?,
+        number: int(row, "number")?,
+        hash: hex(&bytes(row, "hash")?),
+        timestamp: ts,
+        time: format::utc(ts as u64),
+        age: age(ts as u64, now),
+        miner: address(&bytes(row, "miner")?),
+        tx_count: int(row, "tx_count")?,
+        gas_used: int(row, "gas_used")?,
+        gas_limit: int(row, "gas_limit")?,
+        finalized: int(row, "final")? != 0,
+    })
+}
+
+/// A block page.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockView {
+    #[serde(flatten)]
+    pub summary: BlockSummary,
+    pub parent_hash: String,
+    pub base_fee: Option<String>,
+    pub size: i64,
+    pub state_root: String,
+    pub extra_data: String,
+    pub transactions: Vec<TxSummary>,
+    pub page: Paging,
+}
+
+/// The latest blocks of `domain`.
+pub async fn latest_blocks(
+    db: &Database,
+    domain: i64,
+    n: i64,
+) -> Result<Vec<BlockSummary>, ExplorerError> {
+    let now = now();
+    let sql = format!(
+        "SELECT {BLOCK_COLUMNS} FROM blocks WHERE domain = $1 ORDER BY number DESC LIMIT $2"
+    );
+    sqlx::query(&sql)
+        .bind(domain)
+        .bind(n)
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| block_summary(r, now))
+        .collect()
+}
+
+/// Block `number` of `domain`, with a page of its transactions.
+pub async fn block(
+    db: &Database,
+    domain: i64,
+    number: i64,
+    page: i64,
+) -> Result<Option<BlockView>, ExplorerError> {
+    let sql = format!("SELECT {BLOCK_COLUMNS} FROM blocks WHERE domain = $1 AND number = $2");
+    let Some(row) = sqlx::query(&sql).bind(domain).bind(number).fetch_optional(db.pool()).await?
+    else {
+        return Ok(None);
+    };
+    let now = now();
+    let sql = format!(
+        "SELECT {TX_SUMMARY_COLUMNS} FROM transactions WHERE domain = $1 AND block_number = $2 \
+         ORDER BY tx_index LIMIT $3 OFFSET $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(domain)
+        .bind(number)
+        .bind(PAGE + 1)
+        .bind(offset(page))
+        .fetch_all(db.pool())
+        .await?;
+    let paging = Paging::new(page, rows.len());
+    let transactions =
+        rows.iter().take(PAGE as usize).map(|r| tx_summary(r, now)).collect::<Result<_, _>>()?;
+    Ok(Some(BlockView {
+        summary: block_summary(&row, now)?,
+        parent_hash: hex(&bytes(&row, "parent_hash")?),
+        base_fee: opt_int(&row, "base_fee")?
+            .map(|f| format!("{} gwei", units(U256::from(f as u64), 9))),
+        size: int(&row, "size")?,
+        state_root: hex(&bytes(&row, "state_root")?),
+        extra_data: hex(&bytes(&row, "extra_data")?),
+        transactions,
+        page: paging,
+    }))
+}
+
+/// Where a block hash is.
+pub async fn block_by_hash(
+    db: &Database,
+    hash: &[u8],
+) -> Result<Option<(i64, i64)>, ExplorerError> {
+    let row = sqlx::query("SELECT domain, number FROM blocks WHERE hash = $1")
+        .bind(hash.to_vec())
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| Ok((int(&r, "domain")?, int(&r, "number")?))).transpose()
+}
