@@ -82,6 +82,12 @@ pub struct CheckpointSigner {
     signed: Mutex<BTreeMap<u64, SignedCheckpoint>>,
 }
 
+/// The answer to a request for an id already signed (`done`): the same signature for the same
+/// checkpoint, a conflict for another.
+fn again(done: SignedCheckpoint, checkpoint: &Checkpoint) -> Result<SignedCheckpoint, SignError> {
+    if done.checkpoint == *checkpoint { Ok(done) } else { Err(SignError::Conflict(Box::new(done))) }
+}
+
 fn record_error(path: &Path, e: impl std::fmt::Display) -> SignError {
     SignError::Record { path: path.display().to_string(), reason: e.to_string() }
 }
@@ -122,11 +128,7 @@ impl CheckpointSigner {
     /// gets the same signature, another one with a signed id a [`SignError::Conflict`].
     pub fn sign(&self, checkpoint: &Checkpoint) -> Result<SignedCheckpoint, SignError> {
         if let Some(done) = self.signed(checkpoint.id) {
-            return if done.checkpoint == *checkpoint {
-                Ok(done)
-            } else {
-                Err(SignError::Conflict(Box::new(done)))
-            };
+            return again(done, checkpoint);
         }
         // the relayer read the heads from one node: this one may be a block or two behind
         let started = std::time::Instant::now();
@@ -153,11 +155,7 @@ impl CheckpointSigner {
         let mut all = self.signed.lock();
         // checked again under the lock: two requests for one id may have raced
         if let Some(done) = all.get(&checkpoint.id) {
-            return if done.checkpoint == *checkpoint {
-                Ok(done.clone())
-            } else {
-                Err(SignError::Conflict(Box::new(done.clone())))
-            };
+            return again(done.clone(), checkpoint);
         }
         all.insert(checkpoint.id, signed.clone());
         if let Err(e) = self.persist(&all) {
