@@ -757,3 +757,107 @@ fn decided_values(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::signers::{SignerSync, local::PrivateKeySigner};
+    use malachitebft_core_types::{CommitSignature as EngineSignature, NilOrVal, VoteType};
+    use sec_primitives::{ActiveValidator, DEV_MNEMONIC, SigningDomain, dev_signers_from};
+    use sec_sequencer::{NodeConfig, node::open_domains};
+
+    use super::*;
+    use crate::context::Vote;
+
+    const SIGNING: SigningDomain =
+        SigningDomain { l1_chain_id: 31337, stake_manager: alloy_primitives::Address::ZERO };
+
+    async fn domain(dir: &std::path::Path, key: &PrivateKeySigner) -> Arc<Domain> {
+        let config = NodeConfig {
+            datadir: dir.to_path_buf(),
+            domains: 1,
+            genesis_timestamp: Some(1_700_000_000),
+            ..Default::default()
+        };
+        open_domains(&config, key, None).await.unwrap().remove(0)
+    }
+
+    /// A validator that found a proposal valid and crashed before the engine decided it (all
+    /// validators of a devnet die together): after the restart, the engine decides the block
+    /// from its write-ahead log, and the restarted driver commits it from disk.
+    #[tokio::test]
+    async fn a_block_decided_after_a_restart_is_committed_from_disk() {
+        let keys = dev_signers_from(DEV_MNEMONIC, 100..104).unwrap();
+        let members = keys.iter().enumerate().map(|(i, k)| {
+            let stake = alloy_primitives::U256::from(10u64).pow(alloy_primitives::U256::from(21));
+            ActiveValidator::derived(
+                alloy_primitives::Address::with_last_byte(i as u8 + 1),
+                k,
+                stake,
+            )
+            .unwrap()
+        });
+        let set = Arc::new(ValidatorSet::new(members.collect()).unwrap());
+        let schedule = Validators::new(set.clone(), 0, 1, None);
+        let proposer = schedule.producer(0, Round::new(0)).unwrap().address;
+        let producer_key = keys.iter().find(|k| k.address() == proposer.0).unwrap();
+        let me = keys.iter().find(|k| k.address() != proposer.0).unwrap();
+
+        let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let producer = domain(dirs.0.path(), producer_key).await;
+        let block = producer.build_block(1).unwrap().proposal();
+        let id = block_id(&block);
+        let ctx = SecContext { domain: 0, signing: SIGNING };
+        let driver = |d: Arc<Domain>| {
+            Driver::new(
+                d,
+                ctx.clone(),
+                ValidatorAddress(me.address()),
+                Sets::Fixed(set.clone()),
+                LinearTimeouts::default(),
+                None,
+            )
+        };
+        let mine = domain(dirs.1.path(), me).await;
+        let mut before = driver(mine.clone());
+        before.params(Height(1)).unwrap();
+        let part = ProposalPart {
+            height: Height(1),
+            round: Round::new(0),
+            pol_round: Round::Nil,
+            proposer,
+            block: alloy_rlp::encode(&block),
+        };
+        let verdict = before.received(part).await.unwrap();
+        assert_eq!(verdict.validity, Validity::Valid);
+        drop(before);
+
+        // the restarted driver has nothing in memory; three of four precommits decide the block
+        let mut after = driver(mine.clone());
+        after.params(Height(1)).unwrap();
+        let commit_signatures = keys
+            .iter()
+            .take(3)
+            .map(|k| {
+                let vote = Vote {
+                    kind: VoteType::Precommit,
+                    height: Height(1),
+                    round: Round::new(0),
+                    value: NilOrVal::Val(id),
+                    validator: ValidatorAddress(k.address()),
+                };
+                let digest = crate::signing::vote_message(0, &vote).digest(&SIGNING);
+                let sig = k.sign_hash_sync(&digest).unwrap();
+                EngineSignature::new(ValidatorAddress(k.address()), Sig(sig.as_bytes()))
+            })
+            .collect();
+        let certificate = CommitCertificate {
+            height: Height(1),
+            round: Round::new(0),
+            value_id: id,
+            commit_signatures,
+        };
+        after.decided(certificate).await;
+        assert_eq!(mine.head(), (1, block.hash()), "committed from disk");
+        assert!(mine.store().unwrap().certificate(1).unwrap().is_some());
+    }
+}
