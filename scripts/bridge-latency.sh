@@ -29,7 +29,7 @@ for i in $(seq "$RUNS"); do
   SEC_KEY=$PAYER "$SEC" pay --rpc http://127.0.0.1:28545/domain/1 --to "$ME" --amount 1 >/dev/null
   t2=$(now)
   W=$(SEC_KEY=$KEY "$SEC" bridge "${B[@]}" --rpc http://127.0.0.1:28545/domain/2 \
-    withdraw --token SEC --amount 5 | head -1 | awk '{print $2}')
+    withdraw --token SEC --amount 5 | awk 'NR == 1 {print $2}')
   SEC_KEY=$KEY "$SEC" bridge "${B[@]}" --rpc http://127.0.0.1:28545/domain/2 \
     finalize --withdrawal "$W" >/dev/null 2>&1
   t3=$(now)
