@@ -334,5 +334,27 @@ mod tests {
             Err(SignError::Conflict(done)) => assert_eq!(*done, signed),
             other => panic!("{other:?}"),
         }
+
+        // L1 accepted checkpoint 1 (blocks 2): checkpoint 2 may not go below it
+        l1.checkpoints.lock().push(sec_primitives::CheckpointSummary {
+            id: 1,
+            withdrawal_root: good.withdrawal_root,
+            submitted_at: 0,
+            blocks: domains.iter().map(|d| (d.id(), 2)).collect(),
+        });
+        let mut below = checkpoint(&domains, 2);
+        let b = domains[1].block(1).unwrap().unwrap();
+        below.domains[1] = DomainState {
+            domain: 1,
+            block_number: 1,
+            block_hash: b.hash,
+            state_root: b.header.state_root,
+        };
+        match signer.sign(&below) {
+            Err(SignError::Refused(CheckpointError::Backwards { number: 1, after: 2, .. })) => {}
+            other => panic!("{other:?}"),
+        }
+        later.id = 2;
+        assert_eq!(signer.sign(&later).unwrap().checkpoint, later, "the next one, above it");
     }
 }

@@ -23,6 +23,8 @@ pub struct MemoryL1 {
     pub down: AtomicBool,
     /// `StakeManager`'s active set from each L1 block number on.
     pub sets: Mutex<Vec<(u64, ValidatorSet)>>,
+    /// Accepted checkpoints, id `i + 1` at index `i`, each with every domain's last block.
+    pub checkpoints: Mutex<Vec<CheckpointSummary>>,
 }
 
 impl MemoryL1 {
@@ -89,11 +91,21 @@ impl L1Source for MemoryL1 {
     }
 
     fn last_checkpoint(&self) -> Result<u64, L1Error> {
-        Ok(0)
+        self.check("eth_call")?;
+        Ok(self.checkpoints.lock().len() as u64)
     }
 
-    fn checkpoint(&self, _: u64, _: &[DomainId]) -> Result<Option<CheckpointSummary>, L1Error> {
-        Ok(None)
+    fn checkpoint(
+        &self,
+        id: u64,
+        domains: &[DomainId],
+    ) -> Result<Option<CheckpointSummary>, L1Error> {
+        self.check("eth_call")?;
+        let all = self.checkpoints.lock();
+        let Some(c) = id.checked_sub(1).and_then(|i| all.get(i as usize)) else { return Ok(None) };
+        let mut c = c.clone();
+        c.blocks.retain(|(d, _)| domains.contains(d));
+        Ok(Some(c))
     }
 
     fn deposits(&self, domain: DomainId, from: u64, to: L1Origin) -> Result<Vec<Deposit>, L1Error> {
