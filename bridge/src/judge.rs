@@ -101,16 +101,11 @@ impl State {
         }
     }
 
-    /// Written to a temporary file and renamed over the old one, so a crash leaves one or the
-    /// other, never half of one.
+    /// Written whole or not at all (see [`sec_primitives::durable`]).
     fn save(&self, path: Option<&Path>) -> Result<()> {
         let Some(path) = path else { return Ok(()) };
-        let tmp = path.with_extension("tmp");
-        let io = |e: std::io::Error| state_error(path, e);
         let bytes = serde_json::to_vec_pretty(self).map_err(|e| state_error(path, e))?;
-        std::fs::write(&tmp, bytes).map_err(io)?;
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        sec_primitives::durable::write_atomically(path, &bytes).map_err(|e| state_error(path, e))
     }
 }
 

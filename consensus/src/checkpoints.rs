@@ -166,23 +166,11 @@ impl CheckpointSigner {
         Ok(signed)
     }
 
-    /// Writes the record to a temporary file, syncs it and renames it over the old one.
+    /// Writes the record whole (see [`sec_primitives::durable`]).
     fn persist(&self, all: &BTreeMap<u64, SignedCheckpoint>) -> Result<(), SignError> {
-        let path = &self.path;
-        let tmp = path.with_extension("tmp");
-        let bytes = serde_json::to_vec(all).map_err(|e| record_error(path, e))?;
-        let write = || -> std::io::Result<()> {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)?;
-            if let Some(dir) = path.parent() {
-                std::fs::File::open(dir)?.sync_all()?;
-            }
-            Ok(())
-        };
-        write().map_err(|e| record_error(path, e))
+        let bytes = serde_json::to_vec(all).map_err(|e| record_error(&self.path, e))?;
+        sec_primitives::durable::write_atomically(&self.path, &bytes)
+            .map_err(|e| record_error(&self.path, e))
     }
 
     /// `sec_signCheckpoint(checkpoint)` and `sec_getSignedCheckpoint(id)`.

@@ -6,10 +6,7 @@
 //! same and refused otherwise. The record is on disk (written, synced, renamed) before the
 //! signature leaves.
 
-use std::{
-    io::Write,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
 use sec_primitives::vote::{ConsensusVote, VoteKind};
@@ -128,18 +125,8 @@ impl Protection {
             path: self.path.clone(),
             reason: e.to_string(),
         };
-        let tmp = self.path.with_extension("tmp");
         let bytes = serde_json::to_vec(record).map_err(|e| io(&e))?;
-        let mut f = std::fs::File::create(&tmp).map_err(|e| io(&e))?;
-        f.write_all(&bytes).map_err(|e| io(&e))?;
-        f.sync_all().map_err(|e| io(&e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| io(&e))?;
-        if let Some(dir) = self.path.parent()
-            && let Ok(d) = std::fs::File::open(dir)
-        {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        sec_primitives::durable::write_atomically(&self.path, &bytes).map_err(|e| io(&e))
     }
 }
 

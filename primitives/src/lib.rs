@@ -9,6 +9,7 @@
 pub mod checkpoint;
 pub mod deposit;
 pub mod domain;
+pub mod durable;
 pub mod evidence;
 pub mod extension;
 pub mod genesis;
