@@ -10,7 +10,9 @@
 use std::sync::Arc;
 
 use alloy_primitives::B256;
-use sec_primitives::{L1Error, L1Source, checkpoint::Checkpoint, merkle::MerkleTree};
+use sec_primitives::{
+    CheckpointSummary, L1Error, L1Source, checkpoint::Checkpoint, merkle::MerkleTree,
+};
 
 use crate::{Domain, storage::StoreError};
 
@@ -90,6 +92,24 @@ pub enum CheckpointError {
     Store(#[from] StoreError),
 }
 
+/// The withdrawals a checkpoint covers, in the order of its tree (the rule of
+/// `sec_primitives::checkpoint`): domain by domain, the L1-bound messages of the blocks after the
+/// one `previous` covers (block 0 before the first checkpoint) up to `to(domain)` (none where it
+/// names no block).
+pub fn withdrawals(
+    domains: &[Arc<Domain>],
+    previous: Option<&CheckpointSummary>,
+    to: impl Fn(u32) -> Option<u64>,
+) -> Result<Vec<B256>, StoreError> {
+    let mut leaves = Vec::new();
+    for d in domains {
+        let after = previous.and_then(|p| p.block(d.id())).unwrap_or(0);
+        let to = to(d.id()).unwrap_or(after);
+        leaves.extend(d.store()?.l1_bound(after, to)?.iter().map(|m| m.hash()));
+    }
+    Ok(leaves)
+}
+
 /// Checks `checkpoint` against `domains` (all of this node's, in id order) and `l1`.
 pub fn check(
     domains: &[Arc<Domain>],
@@ -106,7 +126,6 @@ pub fn check(
         return Err(CheckpointError::Domains { got: named, expected: ids });
     }
     let previous = if last == 0 { None } else { l1.checkpoint(last, &ids)? };
-    let mut leaves = Vec::new();
     for (d, state) in domains.iter().zip(&checkpoint.domains) {
         let domain = d.id();
         let number = state.block_number;
@@ -127,8 +146,10 @@ pub fn check(
                 return Err(CheckpointError::Mismatch { domain, number, field, here, got });
             }
         }
-        leaves.extend(d.store()?.l1_bound(after, number)?.iter().map(|m| m.hash()));
     }
+    let leaves = withdrawals(domains, previous.as_ref(), |d| {
+        checkpoint.domains.iter().find(|s| s.domain == d).map(|s| s.block_number)
+    })?;
     let here = MerkleTree::new(&leaves).root();
     if here != checkpoint.withdrawal_root {
         return Err(CheckpointError::WithdrawalRoot { got: checkpoint.withdrawal_root, here });

@@ -157,12 +157,8 @@ fn withdrawal_proof(api: &EthApi, hash: B256) -> RpcResult<Value> {
         1 => None,
         id => l1.checkpoint(id - 1, &domains).map_err(l1_error)?,
     };
-    let mut leaves = Vec::new();
-    for d in api.all.iter() {
-        let after = previous.as_ref().and_then(|p| p.block(d.id())).unwrap_or(0);
-        let to = checkpoint.block(d.id()).unwrap_or(after);
-        leaves.extend(d.store()?.l1_bound(after, to)?.iter().map(|m| m.hash()));
-    }
+    let leaves =
+        crate::checkpoint::withdrawals(&api.all, previous.as_ref(), |d| checkpoint.block(d))?;
     let tree = MerkleTree::new(&leaves);
     if tree.root() != checkpoint.withdrawal_root {
         return Err(RpcError::Internal(format!(
