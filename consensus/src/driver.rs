@@ -275,20 +275,21 @@ impl Driver {
                 };
                 let block = self.spoil(sealed.proposal());
                 let id = block_id(&block);
+                let bytes = alloy_rlp::encode(&block);
                 if matches!(self.fault, Fault::None | Fault::EquivocateVotes) {
-                    self.keep(height, &block).await;
+                    self.keep(height, id.hash, bytes.clone()).await;
                     self.blocks.insert(id, sealed);
                 }
                 let _ = reply.send(LocallyProposedValue::new(height, round, id));
-                self.stream(channels, height, round, Round::Nil, &block).await;
+                self.stream(channels, height, round, Round::Nil, bytes).await;
             }
             AppMsg::RestreamProposal { height, round, valid_round, value_id, .. } => {
                 let block = match self.blocks.get(&value_id) {
-                    Some(sealed) => Some(sealed.proposal()),
-                    None => self.kept(height, &value_id),
+                    Some(sealed) => Some(alloy_rlp::encode(sealed.proposal())),
+                    None => self.kept_bytes(height, &value_id),
                 };
                 if let Some(block) = block {
-                    self.stream(channels, height, round, valid_round, &block).await;
+                    self.stream(channels, height, round, valid_round, block).await;
                 }
             }
             AppMsg::ReceivedProposalPart { part, reply, .. } => {
@@ -399,19 +400,13 @@ impl Driver {
         height: Height,
         round: Round,
         pol_round: Round,
-        block: &Block,
+        block: Vec<u8>,
     ) {
         self.streams += 1;
         let id = StreamId::new(Bytes::from(
             [height.0.to_be_bytes(), self.streams.to_be_bytes()].concat(),
         ));
-        let part = ProposalPart {
-            height,
-            round,
-            pol_round,
-            proposer: self.me,
-            block: alloy_rlp::encode(block),
-        };
+        let part = ProposalPart { height, round, pol_round, proposer: self.me, block };
         for msg in [
             StreamMessage::new(id.clone(), 0, StreamContent::Data(part)),
             StreamMessage::new(id, 1, StreamContent::Fin),
@@ -456,9 +451,9 @@ impl Driver {
         let validity = if self.blocks.contains_key(&id) {
             Validity::Valid
         } else {
-            let validity = self.verify(&validators, part.round, block.clone(), height).await;
+            let validity = self.verify(&validators, part.round, block, height).await;
             if validity == Validity::Valid {
-                self.keep(height, &block).await;
+                self.keep(height, id.hash, part.block).await;
             }
             validity
         };
@@ -558,9 +553,8 @@ impl Driver {
     /// crash the engine can decide it from its write-ahead log, and the block itself must then
     /// still be here (all validators of a devnet crash together; without this, a block decided
     /// just before such a crash would be held by nobody, and the domain would stop).
-    async fn keep(&self, height: Height, block: &Block) {
+    async fn keep(&self, height: Height, hash: alloy_primitives::B256, bytes: Vec<u8>) {
         let store = self.domain.chain_store();
-        let (hash, bytes) = (block.hash(), alloy_rlp::encode(block));
         let kept =
             tokio::task::spawn_blocking(move || store.keep_undecided(height.0, &hash, &bytes))
                 .await;
@@ -569,10 +563,14 @@ impl Driver {
         }
     }
 
-    /// A block of `height` kept by [`Driver::keep`].
+    /// A block of `height` kept by [`Driver::keep`], as kept (RLP).
+    fn kept_bytes(&self, height: Height, id: &BlockId) -> Option<Vec<u8>> {
+        self.domain.store().ok()?.undecided(height.0, &id.hash).ok()?
+    }
+
+    /// [`Driver::kept_bytes`], decoded.
     fn kept(&self, height: Height, id: &BlockId) -> Option<Block> {
-        let bytes = self.domain.store().ok()?.undecided(height.0, &id.hash).ok()??;
-        alloy_rlp::Decodable::decode(&mut bytes.as_slice()).ok()
+        alloy_rlp::Decodable::decode(&mut self.kept_bytes(height, id)?.as_slice()).ok()
     }
 
     /// The decided block from disk, re-executed on the head (a restart lost the memory copy).
