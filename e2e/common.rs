@@ -298,11 +298,7 @@ impl Devnet {
             .args(["--checkpoint-interval", "2"])
             .args(flags)
             // the validators' networks, on ports nothing else in the suite takes
-            .args(if flags.contains(&"--p2p-port") {
-                vec![]
-            } else {
-                vec!["--p2p-port".to_string(), free_port_range(35).to_string()]
-            })
+            .args(["--p2p-port", &free_port_range(35).to_string()])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

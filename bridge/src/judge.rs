@@ -199,11 +199,12 @@ async fn pass(
     l1: &L1Client,
     addresses: &L1Addresses,
     node: &L1Client,
+    domains: &[u32],
     state: &mut State,
     path: Option<&Path>,
 ) -> Result<Vec<(Evidence, Outcome)>> {
     let mut done = Vec::new();
-    for domain in domains(node).await? {
+    for &domain in domains {
         let cursor = state.cursors.get(&domain).copied().unwrap_or_default();
         let page: Vec<Evidence> = node
             .request(
@@ -262,12 +263,23 @@ pub async fn run(
     tokio::pin!(stop);
     let mut tick = tokio::time::interval(config.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // a chain's domains are fixed at its genesis: read once (again only while it fails)
+    let mut known: Vec<u32> = Vec::new();
     loop {
         tokio::select! {
             _ = &mut stop => return Ok(()),
             _ = tick.tick() => {}
         }
-        if let Err(e) = pass(&l1, &addresses, &node, &mut state, path).await {
+        if known.is_empty() {
+            match domains(&node).await {
+                Ok(d) => known = d,
+                Err(e) => {
+                    warn!(error = %e, "the node's domains cannot be read; retrying next interval");
+                    continue;
+                }
+            }
+        }
+        if let Err(e) = pass(&l1, &addresses, &node, &known, &mut state, path).await {
             warn!(error = %e, "judge pass failed; retrying next interval");
         }
     }
