@@ -347,6 +347,7 @@ async fn withdraw(args: &BridgeArgs, token: &str, amount: &str, to: Option<Addre
 }
 
 async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
+    let started = std::time::Instant::now();
     let key = args.key.context("give --key or set SEC_KEY (the L1 account that sends)")?;
     let deployment = L1Deployment::load(&args.l1_deployment)
         .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
@@ -354,12 +355,14 @@ async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
     let l1 = L1Client::connect(&args.l1_rpc, PrivateKeySigner::from_bytes(&key).context("--key")?)
         .await?;
     let node = L1Client::connect(&args.rpc, PrivateKeySigner::random()).await?;
-    let started = std::time::Instant::now();
+    let mut shown = None;
     let proof = loop {
         let p: Value = node.request("sec_getWithdrawalProof", vec![json!(hash)]).await?;
         match p["status"].as_str() {
             Some("proven") => break p,
-            Some(_) => {
+            // the progress line once a second; the proof is looked for five times a second
+            Some(_) if shown != Some(started.elapsed().as_secs()) => {
+                shown = Some(started.elapsed().as_secs());
                 eprint!(
                     "\rwaiting for a checkpoint to cover block {} of domain {} (last checkpoint {}, {} s)   ",
                     quantity(&p["blockNumber"]),
@@ -368,14 +371,16 @@ async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
                     started.elapsed().as_secs()
                 );
             }
+            Some(_) => {}
             None => bail!("no domain of the chain at {} sent withdrawal {hash}", args.rpc),
         }
         if started.elapsed() > Duration::from_secs(timeout) {
             eprintln!();
             bail!("no checkpoint covers withdrawal {hash} after {timeout} s");
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    let finalizable = started.elapsed();
     let withdrawal: sec_primitives::message::Withdrawal =
         serde_json::from_value(proof["withdrawal"].clone()).context("withdrawal")?;
     let path: Vec<B256> = serde_json::from_value(proof["proof"].clone()).context("proof")?;
@@ -402,6 +407,11 @@ async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
         done.block,
         done.recipient,
         if done.paid { "" } else { " (payout failed: retry with L1Bridge.retryPayout)" }
+    );
+    println!(
+        "  finalizable {:.2} s after this command started, paid {:.2} s after",
+        finalizable.as_secs_f64(),
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }
@@ -533,22 +543,27 @@ async fn deposit_and_wait(
     if no_wait {
         return Ok(());
     }
+    // the receipt arrived (it is polled every 100 ms): the deposit is in an L1 block from here
     let started = std::time::Instant::now();
+    let mut shown = None;
     loop {
         let c = deposit_status(&args.rpc, d.nonce).await?;
         if !c.is_null() {
             eprintln!();
             print_credited(&c);
+            println!("  {:.2} s from its L1 block to the credit", started.elapsed().as_secs_f64());
             return Ok(());
         }
-        let head = l1.block_number().await.unwrap_or(d.block);
-        eprint!(
-            "\rwaiting for domain {}: L1 block {} of the deposit, L1 head {} ({} s)   ",
-            d.domain,
-            d.block,
-            head,
-            started.elapsed().as_secs()
-        );
+        // the progress line once a second; the credit is looked for five times a second
+        let seconds = started.elapsed().as_secs();
+        if shown != Some(seconds) {
+            shown = Some(seconds);
+            let head = l1.block_number().await.unwrap_or(d.block);
+            eprint!(
+                "\rwaiting for domain {}: L1 block {} of the deposit, L1 head {} ({seconds} s)   ",
+                d.domain, d.block, head,
+            );
+        }
         if started.elapsed() > Duration::from_secs(timeout) {
             eprintln!();
             bail!(
@@ -557,7 +572,7 @@ async fn deposit_and_wait(
                 d.nonce
             );
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

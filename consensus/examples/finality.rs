@@ -1,15 +1,19 @@
 //! Finality and throughput with validators, against one producer on the same machine.
 //!
 //! `cargo run --release -p sec-consensus --example finality -- [validators] [domains] [txs per
-//! domain] [rate per domain]` (defaults 4, 4, 6000, 1000): that many validators in this
-//! process (own stores, libp2p on loopback, 1 s blocks), native transfers to fresh
-//! recipients submitted at `rate` per second per domain, one transaction per submission, each
-//! to one validator in turn (the validators gossip it to each other).
-//! `validators = 0` runs the single producer instead (the node's own block loop).
+//! domain] [rate per domain] [cross-domain sends per second]` (defaults 4, 4, 6000, 1000, 10):
+//! that many validators in this process (own stores, libp2p on loopback, 1 s blocks), native
+//! transfers to fresh recipients submitted at `rate` per second per domain, one transaction per
+//! submission, each to one validator in turn (the validators gossip it to each other).
+//! `validators = 0` runs the single producer instead (the node's own block loop). Alongside
+//! that load, `CrossDomain.send` payments to fresh recipients go from each domain to the next
+//! in turn, from accounts of their own.
 //!
 //! Prints, per run: heights committed, the interval between consecutive blocks of a domain
 //! (p50/p99: how long finality takes once a height starts), the time from submission to the
-//! committed block for each transaction (p50/p99), and transactions included per second.
+//! committed block for each transaction (p50/p99), transactions included per second, and for
+//! the cross-domain payments the time from submitting the send to the committed block on the
+//! destination that credited it (p50/p99).
 
 use std::{
     collections::HashMap,
@@ -18,6 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use alloy::sol_types::{SolCall, SolEvent};
 use alloy::{
     consensus::{SignableTransaction, TxEip1559, TxEnvelope},
     eips::eip2718::Encodable2718,
@@ -27,6 +32,7 @@ use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use malachitebft_core_types::LinearTimeouts;
 use rayon::prelude::*;
 use sec_consensus::{Fault, Sets, Validator, ValidatorConfig};
+use sec_contracts::{bindings::CrossDomain, predeploy::CROSS_DOMAIN};
 use sec_primitives::{
     ActiveValidator, DEV_MNEMONIC, GenesisAccount, ValidatorSet, dev_signers_from,
     vote::SigningDomain,
@@ -34,6 +40,8 @@ use sec_primitives::{
 use sec_sequencer::{ChainEvent, Domain, NodeConfig, node::open_domains};
 
 const SENDERS: usize = 500;
+/// Accounts that send the cross-domain payments (apart from the load's).
+const CROSS_SENDERS: usize = 20;
 
 fn arg(i: usize, default: u64) -> u64 {
     std::env::args().nth(i).and_then(|a| a.parse().ok()).unwrap_or(default)
@@ -47,16 +55,17 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn sign(key: &PrivateKeySigner, chain_id: u64, nonce: u64, to: Address) -> Bytes {
+/// A transfer of 1 wei to `to` (`input` empty), or a call with 1 wei.
+fn sign(key: &PrivateKeySigner, chain_id: u64, nonce: u64, to: Address, input: Bytes) -> Bytes {
     let tx = TxEip1559 {
         chain_id,
         nonce,
-        gas_limit: 21_000,
+        gas_limit: if input.is_empty() { 21_000 } else { 300_000 },
         max_fee_per_gas: 100_000_000_000,
         max_priority_fee_per_gas: 1_000_000_000,
         to: TxKind::Call(to),
         value: U256::from(1u64),
-        input: Bytes::new(),
+        input,
         access_list: Default::default(),
     };
     let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
@@ -69,7 +78,8 @@ async fn main() {
     let domains = arg(2, 4) as u32;
     let txs = arg(3, 6000) as usize;
     let rate = arg(4, 1000) as f64;
-    let senders: Vec<PrivateKeySigner> = (0..SENDERS)
+    let cross_rate = arg(5, 10) as f64;
+    let senders: Vec<PrivateKeySigner> = (0..SENDERS + CROSS_SENDERS)
         .map(|i| PrivateKeySigner::from_bytes(&B256::from(U256::from(i + 1))).unwrap())
         .collect();
     let dir = tempfile::tempdir().unwrap();
@@ -154,18 +164,43 @@ async fn main() {
                 .into_par_iter()
                 .map(|i| {
                     let to = Address::from_word(alloy_primitives::keccak256(format!("{d}/{i}")));
-                    let raw = sign(&senders[i % SENDERS], chain_id, (i / SENDERS) as u64, to);
+                    let key = &senders[i % SENDERS];
+                    let raw = sign(key, chain_id, (i / SENDERS) as u64, to, Bytes::new());
                     (alloy_primitives::keccak256(&raw), raw)
                 })
                 .collect()
         })
         .collect();
+    // the cross-domain payments over the same run: the k-th from domain k % D to the next
+    let cross_count = (txs as f64 / rate * cross_rate) as usize;
+    let mut cross_nonces: HashMap<(usize, usize), u64> = HashMap::new();
+    let cross: Vec<(usize, B256, Bytes)> = (0..cross_count)
+        .map(|k| {
+            let src = k % domains as usize;
+            let sender = SENDERS + k % CROSS_SENDERS;
+            let nonce = cross_nonces.entry((sender, src)).or_default();
+            let to = Address::from_word(alloy_primitives::keccak256(format!("cross/{k}")));
+            let dst_domain = ((src + 1) % domains as usize) as u32;
+            let call = CrossDomain::sendCall { dstDomain: dst_domain, to, data: Bytes::new() };
+            let chain_id = members[0][src].chain_id();
+            let raw =
+                sign(&senders[sender], chain_id, *nonce, CROSS_DOMAIN, call.abi_encode().into());
+            *nonce += 1;
+            (src, alloy_primitives::keccak256(&raw), raw)
+        })
+        .collect();
+    let expected: std::collections::HashSet<B256> =
+        signed.iter().flatten().map(|(h, _)| *h).chain(cross.iter().map(|(_, h, _)| *h)).collect();
 
     // commit times of blocks and transactions on the first member
     let mut subscriptions: Vec<_> = members[0].iter().map(|d| d.subscribe()).collect();
     let commits = tokio::spawn(async move {
         let mut blocks: Vec<Vec<Instant>> = vec![vec![]; subscriptions.len()];
         let mut included: HashMap<B256, Instant> = HashMap::new();
+        let mut awaited = 0;
+        // a message's hash -> its send's transaction, and -> when its credit was committed
+        let mut sent: HashMap<B256, B256> = HashMap::new();
+        let mut credited: HashMap<B256, Instant> = HashMap::new();
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
             let mut any = false;
@@ -177,6 +212,19 @@ async fn main() {
                         blocks[d].push(now);
                         for h in &b.tx_hashes {
                             included.insert(*h, now);
+                            awaited += usize::from(expected.contains(h));
+                        }
+                        let logs = b
+                            .receipts
+                            .iter()
+                            .zip(&b.tx_hashes)
+                            .flat_map(|(r, h)| r.logs().iter().map(move |l| (h, l)));
+                        for (tx, log) in logs.filter(|(_, l)| l.address == CROSS_DOMAIN) {
+                            if let Ok(e) = CrossDomain::MessageSent::decode_log(log) {
+                                sent.insert(e.messageHash, *tx);
+                            } else if let Ok(e) = CrossDomain::MessageDelivered::decode_log(log) {
+                                credited.insert(e.messageHash, now);
+                            }
                         }
                     }
                 }
@@ -184,8 +232,14 @@ async fn main() {
             if !any {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            if included.len() >= txs * blocks.len() || Instant::now() > deadline {
-                return (blocks, included);
+            if awaited >= expected.len() && credited.len() >= cross_count
+                || Instant::now() > deadline
+            {
+                let delivered = credited
+                    .into_iter()
+                    .filter_map(|(m, at)| sent.get(&m).map(|tx| (*tx, at)))
+                    .collect::<HashMap<_, _>>();
+                return (blocks, included, delivered);
             }
         }
     });
@@ -193,6 +247,8 @@ async fn main() {
     let started = Instant::now();
     let mut submitted: HashMap<B256, Instant> = HashMap::new();
     let interval = Duration::from_secs_f64(1.0 / rate);
+    let cross_every = (rate / cross_rate.max(0.001)).max(1.0) as usize;
+    let mut cross_load = cross.into_iter();
     for i in 0..txs {
         let due = started + interval.mul_f64(i as f64);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -205,12 +261,23 @@ async fn main() {
             let raw = raw.clone();
             tokio::task::spawn_blocking(move || domain.submit(raw));
         }
+        if i % cross_every == 0
+            && let Some((src, hash, raw)) = cross_load.next()
+        {
+            submitted.insert(hash, Instant::now());
+            let domain = members[i % members.len()][src].clone();
+            tokio::task::spawn_blocking(move || domain.submit(raw));
+        }
     }
-    let (blocks, included) = commits.await.unwrap();
+    let (blocks, included, delivered) = commits.await.unwrap();
     let elapsed = started.elapsed();
     let mut intervals: Vec<f64> =
         blocks.iter().flat_map(|b| b.windows(2).map(|w| (w[1] - w[0]).as_secs_f64())).collect();
     let mut latency: Vec<f64> = included
+        .iter()
+        .filter_map(|(h, t)| submitted.get(h).map(|s| (*t - *s).as_secs_f64()))
+        .collect();
+    let mut across: Vec<f64> = delivered
         .iter()
         .filter_map(|(h, t)| submitted.get(h).map(|s| (*t - *s).as_secs_f64()))
         .collect();
@@ -221,9 +288,9 @@ async fn main() {
     );
     println!(
         "included {} in {:.1} s: {:.0} tx/s; heights {:?}",
-        included.len(),
+        latency.len(),
         (last - started).as_secs_f64(),
-        included.len() as f64 / (last - started).as_secs_f64().max(0.001),
+        latency.len() as f64 / (last - started).as_secs_f64().max(0.001),
         blocks.iter().map(Vec::len).collect::<Vec<_>>()
     );
     println!(
@@ -233,6 +300,13 @@ async fn main() {
         percentile(&mut latency, 0.5),
         percentile(&mut latency, 0.99),
         elapsed.as_secs_f64()
+    );
+    println!(
+        "cross-domain payments: {cross_count} sent, {} credited; send to credited p50 {:.2} s, p99 {:.2} s, max {:.2} s",
+        across.len(),
+        percentile(&mut across, 0.5),
+        percentile(&mut across, 0.99),
+        percentile(&mut across, 1.0)
     );
     for v in running {
         v.stop().await;
