@@ -397,7 +397,7 @@ pub enum InboxError {
     #[error("inbox cursor {0:?} does not follow the parent's")]
     Malformed(Vec<InboxCursor>),
     /// More messages than one block delivers.
-    #[error("{0} messages, more than {MAX_MESSAGES_PER_BLOCK} per block")]
+    #[error("at least {0} messages, more than {MAX_MESSAGES_PER_BLOCK} per block")]
     TooMany(u64),
     /// This node has not seen the source's block that sent them (yet).
     #[error("messages from domain {src} up to nonce {nonce} are not in this node's outbox")]
@@ -423,19 +423,11 @@ impl Outboxes {
         proposed: &[InboxCursor],
     ) -> Result<Vec<Message>, InboxError> {
         let after = |src| parent.iter().find(|c| c.src_domain == src).map_or(0, |c| c.nonce);
-        let mut total = 0u64;
-        for c in proposed {
-            let from = after(c.src_domain);
-            if c.src_domain == dst || c.nonce < from {
-                return Err(InboxError::Malformed(proposed.to_vec()));
-            }
-            total = total.saturating_add(c.nonce - from);
-        }
-        if total > MAX_MESSAGES_PER_BLOCK as u64 {
-            return Err(InboxError::TooMany(total));
+        if proposed.iter().any(|c| c.src_domain == dst || c.nonce < after(c.src_domain)) {
+            return Err(InboxError::Malformed(proposed.to_vec()));
         }
         let stores = self.stores.get();
-        let mut out = Vec::with_capacity(total as usize);
+        let mut out = Vec::new();
         for c in proposed {
             let from = after(c.src_domain);
             if c.nonce == from {
@@ -444,12 +436,27 @@ impl Outboxes {
             let Some(store) = stores.and_then(|s| s.get(c.src_domain as usize)) else {
                 return Err(InboxError::Malformed(proposed.to_vec()));
             };
-            let count = (c.nonce - from) as usize;
-            let run = store.reader()?.outbox(dst, from, count)?;
-            if run.len() != count || run.last().map(|(_, m)| m.nonce) != Some(c.nonce) {
+            // A source numbers its messages to every destination (Ethereum included) in one
+            // sequence, so the run for this destination is every message it has between the
+            // two nonces, not `c.nonce - from` of them. One more than the room left shows a run
+            // too long for a block.
+            let room = MAX_MESSAGES_PER_BLOCK - out.len();
+            let run: Vec<Message> = store
+                .reader()?
+                .outbox(dst, from, room + 1)?
+                .into_iter()
+                .map(|(_, m)| m)
+                .take_while(|m| m.nonce <= c.nonce)
+                .collect();
+            if run.len() > room {
+                return Err(InboxError::TooMany((out.len() + run.len()) as u64));
+            }
+            // this node holds the source's messages in block order: holding the last one named
+            // means holding the whole run
+            if run.last().map(|m| m.nonce) != Some(c.nonce) {
                 return Err(InboxError::Unknown { src: c.src_domain, nonce: c.nonce });
             }
-            out.extend(run.into_iter().map(|(_, m)| m));
+            out.extend(run);
         }
         // Sorted by source, nothing dropped from the parent's: exactly what production writes.
         if advance_cursor(parent, &out) != proposed {

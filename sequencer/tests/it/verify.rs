@@ -1,12 +1,15 @@
 //! A validator's side of a block: re-executing another node's proposal on its own head before
 //! voting for it. A follower commits exactly the producer's blocks (transfers, a contract,
-//! deposits from L1, a cross-domain message); a block with a wrong state root, producer,
+//! deposits from L1, a cross-domain message numbered after a withdrawal); a block with a wrong state root, producer,
 //! randomness, system transaction, L1 origin or transaction list is refused; building a
 //! proposal leaves the head as it was.
 
 use alloy::sol_types::SolCall;
 use alloy_primitives::{Address, B256, Bytes};
-use sec_contracts::{bindings::CrossDomain, predeploy::CROSS_DOMAIN};
+use sec_contracts::{
+    bindings::{CrossDomain, L2Bridge},
+    predeploy::{CROSS_DOMAIN, L2_BRIDGE},
+};
 use sec_primitives::{L1Source, deposit::KIND_SEC, randomness::RandaoKey};
 use sec_sequencer::{
     Domain,
@@ -29,18 +32,27 @@ async fn a_follower_commits_exactly_the_producers_blocks() {
     let key = dev_key(2);
     let alice = Address::repeat_byte(0xa1);
 
-    // transfers to fresh recipients and a contract, then a message from domain 0 to 1 and a
-    // deposit on L1 for domain 1
+    // transfers to fresh recipients and a contract, a withdrawal to L1, then a message from
+    // domain 0 to 1 (its nonce 2: a domain numbers its messages to every destination in one
+    // sequence) and a deposit on L1 for domain 1
     for n in 0..5u64 {
         let to = Address::with_last_byte(0x30 + n as u8);
         p0.submit(Tx::transfer(p0.chain_id(), n, to, sec(1)).eip1559(&key)).unwrap();
     }
     p0.submit(Tx::create(p0.chain_id(), 5, probe_code()).eip1559(&key)).unwrap();
+    let withdraw =
+        L2Bridge::withdrawCall { token: Address::ZERO, l1Recipient: alice, amount: sec(1) };
+    let tx = Tx {
+        value: sec(1),
+        gas: 300_000,
+        ..Tx::call(p0.chain_id(), 6, L2_BRIDGE, withdraw.abi_encode().into())
+    };
+    p0.submit(tx.eip1559(&key)).unwrap();
     let send = CrossDomain::sendCall { dstDomain: 1, to: alice, data: Bytes::new() };
     let tx = Tx {
         value: sec(7),
         gas: 300_000,
-        ..Tx::call(p0.chain_id(), 6, CROSS_DOMAIN, send.abi_encode().into())
+        ..Tx::call(p0.chain_id(), 7, CROSS_DOMAIN, send.abi_encode().into())
     };
     p0.submit(tx.eip1559(&key)).unwrap();
     l1.mine(vec![deposit(1, 1, KIND_SEC, alice, sec(3))]);
