@@ -198,6 +198,55 @@ async fn sec_and_eth_go_to_a_domain_and_back_across_a_kill() {
     );
     assert!(!err.contains(&validator[2..]), "the validator key was printed");
 
+    // the round trip in the devnet's explorer: the deposits credited, a payment from another
+    // domain delivered, the withdrawals finalized on Ethereum
+    let (ok, out, err) = sec_cli(&key, &["home", "--rpc", &devnet.domain_url(3), "set"]);
+    assert!(ok && out.contains("lives on domain 3"), "{out}\n{err}");
+    let payer = dev_signers(DEV_MNEMONIC, 3).unwrap().pop().unwrap();
+    let payer = format!("0x{}", alloy_primitives::hex::encode(payer.to_bytes()));
+    let pay = ["pay", "--rpc", &devnet.domain_url(1), "--to", &me.to_string(), "--amount", "1"];
+    let (ok, out, err) = sec_cli(&payer, &pay);
+    assert!(ok && out.contains("delivered on domain 3"), "{out}\n{err}");
+    let (mut page, mut shown) = (serde_json::Value::Null, false);
+    for _ in 0..120 {
+        let (status, body) = devnet.explorer_get("/api/v1/bridge");
+        assert_eq!(status, 200, "{body}");
+        page = serde_json::from_str(&body).unwrap();
+        let list = |name: &str| page[name].as_array().cloned().unwrap_or_default();
+        let finalized = |hash: &str| {
+            list("withdrawals")
+                .iter()
+                .any(|w| w["withdrawal_hash"].as_str() == Some(hash) && w["stage"] == "finalized")
+        };
+        let paid_across = list("messages").iter().any(|m| {
+            m["source"] == "domain 1" && m["target"] == "domain 3" && m["status"] == "delivered"
+        });
+        let mine = me.to_string().to_lowercase();
+        // the SEC and the ETH deposited above, the newest two
+        let credited = list("deposits")
+            .iter()
+            .filter(|d| {
+                d["domain"] == 3
+                    && d["to"].as_str().map(str::to_lowercase) == Some(mine.clone())
+                    && d["stage"] == "credited"
+            })
+            .count();
+        shown = finalized(&w_sec) && finalized(&w_eth) && paid_across && credited >= 2;
+        if shown {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(shown, "the explorer does not show the round trip: {page:#}");
+    let (status, html) = devnet.explorer_get("/bridge");
+    assert_eq!(status, 200);
+    // the page's row of the SEC withdrawal links its transaction and says where it is
+    let row =
+        page["withdrawals"].as_array().unwrap().iter().find(|w| w["withdrawal_hash"] == w_sec);
+    let tx = row.and_then(|w| w["tx_hash"].as_str()).unwrap();
+    let shown = html.split("<tr>").find(|r| r.contains(&format!("/tx/{tx}")));
+    assert!(shown.is_some_and(|r| r.contains("<td>finalized</td>")), "{html}");
+
     // SEC sent to the L1 bridge outside a deposit backs nothing: the audit says so
     let donation = SECToken::transferCall { to: a.l1_bridge, value: sec(1) };
     // (a fresh client: the commands above used this key, so its nonce moved)

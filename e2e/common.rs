@@ -278,6 +278,7 @@ pub struct Devnet {
     child: Child,
     pub rpc: u16,
     pub l1: u16,
+    pub explorer: u16,
 }
 
 impl Devnet {
@@ -305,7 +306,7 @@ impl Devnet {
             .spawn()
             .expect("spawn sec devnet");
         // owned from here, so that a failed start kills it (on drop)
-        let mut devnet = Self { child, rpc, l1 };
+        let mut devnet = Self { child, rpc, l1, explorer };
         let stdout = devnet.child.stdout.take().expect("stdout");
         let started = Instant::now();
         let mut lines = BufReader::new(stdout).lines();
@@ -319,6 +320,11 @@ impl Devnet {
             assert!(started.elapsed() < Duration::from_secs(180), "devnet did not start");
         }
         panic!("devnet exited before it was ready");
+    }
+
+    /// `GET path` on the devnet's explorer: the status code and the body.
+    pub fn explorer_get(&self, path: &str) -> (u16, String) {
+        http_get(self.explorer, path)
     }
 
     pub fn l1_url(&self) -> String {
@@ -340,4 +346,33 @@ impl Drop for Devnet {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A plain HTTP/1.1 `GET` on 127.0.0.1:`port` (one request, `Connection: close`): the status
+/// code and the body. Enough for the JSON and HTML the explorer serves.
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read the answer");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let mut body = &raw[split + 4..];
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("a status");
+    if !head.contains("transfer-encoding: chunked") {
+        return (status, String::from_utf8_lossy(body).into_owned());
+    }
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..end]).unwrap_or("0");
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        let chunk = &body[end + 2..];
+        if n == 0 || chunk.len() < n {
+            break;
+        }
+        out.extend_from_slice(&chunk[..n]);
+        body = chunk[n..].strip_prefix(b"\r\n").unwrap_or(&chunk[n..]);
+    }
+    (status, String::from_utf8_lossy(&out).into_owned())
 }
