@@ -299,4 +299,31 @@ async fn the_devnet_runs_on_four_validators() {
         call(&node, "sec_signCheckpoint", vec![serde_json::to_value(&forged).unwrap()]).await;
     let refused = refused.unwrap_err().to_string();
     assert!(refused.contains("not the next one"), "{refused}");
+
+    // the explorer shows who finalized a block, and what each validator produced and missed
+    let signers: Vec<String> = keys.iter().map(|k| k.address().to_checksum(None)).collect();
+    let (mut block, mut validators) = (String::new(), serde_json::Value::Null);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        block = devnet.explorer_get("/block/1/1").1;
+        validators =
+            serde_json::from_str(&devnet.explorer_get("/api/v1/validators").1).unwrap_or_default();
+        let produced = validators["validators"].as_array().map_or(0, |vs| {
+            vs.iter().filter(|v| v["production"]["produced"].as_i64() > Some(0)).count()
+        });
+        if block.contains("Finality certificate") && produced >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let row = block.lines().find(|l| l.contains("Finality certificate")).unwrap_or_default();
+    assert!(row.contains("decided in round"), "{block}");
+    assert!(signers.iter().filter(|s| row.contains(s.as_str())).count() >= 3, "{row}");
+    let members = validators["validators"].as_array().cloned().unwrap_or_default();
+    assert_eq!(members.len(), 4, "{validators}");
+    let produced: Vec<i64> =
+        members.iter().filter_map(|v| v["production"]["produced"].as_i64()).collect();
+    assert!(produced.iter().filter(|p| **p > 0).count() >= 3, "{validators}");
+    let page = devnet.explorer_get("/validators").1;
+    assert!(page.contains("Missed slots (epoch / all)"), "{page}");
 }

@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "nft_transfers_by_address",
         include_str!("../migrations/0017_nft_transfers_by_address.sql"),
     ),
+    (18, "finality", include_str!("../migrations/0018_finality.sql")),
 ];
 
 /// Which database a URL names.

@@ -16,7 +16,7 @@ use crate::{
     abi::{Transfer, TransferBatch, TransferSingle},
     db::Value,
     schema::{address, hash, int, opt_address, opt_u256, text, u256},
-    wire::{Block, CallFrame, Log, Receipt, TxTrace},
+    wire::{Block, CallFrame, Certificate, Log, Receipt, TxTrace},
 };
 
 /// A block as fetched: header and transactions, receipts, and (when traced) call trees.
@@ -28,6 +28,8 @@ pub struct BlockBundle {
     pub receipts: Vec<Receipt>,
     /// Its call trees, in transaction order (empty when tracing is off).
     pub traces: Vec<TxTrace>,
+    /// The certificate that finalized it, when the node has one.
+    pub certificate: Option<Certificate>,
 }
 
 /// The standard a token contract follows, told by the shape of its transfer events.
@@ -136,6 +138,13 @@ pub fn extract(domain: u32, bundles: &[BlockBundle]) -> Result<Extracted, Indexe
             hash(block.state_root),
             Value::Bytes(Some(block.extra_data.to_vec())),
             int(0),
+            Value::Int(bundle.certificate.as_ref().map(|c| i64::from(c.round))),
+            Value::Bytes(
+                bundle
+                    .certificate
+                    .as_ref()
+                    .map(|c| c.signatures.iter().flat_map(|s| s.signer.into_array()).collect()),
+            ),
         ]);
         out.touched.insert(BalanceKey { token: Address::ZERO, holder: block.miner, id: None });
         let mut next_log_index = 0u64;

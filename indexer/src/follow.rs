@@ -408,6 +408,8 @@ struct Follower {
     caught_up: bool,
     /// When the writer was last told what this follower saw of the node.
     reported: Option<Instant>,
+    /// The epoch whose production domain 0's follower read last.
+    production_epoch: Option<u64>,
     bar: ProgressBar,
 }
 
@@ -442,6 +444,7 @@ impl Follower {
             unread_transactions: 0,
             caught_up: false,
             reported: None,
+            production_epoch: None,
             bar,
         };
         follower.load().await?;
@@ -697,14 +700,22 @@ impl Follower {
                 false => Ok(Vec::new()),
             }
         };
-        let (blocks, receipts, traces) = if self.client.block_receipts() {
-            tokio::try_join!(self.client.blocks(numbers), self.client.receipts(numbers), traces)?
+        let certificates = self.client.certificates(self.domain, numbers);
+        let (blocks, receipts, traces, certificates) = if self.client.block_receipts() {
+            tokio::try_join!(
+                self.client.blocks(numbers),
+                self.client.receipts(numbers),
+                traces,
+                certificates
+            )?
         } else {
-            let (blocks, traces) = tokio::try_join!(self.client.blocks(numbers), traces)?;
+            let (blocks, traces, certificates) =
+                tokio::try_join!(self.client.blocks(numbers), traces, certificates)?;
             let receipts = self.client.transaction_receipts(&blocks).await?;
-            (blocks, receipts, traces)
+            (blocks, receipts, traces, certificates)
         };
         let mut traces = traces.into_iter();
+        let mut certificates = certificates.into_iter();
         let mut bundles = Vec::with_capacity(blocks.len());
         let mut parent = numbers
             .first()
@@ -720,10 +731,13 @@ impl Follower {
                 break; // the node reorged while we read: keep the part that links
             }
             parent = Some(block.hash);
+            // a certificate is the block's only if it names the block read
+            let certificate = certificates.next().flatten().filter(|c| c.block_hash == block.hash);
             bundles.push(BlockBundle {
                 block,
                 receipts,
                 traces: traces.next().unwrap_or_default(),
+                certificate,
             });
         }
         let fetched = started.elapsed();
@@ -761,6 +775,8 @@ impl Follower {
             self.client.codes(&created, last),
             self.client.finalized(),
         )?;
+        let production =
+            if domain == 0 && at_target { self.production().await? } else { Vec::new() };
         debug!(
             domain,
             blocks = bundles.len(),
@@ -819,6 +835,44 @@ impl Follower {
             node_head,
             finalized,
             at_target,
+            production,
         }))
     }
+
+    /// What the validators produced, read by domain 0's follower at the head: the current
+    /// epoch's figures so far, and the final ones of the epochs that ended since the last
+    /// reading (at the first reading, of up to [`PRODUCTION_EPOCHS_BACK`] before it). Rows of
+    /// `validator_production`; none on a chain without validators.
+    async fn production(&mut self) -> Result<Vec<Vec<crate::db::Value>>, IndexerError> {
+        let Some(current) = self.client.production(None).await? else {
+            return Ok(Vec::new());
+        };
+        let from = self
+            .production_epoch
+            .unwrap_or_else(|| current.epoch.saturating_sub(PRODUCTION_EPOCHS_BACK));
+        let mut epochs = Vec::new();
+        for epoch in from..current.epoch {
+            epochs.extend(self.client.production(Some(epoch)).await?);
+        }
+        self.production_epoch = Some(current.epoch);
+        epochs.push(current);
+        Ok(epochs
+            .iter()
+            .flat_map(|e| {
+                e.validators.iter().map(|v| {
+                    vec![
+                        int(e.epoch),
+                        address(v.signer),
+                        int(v.blocks_produced),
+                        int(v.slots_missed),
+                    ]
+                })
+            })
+            .collect())
+    }
 }
+
+/// How many ended epochs a follower's first production reading goes back: enough for an
+/// index started on a running chain to show recent production, without a call per epoch of
+/// the chain's whole history.
+const PRODUCTION_EPOCHS_BACK: u64 = 64;

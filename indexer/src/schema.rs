@@ -23,8 +23,18 @@ pub const BLOCKS: Insert = Insert {
         "state_root",
         "extra_data",
         "final",
+        "finality_round",
+        "finality_signers",
     ],
     tail: "",
+};
+
+/// `validator_production`: a row per epoch and signer, replaced by each newer reading.
+pub const VALIDATOR_PRODUCTION: Insert = Insert {
+    table: "validator_production",
+    columns: &["epoch", "signer", "produced", "missed"],
+    tail: "ON CONFLICT (epoch, signer) DO UPDATE SET produced = excluded.produced, \
+           missed = excluded.missed",
 };
 
 /// `transactions` (with their receipt fields).

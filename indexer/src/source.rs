@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     IndexerError,
-    wire::{Block, BlockRef, Receipt, TxTrace},
+    wire::{Block, BlockRef, Certificate, EpochProduction, Receipt, TxTrace},
 };
 
 /// Most calls the indexer puts in one batch (the node's default limit is 1,000).
@@ -79,6 +79,9 @@ pub struct NodeClient {
     block_receipts: Arc<AtomicBool>,
     /// Cleared when the node says it has no `debug_traceBlockByNumber`.
     traces: Arc<AtomicBool>,
+    /// Cleared when the node says it has no `sec_getFinalityCertificate` (a chain without
+    /// validators, or not an SEC node).
+    certificates: Arc<AtomicBool>,
 }
 
 /// Whether an answer (not a failure in transit) says the node has no such method: -32601 in
@@ -109,6 +112,7 @@ impl NodeClient {
             http,
             block_receipts: Arc::new(AtomicBool::new(true)),
             traces: Arc::new(AtomicBool::new(true)),
+            certificates: Arc::new(AtomicBool::new(true)),
         })
     }
 
@@ -284,6 +288,44 @@ impl NodeClient {
                 self.traces.store(false, Ordering::Relaxed);
                 Ok(Vec::new())
             }
+            other => other,
+        }
+    }
+
+    /// The finality certificates of blocks `numbers` of `domain`, `None` for a block made
+    /// without validators; none at all (empty) from a node without the method.
+    pub async fn certificates(
+        &self,
+        domain: u32,
+        numbers: &[u64],
+    ) -> Result<Vec<Option<Certificate>>, IndexerError> {
+        if !self.certificates.load(Ordering::Relaxed) {
+            return Ok(Vec::new());
+        }
+        let params = numbers.iter().map(|n| rpc_params![hex(u64::from(domain)), hex(*n)]).collect();
+        match self.batch_all("sec_getFinalityCertificate", params).await {
+            Err(IndexerError::Rpc { message, .. }) if unsupported(&message) => {
+                tracing::info!(url = self.url, "no sec_getFinalityCertificate: no certificates");
+                self.certificates.store(false, Ordering::Relaxed);
+                Ok(Vec::new())
+            }
+            other => other,
+        }
+    }
+
+    /// An epoch's validators with the blocks each produced and the slots each missed
+    /// (`sec_validators`; the current epoch when `epoch` is `None`); `None` from a chain
+    /// without validators or a node without the method.
+    pub async fn production(
+        &self,
+        epoch: Option<u64>,
+    ) -> Result<Option<EpochProduction>, IndexerError> {
+        let params = match epoch {
+            Some(e) => rpc_params![hex(e)],
+            None => rpc_params![],
+        };
+        match self.call("sec_validators", params).await {
+            Err(IndexerError::Rpc { message, .. }) if unsupported(&message) => Ok(None),
             other => other,
         }
     }

@@ -166,6 +166,54 @@ pub struct TxTrace {
     pub result: Option<CallFrame>,
 }
 
+/// What the indexer keeps of a block's finality certificate (`sec_getFinalityCertificate`):
+/// the round it was decided in and who signed its precommits.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Certificate {
+    /// Round the block was decided in.
+    pub round: u32,
+    /// The block it finalizes.
+    pub block_hash: B256,
+    /// Precommit signatures, sorted by signer.
+    pub signatures: Vec<CertificateSignature>,
+}
+
+/// One precommit signature of a [`Certificate`]: only its signer is kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CertificateSignature {
+    /// The validator's signing key's address.
+    pub signer: Address,
+}
+
+/// An epoch's validators with what they produced (`sec_validators`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochProduction {
+    /// The epoch.
+    #[serde(with = "alloy::serde::quantity")]
+    pub epoch: u64,
+    /// The epoch domain 0's head is in.
+    #[serde(with = "alloy::serde::quantity")]
+    pub current_epoch: u64,
+    /// The members.
+    pub validators: Vec<MemberProduction>,
+}
+
+/// One member of an [`EpochProduction`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberProduction {
+    /// The signing key's address.
+    pub signer: Address,
+    /// Blocks it produced in the epoch, over every domain.
+    #[serde(with = "alloy::serde::quantity")]
+    pub blocks_produced: u64,
+    /// Its slots in the epoch that another validator filled after a timeout.
+    #[serde(with = "alloy::serde::quantity")]
+    pub slots_missed: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +258,25 @@ mod tests {
         };
         assert!(receipt("0x1").success());
         assert!(!receipt("0x0").success());
+    }
+
+    #[test]
+    fn reads_certificates_and_production() {
+        let c: Option<Certificate> = serde_json::from_str(
+            r#"{"domain":2,"height":41,"round":1,"blockHash":"0x3333333333333333333333333333333333333333333333333333333333333333",
+            "timestamp":5,"epoch":0,"signatures":[{"signer":"0x5555555555555555555555555555555555555555","signature":"0x01"}]}"#,
+        )
+        .unwrap();
+        let c = c.unwrap();
+        assert_eq!((c.round, c.signatures.len()), (1, 1));
+        assert!(serde_json::from_str::<Option<Certificate>>("null").unwrap().is_none());
+        let p: EpochProduction = serde_json::from_str(
+            r#"{"epoch":"0x2","currentEpoch":"0x3","validators":[{"validator":"0x1111111111111111111111111111111111111111",
+            "signer":"0x5555555555555555555555555555555555555555","stake":"0x1","blsKey":"0x",
+            "blocksProduced":"0x9","slotsMissed":"0x1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!((p.epoch, p.current_epoch), (2, 3));
+        assert_eq!((p.validators[0].blocks_produced, p.validators[0].slots_missed), (9, 1));
     }
 }

@@ -45,6 +45,8 @@ pub struct Batch {
     pub finalized: u64,
     /// The run reaches the head (or `--to-block`): it is committed without waiting for more.
     pub at_target: bool,
+    /// `validator_production` rows read with the run (domain 0's, at the head).
+    pub production: Vec<Vec<Value>>,
 }
 
 /// Strips what PostgreSQL's TEXT cannot hold (NUL); everything else is kept as the chain has it
@@ -137,6 +139,7 @@ async fn write_run(store: &mut Store, batch: Batch) -> Result<(), IndexerError> 
     store.insert(&trade::TRADE_STEP_MESSAGES, trade.step_messages).await?;
     store.insert(&trade::HOME_SETS, trade.homes).await?;
     store.insert(&CONTRACTS, batch.contracts).await?;
+    store.insert(&schema::VALIDATOR_PRODUCTION, batch.production).await?;
     let tokens = batch
         .new_tokens
         .into_iter()

@@ -62,8 +62,24 @@ pub struct BlockView {
     pub size: i64,
     pub state_root: String,
     pub extra_data: String,
+    /// The certificate that finalized it; `None` for a block made without validators.
+    pub finality: Option<Finality>,
     pub transactions: Vec<TxSummary>,
     pub page: Paging,
+}
+
+/// Who finalized a block: the round its certificate was decided in and the validators'
+/// signing keys whose precommits it carries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finality {
+    pub round: i64,
+    pub signers: Vec<String>,
+}
+
+fn finality(row: &AnyRow) -> Result<Option<Finality>, ExplorerError> {
+    let Some(round) = opt_int(row, "finality_round")? else { return Ok(None) };
+    let signers = bytes(row, "finality_signers")?;
+    Ok(Some(Finality { round, signers: signers.chunks_exact(20).map(address).collect() }))
 }
 
 /// The latest blocks of `domain`.
@@ -93,7 +109,10 @@ pub async fn block(
     number: i64,
     page: i64,
 ) -> Result<Option<BlockView>, ExplorerError> {
-    let sql = format!("SELECT {BLOCK_COLUMNS} FROM blocks WHERE domain = $1 AND number = $2");
+    let sql = format!(
+        "SELECT {BLOCK_COLUMNS}, finality_round, finality_signers FROM blocks \
+         WHERE domain = $1 AND number = $2"
+    );
     let Some(row) = sqlx::query(&sql).bind(domain).bind(number).fetch_optional(db.pool()).await?
     else {
         return Ok(None);
@@ -121,6 +140,7 @@ pub async fn block(
         size: int(&row, "size")?,
         state_root: hex(&bytes(&row, "state_root")?),
         extra_data: hex(&bytes(&row, "extra_data")?),
+        finality: finality(&row)?,
         transactions,
         page: paging,
     }))

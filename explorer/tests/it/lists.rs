@@ -118,7 +118,11 @@ async fn load(db: &Database, txs: &[Tx]) {
                 format!("({})", p.join(", "))
             })
             .collect();
-        let sql = format!("INSERT INTO blocks VALUES {}", rows.join(", "));
+        let sql = format!(
+            "INSERT INTO blocks (domain, number, hash, parent_hash, timestamp, miner, gas_used, \
+             gas_limit, base_fee, tx_count, size, state_root, extra_data, final) VALUES {}",
+            rows.join(", ")
+        );
         let mut q = sqlx::query(&sql);
         for &(d, n) in chunk {
             let count = (5 * n + d) % 13;
@@ -436,6 +440,7 @@ async fn check_sqlite_plans(db: &Database) {
         .chain(nft::statements())
         .chain(etherscan::statements())
         .chain(charts::statements())
+        .chain(sec_explorer::data::production_statements())
     {
         let plan = explain(db, &format!("EXPLAIN QUERY PLAN {sql}"), params, "detail").await;
         for line in &plan {
@@ -468,6 +473,7 @@ async fn check_postgres_plans(db: &Database) {
         .chain(nft::statements())
         .chain(etherscan::statements())
         .chain(charts::statements())
+        .chain(sec_explorer::data::production_statements())
     {
         let explain = format!("EXPLAIN {sql}");
         let mut query = sqlx::query(&explain);

@@ -200,6 +200,8 @@ pub fn empty_run(domain: u32, from: u64, to: u64, finalized: u64) -> sec_indexer
                 hash(B256::ZERO),
                 Value::Bytes(Some(Vec::new())),
                 int(0),
+                Value::Int(None),
+                Value::Bytes(None),
             ]
         })
         .collect();
