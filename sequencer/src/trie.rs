@@ -7,6 +7,12 @@
 //!
 //! The same tree serves `eth_getProof`: [`Trie::proof`] returns the RLP of every node on a key's
 //! path, which any client verifies against the root.
+//!
+//! Nodes are shared (`Arc`) and copied on write: a clone of a trie is a snapshot that costs one
+//! reference count, and later writes copy only the nodes on their paths. That is how a domain
+//! keeps the tries of its recent blocks for `eth_getProof` at those blocks.
+
+use std::sync::Arc;
 
 use alloy_primitives::{B256, Bytes, keccak256};
 use alloy_rlp::{BufMut, Encodable, Header};
@@ -19,9 +25,9 @@ type Path = Vec<u8>;
 enum Node {
     #[default]
     Empty,
-    Leaf(Box<Leaf>),
-    Extension(Box<Extension>),
-    Branch(Box<Branch>),
+    Leaf(Arc<Leaf>),
+    Extension(Arc<Extension>),
+    Branch(Arc<Branch>),
 }
 
 #[derive(Debug, Clone)]
@@ -65,11 +71,11 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 }
 
 fn leaf(path: &[u8], value: Vec<u8>) -> Node {
-    Node::Leaf(Box::new(Leaf { path: path.to_vec(), value, cache: None }))
+    Node::Leaf(Arc::new(Leaf { path: path.to_vec(), value, cache: None }))
 }
 
 fn extension(path: Path, child: Node) -> Node {
-    Node::Extension(Box::new(Extension { path, child, cache: None }))
+    Node::Extension(Arc::new(Extension { path, child, cache: None }))
 }
 
 /// Hex-prefix encoding of a nibble path (Ethereum yellow paper, appendix C).
@@ -129,42 +135,45 @@ impl Node {
             Node::Empty => (leaf(path, value), true),
             Node::Leaf(mut l) => {
                 if l.path == path {
-                    l.value = value;
-                    l.cache = None;
+                    let m = Arc::make_mut(&mut l);
+                    m.value = value;
+                    m.cache = None;
                     return (Node::Leaf(l), false);
                 }
                 let c = common_prefix(&l.path, path);
                 let mut branch = Branch::default();
-                branch.children[l.path[c] as usize] =
-                    leaf(&l.path[c + 1..], std::mem::take(&mut l.value));
+                let old = Arc::unwrap_or_clone(l);
+                branch.children[old.path[c] as usize] = leaf(&old.path[c + 1..], old.value);
                 branch.children[path[c] as usize] = leaf(&path[c + 1..], value);
-                let node = Node::Branch(Box::new(branch));
+                let node = Node::Branch(Arc::new(branch));
                 (if c > 0 { extension(path[..c].to_vec(), node) } else { node }, true)
             }
             Node::Extension(mut e) => {
                 let c = common_prefix(&e.path, path);
                 if c == e.path.len() {
-                    let (child, added) = std::mem::take(&mut e.child).insert(&path[c..], value);
-                    e.child = child;
-                    e.cache = None;
+                    let m = Arc::make_mut(&mut e);
+                    let (child, added) = std::mem::take(&mut m.child).insert(&path[c..], value);
+                    m.child = child;
+                    m.cache = None;
                     return (Node::Extension(e), added);
                 }
                 let mut branch = Branch::default();
-                let old_child = std::mem::take(&mut e.child);
-                branch.children[e.path[c] as usize] = if c + 1 == e.path.len() {
-                    old_child
+                let old = Arc::unwrap_or_clone(e);
+                branch.children[old.path[c] as usize] = if c + 1 == old.path.len() {
+                    old.child
                 } else {
-                    extension(e.path[c + 1..].to_vec(), old_child)
+                    extension(old.path[c + 1..].to_vec(), old.child)
                 };
                 branch.children[path[c] as usize] = leaf(&path[c + 1..], value);
-                let node = Node::Branch(Box::new(branch));
+                let node = Node::Branch(Arc::new(branch));
                 (if c > 0 { extension(path[..c].to_vec(), node) } else { node }, true)
             }
             Node::Branch(mut b) => {
                 let i = path[0] as usize;
-                let (child, added) = std::mem::take(&mut b.children[i]).insert(&path[1..], value);
-                b.children[i] = child;
-                b.cache = None;
+                let m = Arc::make_mut(&mut b);
+                let (child, added) = std::mem::take(&mut m.children[i]).insert(&path[1..], value);
+                m.children[i] = child;
+                m.cache = None;
                 (Node::Branch(b), added)
             }
         }
@@ -181,38 +190,41 @@ impl Node {
                     (Node::Leaf(l), false)
                 }
             }
-            Node::Extension(mut e) => {
-                if !path.starts_with(&e.path) {
+            Node::Extension(e) => {
+                // not on the path: untouched (and not copied if shared)
+                if !path.starts_with(&e.path) || !e.child.contains(&path[e.path.len()..]) {
                     return (Node::Extension(e), false);
                 }
-                let (child, removed) = std::mem::take(&mut e.child).remove(&path[e.path.len()..]);
-                if !removed {
-                    e.child = child;
-                    return (Node::Extension(e), false);
-                }
-                (prepend(e.path, child), true)
+                let old = Arc::unwrap_or_clone(e);
+                let (child, _) = old.child.remove(&path[old.path.len()..]);
+                (prepend(old.path, child), true)
             }
             Node::Branch(mut b) => {
                 let i = path[0] as usize;
-                let (child, removed) = std::mem::take(&mut b.children[i]).remove(&path[1..]);
-                b.children[i] = child;
-                if !removed {
+                if !b.children[i].contains(&path[1..]) {
                     return (Node::Branch(b), false);
                 }
-                b.cache = None;
-                let mut remaining = b.children.iter().enumerate().filter(|(_, c)| !c.is_empty());
+                let m = Arc::make_mut(&mut b);
+                let (child, _) = std::mem::take(&mut m.children[i]).remove(&path[1..]);
+                m.children[i] = child;
+                m.cache = None;
+                let mut remaining = m.children.iter().enumerate().filter(|(_, c)| !c.is_empty());
                 let first = remaining.next().map(|(i, _)| i);
                 let more = remaining.next().is_some();
                 match (first, more) {
                     (None, _) => (Node::Empty, true),
                     (Some(only), false) => {
-                        let child = std::mem::take(&mut b.children[only]);
+                        let child = std::mem::take(&mut m.children[only]);
                         (prepend(vec![only as u8], child), true)
                     }
                     _ => (Node::Branch(b), true),
                 }
             }
         }
+    }
+
+    fn contains(&self, path: &[u8]) -> bool {
+        self.get(path).is_some()
     }
 
     fn get(&self, path: &[u8]) -> Option<&[u8]> {
@@ -231,8 +243,10 @@ impl Node {
         let mut buf = Vec::new();
         match self {
             Node::Empty => None,
+            // a node with its reference cached is never written (so never copied if shared)
             Node::Leaf(l) => {
                 if l.cache.is_none() {
+                    let l = Arc::make_mut(l);
                     encode_leaf(&l.path, &l.value, &mut buf);
                     l.cache = Some(RlpNode::from_rlp(&buf));
                 }
@@ -240,6 +254,7 @@ impl Node {
             }
             Node::Extension(e) => {
                 if e.cache.is_none() {
+                    let e = Arc::make_mut(e);
                     let child = e.child.commit(depth + e.path.len())?;
                     encode_extension(&e.path, &child, &mut buf);
                     e.cache = Some(RlpNode::from_rlp(&buf));
@@ -248,6 +263,7 @@ impl Node {
             }
             Node::Branch(b) => {
                 if b.cache.is_none() {
+                    let b = Arc::make_mut(b);
                     let refs = commit_children(&mut b.children, depth);
                     encode_branch(&refs, &mut buf);
                     b.cache = Some(RlpNode::from_rlp(&buf));
@@ -302,15 +318,17 @@ fn prepend(mut prefix: Path, node: Node) -> Node {
     match node {
         Node::Empty => Node::Empty,
         Node::Leaf(mut l) => {
-            prefix.extend_from_slice(&l.path);
-            l.path = prefix;
-            l.cache = None;
+            let m = Arc::make_mut(&mut l);
+            prefix.extend_from_slice(&m.path);
+            m.path = prefix;
+            m.cache = None;
             Node::Leaf(l)
         }
         Node::Extension(mut e) => {
-            prefix.extend_from_slice(&e.path);
-            e.path = prefix;
-            e.cache = None;
+            let m = Arc::make_mut(&mut e);
+            prefix.extend_from_slice(&m.path);
+            m.path = prefix;
+            m.cache = None;
             Node::Extension(e)
         }
         branch @ Node::Branch(_) => extension(prefix, branch),
@@ -501,6 +519,39 @@ mod tests {
         // A proof does not verify a wrong value.
         let proof = trie.proof(&key(5));
         assert!(verify_proof(root, Nibbles::unpack(key(5)), Some(vec![0x42]), &proof).is_err());
+    }
+
+    #[test]
+    fn a_clone_is_a_snapshot_that_later_writes_leave_alone() {
+        let mut trie = Trie::new();
+        let mut map = BTreeMap::new();
+        for i in 0..400u64 {
+            trie.insert(&key(i), alloy_rlp::encode(U256Wrap(i + 1)));
+            map.insert(key(i), alloy_rlp::encode(U256Wrap(i + 1)));
+        }
+        let root = trie.root();
+        let snapshot = trie.clone();
+        // updates, inserts and removals on the live trie after the snapshot
+        for i in (0..400u64).step_by(3) {
+            trie.insert(&key(i), alloy_rlp::encode(U256Wrap(i + 1000)));
+        }
+        for i in 400..450u64 {
+            trie.insert(&key(i), alloy_rlp::encode(U256Wrap(i)));
+        }
+        for i in (1..400u64).step_by(5) {
+            trie.remove(&key(i));
+        }
+        assert_ne!(trie.root(), root);
+        let mut snapshot_root = snapshot.clone();
+        assert_eq!(snapshot_root.root(), root);
+        assert_eq!(root, reference_root(&map));
+        for i in [0u64, 1, 3, 6, 399] {
+            let proof = snapshot.proof(&key(i));
+            verify_proof(root, Nibbles::unpack(key(i)), Some(map[&key(i)].clone()), &proof)
+                .unwrap();
+        }
+        let proof = snapshot.proof(&key(420));
+        verify_proof(root, Nibbles::unpack(key(420)), None, &proof).unwrap();
     }
 
     struct U256Wrap(u64);
