@@ -95,6 +95,7 @@ fn main() {
         l1: None,
         outboxes: None,
         epochs: None,
+        proof_window: 0,
     };
     let opened = Instant::now();
     let domain = Domain::open(config, deployer.clone()).expect("domain");

@@ -69,6 +69,9 @@ pub struct DomainConfig {
     pub outboxes: Option<Arc<Outboxes>>,
     /// The node's epochs; `None` for a chain without DPoS epochs (every block in epoch 0).
     pub epochs: Option<Arc<crate::epochs::Epochs>>,
+    /// How many of the latest blocks `eth_getProof` answers for (their tries are kept in
+    /// memory); 0: the head only.
+    pub proof_window: usize,
 }
 
 /// Errors of a domain.
@@ -439,6 +442,9 @@ impl Domain {
             }
             None => Self::genesis(&config, &store)?,
         };
+        let mut chain = chain;
+        chain.state.set_history_window(config.proof_window);
+        chain.state.record_block(chain.head.number);
         let (events, _) = broadcast::channel(4096);
         let (journal, journal_rx) = std::sync::mpsc::sync_channel(JOURNAL_QUEUE);
         let journal_thread = {
@@ -739,6 +745,25 @@ impl Domain {
         let chain = self.chain.read();
         let number = chain.head.number;
         (chain.state.proof(address, slots), number)
+    }
+
+    /// `eth_getProof` at block `number`: `Ok` with the proof when it is one of the last
+    /// [`DomainConfig::proof_window`] blocks, `Err` with the oldest block that has proofs
+    /// otherwise.
+    pub fn proof_at(
+        &self,
+        number: u64,
+        address: &Address,
+        slots: &[B256],
+    ) -> Result<crate::state::AccountProof, u64> {
+        let chain = self.chain.read();
+        if number == chain.head.number {
+            return Ok(chain.state.proof(address, slots));
+        }
+        chain
+            .state
+            .proof_at(number, address, slots)
+            .ok_or_else(|| chain.state.oldest_proof_block().unwrap_or(chain.head.number))
     }
 
     /// Accepts a raw transaction into the pool; CPU-heavy (signature recovery): call it off the

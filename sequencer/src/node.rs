@@ -333,6 +333,7 @@ pub async fn open_domains(
             }),
             outboxes: outboxes.clone(),
             epochs: epochs.clone(),
+            proof_window: usize::try_from(config.rpc.proof_window).unwrap_or(usize::MAX),
         };
         let producer = producer.clone();
         let domain = tokio::task::spawn_blocking(move || Domain::open(dc, producer))

@@ -103,6 +103,29 @@ pub struct WorldState {
     /// The sum of every account's balance: the domain's whole native SEC, kept as accounts are
     /// loaded and blocks applied (fees burned by the base fee lower it).
     native_total: U256,
+    /// The tries of the latest committed blocks, for proofs at those blocks.
+    history: TrieHistory,
+}
+
+/// The tries of the last `window` committed blocks. Tries share their nodes, so a block's
+/// entry costs the nodes its writes copied, not a copy of the state.
+#[derive(Debug, Default)]
+struct TrieHistory {
+    window: usize,
+    /// Oldest first.
+    blocks: std::collections::VecDeque<BlockTries>,
+    /// Storage tries as they were before the block being applied, of the accounts whose
+    /// storage it changes; they become its entry's `storage_before` when it is committed.
+    pending: HashMap<Address, Trie>,
+}
+
+#[derive(Debug)]
+struct BlockTries {
+    number: u64,
+    /// The account trie after the block.
+    accounts: Trie,
+    /// Storage tries before the block, of the accounts whose storage it changed.
+    storage_before: HashMap<Address, Trie>,
 }
 
 impl WorldState {
@@ -191,6 +214,11 @@ impl WorldState {
             self.native_total -= previous.map(|a| a.balance).unwrap_or_default();
             self.native_total += change.account.map(|a| a.balance).unwrap_or_default();
             let entry = self.accounts.entry(*address).or_default();
+            if self.history.window > 0
+                && (change.wiped || !change.storage.is_empty() || change.account.is_none())
+            {
+                self.history.pending.entry(*address).or_insert_with(|| entry.storage_trie.clone());
+            }
             // A wiped slot that the block writes again reverts to its value before the wipe.
             let mut wiped = HashMap::new();
             if change.wiped {
@@ -258,6 +286,95 @@ impl WorldState {
             }
         }
         self.apply(&undo);
+        // the reverted block is not committed: nothing of it goes into the history
+        self.history.pending.clear();
+    }
+
+    /// Keeps the tries of the last `blocks` committed blocks for [`WorldState::proof_at`]
+    /// (0: the head's only).
+    pub fn set_history_window(&mut self, blocks: usize) {
+        self.history.window = blocks;
+        while self.history.blocks.len() > blocks {
+            self.history.blocks.pop_front();
+        }
+    }
+
+    /// How many blocks' tries are kept (see [`WorldState::set_history_window`]).
+    pub fn history_window(&self) -> usize {
+        self.history.window
+    }
+
+    /// Records the tries of block `number`, just applied and committed (its state root
+    /// computed): its proofs stay available for the next `window` blocks.
+    pub fn record_block(&mut self, number: u64) {
+        let storage_before = std::mem::take(&mut self.history.pending);
+        if self.history.window == 0 {
+            return;
+        }
+        if self.history.blocks.back().is_some_and(|b| b.number + 1 != number) {
+            // not the next block (a reload from disk): what is kept no longer leads here
+            self.history.blocks.clear();
+        }
+        self.history.blocks.push_back(BlockTries {
+            number,
+            accounts: self.trie.clone(),
+            storage_before,
+        });
+        while self.history.blocks.len() > self.history.window {
+            self.history.blocks.pop_front();
+        }
+    }
+
+    /// The oldest block [`WorldState::proof_at`] answers for, if any is kept.
+    pub fn oldest_proof_block(&self) -> Option<u64> {
+        self.history.blocks.front().map(|b| b.number)
+    }
+
+    /// [`WorldState::proof`] at block `number`, one of the kept ones (`None` otherwise): the
+    /// account read from that block's trie, its storage from its storage trie as it was then
+    /// (before the first later block that changed it, or as it is now).
+    pub fn proof_at(&self, number: u64, address: &Address, slots: &[B256]) -> Option<AccountProof> {
+        let oldest = self.history.blocks.front()?.number;
+        let at = self.history.blocks.get(usize::try_from(number.checked_sub(oldest)?).ok()?)?;
+        let key = keccak256(address);
+        let account_proof = at.accounts.proof(&key);
+        let Some(leaf) = at.accounts.get(&key) else {
+            return Some(AccountProof {
+                account: Account { code_hash: KECCAK256_EMPTY, ..Default::default() },
+                storage_root: EMPTY_ROOT_HASH,
+                account_proof,
+                storage_proofs: slots.iter().map(|s| (*s, U256::ZERO, Vec::new())).collect(),
+            });
+        };
+        let leaf: TrieAccount = alloy_rlp::Decodable::decode(&mut &leaf[..]).ok()?;
+        let later = self.history.blocks.iter().skip_while(|b| b.number <= number);
+        let empty = Trie::new();
+        let storage = later
+            .filter_map(|b| b.storage_before.get(address))
+            .next()
+            .or_else(|| self.accounts.get(address).map(|e| &e.storage_trie))
+            .unwrap_or(&empty);
+        let storage_proofs = slots
+            .iter()
+            .map(|slot| {
+                let k = keccak256(slot);
+                let value = storage
+                    .get(&k)
+                    .and_then(|v| <U256 as alloy_rlp::Decodable>::decode(&mut &v[..]).ok())
+                    .unwrap_or_default();
+                (*slot, value, storage.proof(&k))
+            })
+            .collect();
+        Some(AccountProof {
+            account: Account {
+                nonce: leaf.nonce,
+                balance: leaf.balance,
+                code_hash: leaf.code_hash,
+            },
+            storage_root: leaf.storage_root,
+            account_proof,
+            storage_proofs,
+        })
     }
 
     /// The state root; re-encodes only accounts changed since the last call.

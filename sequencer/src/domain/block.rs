@@ -728,13 +728,16 @@ impl Domain {
         let record = &sealed.record;
         if let Err(e) = self.store.write_block(record, &sealed.changes, reverts, &sealed.index) {
             // The in-memory state already moved; reload it from disk so it matches the head.
+            let window = chain.state.history_window();
             chain.state = self.store.load_state()?;
             chain.state.state_root();
+            chain.state.set_history_window(window);
             return Err(e.into());
         }
         chain.head = record.header.clone();
         chain.head_hash = record.hash;
         chain.head_extension = record.extension.clone();
+        chain.state.record_block(record.header.number);
         {
             let mut recent = self.recent.lock();
             recent.insert(record.header.number, record.clone());

@@ -63,6 +63,9 @@ pub struct RpcConfig {
     /// Longest an `eth_call`, `eth_estimateGas` or `eth_createAccessList` may execute, in
     /// milliseconds (geth: 5 s). Default 5,000.
     pub evm_timeout_ms: u64,
+    /// How many of the latest blocks `eth_getProof` answers for, per domain (their tries stay
+    /// in memory, sharing unchanged nodes; geth keeps 128 such layers). Default 64.
+    pub proof_window: u64,
 }
 
 impl Default for RpcConfig {
@@ -78,6 +81,7 @@ impl Default for RpcConfig {
             max_logs: 10_000,
             gas_cap: 50_000_000,
             evm_timeout_ms: 5_000,
+            proof_window: 64,
         }
     }
 }

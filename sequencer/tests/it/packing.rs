@@ -29,6 +29,7 @@ fn domain(dir: &std::path::Path, gas_limit: u64) -> std::sync::Arc<Domain> {
         l1: None,
         outboxes: None,
         epochs: None,
+        proof_window: 0,
     };
     Domain::open(config, dev_key(20)).unwrap()
 }
