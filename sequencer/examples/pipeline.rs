@@ -2,11 +2,12 @@
 //! decode, sender recovery, pool admission, execution, state root and the durable commit.
 //!
 //! `cargo run --release -p sec-sequencer --example pipeline -- [transfers per block] [blocks]
-//! [accounts]`
+//! [accounts] [proof window]`
 //!
 //! It drives one domain in-process (no RPC, no block timer) so each stage is timed alone.
 //! `accounts` preloads that many funded accounts at genesis, to see how block production
-//! scales with the size of the state; every transfer goes to a fresh recipient.
+//! scales with the size of the state; every transfer goes to a fresh recipient. `proof window`
+//! is how many blocks' tries the domain keeps for `eth_getProof` (default 64, the node's).
 
 use std::time::{Duration, Instant};
 
@@ -55,6 +56,7 @@ fn main() {
     let per_block = args.first().copied().unwrap_or(5_000);
     let blocks = args.get(1).copied().unwrap_or(10);
     let accounts = args.get(2).copied().unwrap_or(0);
+    let proof_window = args.get(3).copied().unwrap_or(64);
     let dir = tempfile::tempdir().expect("tempdir");
     let senders: Vec<PrivateKeySigner> = (0..per_block)
         .into_par_iter()
@@ -95,7 +97,7 @@ fn main() {
         l1: None,
         outboxes: None,
         epochs: None,
-        proof_window: 0,
+        proof_window,
     };
     let opened = Instant::now();
     let domain = Domain::open(config, deployer.clone()).expect("domain");
