@@ -10,7 +10,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ExplorerError, State, charts, contract, data,
+    ExplorerError, Overloaded, RETRY_AFTER_SECS, State, charts, contract, data,
     holders::HolderCursor,
     lists::{self, ListError, ListQuery},
     nft::InventoryCursor,
@@ -86,6 +86,33 @@ fn bad_request(state: &State, why: &str) -> Result<Response, ExplorerError> {
     let mut response = render(state, "bad_request.html", minijinja::context! { why })?;
     *response.status_mut() = StatusCode::BAD_REQUEST;
     Ok(response)
+}
+
+/// Answers a request refused because the database was too slow or busy with a page in the
+/// layout of the others (503 and `Retry-After` kept), where the API answers JSON: a visitor
+/// sees words to act on, not an object.
+pub async fn overloaded_as_page(
+    AxumState(state): AxumState<State>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.extensions().get::<Overloaded>().is_none() {
+        return response;
+    }
+    let retry_after = RETRY_AFTER_SECS;
+    match render(&state, "unavailable.html", minijinja::context! { retry_after }) {
+        Ok(mut page) => {
+            *page.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECS));
+            page
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the busy page failed to render");
+            response
+        }
+    }
 }
 
 /// Any path no route knows.
