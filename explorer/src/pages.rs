@@ -31,6 +31,52 @@ impl PageQuery {
     }
 }
 
+/// `?before=&transfers_before=` of the address page: where its transactions and its token
+/// transfers start.
+#[derive(Debug, Default, Deserialize)]
+pub struct AddressQuery {
+    before: Option<String>,
+    transfers_before: Option<String>,
+}
+
+impl AddressQuery {
+    /// The cursors, checked; a refusal names the parameter.
+    pub fn cursors(&self) -> Result<data::AddressCursors, String> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        Ok(data::AddressCursors {
+            before: given(&self.before)
+                .map(lists::decode::<4>)
+                .transpose()
+                .map_err(|e| e.to_string())?,
+            transfers_before: given(&self.transfers_before)
+                .map(lists::decode::<5>)
+                .transpose()
+                .map_err(|e| format!("transfers_before: {}", after_reason(&e)))?,
+        })
+    }
+}
+
+/// `?after=` of the block page: the index of the last transaction of the page before.
+#[derive(Debug, Default, Deserialize)]
+pub struct BlockQuery {
+    after: Option<String>,
+}
+
+impl BlockQuery {
+    /// The cursor, checked.
+    pub fn after(&self) -> Result<Option<i64>, String> {
+        self.after
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| lists::decode::<1>(s).map(|[i]| i))
+            .transpose()
+            .map_err(|e| format!("after: {}", after_reason(&e)))
+    }
+}
+
 /// Why an `after` cursor was refused, without the error's own parameter name.
 pub fn after_reason(e: &ListError) -> String {
     let text = e.to_string();
@@ -131,12 +177,16 @@ async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerEr
 async fn block(
     AxumState(state): AxumState<State>,
     Path((domain, number)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<BlockQuery>,
 ) -> Result<Response, ExplorerError> {
     let (Ok(domain), Ok(number)) = (domain.parse::<i64>(), number.parse::<i64>()) else {
         return not_found(&state, "That is not a block number.");
     };
-    match data::block(&state.db, domain, number, q.page()).await? {
+    let after = match q.after() {
+        Ok(after) => after,
+        Err(why) => return bad_request(&state, &why),
+    };
+    match data::block(&state.db, domain, number, after).await? {
         Some(view) => render(&state, "block.html", view),
         None => not_found(&state, &format!("Block {number} of domain {domain} is not indexed.")),
     }
@@ -170,12 +220,16 @@ async fn transaction(
 async fn address(
     AxumState(state): AxumState<State>,
     Path(a): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<AddressQuery>,
 ) -> Result<Response, ExplorerError> {
     let Some(a) = data::parse_address(&a) else {
         return not_found(&state, "That is not an address.");
     };
-    let view = data::address_page(&state.db, a.as_slice(), q.page()).await?;
+    let cursors = match q.cursors() {
+        Ok(cursors) => cursors,
+        Err(why) => return bad_request(&state, &why),
+    };
+    let view = data::address_page(&state.db, a.as_slice(), cursors).await?;
     render(&state, "address.html", view)
 }
 
