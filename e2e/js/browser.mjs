@@ -1,8 +1,9 @@
 // The explorer in a real browser: Debian's Chromium driven by Playwright (playwright-core).
 // Makes some activity with ethers (a token deployment and transfers), waits for the explorer
-// to index it, then opens the home page, follows a block, a transaction, an address and a token,
-// searches by hash and by address, opens a verified system contract's Contract tab and the
-// verification form, and watches a new block appear live. Screenshots go to OUT_DIR.
+// to index it, then opens the home page, follows a block, a transaction (copying its hash with
+// the copy button), an address and a token, searches by hash and by address, opens a verified
+// system contract's Contract tab and the verification form, and watches a new block appear
+// live. Screenshots go to OUT_DIR.
 //
 //   RPC_URL, EXPLORER_URL, PRIVATE_KEY, TOKEN_BIN, OUT_DIR
 
@@ -58,7 +59,12 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
   ],
 });
-const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+// The clipboard granted, as a visitor who allowed it: the copy buttons' effect can be read back.
+const context = await browser.newContext({
+  viewport: { width: 1280, height: 900 },
+  permissions: ['clipboard-read', 'clipboard-write'],
+});
+const page = await context.newPage();
 // Anything the page refuses or breaks on (a Content-Security-Policy violation, a script error)
 // shows as a console error or a page error: none is allowed.
 const pageErrors = [];
@@ -87,6 +93,26 @@ try {
   check((await page.textContent('h1')) === 'Transaction', 'transaction page');
   check((await page.textContent('table.transfers')).includes('BENCH'), 'the token transfer is decoded');
   await shot('transaction');
+
+  // The copy button beside the hash: a click puts the hash on the clipboard, the button says
+  // so, then shows its label again.
+  const copyButton = page.locator(`button.copy[data-copy="${txHash}"]`).first();
+  const label = await copyButton.textContent();
+  await copyButton.click();
+  await page.waitForFunction(
+    (h) => document.querySelector(`button.copy[data-copy="${h}"]`).getAttribute('data-copied') === 'yes',
+    txHash,
+    { timeout: 5000 },
+  );
+  check((await copyButton.textContent()) === 'Copied', 'the copy button says the hash was copied');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  check(copied === txHash, `the clipboard holds the transaction hash (${copied})`);
+  await page.waitForFunction(
+    (h) => !document.querySelector(`button.copy[data-copy="${h}"]`).hasAttribute('data-copied'),
+    txHash,
+    { timeout: 5000 },
+  );
+  check((await copyButton.textContent()) === label, `the copy button shows "${label}" again`);
 
   // Follow the recipient's address from the transaction's token transfer.
   await page.click(`table.transfers a[href="/address/${recipient}"]`);

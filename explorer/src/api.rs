@@ -15,7 +15,7 @@ use crate::{
     holders::{self, HolderCursor},
     lists::{self, ListQuery},
     nft::{self, InventoryCursor},
-    pages::{PageQuery, SearchQuery, TokenQuery, after_reason},
+    pages::{AddressQuery, BlockQuery, PageQuery, SearchQuery, TokenQuery, after_reason},
     trade,
 };
 
@@ -37,12 +37,16 @@ async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerEr
 async fn block(
     AxumState(state): AxumState<State>,
     Path((domain, number)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<BlockQuery>,
 ) -> Result<Response, ExplorerError> {
     let (Ok(domain), Ok(number)) = (domain.parse::<i64>(), number.parse::<i64>()) else {
         return Ok(bad("domain and number must be integers"));
     };
-    Ok(found(data::block(&state.db, domain, number, q.page()).await?))
+    let after = match q.after() {
+        Ok(after) => after,
+        Err(why) => return Ok(bad(&why)),
+    };
+    Ok(found(data::block(&state.db, domain, number, after).await?))
 }
 
 async fn transaction(
@@ -56,10 +60,14 @@ async fn transaction(
 async fn address(
     AxumState(state): AxumState<State>,
     Path(a): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<AddressQuery>,
 ) -> Result<Response, ExplorerError> {
     let Some(a) = data::parse_address(&a) else { return Ok(bad("not an address")) };
-    Ok(Json(data::address_page(&state.db, a.as_slice(), q.page()).await?).into_response())
+    let cursors = match q.cursors() {
+        Ok(cursors) => cursors,
+        Err(why) => return Ok(bad(&why)),
+    };
+    Ok(Json(data::address_page(&state.db, a.as_slice(), cursors).await?).into_response())
 }
 
 async fn token(
@@ -335,12 +343,12 @@ pub fn openapi_document() -> serde_json::Value {
         "info": { "title": "SEC explorer API", "version": env!("CARGO_PKG_VERSION") },
         "paths": {
             "/api/v1/home": op("Latest blocks of every domain, rates, finalized heights, latest transactions, and whether the index is stale (why, in `stale`)", &[]),
-            "/api/v1/block/{domain}/{number}": op("A block and a page of its transactions", &[("domain", "path", true), ("number", "path", true), page]),
+            "/api/v1/block/{domain}/{number}": op("A block and a page of its transactions (25, in order); `next` is the cursor of the next page, to pass as `after`, absent on the last", &[("domain", "path", true), ("number", "path", true), ("after", "query", false)]),
             "/api/v1/blocks": op("The latest blocks of every domain (newest first by time, then domain and number, each descending) or of `domain` (by number): number, domain, time and age, transactions, gas used and its share of the limit, producer (`miner`). Paged by cursor: 25 rows unless `limit` (1-100) says otherwise; `next` is the cursor of the next (older) page, to pass as `before`, absent on the last page. A malformed `domain`, `limit` or `before` is refused with 400 and why in `error`", &list),
             "/api/v1/txs": op("The latest transactions of every domain (newest first by time, then domain, block and index, each descending) or of `domain`: hash, domain, block, time and age, from, to, value (in SEC and `value_wei`), fee (in SEC and `fee_wei`), status (`success`). Paged by cursor like /api/v1/blocks", &list),
             "/address/{address}/transactions.csv": op_csv(),
             "/api/v1/tx/{hash}": op("A transaction: receipt, logs, token and internal transfers", &[("hash", "path", true)]),
-            "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address", &[("address", "path", true), page]),
+            "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address; both lists newest first, 25 rows a page, paged by cursor: `next` passed back as `before` for the transactions, `transfers_next` as `transfers_before` for the token transfers", &[("address", "path", true), ("before", "query", false), ("transfers_before", "query", false)]),
             "/api/v1/address/{address}/contract": op("The verified contracts at an address (every domain, and Ethereum): name, compiler version and settings, full or partial match, source files, ABI; and the domains where its code is not verified", &[("address", "path", true)]),
             "/api/v1/verify/{guid}": op("How a verification request went: status pending, pass or fail, and why it failed", &[("guid", "path", true)]),
             "/api/v1/token/{domain}/{address}": op("A token: metadata, the largest 25 holders (or the 25 below `holders_before`, a cursor from `holders_next`), the first 25 of its NFT inventory (or those after `inventory_after`, from `inventory_next`), a page of transfers", &[("domain", "path", true), ("address", "path", true), page, ("holders_before", "query", false), ("inventory_after", "query", false)]),

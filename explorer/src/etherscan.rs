@@ -367,46 +367,15 @@ async fn head(state: &State, domain: i64) -> Result<i64, Failure> {
     Ok(row.try_get::<Option<i64>, _>("n").ok().flatten().unwrap_or(0))
 }
 
+/// `tokentx`: an address's or a token's ERC-20 transfers, read like the NFT ones: through an
+/// index by token, or by each side of the address cut at the page's end, then joined.
 async fn tokentx(state: &State, p: &Params, domain: i64) -> Answer {
-    let a = p.get("address").map(|_| p.address("address")).transpose()?;
-    let token = p.get("contractaddress").map(|_| p.address("contractaddress")).transpose()?;
-    if a.is_none() && token.is_none() {
-        return Err("Missing address or contractaddress".to_string().into());
-    }
-    let start = p.int("startblock", 0)?;
-    let end = p.int("endblock", i64::MAX)?;
-    let (limit, skip) = p.paging(RESULT_WINDOW)?;
-    let order = p.order();
-    let head = head(state, domain).await?;
-    let sql = format!(
-        "SELECT t.*, k.name, k.symbol, k.decimals, x.nonce, x.gas, x.gas_used, x.effective_gas_price, \
-           x.cumulative_gas_used, x.tx_index, x.input, b.hash AS block_hash \
-         FROM token_transfers t \
-         JOIN tokens k ON k.domain = t.domain AND k.address = t.token \
-         JOIN transactions x ON x.domain = t.domain AND x.hash = t.tx_hash AND x.block_number = t.block_number \
-         JOIN blocks b ON b.domain = t.domain AND b.number = t.block_number \
-         WHERE t.domain = $1 AND k.kind = 'ERC-20' \
-           AND ($2 = 0 OR t.from_address = $3 OR t.to_address = $3) AND ($4 = 0 OR t.token = $5) \
-           AND t.block_number >= $6 AND t.block_number <= $7 \
-         ORDER BY t.block_number {order}, t.log_index {order} LIMIT $8 OFFSET $9"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(domain)
-        .bind(i64::from(a.is_some()))
-        .bind(a.unwrap_or_default())
-        .bind(i64::from(token.is_some()))
-        .bind(token.unwrap_or_default())
-        .bind(start)
-        .bind(end)
-        .bind(limit)
-        .bind(skip)
-        .fetch_all(state.db.pool())
-        .await?;
+    let (rows, head) = transfer_rows(state, p, domain, "ERC-20").await?;
     let out = rows
         .iter()
         .map(|r| {
             let number = i(r, "block_number");
-            let input = b(r, "input");
+            let selector = b(r, "selector");
             json!({
                 "blockNumber": number.to_string(),
                 "timeStamp": i(r, "timestamp").to_string(),
@@ -426,7 +395,7 @@ async fn tokentx(state: &State, p: &Params, domain: i64) -> Answer {
                 "gasUsed": i(r, "gas_used").to_string(),
                 "cumulativeGasUsed": i(r, "cumulative_gas_used").to_string(),
                 "input": "deprecated",
-                "methodId": if input.len() >= 4 { hex(&input[..4]) } else { "0x".into() },
+                "methodId": if selector.len() == 4 { hex(&selector) } else { "0x".into() },
                 "confirmations": (head - number + 1).max(0).to_string(),
             })
         })
@@ -438,18 +407,20 @@ async fn tokentx(state: &State, p: &Params, domain: i64) -> Answer {
 const NFT_COLUMNS: &str = "t.domain, t.block_number, t.log_index, t.batch_index, t.tx_hash, \
     t.timestamp, t.token, t.from_address, t.to_address, t.amount, t.token_id";
 
-/// A page of NFT transfers of kind `$3` in block order, in domain `$2` and blocks `$4` to `$5`.
-/// With `by_token`, token `$1`'s through its index of migration 0015, only those from or to `$7`
+/// A page of token transfers of kind `$3` in block order, in domain `$2` and blocks `$4` to `$5`.
+/// With `by_token`, token `$1`'s through its index (of migration 0015 for NFTs), only those from or to `$7`
 /// when `$6` is not 0, `$8` rows after the first `$9`. Otherwise address `$1`'s, from either
 /// side, each side cut at the `$6` rows a page needs through its index before the two are
 /// merged, `$7` rows after the first `$8`. Joined with the token, transaction and block after
 /// the cut.
-fn nft_transfers_sql(by_token: bool, order: &str) -> String {
+fn transfers_sql(by_token: bool, order: &str, nft: bool) -> String {
+    // Only NFT transfers carry an id: saying so lets the partial indexes of NFT transfers serve.
+    let id = if nft { "AND t.token_id IS NOT NULL" } else { "" };
     let cut = if by_token {
         format!(
             "SELECT {NFT_COLUMNS} FROM token_transfers t \
              JOIN tokens k ON k.domain = t.domain AND k.address = t.token \
-             WHERE t.token = $1 AND t.domain = $2 AND t.token_id IS NOT NULL AND k.kind = $3 \
+             WHERE t.token = $1 AND t.domain = $2 {id} AND k.kind = $3 \
                AND t.block_number >= $4 AND t.block_number <= $5 \
                AND ($6 = 0 OR t.from_address = $7 OR t.to_address = $7) \
              ORDER BY t.block_number {order}, t.log_index {order}, t.batch_index {order} \
@@ -460,7 +431,7 @@ fn nft_transfers_sql(by_token: bool, order: &str) -> String {
             format!(
                 "SELECT {NFT_COLUMNS} FROM token_transfers t \
                  JOIN tokens k ON k.domain = t.domain AND k.address = t.token \
-                 WHERE {filter} AND t.domain = $2 AND t.token_id IS NOT NULL AND k.kind = $3 \
+                 WHERE {filter} AND t.domain = $2 {id} AND k.kind = $3 \
                    AND t.block_number >= $4 AND t.block_number <= $5 \
                  ORDER BY t.timestamp {order}, t.block_number {order}, t.log_index {order}, \
                    t.batch_index {order} LIMIT $6"
@@ -475,7 +446,7 @@ fn nft_transfers_sql(by_token: bool, order: &str) -> String {
         )
     };
     format!(
-        "SELECT c.*, k.name, k.symbol, x.nonce, x.gas, x.gas_used, x.effective_gas_price, \
+        "SELECT c.*, k.name, k.symbol, k.decimals, x.nonce, x.gas, x.gas_used, x.effective_gas_price, \
            x.cumulative_gas_used, x.tx_index, substr(x.input, 1, 4) AS selector, \
            b.hash AS block_hash \
          FROM ({cut}) c \
@@ -487,20 +458,27 @@ fn nft_transfers_sql(by_token: bool, order: &str) -> String {
     )
 }
 
-/// The NFT transfer statements with their parameters' kinds (`i` an integer, `a` an address,
-/// `t` text), for the tests that check each is served by an index.
+/// The token transfer statements (NFT, then ERC-20) with their parameters' kinds (`i` an
+/// integer, `a` an address, `t` text), for the tests that check each is served by an index.
 pub fn statements() -> Vec<(String, &'static str)> {
-    ["ASC", "DESC"]
+    [true, false]
         .into_iter()
-        .flat_map(|o| {
-            [(nft_transfers_sql(true, o), "aitiiiaii"), (nft_transfers_sql(false, o), "aitiiiii")]
+        .flat_map(|nft| ["ASC", "DESC"].into_iter().map(move |o| (nft, o)))
+        .flat_map(|(nft, o)| {
+            [(transfers_sql(true, o, nft), "aitiiiaii"), (transfers_sql(false, o, nft), "aitiiiii")]
         })
         .collect()
 }
 
-/// `tokennfttx` (ERC-721) and `token1155tx` (ERC-1155): an address's or a token's NFT
-/// transfers with Etherscan's fields (`tokenID`; `tokenValue` for ERC-1155).
-async fn nft_transfers(state: &State, p: &Params, domain: i64, kind: &str) -> Answer {
+/// A page of an address's or a token's transfers of `kind` (`address`, `contractaddress`,
+/// `startblock`, `endblock`, `page`, `offset`, `sort`), joined with their tokens,
+/// transactions and blocks, and the domain's head.
+async fn transfer_rows(
+    state: &State,
+    p: &Params,
+    domain: i64,
+    kind: &str,
+) -> Result<(Vec<AnyRow>, i64), Failure> {
     let a = p.get("address").map(|_| p.address("address")).transpose()?;
     let token = p.get("contractaddress").map(|_| p.address("contractaddress")).transpose()?;
     let start = p.int("startblock", 0)?;
@@ -511,7 +489,7 @@ async fn nft_transfers(state: &State, p: &Params, domain: i64, kind: &str) -> An
         return Err("Missing address or contractaddress".to_string().into());
     }
     let by_token = token.is_some();
-    let sql = nft_transfers_sql(by_token, order);
+    let sql = transfers_sql(by_token, order, kind != "ERC-20");
     let head = head(state, domain).await?;
     let (first, other) = match (token, a) {
         (Some(token), a) => (token, a),
@@ -525,6 +503,13 @@ async fn nft_transfers(state: &State, p: &Params, domain: i64, kind: &str) -> An
         (false, _) => query.bind(end).bind(skip + limit),
     };
     let rows = query.bind(limit).bind(skip).fetch_all(state.db.pool()).await?;
+    Ok((rows, head))
+}
+
+/// `tokennfttx` (ERC-721) and `token1155tx` (ERC-1155): an address's or a token's NFT
+/// transfers with Etherscan's fields (`tokenID`; `tokenValue` for ERC-1155).
+async fn nft_transfers(state: &State, p: &Params, domain: i64, kind: &str) -> Answer {
+    let (rows, head) = transfer_rows(state, p, domain, kind).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let number = i(r, "block_number");

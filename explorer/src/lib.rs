@@ -122,7 +122,12 @@ impl From<sec_indexer::IndexerError> for ExplorerError {
 }
 
 /// Seconds a client is asked to wait before trying a request the database was too slow for.
-const RETRY_AFTER_SECS: &str = "5";
+pub(crate) const RETRY_AFTER_SECS: &str = "5";
+
+/// Marks an answer refused because the database was too slow or busy, so that the pages can
+/// answer a visitor with a page where the API answers JSON.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Overloaded;
 
 impl IntoResponse for ExplorerError {
     fn into_response(self) -> Response {
@@ -132,12 +137,14 @@ impl IntoResponse for ExplorerError {
                 "error": "the database took too long to answer this request; try again later, \
                           or ask for less (a smaller page or range)"
             });
-            return (
+            let mut response = (
                 StatusCode::SERVICE_UNAVAILABLE,
                 [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
                 axum::Json(body),
             )
                 .into_response();
+            response.extensions_mut().insert(Overloaded);
+            return response;
         }
         tracing::error!(error = %self, "request failed");
         (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
@@ -167,6 +174,7 @@ fn templates() -> Environment<'static> {
         ("blocks.html", include_str!("../templates/blocks.html")),
         ("txs.html", include_str!("../templates/txs.html")),
         ("bad_request.html", include_str!("../templates/bad_request.html")),
+        ("unavailable.html", include_str!("../templates/unavailable.html")),
         ("tx.html", include_str!("../templates/tx.html")),
         ("address.html", include_str!("../templates/address.html")),
         ("token.html", include_str!("../templates/token.html")),
@@ -230,7 +238,12 @@ pub fn router(db: Database, config: ExplorerConfig) -> Result<Router, ExplorerEr
         .route("/static/copy.js", get(copy_script))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
-        .merge(pages::routes())
+        .merge(
+            pages::routes().layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                pages::overloaded_as_page,
+            )),
+        )
         .merge(api::routes())
         .route("/api", get(etherscan::handle).post(etherscan::handle_post))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))

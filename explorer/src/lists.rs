@@ -94,11 +94,12 @@ impl ListQuery {
 
 /// A cursor as links carry it: its parts in decimal, joined by dots. Clients pass it back as
 /// they got it.
-fn encode(parts: &[i64]) -> String {
+pub(crate) fn encode(parts: &[i64]) -> String {
     parts.iter().map(i64::to_string).collect::<Vec<_>>().join(".")
 }
 
-fn decode<const N: usize>(s: &str) -> Result<[i64; N], ListError> {
+/// Reads a cursor as [`encode`] writes it, of `N` parts.
+pub(crate) fn decode<const N: usize>(s: &str) -> Result<[i64; N], ListError> {
     let bad = || ListError::Cursor(s.chars().take(100).collect());
     let mut out = [0i64; N];
     let mut parts = s.split('.');

@@ -10,7 +10,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ExplorerError, State, charts, contract, data,
+    ExplorerError, Overloaded, RETRY_AFTER_SECS, State, charts, contract, data,
     holders::HolderCursor,
     lists::{self, ListError, ListQuery},
     nft::InventoryCursor,
@@ -28,6 +28,52 @@ impl PageQuery {
     /// The page number, from 1.
     pub fn page(&self) -> i64 {
         self.page.unwrap_or(1).clamp(1, 100_000)
+    }
+}
+
+/// `?before=&transfers_before=` of the address page: where its transactions and its token
+/// transfers start.
+#[derive(Debug, Default, Deserialize)]
+pub struct AddressQuery {
+    before: Option<String>,
+    transfers_before: Option<String>,
+}
+
+impl AddressQuery {
+    /// The cursors, checked; a refusal names the parameter.
+    pub fn cursors(&self) -> Result<data::AddressCursors, String> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        Ok(data::AddressCursors {
+            before: given(&self.before)
+                .map(lists::decode::<4>)
+                .transpose()
+                .map_err(|e| e.to_string())?,
+            transfers_before: given(&self.transfers_before)
+                .map(lists::decode::<5>)
+                .transpose()
+                .map_err(|e| format!("transfers_before: {}", after_reason(&e)))?,
+        })
+    }
+}
+
+/// `?after=` of the block page: the index of the last transaction of the page before.
+#[derive(Debug, Default, Deserialize)]
+pub struct BlockQuery {
+    after: Option<String>,
+}
+
+impl BlockQuery {
+    /// The cursor, checked.
+    pub fn after(&self) -> Result<Option<i64>, String> {
+        self.after
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| lists::decode::<1>(s).map(|[i]| i))
+            .transpose()
+            .map_err(|e| format!("after: {}", after_reason(&e)))
     }
 }
 
@@ -88,6 +134,33 @@ fn bad_request(state: &State, why: &str) -> Result<Response, ExplorerError> {
     Ok(response)
 }
 
+/// Answers a request refused because the database was too slow or busy with a page in the
+/// layout of the others (503 and `Retry-After` kept), where the API answers JSON: a visitor
+/// sees words to act on, not an object.
+pub async fn overloaded_as_page(
+    AxumState(state): AxumState<State>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.extensions().get::<Overloaded>().is_none() {
+        return response;
+    }
+    let retry_after = RETRY_AFTER_SECS;
+    match render(&state, "unavailable.html", minijinja::context! { retry_after }) {
+        Ok(mut page) => {
+            *page.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static(RETRY_AFTER_SECS));
+            page
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the busy page failed to render");
+            response
+        }
+    }
+}
+
 /// Any path no route knows.
 pub async fn not_found_route(
     AxumState(state): AxumState<State>,
@@ -104,12 +177,16 @@ async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerEr
 async fn block(
     AxumState(state): AxumState<State>,
     Path((domain, number)): Path<(String, String)>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<BlockQuery>,
 ) -> Result<Response, ExplorerError> {
     let (Ok(domain), Ok(number)) = (domain.parse::<i64>(), number.parse::<i64>()) else {
         return not_found(&state, "That is not a block number.");
     };
-    match data::block(&state.db, domain, number, q.page()).await? {
+    let after = match q.after() {
+        Ok(after) => after,
+        Err(why) => return bad_request(&state, &why),
+    };
+    match data::block(&state.db, domain, number, after).await? {
         Some(view) => render(&state, "block.html", view),
         None => not_found(&state, &format!("Block {number} of domain {domain} is not indexed.")),
     }
@@ -143,12 +220,16 @@ async fn transaction(
 async fn address(
     AxumState(state): AxumState<State>,
     Path(a): Path<String>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<AddressQuery>,
 ) -> Result<Response, ExplorerError> {
     let Some(a) = data::parse_address(&a) else {
         return not_found(&state, "That is not an address.");
     };
-    let view = data::address_page(&state.db, a.as_slice(), q.page()).await?;
+    let cursors = match q.cursors() {
+        Ok(cursors) => cursors,
+        Err(why) => return bad_request(&state, &why),
+    };
+    let view = data::address_page(&state.db, a.as_slice(), cursors).await?;
     render(&state, "address.html", view)
 }
 

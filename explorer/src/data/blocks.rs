@@ -10,8 +10,10 @@ use crate::{
     format::{self, address, age, hex, now, units},
 };
 
+use crate::lists::encode;
+
 use super::{
-    pager::{PAGE, Paging, offset},
+    pager::PAGE,
     rows::{bytes, int, opt_int},
     transactions::{TX_SUMMARY_COLUMNS, TxSummary, tx_summary},
 };
@@ -65,7 +67,10 @@ pub struct BlockView {
     /// The certificate that finalized it; `None` for a block made without validators.
     pub finality: Option<Finality>,
     pub transactions: Vec<TxSummary>,
-    pub page: Paging,
+    /// Whether the transactions start at the block's first (no `after`).
+    pub first: bool,
+    /// The cursor of the next page of transactions (the last index shown): pass it as `after`.
+    pub next: Option<String>,
 }
 
 /// Who finalized a block: the round its certificate was decided in and the validators'
@@ -102,12 +107,29 @@ pub async fn latest_blocks(
         .collect()
 }
 
-/// Block `number` of `domain`, with a page of its transactions.
+/// A block's transactions in order, after index `$3` when `after` (from its primary key, so a
+/// page of a full block reads what it shows), `$3` (or `$4`) of them.
+fn block_transactions_sql(after: bool) -> String {
+    let (cursor, limit) = if after { ("AND tx_index > $3", "$4") } else { ("", "$3") };
+    format!(
+        "SELECT {TX_SUMMARY_COLUMNS} FROM transactions WHERE domain = $1 AND block_number = $2 \
+         {cursor} ORDER BY tx_index LIMIT {limit}"
+    )
+}
+
+/// The module's statements with their parameters' kinds (`i` an integer), for the tests that
+/// check each is served by an index.
+pub(super) fn block_statements() -> Vec<(String, &'static str)> {
+    vec![(block_transactions_sql(false), "iii"), (block_transactions_sql(true), "iiii")]
+}
+
+/// Block `number` of `domain`, with a page of its transactions: those after index `after`, or
+/// its first.
 pub async fn block(
     db: &Database,
     domain: i64,
     number: i64,
-    page: i64,
+    after: Option<i64>,
 ) -> Result<Option<BlockView>, ExplorerError> {
     let sql = format!(
         "SELECT {BLOCK_COLUMNS}, finality_round, finality_signers FROM blocks \
@@ -118,20 +140,21 @@ pub async fn block(
         return Ok(None);
     };
     let now = now();
-    let sql = format!(
-        "SELECT {TX_SUMMARY_COLUMNS} FROM transactions WHERE domain = $1 AND block_number = $2 \
-         ORDER BY tx_index LIMIT $3 OFFSET $4"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(domain)
-        .bind(number)
-        .bind(PAGE + 1)
-        .bind(offset(page))
-        .fetch_all(db.pool())
-        .await?;
-    let paging = Paging::new(page, rows.len());
-    let transactions =
-        rows.iter().take(PAGE as usize).map(|r| tx_summary(r, now)).collect::<Result<_, _>>()?;
+    let sql = block_transactions_sql(after.is_some());
+    let mut query = sqlx::query(&sql).bind(domain).bind(number);
+    if let Some(i) = after {
+        query = query.bind(i);
+    }
+    let rows = query.bind(PAGE + 1).fetch_all(db.pool()).await?;
+    let transactions = rows
+        .iter()
+        .take(PAGE as usize)
+        .map(|r| tx_summary(r, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = (rows.len() as i64 > PAGE)
+        .then(|| transactions.last())
+        .flatten()
+        .map(|t| encode(&[t.tx_index]));
     Ok(Some(BlockView {
         summary: block_summary(&row, now)?,
         parent_hash: hex(&bytes(&row, "parent_hash")?),
@@ -142,7 +165,8 @@ pub async fn block(
         extra_data: hex(&bytes(&row, "extra_data")?),
         finality: finality(&row)?,
         transactions,
-        page: paging,
+        first: after.is_none(),
+        next,
     }))
 }
 

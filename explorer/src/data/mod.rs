@@ -1,5 +1,6 @@
 //! Reading the index for the pages and the JSON API: one function per view, bound parameters
-//! only, every query served by an index (paging is by `LIMIT`/`OFFSET` over indexed order).
+//! only, every query served by an index (paging is by `LIMIT`/`OFFSET` over indexed order, or
+//! by keyset cursor on the address and block pages).
 //!
 //! One module per view or group of views (`blocks`, `transactions`, `home`, `address`,
 //! `tokens`, `bridge`, `validators`, `sec_token`, `search`), sharing one row reader (`rows`) and
@@ -30,6 +31,12 @@ pub use transactions::*;
 pub use validators::*;
 
 use alloy_primitives::B256;
+
+/// The statements of the views paged by cursor with their parameters' kinds (`i` an integer,
+/// `a` an address), for the tests that check each is served by an index.
+pub fn statements() -> Vec<(String, &'static str)> {
+    address::address_statements().into_iter().chain(blocks::block_statements()).collect()
+}
 
 /// Parses a 32-byte hash.
 pub fn parse_hash(s: &str) -> Option<B256> {

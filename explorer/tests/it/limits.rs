@@ -1,8 +1,8 @@
-//! Requests whose statements run past `query_timeout_ms` are stopped and answered 503 (the
-//! Etherscan API: its "Query Timeout" error) while the database is held up, more of them at
-//! once than the explorer has connections, and the explorer answers normally once it is not:
-//! over PostgreSQL (the tables locked by another session) and SQLite (statements made slow by
-//! rows they must read through).
+//! Requests whose statements run past `query_timeout_ms` are stopped and answered 503 (a page
+//! for the HTML pages, JSON for the JSON API, the Etherscan API's "Query Timeout" error) while
+//! the database is held up, more of them at once than the explorer has connections, and the
+//! explorer answers normally once it is not: over PostgreSQL (the tables locked by another
+//! session) and SQLite (statements made slow by rows they must read through).
 
 use std::{
     net::SocketAddr,
@@ -58,9 +58,24 @@ async fn check_held_up(
     for (path, (status, head, body)) in &answers {
         assert_eq!(*status, 503, "{path}: {body}");
         assert!(head.contains("retry-after: 5"), "{path}: {head}");
-        let error: Value = serde_json::from_str(body).expect("JSON");
-        assert!(error["error"].as_str().unwrap().contains("took too long"), "{body}");
+        if path.starts_with("/api/") {
+            assert!(head.contains("content-type: application/json"), "{path}: {head}");
+            let error: Value = serde_json::from_str(body).expect("JSON");
+            assert!(error["error"].as_str().unwrap().contains("took too long"), "{body}");
+        } else {
+            // A page for a visitor: the layout of the others, saying what happened.
+            assert!(head.contains("content-type: text/html"), "{path}: {head}");
+            assert!(body.starts_with("<!doctype html>"), "{path}: {body}");
+            assert!(
+                body.contains("<link rel=\"stylesheet\" href=\"/static/style.css\">"),
+                "{body}"
+            );
+            assert!(body.contains("<h1>Busy</h1>") && body.contains("took too long"), "{body}");
+            assert!(body.contains("Try again in 5 seconds"), "{body}");
+        }
     }
+    assert!(answers.iter().any(|(p, _)| p.starts_with("/api/")), "an API path");
+    assert!(answers.iter().any(|(p, _)| !p.starts_with("/api/")), "a page");
     // Each waited at most the limit for its statement and twice the limit, or the 1 s floor,
     // for a connection: none held a connection for long.
     assert!(took < Duration::from_secs(6), "{AT_ONCE} requests took {took:?}");
@@ -119,7 +134,14 @@ async fn slow_queries_are_stopped_and_answered_503() {
             lock.send(()).expect("unlock");
             held.await.expect("holder");
         },
-        &["/api/v1/blocks?domain=0", "/blocks", "/api/v1/txs"],
+        &[
+            "/api/v1/blocks?domain=0",
+            "/blocks",
+            "/api/v1/txs",
+            "/block/0/5",
+            "/address/0x0000000000000000000000000000000000000001",
+            "/api/v1/address/0x0000000000000000000000000000000000000001",
+        ],
         "/api?module=account&action=txlist&address=0x0000000000000000000000000000000000000001",
     )
     .await;
@@ -153,7 +175,7 @@ async fn slow_queries_are_stopped_and_answered_503() {
                 sqlx::query(sql).execute(writer.pool()).await.expect("delete");
             }
         },
-        &["/search?q=nothing-like-it"],
+        &["/search?q=nothing-like-it", "/api/v1/search?q=nothing-like-it"],
         "/api?module=logs&action=getLogs&fromBlock=0&toBlock=99&topic0=0x\
          1111111111111111111111111111111111111111111111111111111111111111",
     )

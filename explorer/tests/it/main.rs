@@ -216,13 +216,10 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
             "{hits}"
         );
 
-        // Address pages page their transactions and token transfers together.
+        // Address pages: all of A's token transfers on the first page, no next one.
         let first = json(addr, &format!("/api/v1/address/{a}"));
         assert_eq!(first["token_transfers"].as_array().unwrap().len(), 5, "{first}");
-        assert!(first["transfers_page"]["next"].is_null());
-        let second = json(addr, &format!("/api/v1/address/{a}?page=2"));
-        assert_eq!(second["token_transfers"].as_array().unwrap().len(), 0);
-        assert_eq!(second["transfers_page"]["prev"], 1);
+        assert!(first["transfers_next"].is_null() && first["transfers_newest"] == true, "{first}");
 
         // The latest transactions and blocks over a real index: the split is among domain 0's,
         // and every domain's blocks are listed.
@@ -277,6 +274,34 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         json(addr, &format!("/api?module=account&action=tokentx&contractaddress={}", built.token));
     assert_eq!(tt["result"].as_array().unwrap().len(), 4);
     assert_eq!(tt["result"][0]["tokenSymbol"], "XSS");
+    // By address: each of A's transfers once, sent or received, in block order; descending
+    // the reverse; a page of one the row at its place; with the contract too, the same rows.
+    let by_a = json(addr, &format!("/api?module=account&action=tokentx&address={a}"));
+    let rows = by_a["result"].as_array().unwrap().clone();
+    let me = format!("{a:#x}");
+    assert!(!rows.is_empty(), "{by_a}");
+    for r in &rows {
+        assert!(r["from"] == me.as_str() || r["to"] == me.as_str(), "{r}");
+        assert_eq!(r["tokenDecimal"], "6", "{r}");
+    }
+    let key = |r: &Value| {
+        (r["blockNumber"].as_str().unwrap().parse::<i64>().unwrap(), r["hash"].to_string())
+    };
+    let mut sorted = rows.clone();
+    sorted.sort_by_key(key);
+    assert_eq!(rows, sorted, "block order");
+    let desc = json(addr, &format!("/api?module=account&action=tokentx&address={a}&sort=desc"));
+    let mut reversed = rows.clone();
+    reversed.reverse();
+    assert_eq!(desc["result"].as_array().unwrap(), &reversed);
+    let page =
+        json(addr, &format!("/api?module=account&action=tokentx&address={a}&page=2&offset=1"));
+    assert_eq!(page["result"].as_array().unwrap(), &rows[1..2]);
+    let both = json(
+        addr,
+        &format!("/api?module=account&action=tokentx&address={a}&contractaddress={}", built.token),
+    );
+    assert_eq!(both["result"].as_array().unwrap(), &rows);
     check_nfts(addr, built);
     let failed =
         list["result"].as_array().unwrap().iter().find(|t| t["isError"] == "1").expect("failed tx");
