@@ -1,7 +1,8 @@
 //! `sec home` and `sec pay` against `sec node`: an account tells the hub where it lives by a
 //! message from its domain, and a payment from another domain is routed there as a
 //! cross-domain message and delivered; a payment to an account without a home, or to one
-//! living on the payer's domain, is a plain transfer; an account moves home with its SEC.
+//! living on the payer's domain, is a plain transfer; an account moves home with its SEC; a
+//! command whose reader goes away ends by SIGPIPE, not a panic.
 
 use alloy_primitives::U256;
 use sec_primitives::{DEV_MNEMONIC, dev_signers};
@@ -60,6 +61,21 @@ async fn a_payment_finds_the_domain_its_recipient_lives_in() {
     let (ok, out) =
         run(&hex(0), &["home", "--rpc", &node.url(0), "get", "--address", &bob.to_string()]);
     assert!(ok && out.contains("lives on domain 2"), "{out}");
+
+    // a reader that goes away (`sec home get … | head -0`) ends the command quietly, by
+    // SIGPIPE as Unix tools end, not by a panic in its printing
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sec"))
+        .args(["home", "--rpc", &node.url(0), "get", "--address", &bob.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(13), "SIGPIPE: {:?} {stderr}", out.status);
 }
 
 /// Domain convergence as a wallet applies it: an account on domain 1 that bought twice from

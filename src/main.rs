@@ -725,6 +725,19 @@ async fn judge(args: JudgeArgs) -> Result<()> {
     Ok(())
 }
 
+/// A command that prints its answer and exits ends quietly when its reader goes away
+/// (`sec bridge status … | head`), by SIGPIPE as Unix tools do, instead of panicking in its
+/// printing (Rust ignores SIGPIPE by default). The long-running commands keep ignoring it:
+/// their output is logs, and a closed log pipe must not stop a node.
+#[allow(unsafe_code)]
+fn default_sigpipe() {
+    // SAFETY: `signal` with SIG_DFL only resets a disposition; it runs before any other
+    // thread exists, so nothing else is changing signal handling at the same time.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -733,6 +746,17 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Bench(_)
+            | Command::L1Deploy(_)
+            | Command::Trade(_)
+            | Command::Bridge(_)
+            | Command::Pay(_)
+            | Command::Home(_)
+    ) {
+        default_sigpipe();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match cli.command {
