@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0017_nft_transfers_by_address.sql"),
     ),
     (18, "finality", include_str!("../migrations/0018_finality.sql")),
+    (19, "holder_counts", include_str!("../migrations/0019_holder_counts.sql")),
 ];
 
 /// Which database a URL names.
@@ -263,6 +264,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("tokens", "domain, address"),
     ("token_transfers", "domain, block_number, log_index, batch_index"),
     ("balances", "domain, token, holder, token_id"),
+    ("token_holder_counts", "domain, token"),
     ("balance_progress", "domain"),
     ("contracts", "domain, address"),
     ("internal_transfers", "domain, block_number, tx_index, trace_index"),

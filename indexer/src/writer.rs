@@ -331,6 +331,16 @@ async fn update_balances(
     balances: Vec<(BalanceKey, U256)>,
 ) -> Result<(), IndexerError> {
     let (zero, nonzero): (Vec<_>, Vec<_>) = balances.into_iter().partition(|(_, v)| v.is_zero());
+    // each token's holders: the rows the upsert adds (keys without a row yet), less the rows
+    // the deletes remove
+    let mut delta: BTreeMap<Address, i64> = BTreeMap::new();
+    let existing = existing_rows(store, d, nonzero.iter().map(|(k, _)| k)).await?;
+    for (k, _) in &nonzero {
+        *delta.entry(k.token).or_default() += 1;
+    }
+    for (token, n) in existing {
+        *delta.entry(token).or_default() -= n;
+    }
     let rows = nonzero
         .into_iter()
         .map(|(k, v)| {
@@ -345,15 +355,76 @@ async fn update_balances(
         .collect();
     store.insert(&BALANCES, rows).await?;
     for (k, _) in zero {
-        store
+        let removed = store
             .execute(
                 "DELETE FROM balances \
                  WHERE domain = $1 AND token = $2 AND holder = $3 AND token_id = $4",
                 &[int(d), address(k.token), address(k.holder), Value::Bytes(Some(id_bytes(k.id)))],
             )
             .await?;
+        *delta.entry(k.token).or_default() -= removed as i64;
+    }
+    for (token, n) in delta.into_iter().filter(|(_, n)| *n != 0) {
+        store
+            .execute(
+                "INSERT INTO token_holder_counts (domain, token, holders) VALUES ($1, $2, $3) \
+                 ON CONFLICT (domain, token) \
+                 DO UPDATE SET holders = token_holder_counts.holders + excluded.holders",
+                &[int(d), address(token), Value::Int(Some(n))],
+            )
+            .await?;
+        if n < 0 {
+            // a token without holders has no row, as in an index built afresh
+            store
+                .execute(
+                    "DELETE FROM token_holder_counts \
+                     WHERE domain = $1 AND token = $2 AND holders <= 0",
+                    &[int(d), address(token)],
+                )
+                .await?;
+        }
     }
     Ok(())
+}
+
+/// Most keys one existence query names (two parameters each).
+const EXISTING_CHUNK: usize = 200;
+
+/// Per token, how many of `keys` (of domain `d`) have a `balances` row already.
+async fn existing_rows(
+    store: &mut Store,
+    d: u64,
+    keys: impl Iterator<Item = &BalanceKey>,
+) -> Result<BTreeMap<Address, i64>, IndexerError> {
+    let mut by_token: BTreeMap<Address, Vec<&BalanceKey>> = BTreeMap::new();
+    for k in keys {
+        by_token.entry(k.token).or_default().push(k);
+    }
+    let mut out = BTreeMap::new();
+    for (token, keys) in by_token {
+        for chunk in keys.chunks(EXISTING_CHUNK) {
+            // the primary key's equalities, OR'ed: each an index lookup on both databases
+            let pairs: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(holder = ${} AND token_id = ${})", 3 + 2 * i, 4 + 2 * i))
+                .collect();
+            let sql = format!(
+                "SELECT COUNT(*) FROM balances WHERE domain = $1 AND token = $2 AND ({})",
+                pairs.join(" OR ")
+            );
+            let mut params = vec![int(d), address(token)];
+            for k in chunk {
+                params.push(address(k.holder));
+                params.push(Value::Bytes(Some(id_bytes(k.id))));
+            }
+            let rows = store.fetch(&sql, &params, &[Kind::Int]).await?;
+            let n = match rows.first().and_then(|r| r.first()) {
+                Some(Value::Int(Some(n))) => *n,
+                _ => 0,
+            };
+            *out.entry(token).or_default() += n;
+        }
+    }
+    Ok(out)
 }
 
 fn address_of(value: Option<&Value>) -> Option<Address> {
@@ -494,6 +565,12 @@ async fn rollback_once(
         } else {
             store
                 .execute("DELETE FROM balances WHERE domain = $1 AND token = $2", &token_params)
+                .await?;
+            store
+                .execute(
+                    "DELETE FROM token_holder_counts WHERE domain = $1 AND token = $2",
+                    &token_params,
+                )
                 .await?;
         }
     }

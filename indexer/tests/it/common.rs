@@ -143,11 +143,41 @@ pub async fn index(node: &Node, db: &Database, to_block: u64) {
 
 /// Asserts that `db`, whatever it went through (rollbacks, restarts), holds exactly what a
 /// fresh index of `node` (up to block 1,000, in an SQLite file under `dir`) holds.
+/// Every token's holder count, as the writer keeps it, is the number of its balance rows.
+pub async fn assert_holder_counts(db: &Database) {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT b.domain, b.token, COUNT(*) AS n, MAX(c.holders) AS kept FROM balances b \
+         LEFT JOIN token_holder_counts c ON c.domain = b.domain AND c.token = b.token \
+         GROUP BY b.domain, b.token",
+    )
+    .fetch_all(db.pool())
+    .await
+    .expect("holder counts");
+    assert!(!rows.is_empty(), "balances indexed");
+    for r in rows {
+        let n: i64 = r.try_get("n").expect("n");
+        let kept: Option<i64> = r.try_get("kept").expect("kept");
+        assert_eq!(kept, Some(n), "token {:?}", r.try_get::<Vec<u8>, _>("token"));
+    }
+    let orphans = sqlx::query(
+        "SELECT COUNT(*) FROM token_holder_counts c WHERE NOT EXISTS \
+         (SELECT 1 FROM balances b WHERE b.domain = c.domain AND b.token = c.token)",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("orphans")
+    .try_get::<i64, _>(0)
+    .expect("count");
+    assert_eq!(orphans, 0, "a count kept for a token without balances");
+}
+
 pub async fn assert_matches_fresh_index(node: &Node, db: &Database, dir: &Path) {
     let clean =
         Database::connect(dir.join("clean.db").to_str().expect("path"), 4).await.expect("sqlite");
     index(node, &clean, 1_000).await;
     assert_eq!(db.dump().await.expect("dump"), clean.dump().await.expect("dump"));
+    assert_holder_counts(db).await;
 }
 
 /// The PostgreSQL server the test command starts.

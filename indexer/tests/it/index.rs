@@ -156,6 +156,9 @@ async fn sqlite_and_postgres_hold_the_same_complete_index() {
     let postgres = fresh_postgres("sec_index_same", 4).await;
     index(&node, &postgres, 1_000).await;
     assert_eq!(postgres.dump().await.expect("dump"), before);
+    // each token's holder count is kept as its balance rows come and go
+    assert_holder_counts(&sqlite).await;
+    assert_holder_counts(&postgres).await;
 }
 
 /// Two nodes share a prefix of the chain, then fork. Indexing one and then the other rolls back
