@@ -98,8 +98,20 @@ pub async fn begin(store: &mut Store, allowed: bool) -> Result<bool, IndexerErro
     Ok(fresh)
 }
 
-/// Builds every lookup index the bulk load left out, each in a transaction of its own.
+/// Counts every token's holders (the load did not keep the counts), then builds every lookup
+/// index the bulk load left out, each in a transaction of its own. A kill before the last
+/// index leaves the load unfinished, so the next run counts again.
 pub async fn finish(store: &mut Store) -> Result<(), IndexerError> {
+    store.begin().await?;
+    store.execute("DELETE FROM token_holder_counts", &[]).await?;
+    store
+        .execute(
+            "INSERT INTO token_holder_counts (domain, token, holders) \
+             SELECT domain, token, COUNT(*) FROM balances GROUP BY domain, token",
+            &[],
+        )
+        .await?;
+    store.commit().await?;
     for name in deferred(store).await? {
         let create = create_statement(name).ok_or_else(|| {
             IndexerError::Config(format!("0001_chain.sql does not create {name}"))

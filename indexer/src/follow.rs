@@ -278,6 +278,7 @@ async fn write_ops(
     let mut stats = Stats::default();
     let mut store = Store::new(&db);
     let mut bulk = bulk::begin(&mut store, config.bulk_load).await?;
+    store.holder_counts = !bulk;
     let mut caught_up = BTreeSet::new();
     let mut next = None;
     loop {
@@ -312,6 +313,7 @@ async fn write_ops(
                 if bulk && caught_up.len() as u32 >= domains {
                     bulk::finish(&mut store).await?;
                     bulk = false;
+                    store.holder_counts = true;
                 }
             }
             Op::Batch(batch) => {

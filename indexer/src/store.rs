@@ -32,12 +32,16 @@ pub struct Store {
     backend: Backend,
     /// The open transaction, if any; dropped unfinished, sqlx rolls it back.
     tx: Option<sqlx::Transaction<'static, Any>>,
+    /// Whether balance writes keep `token_holder_counts` current. Off during a bulk load,
+    /// which counts every token's holders once at its end ([`crate::bulk::finish`]): checking
+    /// each written balance for an existing row would slow the load by more than half.
+    pub holder_counts: bool,
 }
 
 impl Store {
     /// A store on `db`'s pool, with no transaction open.
     pub fn new(db: &Database) -> Self {
-        Store { pool: db.pool().clone(), backend: db.backend(), tx: None }
+        Store { pool: db.pool().clone(), backend: db.backend(), tx: None, holder_counts: true }
     }
 
     /// Opens a transaction; it is an error to open one inside another. SQLite takes the write

@@ -334,12 +334,14 @@ async fn update_balances(
     // each token's holders: the rows the upsert adds (keys without a row yet), less the rows
     // the deletes remove
     let mut delta: BTreeMap<Address, i64> = BTreeMap::new();
-    let existing = existing_rows(store, d, nonzero.iter().map(|(k, _)| k)).await?;
-    for (k, _) in &nonzero {
-        *delta.entry(k.token).or_default() += 1;
-    }
-    for (token, n) in existing {
-        *delta.entry(token).or_default() -= n;
+    if store.holder_counts {
+        let existing = existing_rows(store, d, nonzero.iter().map(|(k, _)| k)).await?;
+        for (k, _) in &nonzero {
+            *delta.entry(k.token).or_default() += 1;
+        }
+        for (token, n) in existing {
+            *delta.entry(token).or_default() -= n;
+        }
     }
     let rows = nonzero
         .into_iter()
@@ -362,7 +364,9 @@ async fn update_balances(
                 &[int(d), address(k.token), address(k.holder), Value::Bytes(Some(id_bytes(k.id)))],
             )
             .await?;
-        *delta.entry(k.token).or_default() -= removed as i64;
+        if store.holder_counts {
+            *delta.entry(k.token).or_default() -= removed as i64;
+        }
     }
     for (token, n) in delta.into_iter().filter(|(_, n)| *n != 0) {
         store
