@@ -738,18 +738,10 @@ impl Domain {
         Ok(f(&reader, &chain.head, &chain.head_extension, chain.state.native_total()))
     }
 
-    /// `eth_getProof` at the head.
-    pub fn proof(&self, address: &Address, slots: &[B256]) -> (crate::state::AccountProof, u64) {
-        // The head's trie hashes are all current (its root was computed before it became
-        // the head): a proof only reads them, under the shared lock.
-        let chain = self.chain.read();
-        let number = chain.head.number;
-        (chain.state.proof(address, slots), number)
-    }
-
-    /// `eth_getProof` at block `number`: `Ok` with the proof when it is one of the last
-    /// [`DomainConfig::proof_window`] blocks, `Err` with the oldest block that has proofs
-    /// otherwise.
+    /// `eth_getProof` at block `number`: `Ok` with the proof when it is the head or one of the
+    /// last [`DomainConfig::proof_window`] blocks, `Err` with the oldest block that has proofs
+    /// otherwise. The tries' hashes are all current (each block's root was computed before it
+    /// became the head): a proof only reads them, under the shared lock.
     pub fn proof_at(
         &self,
         number: u64,

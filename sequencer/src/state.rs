@@ -336,45 +336,14 @@ impl WorldState {
     pub fn proof_at(&self, number: u64, address: &Address, slots: &[B256]) -> Option<AccountProof> {
         let oldest = self.history.blocks.front()?.number;
         let at = self.history.blocks.get(usize::try_from(number.checked_sub(oldest)?).ok()?)?;
-        let key = keccak256(address);
-        let account_proof = at.accounts.proof(&key);
-        let Some(leaf) = at.accounts.get(&key) else {
-            return Some(AccountProof {
-                account: Account { code_hash: KECCAK256_EMPTY, ..Default::default() },
-                storage_root: EMPTY_ROOT_HASH,
-                account_proof,
-                storage_proofs: slots.iter().map(|s| (*s, U256::ZERO, Vec::new())).collect(),
-            });
-        };
-        let leaf: TrieAccount = alloy_rlp::Decodable::decode(&mut &leaf[..]).ok()?;
-        let later = self.history.blocks.iter().skip_while(|b| b.number <= number);
-        let empty = Trie::new();
-        let storage = later
-            .filter_map(|b| b.storage_before.get(address))
-            .next()
-            .or_else(|| self.accounts.get(address).map(|e| &e.storage_trie))
-            .unwrap_or(&empty);
-        let storage_proofs = slots
+        let storage = self
+            .history
+            .blocks
             .iter()
-            .map(|slot| {
-                let k = keccak256(slot);
-                let value = storage
-                    .get(&k)
-                    .and_then(|v| <U256 as alloy_rlp::Decodable>::decode(&mut &v[..]).ok())
-                    .unwrap_or_default();
-                (*slot, value, storage.proof(&k))
-            })
-            .collect();
-        Some(AccountProof {
-            account: Account {
-                nonce: leaf.nonce,
-                balance: leaf.balance,
-                code_hash: leaf.code_hash,
-            },
-            storage_root: leaf.storage_root,
-            account_proof,
-            storage_proofs,
-        })
+            .skip_while(|b| b.number <= number)
+            .find_map(|b| b.storage_before.get(address))
+            .or_else(|| self.accounts.get(address).map(|e| &e.storage_trie));
+        Some(prove(&at.accounts, storage, address, slots))
     }
 
     /// The state root; re-encodes only accounts changed since the last call.
@@ -412,31 +381,50 @@ impl WorldState {
     /// Account proof and storage proofs for `eth_getProof`, against the last
     /// [`WorldState::state_root`] (which every committed head has had computed).
     pub fn proof(&self, address: &Address, slots: &[B256]) -> AccountProof {
-        let account_proof = self.trie.proof(&keccak256(address));
-        let entry = self.accounts.get(address);
-        let (account, storage_root, storage_proofs) = match entry {
-            Some(entry) => {
-                let root = entry.storage_root;
-                let proofs = slots
-                    .iter()
-                    .map(|slot| {
-                        let value = entry
-                            .storage
-                            .get(&U256::from_be_bytes(slot.0))
-                            .copied()
-                            .unwrap_or_default();
-                        (*slot, value, entry.storage_trie.proof(&keccak256(slot)))
-                    })
-                    .collect();
-                (entry.account, root, proofs)
-            }
-            None => (
-                Account { code_hash: KECCAK256_EMPTY, ..Default::default() },
-                EMPTY_ROOT_HASH,
-                slots.iter().map(|s| (*s, U256::ZERO, Vec::new())).collect(),
-            ),
+        prove(&self.trie, self.accounts.get(address).map(|e| &e.storage_trie), address, slots)
+    }
+}
+
+/// The proof of `address` and its `slots` in the account trie `accounts`, with the account's
+/// storage trie of the same block (`None`: no storage). The account and the slot values are
+/// read from the tries themselves, so the head and a kept past block are proven alike.
+fn prove(
+    accounts: &Trie,
+    storage: Option<&Trie>,
+    address: &Address,
+    slots: &[B256],
+) -> AccountProof {
+    let key = keccak256(address);
+    let account_proof = accounts.proof(&key);
+    let leaf = accounts
+        .get(&key)
+        .and_then(|l| <TrieAccount as alloy_rlp::Decodable>::decode(&mut &l[..]).ok());
+    let Some(leaf) = leaf else {
+        return AccountProof {
+            account: Account { code_hash: KECCAK256_EMPTY, ..Default::default() },
+            storage_root: EMPTY_ROOT_HASH,
+            account_proof,
+            storage_proofs: slots.iter().map(|s| (*s, U256::ZERO, Vec::new())).collect(),
         };
-        AccountProof { account, storage_root, account_proof, storage_proofs }
+    };
+    let empty = Trie::new();
+    let storage = storage.unwrap_or(&empty);
+    let storage_proofs = slots
+        .iter()
+        .map(|slot| {
+            let k = keccak256(slot);
+            let value = storage
+                .get(&k)
+                .and_then(|v| <U256 as alloy_rlp::Decodable>::decode(&mut &v[..]).ok())
+                .unwrap_or_default();
+            (*slot, value, storage.proof(&k))
+        })
+        .collect();
+    AccountProof {
+        account: Account { nonce: leaf.nonce, balance: leaf.balance, code_hash: leaf.code_hash },
+        storage_root: leaf.storage_root,
+        account_proof,
+        storage_proofs,
     }
 }
 
