@@ -53,10 +53,12 @@ pub fn production_statements() -> Vec<(String, &'static str)> {
     vec![(LATEST_EPOCH_SQL.into(), ""), (TOTALS_SQL.into(), "a"), (EPOCH_SQL.into(), "ia")]
 }
 
-/// `signer`'s production: its row of the latest epoch indexed and its sums over every epoch.
-async fn production(db: &Database, signer: &[u8]) -> Result<Production, ExplorerError> {
-    let latest = sqlx::query(LATEST_EPOCH_SQL).fetch_one(db.pool()).await?;
-    let epoch = opt_int(&latest, "epoch")?;
+/// `signer`'s production: its row of `epoch` (the latest indexed) and its sums over every epoch.
+async fn production(
+    db: &Database,
+    signer: &[u8],
+    epoch: Option<i64>,
+) -> Result<Production, ExplorerError> {
     let totals = sqlx::query(TOTALS_SQL).bind(signer.to_vec()).fetch_one(db.pool()).await?;
     let mut p = Production {
         epoch,
@@ -85,6 +87,8 @@ pub async fn validators(db: &Database) -> Result<Vec<ValidatorView>, ExplorerErr
     )
     .fetch_all(db.pool())
     .await?;
+    let latest = sqlx::query(LATEST_EPOCH_SQL).fetch_one(db.pool()).await?;
+    let epoch = opt_int(&latest, "epoch")?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let a = bytes(&r, "address")?;
@@ -98,7 +102,7 @@ pub async fn validators(db: &Database) -> Result<Vec<ValidatorView>, ExplorerErr
             .try_fold(U256::ZERO, |acc, v| v.map(|v| acc.saturating_add(v)))?;
         let bps = int(&r, "commission_bps")?;
         let signer = bytes(&r, "signer")?;
-        let production = production(db, &signer).await?;
+        let production = production(db, &signer, epoch).await?;
         out.push(ValidatorView {
             address: address(&a),
             signer: address(&signer),
