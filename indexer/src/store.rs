@@ -34,7 +34,8 @@ pub struct Store {
     tx: Option<sqlx::Transaction<'static, Any>>,
     /// Whether balance writes keep `token_holder_counts` current. Off during a bulk load,
     /// which counts every token's holders once at its end ([`crate::bulk::finish`]): checking
-    /// each written balance for an existing row would slow the load by more than half.
+    /// each written balance for an existing row took a PostgreSQL backfill of 1,008,004
+    /// transactions from 94.8 s to 173.4 s (BENCHMARKS.md, "The same pages on PostgreSQL").
     pub holder_counts: bool,
 }
 
