@@ -15,7 +15,10 @@ use crate::{
     holders::{self, HolderCursor},
     lists::{self, ListQuery},
     nft::{self, InventoryCursor},
-    pages::{AddressQuery, BlockQuery, PageQuery, SearchQuery, TokenQuery, after_reason},
+    pages::{
+        AddressQuery, BlockQuery, BridgeQuery, CheckpointsQuery, SearchQuery, TokenQuery,
+        TokensQuery, after_reason,
+    },
     trade,
 };
 
@@ -31,7 +34,7 @@ fn bad(what: &str) -> Response {
 }
 
 async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
-    Ok(Json(data::home(&state.db, state.config.stale_after_secs).await?).into_response())
+    Ok(Json(crate::pages::home_view(&state).await?).into_response())
 }
 
 async fn block(
@@ -86,8 +89,18 @@ async fn token(
         Ok(after) => after,
         Err(e) => return Ok(bad(&format!("inventory_after: {}", after_reason(&e)))),
     };
-    let view =
-        data::token(&state.db, domain, a.as_slice(), q.page(), before.as_ref(), after.as_ref());
+    let transfers_before = match q.transfers_before() {
+        Ok(cursor) => cursor,
+        Err(why) => return Ok(bad(&why)),
+    };
+    let view = data::token(
+        &state.db,
+        domain,
+        a.as_slice(),
+        transfers_before,
+        before.as_ref(),
+        after.as_ref(),
+    );
     Ok(found(view.await?))
 }
 
@@ -173,9 +186,13 @@ async fn token_holders(
 
 async fn tokens(
     AxumState(state): AxumState<State>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<TokensQuery>,
 ) -> Result<Response, ExplorerError> {
-    let (tokens, page) = data::tokens(&state.db, q.page()).await?;
+    let after = match q.after() {
+        Ok(after) => after,
+        Err(why) => return Ok(bad(&why)),
+    };
+    let (tokens, page) = data::tokens(&state.db, after.as_ref()).await?;
     Ok(Json(json!({ "tokens": tokens, "page": page })).into_response())
 }
 
@@ -189,16 +206,24 @@ async fn search(
 
 async fn bridge(
     AxumState(state): AxumState<State>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<BridgeQuery>,
 ) -> Result<Response, ExplorerError> {
-    Ok(Json(data::bridge(&state.db, q.page()).await?).into_response())
+    let cursors = match q.cursors() {
+        Ok(cursors) => cursors,
+        Err(why) => return Ok(bad(&why)),
+    };
+    Ok(Json(data::bridge(&state.db, cursors).await?).into_response())
 }
 
 async fn checkpoints(
     AxumState(state): AxumState<State>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<CheckpointsQuery>,
 ) -> Result<Response, ExplorerError> {
-    let (checkpoints, page) = data::checkpoints(&state.db, q.page()).await?;
+    let before = match q.before() {
+        Ok(before) => before,
+        Err(why) => return Ok(bad(&why)),
+    };
+    let (checkpoints, page) = data::checkpoints(&state.db, before).await?;
     Ok(Json(json!({ "checkpoints": checkpoints, "page": page })).into_response())
 }
 
@@ -336,7 +361,6 @@ pub fn openapi_document() -> serde_json::Value {
             }
         }})
     }
-    let page = ("page", "query", false);
     let list = [("domain", "query", false), ("before", "query", false), ("limit", "query", false)];
     json!({
         "openapi": "3.0.3",
@@ -351,16 +375,16 @@ pub fn openapi_document() -> serde_json::Value {
             "/api/v1/address/{address}": op("Balances per domain, code, transactions and token transfers of an address; both lists newest first, 25 rows a page, paged by cursor: `next` passed back as `before` for the transactions, `transfers_next` as `transfers_before` for the token transfers", &[("address", "path", true), ("before", "query", false), ("transfers_before", "query", false)]),
             "/api/v1/address/{address}/contract": op("The verified contracts at an address (every domain, and Ethereum): name, compiler version and settings, full or partial match, source files, ABI; and the domains where its code is not verified", &[("address", "path", true)]),
             "/api/v1/verify/{guid}": op("How a verification request went: status pending, pass or fail, and why it failed", &[("guid", "path", true)]),
-            "/api/v1/token/{domain}/{address}": op("A token: metadata, the largest 25 holders (or the 25 below `holders_before`, a cursor from `holders_next`), the first 25 of its NFT inventory (or those after `inventory_after`, from `inventory_next`), a page of transfers", &[("domain", "path", true), ("address", "path", true), page, ("holders_before", "query", false), ("inventory_after", "query", false)]),
+            "/api/v1/token/{domain}/{address}": op("A token: metadata, the largest 25 holders (or the 25 below `holders_before`, a cursor from `holders_next`), the first 25 of its NFT inventory (or those after `inventory_after`, from `inventory_next`), 25 transfers newest first (or the 25 below `transfers_before`, a cursor from `transfers_page.next`)", &[("domain", "path", true), ("address", "path", true), ("transfers_before", "query", false), ("holders_before", "query", false), ("inventory_after", "query", false)]),
             "/api/v1/token/{domain}/{address}/inventory": op("An ERC-721 or ERC-1155 token's inventory, ids ascending: each ERC-721 id with its current owner (the receiver of its latest transfer; burned ids left out) and when it last moved, each ERC-1155 id with its holders and balances. Paged by cursor: 25 items unless `limit` (1-100) says otherwise, `next` passed back as `after`", &[("domain", "path", true), ("address", "path", true), ("after", "query", false), ("limit", "query", false)]),
             "/api/v1/token/{domain}/{address}/holders": op("A token's holders, largest balance first (ties by holder, then token id, descending): holder, amount (in the token's units and `raw_amount`), ERC-1155 token id, share of the supply, and `rank` on the first page. Paged by cursor like /api/v1/blocks: 25 rows unless `limit` (1-100) says otherwise, `next` passed back as `before`", &[("domain", "path", true), ("address", "path", true), ("before", "query", false), ("limit", "query", false)]),
-            "/api/v1/tokens": op("Every indexed token", &[page]),
-            "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, and the latest cross-domain messages", &[page]),
+            "/api/v1/tokens": op("Every indexed token, in the order they first appeared (domain, first block, address), 25 a page; `page.next` is the cursor of the next page, to pass as `after`", &[("after", "query", false)]),
+            "/api/v1/bridge": op("Deposits from Ethereum and withdrawals to it with their stage, newest first, 25 of each a page, and the latest cross-domain messages. Paged by cursor: `deposits_page.next` passed back as `deposits_before`, `withdrawals_page.next` as `withdrawals_before`", &[("deposits_before", "query", false), ("withdrawals_before", "query", false)]),
             "/api/v1/charts": op("Activity per UTC day, of every domain or of `domain`: blocks, transactions and gas used, the last `days` days (1-365, default 30) to the latest day indexed, oldest first, days without blocks as zero; with each day's bar geometry (chart box 600 x 200) and the totals", &[("days", "query", false), ("domain", "query", false)]),
             "/api/v1/domains": op("Every domain: chain id, head, finalized height, transactions, recent rate", &[]),
             "/api/v1/validators": op("Validators: bonded and self stake, delegators, commission, slashing, status", &[]),
             "/api/v1/sec": op("The SEC token: allocations (released, vested, locked) and the vesting schedule", &[]),
-            "/api/v1/checkpoints": op("Checkpoints anchored on Ethereum, newest first", &[page]),
+            "/api/v1/checkpoints": op("Checkpoints anchored on Ethereum, newest first, 25 a page; `page.next` is the cursor of the next page, to pass as `before`", &[("before", "query", false)]),
             "/api/v1/trade": op("Latest offers, and the cross-domain share of completed trades over time (buckets; `definition`: what counts as cross-domain, a payment by cross-domain message or parties with different homes in the hub's directory)", &[]),
             "/api/v1/trade/{domain}/{id}": op("An offer: terms, parties, every step with its time (and `message`, the cross-domain message that took it, if one did), its dispute with the panel's votes and the decision. Periods: `auto_confirm_secs` and `ship_secs` in seconds, `auto_confirm` and `ship_within` as shown (\"30 s\", \"7 days\"), `auto_confirm_days` and `ship_days` in days to two decimals", &[("domain", "path", true), ("id", "path", true)]),
             "/api/v1/trust/{address}": op("An account's trust index in every domain, its history, and the chart of it (SVG paths)", &[("address", "path", true)]),

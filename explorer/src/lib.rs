@@ -9,6 +9,7 @@ pub mod data;
 pub mod etherscan;
 pub mod format;
 pub mod holders;
+pub mod kept;
 pub mod lists;
 pub mod nft;
 pub mod pages;
@@ -45,6 +46,10 @@ pub struct ExplorerConfig {
     /// request answered 503 (the Etherscan API: its "Query Timeout" error), so that slow calls
     /// cannot hold every connection. Default 5,000.
     pub query_timeout_ms: u64,
+    /// Milliseconds the home page's data (and its rendered page) is kept and shared by every
+    /// request before it is read again ([`kept`]); 0 reads it on every view. Default 1,000: at
+    /// most a second behind, about one block.
+    pub home_cache_ms: u64,
     /// Source verification: the compiler and the limits put on it.
     pub verify: verify::VerifyConfig,
 }
@@ -57,6 +62,7 @@ impl Default for ExplorerConfig {
             chain_id_base: 53500,
             stale_after_secs: 30,
             query_timeout_ms: 5_000,
+            home_cache_ms: 1_000,
             verify: verify::VerifyConfig::default(),
         }
     }
@@ -158,6 +164,10 @@ pub struct AppState {
     pub config: ExplorerConfig,
     /// The queue of source verifications.
     pub verifier: verify::Verifier,
+    /// The home page's data, kept for `config.home_cache_ms`.
+    pub home: kept::Kept<data::HomeView>,
+    /// The home page rendered from it, kept as long.
+    pub home_page: kept::Kept<axum::body::Bytes>,
 }
 
 /// Shared state handle.
@@ -231,7 +241,15 @@ const MAX_BODY: usize = 16 << 20;
 pub fn router(db: Database, config: ExplorerConfig) -> Result<Router, ExplorerError> {
     let reader = db.reader(std::time::Duration::from_millis(config.query_timeout_ms))?;
     let verifier = verify::Verifier::start(db, config.verify.clone());
-    let state = Arc::new(AppState { db: reader, templates: templates(), config, verifier });
+    let home_cache = std::time::Duration::from_millis(config.home_cache_ms);
+    let state = Arc::new(AppState {
+        db: reader,
+        templates: templates(),
+        config,
+        verifier,
+        home: kept::Kept::new(home_cache),
+        home_page: kept::Kept::new(home_cache),
+    });
     Ok(Router::new()
         .route("/static/style.css", get(stylesheet))
         .route("/static/live.js", get(live_script))

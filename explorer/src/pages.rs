@@ -8,6 +8,7 @@ use axum::{
     routing::get,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::{
     ExplorerError, Overloaded, RETRY_AFTER_SECS, State, charts, contract, data,
@@ -18,16 +19,66 @@ use crate::{
     verify::{self, CodeFormat, Request, VerifyError},
 };
 
-/// `?page=` of a paged list.
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    page: Option<i64>,
+/// A list's cursor parameter `name` of `N` parts, checked; a refusal names the parameter.
+fn cursor_param<const N: usize>(
+    value: &Option<String>,
+    name: &str,
+) -> Result<Option<[i64; N]>, String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(lists::decode::<N>)
+        .transpose()
+        .map_err(|e| format!("{name}: {}", after_reason(&e)))
 }
 
-impl PageQuery {
-    /// The page number, from 1.
-    pub fn page(&self) -> i64 {
-        self.page.unwrap_or(1).clamp(1, 100_000)
+/// `?before=` of the checkpoints: the id of the last checkpoint of the page before.
+#[derive(Debug, Default, Deserialize)]
+pub struct CheckpointsQuery {
+    before: Option<String>,
+}
+
+impl CheckpointsQuery {
+    /// The cursor, checked.
+    pub fn before(&self) -> Result<Option<i64>, String> {
+        Ok(cursor_param::<1>(&self.before, "before")?.map(|[id]| id))
+    }
+}
+
+/// `?after=` of the token list: the `next` of the page before.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokensQuery {
+    after: Option<String>,
+}
+
+impl TokensQuery {
+    /// The cursor, checked.
+    pub fn after(&self) -> Result<Option<data::TokensCursor>, String> {
+        self.after
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(data::TokensCursor::parse)
+            .transpose()
+            .map_err(|e| format!("after: {}", after_reason(&e)))
+    }
+}
+
+/// `?deposits_before=&withdrawals_before=` of the bridge page: where its lists start.
+#[derive(Debug, Default, Deserialize)]
+pub struct BridgeQuery {
+    deposits_before: Option<String>,
+    withdrawals_before: Option<String>,
+}
+
+impl BridgeQuery {
+    /// The cursors, checked; a refusal names the parameter.
+    pub fn cursors(&self) -> Result<data::BridgeCursors, String> {
+        Ok(data::BridgeCursors {
+            deposits_before: cursor_param::<1>(&self.deposits_before, "deposits_before")?
+                .map(|[nonce]| nonce),
+            withdrawals_before: cursor_param::<3>(&self.withdrawals_before, "withdrawals_before")?,
+        })
     }
 }
 
@@ -83,18 +134,19 @@ pub fn after_reason(e: &ListError) -> String {
     text.split_once(": ").map_or(text.clone(), |(_, why)| why.to_string())
 }
 
-/// `?page=` of a token's transfers and `?holders_before=` of its holders.
+/// `?transfers_before=` of a token's transfers, `?holders_before=` of its holders and
+/// `?inventory_after=` of its NFT inventory.
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
-    page: Option<i64>,
+    transfers_before: Option<String>,
     holders_before: Option<String>,
     inventory_after: Option<String>,
 }
 
 impl TokenQuery {
-    /// The page number of the transfers, from 1.
-    pub fn page(&self) -> i64 {
-        self.page.unwrap_or(1).clamp(1, 100_000)
+    /// Where the page of transfers starts, if not at the newest.
+    pub fn transfers_before(&self) -> Result<Option<[i64; 3]>, String> {
+        cursor_param::<3>(&self.transfers_before, "transfers_before")
     }
 
     /// Where the page of holders starts, if not at the largest.
@@ -170,8 +222,20 @@ pub async fn not_found_route(
 }
 
 async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
-    let view = data::home(&state.db, state.config.stale_after_secs).await?;
-    render(&state, "home.html", view)
+    let html = state
+        .home_page
+        .get(|| async {
+            let view = home_view(&state).await?;
+            let html = state.templates.get_template("home.html")?.render(&*view)?;
+            Ok::<_, ExplorerError>(axum::body::Bytes::from(html))
+        })
+        .await?;
+    Ok(Html(axum::body::Bytes::clone(&html)).into_response())
+}
+
+/// The home page's data, kept for `home_cache_ms` and shared with the JSON API's `/home`.
+pub(crate) async fn home_view(state: &State) -> Result<Arc<data::HomeView>, ExplorerError> {
+    state.home.get(|| data::home(&state.db, state.config.stale_after_secs)).await
 }
 
 async fn block(
@@ -249,8 +313,18 @@ async fn token(
         Ok(after) => after,
         Err(e) => return bad_request(&state, &format!("inventory_after: {}", after_reason(&e))),
     };
-    let view =
-        data::token(&state.db, domain, a.as_slice(), q.page(), before.as_ref(), after.as_ref());
+    let transfers_before = match q.transfers_before() {
+        Ok(cursor) => cursor,
+        Err(why) => return bad_request(&state, &why),
+    };
+    let view = data::token(
+        &state.db,
+        domain,
+        a.as_slice(),
+        transfers_before,
+        before.as_ref(),
+        after.as_ref(),
+    );
     match view.await? {
         Some(view) => render(&state, "token.html", view),
         None => not_found(&state, "No token is indexed at that address."),
@@ -259,25 +333,37 @@ async fn token(
 
 async fn tokens(
     AxumState(state): AxumState<State>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<TokensQuery>,
 ) -> Result<Response, ExplorerError> {
-    let (tokens, page) = data::tokens(&state.db, q.page()).await?;
+    let after = match q.after() {
+        Ok(after) => after,
+        Err(why) => return bad_request(&state, &why),
+    };
+    let (tokens, page) = data::tokens(&state.db, after.as_ref()).await?;
     render(&state, "tokens.html", minijinja::context! { tokens, page })
 }
 
 async fn bridge(
     AxumState(state): AxumState<State>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<BridgeQuery>,
 ) -> Result<Response, ExplorerError> {
-    let view = data::bridge(&state.db, q.page()).await?;
+    let cursors = match q.cursors() {
+        Ok(cursors) => cursors,
+        Err(why) => return bad_request(&state, &why),
+    };
+    let view = data::bridge(&state.db, cursors).await?;
     render(&state, "bridge.html", view)
 }
 
 async fn checkpoints(
     AxumState(state): AxumState<State>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<CheckpointsQuery>,
 ) -> Result<Response, ExplorerError> {
-    let (checkpoints, page) = data::checkpoints(&state.db, q.page()).await?;
+    let before = match q.before() {
+        Ok(before) => before,
+        Err(why) => return bad_request(&state, &why),
+    };
+    let (checkpoints, page) = data::checkpoints(&state.db, before).await?;
     render(&state, "checkpoints.html", minijinja::context! { checkpoints, page })
 }
 

@@ -16,7 +16,7 @@ use tracing::info;
 
 use crate::{
     IndexerError,
-    db::Value,
+    db::{MIGRATIONS, Value},
     schema::text,
     store::{Kind, Store},
 };
@@ -27,7 +27,7 @@ pub const LOOKUP_INDEXES: &[&str] = &[
     "transactions_by_from",
     "transactions_by_to",
     "logs_by_address",
-    "token_transfers_by_token",
+    "token_transfers_by_token_order",
     "token_transfers_by_from",
     "token_transfers_by_to",
     "internal_transfers_by_tx",
@@ -35,15 +35,15 @@ pub const LOOKUP_INDEXES: &[&str] = &[
     "internal_transfers_by_to",
 ];
 
-/// The migration that creates the lookup indexes: a bulk load builds each with its statement
-/// there, so the index built is the one a migrated database has.
-const CHAIN_MIGRATION: &str = include_str!("../migrations/0001_chain.sql");
-
-/// `CREATE INDEX name ON ...` as the migration writes it, if it does.
+/// `CREATE INDEX name ON ...` as the latest migration that creates it writes it, if one does: a
+/// bulk load builds each index with that statement, so the index built is the one a migrated
+/// database has.
 fn create_statement(name: &str) -> Option<&'static str> {
-    let start = CHAIN_MIGRATION.find(&format!("CREATE INDEX {name} ON "))?;
-    let len = CHAIN_MIGRATION[start..].find(';')?;
-    Some(&CHAIN_MIGRATION[start..start + len])
+    MIGRATIONS.iter().rev().find_map(|(_, _, sql)| {
+        let start = sql.find(&format!("CREATE INDEX {name} ON "))?;
+        let len = sql[start..].find(';')?;
+        Some(&sql[start..start + len])
+    })
 }
 
 /// The lookup indexes a bulk load has left out and not built yet, in [`LOOKUP_INDEXES`] order.
@@ -113,9 +113,8 @@ pub async fn finish(store: &mut Store) -> Result<(), IndexerError> {
         .await?;
     store.commit().await?;
     for name in deferred(store).await? {
-        let create = create_statement(name).ok_or_else(|| {
-            IndexerError::Config(format!("0001_chain.sql does not create {name}"))
-        })?;
+        let create = create_statement(name)
+            .ok_or_else(|| IndexerError::Config(format!("no migration creates {name}")))?;
         let started = std::time::Instant::now();
         store.begin().await?;
         // An earlier run may have built it and been killed before its commit; the index and the
@@ -145,6 +144,10 @@ mod tests {
         assert_eq!(
             create_statement("transactions_by_hash"),
             Some("CREATE INDEX transactions_by_hash ON transactions (hash)")
+        );
+        assert!(
+            create_statement("token_transfers_by_token_order")
+                .is_some_and(|c| c.ends_with("block_number,\n    log_index, batch_index)"))
         );
         assert_eq!(create_statement("no_such_index"), None);
     }

@@ -22,7 +22,7 @@ use sqlx::{
 use crate::{IndexerError, statement_limit};
 
 /// The migrations, in order. The same SQL runs on both databases.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "chain", include_str!("../migrations/0001_chain.sql")),
     (2, "bridge", include_str!("../migrations/0002_bridge.sql")),
     (3, "ethereum", include_str!("../migrations/0003_ethereum.sql")),
@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (18, "finality", include_str!("../migrations/0018_finality.sql")),
     (19, "holder_counts", include_str!("../migrations/0019_holder_counts.sql")),
+    (20, "list_cursors", include_str!("../migrations/0020_list_cursors.sql")),
 ];
 
 /// Which database a URL names.

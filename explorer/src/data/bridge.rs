@@ -7,10 +7,11 @@ use sqlx::{Row, any::AnyRow};
 use crate::{
     ExplorerError,
     format::{address, age, amount, hex, now, sec, units},
+    lists::encode,
 };
 
 use super::{
-    pager::{PAGE, Paging, offset},
+    pager::{CursorPage, PAGE},
     rows::{bytes, int},
 };
 
@@ -155,20 +156,57 @@ pub struct CheckpointView {
     pub l1_tx_hash: String,
 }
 
-/// Checkpoints, newest first.
+/// Checkpoints below `$1`, newest first, `$2` of them.
+const CHECKPOINTS_SQL: &str = "SELECT id, withdrawal_root, validator_set_hash, body_hash, \
+    signed_stake, l1_block, l1_tx_hash FROM checkpoints WHERE id < $1 ORDER BY id DESC LIMIT $2";
+
+/// Deposits below nonce `$1`, newest first, `$2` of them.
+const DEPOSITS_SQL: &str = "SELECT d.nonce, d.domain, d.l1_token, d.kind, d.from_address, \
+    d.to_address, d.amount, d.l1_block, d.l1_tx_hash, \
+    CASE WHEN c.nonce IS NULL THEN d.stage ELSE 'credited' END AS stage \
+    FROM deposits d LEFT JOIN deposit_credits c ON c.nonce = d.nonce \
+    WHERE d.nonce < $1 ORDER BY d.nonce DESC LIMIT $2";
+
+/// Withdrawals below (`$1` to `$3`) a withdrawal's (time, domain, nonce), newest first, `$4` of
+/// them. The time bounds the index range on its own (see the address page's lists).
+fn withdrawals_sql() -> String {
+    format!(
+        "SELECT {WITHDRAWAL_COLUMNS} FROM {WITHDRAWAL_FROM} \
+         WHERE w.timestamp <= $1 AND (w.timestamp, w.domain, w.nonce) < ($1, $2, $3) \
+         ORDER BY w.timestamp DESC, w.domain DESC, w.nonce DESC LIMIT $4"
+    )
+}
+
+/// The latest `$1` cross-domain messages.
+fn latest_messages_sql() -> String {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
+         ORDER BY m.block_number DESC, m.message_hash DESC LIMIT $1"
+    )
+}
+
+/// The module's statements with their parameters' kinds, for the tests that check each is
+/// served by an index.
+pub(super) fn bridge_statements() -> Vec<(String, &'static str)> {
+    vec![
+        (CHECKPOINTS_SQL.into(), "ii"),
+        (DEPOSITS_SQL.into(), "ii"),
+        (withdrawals_sql(), "iiii"),
+        (latest_messages_sql(), "i"),
+    ]
+}
+
+/// Checkpoints, newest first: a page below checkpoint `before`, or the newest.
 pub async fn checkpoints(
     db: &Database,
-    page: i64,
-) -> Result<(Vec<CheckpointView>, Paging), ExplorerError> {
-    let rows = sqlx::query(
-        "SELECT id, withdrawal_root, validator_set_hash, body_hash, signed_stake, l1_block, l1_tx_hash \
-         FROM checkpoints ORDER BY id DESC LIMIT $1 OFFSET $2",
-    )
-    .bind(PAGE + 1)
-    .bind(offset(page))
-    .fetch_all(db.pool())
-    .await?;
-    let paging = Paging::new(page, rows.len());
+    before: Option<i64>,
+) -> Result<(Vec<CheckpointView>, CursorPage), ExplorerError> {
+    let rows = sqlx::query(CHECKPOINTS_SQL)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(PAGE + 1)
+        .fetch_all(db.pool())
+        .await?;
+    let paging = CursorPage::new(before.is_none(), &rows, |r| Ok(int(r, "id")?.to_string()))?;
     let list = rows
         .iter()
         .take(PAGE as usize)
@@ -187,33 +225,50 @@ pub async fn checkpoints(
     Ok((list, paging))
 }
 
-/// The bridge page: deposits and withdrawals newest first, and cross-domain messages.
+/// The bridge page: deposits and withdrawals newest first, each paged by cursor, and the latest
+/// cross-domain messages.
 #[derive(Debug, Clone, Serialize)]
 pub struct BridgeView {
     pub deposits: Vec<DepositView>,
     pub withdrawals: Vec<WithdrawalView>,
     pub messages: Vec<MessageView>,
-    pub page: Paging,
+    /// Where the deposits are: `next` is a deposit nonce, passed back as `deposits_before`.
+    pub deposits_page: CursorPage,
+    /// Where the withdrawals are: `next` is a withdrawal's (time, domain, nonce), passed back as
+    /// `withdrawals_before`.
+    pub withdrawals_page: CursorPage,
 }
 
-/// A page of withdrawals and the latest messages.
-pub async fn bridge(db: &Database, page: i64) -> Result<BridgeView, ExplorerError> {
+/// Where the bridge page's lists start: below these cursors, or at the newest without them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BridgeCursors {
+    /// A deposit's nonce.
+    pub deposits_before: Option<i64>,
+    /// A withdrawal's (timestamp, domain, nonce).
+    pub withdrawals_before: Option<[i64; 3]>,
+}
+
+/// A page of deposits and of withdrawals, and the latest messages.
+pub async fn bridge(db: &Database, cursors: BridgeCursors) -> Result<BridgeView, ExplorerError> {
     let now = now();
-    let sql = format!(
-        "SELECT {WITHDRAWAL_COLUMNS} FROM {WITHDRAWAL_FROM} \
-         ORDER BY w.timestamp DESC, w.withdrawal_hash LIMIT $1 OFFSET $2"
-    );
-    let rows = sqlx::query(&sql).bind(PAGE + 1).bind(offset(page)).fetch_all(db.pool()).await?;
-    let paging = Paging::new(page, rows.len());
+    let sql = withdrawals_sql();
+    let [time, domain, nonce] = cursors.withdrawals_before.unwrap_or([i64::MAX; 3]);
+    let rows = sqlx::query(&sql)
+        .bind(time)
+        .bind(domain)
+        .bind(nonce)
+        .bind(PAGE + 1)
+        .fetch_all(db.pool())
+        .await?;
+    let withdrawals_page = CursorPage::new(cursors.withdrawals_before.is_none(), &rows, |r| {
+        Ok(encode(&[int(r, "timestamp")?, int(r, "domain")?, int(r, "nonce")?]))
+    })?;
     let withdrawals = rows
         .iter()
         .take(PAGE as usize)
         .map(|r| withdrawal_view(r, now))
         .collect::<Result<_, _>>()?;
-    let sql = format!(
-        "SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} \
-         ORDER BY m.block_number DESC, m.message_hash LIMIT $1"
-    );
+    let sql = latest_messages_sql();
     let messages = sqlx::query(&sql)
         .bind(PAGE)
         .fetch_all(db.pool())
@@ -221,19 +276,14 @@ pub async fn bridge(db: &Database, page: i64) -> Result<BridgeView, ExplorerErro
         .iter()
         .map(message_view)
         .collect::<Result<_, _>>()?;
-    let deposits = sqlx::query(
-        "SELECT d.nonce, d.domain, d.l1_token, d.kind, d.from_address, d.to_address, d.amount, \
-         d.l1_block, d.l1_tx_hash, \
-         CASE WHEN c.nonce IS NULL THEN d.stage ELSE 'credited' END AS stage \
-         FROM deposits d LEFT JOIN deposit_credits c ON c.nonce = d.nonce \
-         ORDER BY d.nonce DESC LIMIT $1 OFFSET $2",
-    )
-    .bind(PAGE)
-    .bind(offset(page))
-    .fetch_all(db.pool())
-    .await?
-    .iter()
-    .map(deposit_view)
-    .collect::<Result<_, _>>()?;
-    Ok(BridgeView { deposits, withdrawals, messages, page: paging })
+    let rows = sqlx::query(DEPOSITS_SQL)
+        .bind(cursors.deposits_before.unwrap_or(i64::MAX))
+        .bind(PAGE + 1)
+        .fetch_all(db.pool())
+        .await?;
+    let deposits_page = CursorPage::new(cursors.deposits_before.is_none(), &rows, |r| {
+        Ok(int(r, "nonce")?.to_string())
+    })?;
+    let deposits = rows.iter().take(PAGE as usize).map(deposit_view).collect::<Result<_, _>>()?;
+    Ok(BridgeView { deposits, withdrawals, messages, deposits_page, withdrawals_page })
 }

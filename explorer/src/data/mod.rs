@@ -35,7 +35,12 @@ use alloy_primitives::B256;
 /// The statements of the views paged by cursor with their parameters' kinds (`i` an integer,
 /// `a` an address), for the tests that check each is served by an index.
 pub fn statements() -> Vec<(String, &'static str)> {
-    address::address_statements().into_iter().chain(blocks::block_statements()).collect()
+    address::address_statements()
+        .into_iter()
+        .chain(blocks::block_statements())
+        .chain(bridge::bridge_statements())
+        .chain(tokens::token_statements())
+        .collect()
 }
 
 /// Parses a 32-byte hash.

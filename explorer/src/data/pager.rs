@@ -1,28 +1,36 @@
-//! Paging by page number (`?page=`), the one pager the views that have not moved to cursors share.
+//! Paging by keyset cursor, as the lists that are not the `/blocks` and `/txs` lists share it:
+//! a page is read from below (or above) where the page before ended, through an index in list
+//! order, so a deep page costs what the first does where an OFFSET would read every row above it.
 
 use serde::Serialize;
+
+use crate::ExplorerError;
 
 /// Rows per page everywhere.
 pub const PAGE: i64 = 25;
 
-/// Where a paged list is.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Paging {
-    pub page: i64,
-    pub prev: Option<i64>,
-    pub next: Option<i64>,
+/// Where a list paged by cursor is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CursorPage {
+    /// Whether this page starts at the list's start (no cursor was given).
+    pub first: bool,
+    /// The cursor of the next page, to pass back as the list's cursor parameter; absent on the
+    /// last page.
+    pub next: Option<String>,
 }
 
-impl Paging {
-    pub(super) fn new(page: i64, rows: usize) -> Self {
-        Self {
-            page,
-            prev: (page > 1).then_some(page - 1),
-            next: (rows as i64 > PAGE).then_some(page + 1),
-        }
+impl CursorPage {
+    /// The page of `rows` read (one more than [`PAGE`] if there are more), whose last shown row
+    /// has cursor `last`.
+    pub(super) fn new<T>(
+        first: bool,
+        rows: &[T],
+        last: impl FnOnce(&T) -> Result<String, ExplorerError>,
+    ) -> Result<Self, ExplorerError> {
+        let next = match rows.get(PAGE as usize - 1) {
+            Some(row) if rows.len() as i64 > PAGE => Some(last(row)?),
+            _ => None,
+        };
+        Ok(Self { first, next })
     }
-}
-
-pub(super) fn offset(page: i64) -> i64 {
-    (page.max(1) - 1) * PAGE
 }

@@ -8,10 +8,11 @@ use sqlx::{Row, any::AnyRow};
 use crate::{
     ExplorerError,
     format::{address, amount, now, units},
+    lists::{ListError, decode, encode},
 };
 
 use super::{
-    pager::{PAGE, Paging, offset},
+    pager::{CursorPage, PAGE},
     rows::{bytes, int, opt_bytes, opt_int, opt_text},
     transactions::{TRANSFER_COLUMNS, TRANSFER_JOIN, TokenTransferView, transfer_view},
 };
@@ -58,7 +59,9 @@ pub struct TokenView {
     /// The cursor of the next page of the inventory (`?inventory_after=`), if there is one.
     pub inventory_next: Option<String>,
     pub transfers: Vec<TokenTransferView>,
-    pub page: Paging,
+    /// Where the transfers are: `next` is a transfer's (block, log index, batch index), passed
+    /// back as `transfers_before`.
+    pub transfers_page: CursorPage,
 }
 
 /// A token's metadata with its total supply as a number.
@@ -87,13 +90,37 @@ pub async fn token_summary_of(
     .transpose()
 }
 
+/// Token `$1` of domain `$2`'s transfers below (`$3` to `$5`) a transfer's (block, log index,
+/// batch index), newest first, `$6` of them. The block bounds the index range on its own (see
+/// the address page's lists).
+fn token_transfers_sql() -> String {
+    format!(
+        "SELECT {TRANSFER_COLUMNS}, t.log_index, t.batch_index FROM {TRANSFER_JOIN} \
+         WHERE t.token = $1 AND t.domain = $2 AND t.block_number <= $3 \
+         AND (t.block_number, t.log_index, t.batch_index) < ($3, $4, $5) \
+         ORDER BY t.block_number DESC, t.log_index DESC, t.batch_index DESC LIMIT $6"
+    )
+}
+
+/// Every token, in the order they first appeared (domain, first block, address), from above
+/// (`$1` to `$3`) a token's.
+const TOKENS_SQL: &str = "SELECT domain, address, kind, name, symbol, decimals, total_supply, \
+    first_block FROM tokens WHERE domain >= $1 AND (domain, first_block, address) > ($1, $2, $3) \
+    ORDER BY domain, first_block, address LIMIT $4";
+
+/// The module's statements with their parameters' kinds, for the tests that check each is
+/// served by an index.
+pub(super) fn token_statements() -> Vec<(String, &'static str)> {
+    vec![(token_transfers_sql(), "aiiiii"), (TOKENS_SQL.to_string(), "iiai")]
+}
+
 /// Token `a` of `domain`, a page of its holders (the largest, or those below `holders_before`)
-/// and a page of its transfers.
+/// and a page of its transfers (the newest, or those below `transfers_before`).
 pub async fn token(
     db: &Database,
     domain: i64,
     a: &[u8],
-    page: i64,
+    transfers_before: Option<[i64; 3]>,
     holders_before: Option<&crate::holders::HolderCursor>,
     inventory_after: Option<&crate::nft::InventoryCursor>,
 ) -> Result<Option<TokenView>, ExplorerError> {
@@ -107,18 +134,20 @@ pub async fn token(
         crate::holders::page(db, domain, a, holders_before, PAGE, supply, decimals).await?;
     let inventory =
         crate::nft::inventory(db, domain, a, &summary.kind, inventory_after, PAGE).await?;
-    let sql = format!(
-        "SELECT {TRANSFER_COLUMNS} FROM {TRANSFER_JOIN} WHERE t.token = $1 AND t.domain = $2 \
-         ORDER BY t.block_number DESC, t.log_index DESC, t.batch_index LIMIT $3 OFFSET $4"
-    );
+    let sql = token_transfers_sql();
+    let [block, log, batch] = transfers_before.unwrap_or([i64::MAX; 3]);
     let rows = sqlx::query(&sql)
         .bind(a.to_vec())
         .bind(domain)
+        .bind(block)
+        .bind(log)
+        .bind(batch)
         .bind(PAGE + 1)
-        .bind(offset(page))
         .fetch_all(db.pool())
         .await?;
-    let paging = Paging::new(page, rows.len());
+    let transfers_page = CursorPage::new(transfers_before.is_none(), &rows, |r| {
+        Ok(encode(&[int(r, "block_number")?, int(r, "log_index")?, int(r, "batch_index")?]))
+    })?;
     let transfers =
         rows.iter().take(PAGE as usize).map(|r| transfer_view(r, now)).collect::<Result<_, _>>()?;
     Ok(Some(TokenView {
@@ -129,23 +158,49 @@ pub async fn token(
         inventory: inventory.items,
         inventory_next: inventory.next,
         transfers,
-        page: paging,
+        transfers_page,
     }))
 }
 
-/// All tokens, a page at a time.
+/// Where the token list starts: after this token's (domain, first block, address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokensCursor {
+    pub domain: i64,
+    pub first_block: i64,
+    pub address: alloy_primitives::Address,
+}
+
+impl TokensCursor {
+    /// Reads a cursor as the list writes it: `domain.first_block.0xaddress`.
+    pub fn parse(s: &str) -> Result<Self, ListError> {
+        let bad = || ListError::Cursor(s.chars().take(100).collect());
+        let (numbers, addr) = s.trim().rsplit_once('.').ok_or_else(bad)?;
+        let [domain, first_block] = decode::<2>(numbers).map_err(|_| bad())?;
+        let address =
+            super::parse_address(addr).filter(|_| addr.starts_with("0x")).ok_or_else(bad)?;
+        Ok(Self { domain, first_block, address })
+    }
+}
+
+/// All tokens, a page at a time: the first, or the one after `after`.
 pub async fn tokens(
     db: &Database,
-    page: i64,
-) -> Result<(Vec<TokenSummary>, Paging), ExplorerError> {
-    let rows = sqlx::query(
-        "SELECT domain, address, kind, name, symbol, decimals, total_supply FROM tokens \
-         ORDER BY domain, first_block, address LIMIT $1 OFFSET $2",
-    )
-    .bind(PAGE + 1)
-    .bind(offset(page))
-    .fetch_all(db.pool())
-    .await?;
-    let paging = Paging::new(page, rows.len());
+    after: Option<&TokensCursor>,
+) -> Result<(Vec<TokenSummary>, CursorPage), ExplorerError> {
+    let (domain, first_block, addr) = match after {
+        Some(c) => (c.domain, c.first_block, c.address.to_vec()),
+        None => (-1, -1, Vec::new()),
+    };
+    let rows = sqlx::query(TOKENS_SQL)
+        .bind(domain)
+        .bind(first_block)
+        .bind(addr)
+        .bind(PAGE + 1)
+        .fetch_all(db.pool())
+        .await?;
+    let paging = CursorPage::new(after.is_none(), &rows, |r| {
+        let token = address(&bytes(r, "address")?);
+        Ok(format!("{}.{}.{token}", int(r, "domain")?, int(r, "first_block")?))
+    })?;
     Ok((rows.iter().take(PAGE as usize).map(token_summary).collect::<Result<_, _>>()?, paging))
 }

@@ -708,3 +708,137 @@ async fn address_and_block_pages_read_what_they_show_at_any_depth() {
     }
     println!("{}", measured.join("\n"));
 }
+
+/// The bridge page's deposits and withdrawals, the checkpoints, the token list and a token's
+/// transfers are paged by cursor: a page 40,000 rows down reads about what the first does, and
+/// starts right below (or after) where the page before ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_token_and_checkpoint_lists_read_what_they_show_at_any_depth() {
+    use super::common::pg_rows_read;
+    let db = fresh_postgres("sec_explorer_list_depth", 1).await;
+    let w = |e: &str| format!("decode(lpad(to_hex({e}), 64, '0'), 'hex')");
+    let (h, z) = (w("n"), w("0"));
+    let (aa, token) = ("decode(repeat('aa', 20), 'hex')", "decode(repeat('77', 20), 'hex')");
+    for sql in [
+        // Withdrawals of two domains, a second apart, nonces counting up in each.
+        format!(
+            "INSERT INTO withdrawals SELECT {h}, n % 2, n / 2, {aa}, {aa}, {aa}, {z}, n, {h}, 0, \
+             1600000000 + n, 'initiated' FROM generate_series(1, 50000) n"
+        ),
+        format!(
+            "INSERT INTO deposits SELECT n, 0, {aa}, 0, {aa}, {aa}, {z}, n, {h}, 'initiated' \
+             FROM generate_series(1, 50000) n"
+        ),
+        format!(
+            "INSERT INTO checkpoints SELECT n, {h}, {h}, {h}, {z}, n, {h} \
+             FROM generate_series(1, 50000) n"
+        ),
+        // A token's transfers: two logs a block, the second an ERC-1155 batch of two.
+        format!(
+            "INSERT INTO token_transfers (domain, block_number, log_index, batch_index, tx_hash, \
+             timestamp, token, from_address, to_address, amount) \
+             SELECT 0, n / 4, (n % 4) / 2, n % 2, {h}, 1600000000 + n, {token}, {aa}, {aa}, {z} \
+             FROM generate_series(0, 49999) n"
+        ),
+        // Tokens: 50,000 of domain 0, ten first seen in each block, and the one above.
+        "INSERT INTO tokens SELECT 0, decode(lpad(to_hex(n), 40, '0'), 'hex'), 'ERC-20', \
+         'T' || n, 'T', 18, NULL, n / 10 FROM generate_series(1, 50000) n"
+            .to_string(),
+        format!("INSERT INTO tokens VALUES (0, {token}, 'ERC-20', 'N', 'N', 18, NULL, 0)"),
+    ] {
+        sqlx::query(&sql).execute(db.pool()).await.expect("insert");
+    }
+    sqlx::query("ANALYZE").execute(db.pool()).await.expect("analyze");
+
+    let mut measured = Vec::new();
+    let mut check = |name: &str, read: i64| {
+        assert!(read <= 200, "{name}: read {read} rows");
+        measured.push(format!("{name}: {read} rows"));
+    };
+    for (name, cursors) in [
+        ("the bridge page's newest", data::BridgeCursors::default()),
+        (
+            "the bridge page 40,000 down",
+            data::BridgeCursors {
+                deposits_before: Some(10_001),
+                withdrawals_before: Some([1_600_010_001, 1, 5_000]),
+            },
+        ),
+    ] {
+        let before = pg_rows_read(&db, "%").await;
+        let page = data::bridge(&db, cursors).await.expect("bridge");
+        check(name, pg_rows_read(&db, "%").await - before);
+        let top = if cursors.deposits_before.is_some() { 10_000 } else { 50_000 };
+        assert_eq!(page.deposits.len(), 25, "{name}");
+        assert_eq!(page.deposits[0].nonce, top, "{name}");
+        assert_eq!(page.deposits_page.next, Some((top - 24).to_string()), "{name}");
+        assert_eq!(page.deposits_page.first, cursors.deposits_before.is_none());
+        assert_eq!(page.withdrawals.len(), 25, "{name}");
+        assert_eq!(page.withdrawals[0].block_number, top, "{name}");
+        let last = top - 24;
+        let next = format!("{}.{}.{}", 1_600_000_000 + last, last % 2, last / 2);
+        assert_eq!(page.withdrawals_page.next, Some(next), "{name}");
+    }
+    for (name, before) in
+        [("the newest checkpoints", None), ("checkpoints 40,000 down", Some(10_001))]
+    {
+        let read_before = pg_rows_read(&db, "%").await;
+        let (list, page) = data::checkpoints(&db, before).await.expect("checkpoints");
+        check(name, pg_rows_read(&db, "%").await - read_before);
+        let top = before.map_or(50_000, |b| b - 1);
+        assert_eq!(list.len(), 25, "{name}");
+        assert_eq!(list[0].id, top, "{name}");
+        assert_eq!(page.next, Some((top - 24).to_string()), "{name}");
+    }
+    // The last page says so.
+    let (list, page) = data::checkpoints(&db, Some(3)).await.expect("checkpoints");
+    assert_eq!((list.len(), page.next), (2, None));
+
+    for (name, before) in
+        [("a token's newest transfers", None), ("its transfers 40,000 down", Some([2_500, 0, 0]))]
+    {
+        let read_before = pg_rows_read(&db, "%").await;
+        let page = data::token(&db, 0, &[0x77; 20], before, None, None).await.expect("token");
+        let page = page.expect("indexed");
+        check(name, pg_rows_read(&db, "%").await - read_before);
+        // Transfer n is block n / 4, log (n % 4) / 2, batch n % 2.
+        let top: i64 = if before.is_some() { 9_999 } else { 49_999 };
+        assert_eq!(page.transfers.len(), 25, "{name}");
+        assert_eq!(page.transfers[0].timestamp, 1_600_000_000 + top, "{name}");
+        let last = top - 24;
+        let next = format!("{}.{}.{}", last / 4, (last % 4) / 2, last % 2);
+        assert_eq!(page.transfers_page.next, Some(next), "{name}");
+    }
+
+    // The token list from the first page on: each page starts after the one before, in the
+    // order the tokens first appeared, and a page 40,000 tokens down reads what the first does.
+    let mut expected: Vec<(i64, Address)> = (1..=50_000i64)
+        .map(|n| (n / 10, Address::left_padding_from(&n.to_be_bytes())))
+        .chain([(0, Address::repeat_byte(0x77))])
+        .collect();
+    expected.sort();
+    let read_before = pg_rows_read(&db, "%").await;
+    let (mut seen, page) = data::tokens(&db, None).await.expect("tokens");
+    check("the first tokens", pg_rows_read(&db, "%").await - read_before);
+    assert!(page.first);
+    let mut next = page.next;
+    for _ in 0..3 {
+        let cursor = data::TokensCursor::parse(next.as_deref().expect("more")).expect("cursor");
+        let (list, page) = data::tokens(&db, Some(&cursor)).await.expect("tokens");
+        assert!(!page.first);
+        seen.extend(list);
+        next = page.next;
+    }
+    let seen: Vec<String> = seen.iter().map(|t| t.address.to_lowercase()).collect();
+    let want: Vec<String> =
+        expected[..100].iter().map(|(_, a)| a.to_string().to_lowercase()).collect();
+    assert_eq!(seen, want, "every token once, in (first block, address) order");
+    let (block, token) = expected[99];
+    assert_eq!(next, Some(format!("0.{block}.{}", token.to_checksum(None))));
+    let cursor = data::TokensCursor::parse(&format!("0.4000.{}", Address::ZERO)).expect("cursor");
+    let read_before = pg_rows_read(&db, "%").await;
+    let (deep, _) = data::tokens(&db, Some(&cursor)).await.expect("tokens");
+    check("tokens 40,000 down", pg_rows_read(&db, "%").await - read_before);
+    assert_eq!(deep[0].name.as_deref(), Some("T40000"));
+    println!("{}", measured.join("\n"));
+}

@@ -94,7 +94,12 @@ async fn pages_apis_and_escaping_over_a_real_index() {
 }
 
 async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
-    let config = ExplorerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+    // The home page read on every view, so that the checks below see each change at once.
+    let config = ExplorerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        home_cache_ms: 0,
+        ..Default::default()
+    };
     let explorer = Explorer::start(config, db.clone()).await.expect("explorer");
     let addr = explorer.addr();
     let d0 = Sender::new(node, 0);
@@ -191,6 +196,32 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         assert_eq!(get(addr, "/domains").0, 200);
         check_charts(addr, &domains);
         assert_eq!(json(addr, "/api/v1/checkpoints")["checkpoints"].as_array().unwrap().len(), 0);
+        // The lists paged by cursor refuse a cursor that is not one, naming the parameter, on
+        // the pages and in the API; a well-formed one past the end gives an empty page.
+        let token_page = format!("/token/0/{token}");
+        for (path, parameter) in [
+            ("/checkpoints?before=-1".to_string(), "before"),
+            ("/tokens?after=0.1".to_string(), "after"),
+            ("/tokens?after=0.1.nothex".to_string(), "after"),
+            ("/bridge?deposits_before=x".to_string(), "deposits_before"),
+            ("/bridge?withdrawals_before=1.2".to_string(), "withdrawals_before"),
+            (format!("{token_page}?transfers_before=1.2.3.4"), "transfers_before"),
+        ] {
+            let (status, _, body) = get(addr, &path);
+            assert_eq!(status, 400, "{path}");
+            assert!(body.contains(parameter), "{path}: {body}");
+            let api = fetch(addr, &format!("/api/v1{path}"));
+            assert_eq!(api.0, 400, "{path}");
+            assert!(api.2.contains(parameter), "{path}: {}", api.2);
+        }
+        let past =
+            json(addr, "/api/v1/tokens?after=99.0.0x0000000000000000000000000000000000000000");
+        assert_eq!(past["tokens"].as_array().map(Vec::len), Some(0), "{past}");
+        assert!(past["page"]["next"].is_null() && past["page"]["first"] == false, "{past}");
+        let tokens = json(addr, "/api/v1/tokens");
+        assert!(tokens["page"]["first"] == true && tokens["page"]["next"].is_null(), "{tokens}");
+        let transfers = json(addr, &format!("/api/v1{token_page}?transfers_before=1.0.0"));
+        assert_eq!(transfers["transfers"].as_array().map(Vec::len), Some(0), "{transfers}");
 
         // Block pages, and 404s for unknown things.
         assert_eq!(get(addr, "/block/0/1").0, 200);
@@ -410,8 +441,18 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
         .await
         .expect("delete");
 
-    // While a bulk load has indexes to build, the home page says so.
+    // While a bulk load has indexes to build, the home page says so. An explorer that keeps
+    // the home page (`home_cache_ms`) shows the change once that time has passed, on the page
+    // and in the API alike.
+    let kept = ExplorerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        home_cache_ms: 2_000,
+        ..Default::default()
+    };
+    let kept = Explorer::start(kept, db.clone()).await.expect("explorer");
     assert_eq!(json(addr, "/api/v1/home")["indexes_building"], 0);
+    assert_eq!(json(kept.addr(), "/api/v1/home")["indexes_building"], 0);
+    assert!(!get(kept.addr(), "/").2.contains("id=\"indexing\""));
     sqlx::query("INSERT INTO deferred_indexes (name) VALUES ('transactions_by_hash')")
         .execute(db.pool())
         .await
@@ -419,6 +460,12 @@ async fn check_pages(node: &sec_sequencer::Node, built: &Built, db: Database) {
     assert_eq!(json(addr, "/api/v1/home")["indexes_building"], 1);
     let (_, _, home) = get(addr, "/");
     assert!(home.contains("id=\"indexing\"") && home.contains("(1 left)"), "{home}");
+    assert_eq!(json(kept.addr(), "/api/v1/home")["indexes_building"], 0, "kept");
+    assert!(!get(kept.addr(), "/").2.contains("id=\"indexing\""), "kept");
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    assert_eq!(json(kept.addr(), "/api/v1/home")["indexes_building"], 1);
+    assert!(get(kept.addr(), "/").2.contains("(1 left)"));
+    kept.stop();
 
     // The indexer has just reported: the index is current. An hour without word, and the
     // home page says it may be out of date; a node ahead of an index whose latest block is an
