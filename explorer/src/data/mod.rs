@@ -40,6 +40,7 @@ pub fn statements() -> Vec<(String, &'static str)> {
         .chain(blocks::block_statements())
         .chain(bridge::bridge_statements())
         .chain(tokens::token_statements())
+        .chain(search::search_statements())
         .collect()
 }
 

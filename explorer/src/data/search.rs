@@ -15,6 +15,17 @@ pub struct SearchHit {
     pub url: String,
 }
 
+/// The domains with block `$1`: each domain's primary key searched once (through the domains of
+/// `chain_heads`), where `WHERE number = $1` alone reads every block of every domain.
+const BLOCKS_BY_NUMBER_SQL: &str = "SELECT b.domain FROM chain_heads h \
+    JOIN blocks b ON b.domain = h.domain AND b.number = $1 ORDER BY b.domain";
+
+/// The module's statements with their parameters' kinds, for the tests that check each is
+/// served by an index.
+pub(super) fn search_statements() -> Vec<(String, &'static str)> {
+    vec![(BLOCKS_BY_NUMBER_SQL.into(), "i")]
+}
+
 /// Finds transactions, blocks, addresses and tokens matching `q`.
 pub async fn search(db: &Database, q: &str) -> Result<Vec<SearchHit>, ExplorerError> {
     let q = q.trim();
@@ -51,11 +62,7 @@ pub async fn search(db: &Database, q: &str) -> Result<Vec<SearchHit>, ExplorerEr
             url: format!("/address/{}", address(&bytes)),
         });
     } else if let Ok(n) = q.parse::<i64>() {
-        for r in sqlx::query("SELECT domain FROM blocks WHERE number = $1 ORDER BY domain")
-            .bind(n)
-            .fetch_all(db.pool())
-            .await?
-        {
+        for r in sqlx::query(BLOCKS_BY_NUMBER_SQL).bind(n).fetch_all(db.pool()).await? {
             let d = int(&r, "domain")?;
             hits.push(SearchHit {
                 kind: "block",
