@@ -167,6 +167,11 @@ pub struct Submitted {
     pub durable: tokio::sync::oneshot::Receiver<()>,
 }
 
+/// A transaction ready for the pool: decoded, within the chain's rules, its signer recovered
+/// ([`Domain::prepare`]).
+#[derive(Debug)]
+pub struct Prepared(PooledTx);
+
 /// Pool journal operations, applied in order by the journal thread.
 enum JournalOp {
     Insert {
@@ -758,9 +763,19 @@ impl Domain {
             .ok_or_else(|| chain.state.oldest_proof_block().unwrap_or(chain.head.number))
     }
 
-    /// Accepts a raw transaction into the pool; CPU-heavy (signature recovery): call it off the
-    /// async runtime.
+    /// Accepts a raw transaction into the pool: [`Domain::prepare`] then [`Domain::admit`].
+    /// CPU-heavy (signature recovery): call it off the async runtime.
     pub fn submit(&self, raw: Bytes) -> Result<Submitted, SubmitError> {
+        let prepared = self.prepare(raw);
+        self.admit(vec![prepared])
+            .pop()
+            .unwrap_or(Err(SubmitError::Decode("no transaction".into())))
+    }
+
+    /// Decodes a raw transaction, checks it against the chain's rules and the pool's floor, and
+    /// recovers its signer: the part of admission that needs no account state, so that many can
+    /// run at once (see the RPC's grouped admission). CPU-heavy.
+    pub fn prepare(&self, raw: Bytes) -> Result<Prepared, SubmitError> {
         let tx = TxEnvelope::decode_2718_exact(raw.as_ref())
             .map_err(|e| SubmitError::Decode(e.to_string()))?;
         if tx.is_eip4844() {
@@ -783,26 +798,52 @@ impl Domain {
         if tx.gas_limit() < needed {
             return Err(SubmitError::IntrinsicGas { gas: tx.gas_limit(), needed });
         }
-        let pooled = PooledTx::new(tx, sender, raw.clone());
-        let hash = pooled.hash;
-        let evicted = {
+        Ok(Prepared(PooledTx::new(tx, sender, raw)))
+    }
+
+    /// Puts prepared transactions into the pool in their order, each checked against its
+    /// sender's account and pooled transactions, under one read of the chain and one lock of the
+    /// pool; each is journaled, and its `durable` resolves when the journal commit holding it is
+    /// on disk. Returns one result per input, in order; an input that failed preparation keeps
+    /// its error.
+    pub fn admit(
+        &self,
+        txs: Vec<Result<Prepared, SubmitError>>,
+    ) -> Vec<Result<Submitted, SubmitError>> {
+        let mut evicted = Vec::new();
+        let mut admitted = Vec::new();
+        let results: Vec<Result<Submitted, SubmitError>> = {
             let chain = self.chain.read();
-            let account = chain.state.account(&sender).unwrap_or_default();
             let mut pool = self.pool.lock();
-            pool.add(pooled, SenderState { nonce: account.nonce, balance: account.balance })?
+            txs.into_iter()
+                .map(|prepared| {
+                    let Prepared(pooled) = prepared?;
+                    let (hash, sender, raw) = (pooled.hash, pooled.sender, pooled.raw.clone());
+                    let account = chain.state.account(&sender).unwrap_or_default();
+                    let state = SenderState { nonce: account.nonce, balance: account.balance };
+                    evicted.extend(pool.add(pooled, state)?);
+                    let (done, durable) = tokio::sync::oneshot::channel();
+                    admitted.push(JournalOp::Insert { hash, raw, done });
+                    Ok(Submitted { hash, durable })
+                })
+                .collect()
         };
-        let (done, durable) = tokio::sync::oneshot::channel();
-        let _ = self.journal.send(JournalOp::Insert { hash, raw, done });
+        let hashes: Vec<B256> = results.iter().flatten().map(|s| s.hash).collect();
+        for op in admitted {
+            let _ = self.journal.send(op);
+        }
         self.forget(evicted);
-        let _ = self.events.send(ChainEvent::PendingTx(hash));
+        for hash in &hashes {
+            let _ = self.events.send(ChainEvent::PendingTx(*hash));
+        }
         // Only a producer that builds on arrival wants to hear of each transaction; with a
         // block timer, waking it would cost a thread switch per transaction for nothing.
-        if self.config.block_time.is_zero() {
+        if self.config.block_time.is_zero() && !hashes.is_empty() {
             let (lock, cv) = &self.wake;
             *lock.lock() = true;
             cv.notify_one();
         }
-        Ok(Submitted { hash, durable })
+        results
     }
 
     /// The nonce for a sender's next transaction, counting pooled ones.

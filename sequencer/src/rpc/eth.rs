@@ -42,6 +42,8 @@ const SUGGESTED_TIP: u128 = 1_000_000_000;
 /// Everything a method of one domain needs.
 pub struct EthApi {
     pub domain: Arc<Domain>,
+    /// `eth_sendRawTransaction`'s grouped admission into `domain`'s pool.
+    admission: super::admission::Admission,
     pub all: Arc<Vec<Arc<Domain>>>,
     pub config: RpcConfig,
     pub filters: Arc<Filters>,
@@ -626,10 +628,15 @@ fn quantity(n: u64) -> Value {
 }
 
 /// All methods of `domain`.
-pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig) -> Methods {
+pub fn module(
+    domain: Arc<Domain>,
+    all: Arc<Vec<Arc<Domain>>>,
+    config: RpcConfig,
+) -> std::io::Result<Methods> {
     let filters = Filters::new();
     filters.purge_periodically();
-    let api = EthApi { domain, all, config, filters };
+    let admission = super::admission::Admission::start(&domain)?;
+    let api = EthApi { domain, admission, all, config, filters };
     let mut m = RpcModule::new(api);
 
     method!(m, "web3_clientVersion", |_api, a| Ok(json!(format!(
@@ -712,12 +719,8 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     m.register_async_method("eth_sendRawTransaction", |params, api, _| async move {
         let raw: Bytes =
             params.one().map_err(|e| RpcError::InvalidParams(e.message().to_string()))?;
-        let domain = api.domain.clone();
-        // Decoding and signature recovery are CPU work: off the async runtime.
-        let submitted = tokio::task::spawn_blocking(move || domain.submit(raw))
-            .await
-            .map_err(|e| RpcError::Internal(e.to_string()))?
-            .map_err(RpcError::from)?;
+        // Decoding and signature recovery are CPU work: done off the async runtime, in groups.
+        let submitted = api.admission.submit(raw).await?;
         submitted
             .durable
             .await
@@ -921,5 +924,5 @@ pub fn module(domain: Arc<Domain>, all: Arc<Vec<Arc<Domain>>>, config: RpcConfig
     super::parity::register(&mut m);
     super::simulate::register(&mut m);
     super::ots::register(&mut m);
-    m.into()
+    Ok(m.into())
 }

@@ -1,6 +1,7 @@
 //! Ethereum JSON-RPC over HTTP and WebSocket on one port: domain 0 at `/`, domain `d` at
 //! `/domain/{d}`, each path with its own method set bound to its domain.
 
+mod admission;
 mod audit;
 mod batch;
 mod bridge;
@@ -121,7 +122,7 @@ impl RpcServer {
         let methods: Arc<Vec<Methods>> = Arc::new(
             all.iter()
                 .map(|d| {
-                    let mut m = eth::module(d.clone(), all.clone(), config.clone());
+                    let mut m = eth::module(d.clone(), all.clone(), config.clone())?;
                     m.merge(extra.clone()).map_err(std::io::Error::other)?;
                     Ok(m)
                 })

@@ -253,3 +253,81 @@ async fn request_size_limit() {
     let (status, body) = raw_post(node.addr, "/", &big).await;
     assert_eq!(status, 413, "{body}");
 }
+
+/// Transactions admitted together (one group of the RPC's admission thread, or one call of
+/// `Domain::admit`) each get their own answer: a refused one does not refuse the others, a second
+/// copy in the same group is "already known", and nonces out of order in one group all get in.
+#[tokio::test(flavor = "multi_thread")]
+async fn transactions_admitted_together_each_get_their_own_answer() {
+    use sec_sequencer::{domain::SubmitError, mempool::PoolError};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = TestNode::config(dir.path(), 1);
+    // No block while the test looks at the pool.
+    config.block_time_ms = 600_000;
+    let node = TestNode::start(config).await;
+    let domain = node.node.as_ref().expect("running").domains()[0].clone();
+    let cid = node.chain_id(0);
+    let to = Address::repeat_byte(0x43);
+    let one = U256::from(1u64);
+    let key = dev_key(2);
+    let raw = |nonce| Tx::transfer(cid, nonce, to, one).eip1559(&key);
+
+    let group = vec![
+        raw(1),
+        raw(0),
+        Bytes::from_static(&[0x02, 0x01]),
+        Tx::transfer(cid + 1, 0, to, one).eip1559(&key),
+        raw(1),
+        raw(2),
+    ];
+    let prepared = group.into_iter().map(|r| domain.prepare(r)).collect();
+    let results = domain.admit(prepared);
+    assert_eq!(results.len(), 6);
+    assert!(results[0].is_ok() && results[1].is_ok() && results[5].is_ok(), "{results:?}");
+    assert!(matches!(results[2], Err(SubmitError::Decode(_))), "{:?}", results[2]);
+    assert!(matches!(results[3], Err(SubmitError::InvalidChainId { .. })), "{:?}", results[3]);
+    assert!(
+        matches!(results[4], Err(SubmitError::Pool(PoolError::AlreadyKnown))),
+        "{:?}",
+        results[4]
+    );
+    for submitted in results.into_iter().flatten() {
+        submitted.durable.await.expect("journaled");
+    }
+
+    // Over the RPC, from many connections at once: three senders' nonces 0-49 in a shuffled
+    // order, each sent twice at the same time. Each transaction is taken once and refused as
+    // already known once, and all 150 are pending (gaps filled by later arrivals).
+    let rpc = std::sync::Arc::new(node.rpc(0));
+    let keys: Vec<_> = [0, 1, 3].into_iter().map(dev_key).collect();
+    let mut sends: Vec<Bytes> = Vec::new();
+    for k in &keys {
+        for nonce in 0..50 {
+            let signed = Tx::transfer(cid, nonce, to, one).eip1559(k);
+            sends.push(signed.clone());
+            sends.push(signed);
+        }
+    }
+    // A fixed shuffle: every seventh of 300 (7 and 300 are coprime).
+    let order: Vec<usize> = (0..sends.len()).map(|i| i * 7 % sends.len()).collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in order {
+        let (rpc, signed) = (rpc.clone(), sends[i].clone());
+        tasks.spawn(async move { (signed.clone(), rpc.send(&signed).await) });
+    }
+    let mut answers: std::collections::HashMap<Bytes, (usize, usize)> = Default::default();
+    while let Some(done) = tasks.join_next().await {
+        let (signed, answer) = done.expect("task");
+        let entry = answers.entry(signed).or_default();
+        match answer {
+            Ok(_) => entry.0 += 1,
+            Err(e) if e.message() == "already known" => entry.1 += 1,
+            Err(e) => panic!("unexpected refusal: {e:?}"),
+        }
+    }
+    assert_eq!(answers.len(), 150);
+    assert!(answers.values().all(|a| *a == (1, 1)), "{answers:?}");
+    let status = rpc.call("txpool_status", vec![]).await;
+    assert_eq!(quantity(&status["pending"]), 153, "{status}");
+    assert_eq!(quantity(&status["queued"]), 0, "{status}");
+}
