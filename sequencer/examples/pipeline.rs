@@ -2,12 +2,13 @@
 //! decode, sender recovery, pool admission, execution, state root and the durable commit.
 //!
 //! `cargo run --release -p sec-sequencer --example pipeline -- [transfers per block] [blocks]
-//! [accounts] [proof window]`
+//! [accounts] [proof window] [page cache MiB]`
 //!
 //! It drives one domain in-process (no RPC, no block timer) so each stage is timed alone.
 //! `accounts` preloads that many funded accounts at genesis, to see how block production
 //! scales with the size of the state; every transfer goes to a fresh recipient. `proof window`
-//! is how many blocks' tries the domain keeps for `eth_getProof` (default 64, the node's).
+//! is how many blocks' tries the domain keeps for `eth_getProof` (default 64, the node's);
+//! `page cache MiB` the store's page cache (default 64).
 
 use std::time::{Duration, Instant};
 
@@ -57,6 +58,7 @@ fn main() {
     let blocks = args.get(1).copied().unwrap_or(10);
     let accounts = args.get(2).copied().unwrap_or(0);
     let proof_window = args.get(3).copied().unwrap_or(64);
+    let cache_mib = args.get(4).copied().unwrap_or(64);
     let dir = tempfile::tempdir().expect("tempdir");
     let senders: Vec<PrivateKeySigner> = (0..per_block)
         .into_par_iter()
@@ -93,7 +95,7 @@ fn main() {
         datadir: dir.path().to_path_buf(),
         alloc,
         genesis_timestamp: 1_700_000_000,
-        db_cache_bytes: 64 << 20,
+        db_cache_bytes: cache_mib << 20,
         l1: None,
         outboxes: None,
         epochs: None,
