@@ -1,6 +1,7 @@
 //! `sec index` killed with SIGKILL mid-backfill, three times, then run to the end: the database
 //! holds exactly what a run that was never interrupted holds, rows and indexes.
-//! And a node this project did not write, hardhat's, indexed as the one chain it serves.
+//! And a node this project did not write, hardhat's, indexed as the one chain it serves; and an
+//! indexer started before its node, which waits for it.
 
 use std::{
     path::Path,
@@ -176,4 +177,33 @@ async fn a_standard_ethereum_node_is_indexed_as_one_chain() {
         client.balance(client.address()).await.unwrap()
     );
     assert_eq!(balance(token, c).await, U256::from(250u64));
+}
+
+/// `sec index` started before its node (as when both start together) waits for it, and indexes
+/// once it is up, where it used to give up after about a second and a half.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_indexer_waits_for_a_node_that_is_not_up_yet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let rpc = format!("http://127.0.0.1:{port}");
+    let db = dir.path().join("early.db");
+    let mut indexer = index_command(&rpc, &db, 0).spawn().expect("index starts");
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(indexer.try_wait().expect("poll").is_none(), "it waits for the node");
+    let _node = NodeProcess::start(dir.path(), 2, 0.0, port);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = indexer.try_wait().expect("poll") {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "the indexer never finished");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success());
+    let db = Database::connect(db.to_str().expect("utf-8"), 1).await.expect("db");
+    let blocks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blocks")
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
+    assert_eq!(blocks, 2, "genesis of both domains");
 }

@@ -679,7 +679,9 @@ async fn index(args: IndexArgs) -> Result<()> {
     let db = sec_indexer::Database::connect(&config.db, 4).await.context("opening the database")?;
     let started = std::time::Instant::now();
     let stats = tokio::select! {
-        stats = sec_indexer::run(config, db) => stats?,
+        // Started again after any stop (the node not up yet or gone for a while), as the devnet
+        // runs it: an indexer is a service that waits out its node, not a one-shot command.
+        stats = sec_indexer::run_supervised(config, db) => stats,
         _ = wait_for_ctrl_c() => return Ok(()),
     };
     let secs = started.elapsed().as_secs_f64();
