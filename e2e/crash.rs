@@ -191,3 +191,38 @@ async fn kill_9_under_load_loses_nothing() {
     }
     panic!("no block after the last restart");
 }
+
+/// SIGTERM (what service managers and `docker stop` send) stops the node through its shutdown
+/// path, as Ctrl-C does: it exits with success, and starts again on the same chain.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_the_node_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut node = NodeProcess::start(dir.path(), DOMAINS, 0.05, port);
+    let keys = dev_signers(DEV_MNEMONIC, 1).unwrap();
+    let c = client(&node.url(0));
+    let (hash, raw) =
+        transfer(&keys[0], CHAIN_ID_BASE, 0, Address::repeat_byte(0x56), U256::from(1u64));
+    call(&c, "eth_sendRawTransaction", vec![json!(raw)]).await.unwrap();
+    let pid = i32::try_from(node.child.id()).expect("pid");
+    // SAFETY: kill(2) with a pid this test spawned and a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = node.child.try_wait().expect("poll") {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "SIGTERM did not stop the node");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}: ended by the signal, not by its shutdown path");
+    let node = NodeProcess::start(dir.path(), DOMAINS, 0.05, port);
+    let c = client(&node.url(0));
+    for _ in 0..200 {
+        if !call(&c, "eth_getTransactionReceipt", vec![json!(hash)]).await.unwrap().is_null() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the transfer sent before SIGTERM is not mined after the restart");
+}

@@ -293,7 +293,26 @@ fn dev_producer() -> Result<PrivateKeySigner> {
     dev_signers(DEV_MNEMONIC, 21)?.pop().context("dev producer key")
 }
 
+/// Waits for Ctrl-C (SIGINT) or SIGTERM, which service managers and `docker stop` send, so that
+/// either stops the process through its shutdown path (journal written, stores closed) rather
+/// than SIGTERM's default of ending it where it is.
 async fn wait_for_ctrl_c() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
     info!("shutting down");
 }
