@@ -89,6 +89,7 @@ fn main() {
         id: 0,
         chain_id: 53500,
         block_time: Duration::ZERO,
+        block_phase: Duration::ZERO,
         gas_limit: 1_000_000_000,
         initial_base_fee: 1_000_000_000,
         pool: PoolConfig { max_total: 1_000_000, max_per_sender: 1_000_000, ..Default::default() },

@@ -48,6 +48,10 @@ pub struct DomainConfig {
     pub chain_id: u64,
     /// Time between blocks; zero means "a block as soon as transactions arrive".
     pub block_time: Duration,
+    /// How far into each `block_time` this domain's blocks fall. A node spreads its domains
+    /// over the interval so that they do not all execute, hash and write a block at the same
+    /// moment, while requests wait for their commits.
+    pub block_phase: Duration,
     /// Block gas limit.
     pub gas_limit: u64,
     /// Base fee of the first block.
@@ -894,7 +898,7 @@ impl Domain {
     /// The block production loop; returns on [`Domain::shutdown`].
     pub fn run(self: Arc<Self>) {
         let block_time = self.config.block_time;
-        let mut next = Instant::now() + block_time;
+        let mut next = Instant::now() + block_time + self.config.block_phase;
         let mut last_sweep = Instant::now();
         while !self.stop.load(Ordering::SeqCst) {
             {

@@ -318,6 +318,7 @@ pub async fn open_domains(
             id,
             chain_id: domain_chain_id(config.chain_id_base, id),
             block_time: Duration::from_millis(config.block_time_ms),
+            block_phase: Duration::from_millis(config.block_time_ms) * id / config.domains.max(1),
             gas_limit: config.gas_limit,
             initial_base_fee: config.initial_base_fee,
             pool: config.pool.clone(),

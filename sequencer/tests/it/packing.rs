@@ -15,6 +15,7 @@ fn domain(dir: &std::path::Path, gas_limit: u64) -> std::sync::Arc<Domain> {
         id: 0,
         chain_id: 53500,
         block_time: Duration::ZERO,
+        block_phase: Duration::ZERO,
         gas_limit,
         initial_base_fee: 1_000_000_000,
         pool: PoolConfig::default(),
