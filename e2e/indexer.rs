@@ -187,13 +187,21 @@ async fn the_indexer_waits_for_a_node_that_is_not_up_yet() {
     let port = free_port();
     let rpc = format!("http://127.0.0.1:{port}");
     let db = dir.path().join("early.db");
-    let mut indexer = index_command(&rpc, &db, 0).spawn().expect("index starts");
+    /// Kills the indexer if the test fails while it runs: it no longer gives up by itself.
+    struct Running(std::process::Child);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut indexer = Running(index_command(&rpc, &db, 0).spawn().expect("index starts"));
     std::thread::sleep(Duration::from_secs(4));
-    assert!(indexer.try_wait().expect("poll").is_none(), "it waits for the node");
+    assert!(indexer.0.try_wait().expect("poll").is_none(), "it waits for the node");
     let _node = NodeProcess::start(dir.path(), 2, 0.0, port);
     let started = std::time::Instant::now();
     let status = loop {
-        if let Some(status) = indexer.try_wait().expect("poll") {
+        if let Some(status) = indexer.0.try_wait().expect("poll") {
             break status;
         }
         assert!(started.elapsed() < Duration::from_secs(90), "the indexer never finished");

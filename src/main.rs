@@ -698,9 +698,9 @@ async fn index(args: IndexArgs) -> Result<()> {
     let db = sec_indexer::Database::connect(&config.db, 4).await.context("opening the database")?;
     let started = std::time::Instant::now();
     let stats = tokio::select! {
-        // Started again after any stop (the node not up yet or gone for a while), as the devnet
-        // runs it: an indexer is a service that waits out its node, not a one-shot command.
-        stats = sec_indexer::run_supervised(config, db) => stats,
+        // An indexer waits out its node (not up yet, or gone for a while); anything else ends
+        // it with the error.
+        stats = sec_indexer::run_waiting_for_node(config, db) => stats?,
         _ = wait_for_ctrl_c() => return Ok(()),
     };
     let secs = started.elapsed().as_secs_f64();

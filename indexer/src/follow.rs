@@ -187,6 +187,36 @@ pub async fn run_supervised(config: IndexerConfig, db: Database) -> Stats {
     }
 }
 
+/// Runs the indexer as `sec index` does: started again, after a pause that doubles up to a
+/// minute, when it stops on the node's answers ([`crate::retry::transient`]: the node not up
+/// yet, or gone for longer than the followers wait), and stopped with the error on anything
+/// else (the database, a chain that is not the indexed one), so that a script or a service
+/// manager sees it. Returns the totals of the run that finished.
+pub async fn run_waiting_for_node(
+    config: IndexerConfig,
+    db: Database,
+) -> Result<Stats, IndexerError> {
+    let mut backoff = crate::retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+    loop {
+        let started = Instant::now();
+        match run(config.clone(), db.clone()).await {
+            Err(e) if crate::retry::transient(&e) => {
+                if started.elapsed() > Duration::from_secs(600) {
+                    backoff.reset();
+                }
+                let delay = backoff.next_delay();
+                warn!(
+                    error = %e,
+                    restart_in_ms = delay.as_millis() as u64,
+                    "the node did not answer; starting again"
+                );
+                tokio::time::sleep(delay).await;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Whether the node at `base` is a standard Ethereum node: one chain at the URL itself, the
 /// same chain whatever the path (a SEC node serves a different chain id at each
 /// `/domain/{d}`, and 404 under no domain).

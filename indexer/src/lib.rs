@@ -22,4 +22,4 @@ pub mod writer;
 
 pub use db::{Backend, Database};
 pub use error::IndexerError;
-pub use follow::{IndexerConfig, Stats, run, run_supervised};
+pub use follow::{IndexerConfig, Stats, run, run_supervised, run_waiting_for_node};
