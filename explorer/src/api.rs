@@ -34,7 +34,7 @@ fn bad(what: &str) -> Response {
 }
 
 async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
-    Ok(Json(crate::pages::home_view(&state).await?).into_response())
+    Ok(Json(&crate::pages::home_page(&state).await?.view).into_response())
 }
 
 async fn block(

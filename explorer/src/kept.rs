@@ -4,33 +4,36 @@
 //! Its statements are cheap, but reading and rendering its rows for each view costs about 3 ms of
 //! the machine: under many clients that queues. It changes at most once a block, so, as
 //! Blockscout caches its home counters and latest blocks, the explorer keeps it for
-//! `home_cache_ms` and one request refreshes it while the others wait for that answer instead of
-//! each reading the database again.
+//! `home_cache_ms`: one request reads it again while the others are answered with the value it
+//! replaces, instead of each reading the database.
 
 use std::{
     future::Future,
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
-
-use tokio::sync::Mutex;
 
 /// A value read at most once per `ttl`; a zero `ttl` reads it on every call.
 #[derive(Debug)]
 pub struct Kept<T> {
     ttl: Duration,
-    slot: Mutex<Option<(Instant, Arc<T>)>>,
+    /// The last value read and when.
+    value: Mutex<Option<(Instant, Arc<T>)>>,
+    /// Held by the one request reading the value again.
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl<T> Kept<T> {
     /// Keeps each value read for `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, slot: Mutex::new(None) }
+        Self { ttl, value: Mutex::new(None), loading: tokio::sync::Mutex::new(()) }
     }
 
     /// The kept value if it is younger than the `ttl`, else a fresh one from `load` (kept only if
-    /// `load` succeeds). Callers arriving while one loads wait for that load and share its value,
-    /// so an expired value costs one read, not one per waiting request.
+    /// `load` succeeds). While one request loads, the others get the value it replaces at once
+    /// rather than queueing behind the load (or, before the first value, wait for it and use
+    /// it): an expired value costs one read, however many requests arrive, and a slow or
+    /// failing read holds up only the request making it.
     pub async fn get<E, F, Fut>(&self, load: F) -> Result<Arc<T>, E>
     where
         F: FnOnce() -> Fut,
@@ -39,15 +42,30 @@ impl<T> Kept<T> {
         if self.ttl.is_zero() {
             return load().await.map(Arc::new);
         }
-        let mut slot = self.slot.lock().await;
-        if let Some((at, value)) = slot.as_ref()
-            && at.elapsed() < self.ttl
-        {
-            return Ok(value.clone());
+        if let Some(value) = self.current(true) {
+            return Ok(value);
+        }
+        let _loading = match self.loading.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => match self.current(false) {
+                Some(previous) => return Ok(previous),
+                None => self.loading.lock().await,
+            },
+        };
+        // Another request may have read it while this one waited.
+        if let Some(value) = self.current(true) {
+            return Ok(value);
         }
         let value = Arc::new(load().await?);
-        *slot = Some((Instant::now(), value.clone()));
+        *self.value.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((Instant::now(), value.clone()));
         Ok(value)
+    }
+
+    /// The kept value: only if younger than the `ttl` when `fresh`.
+    fn current(&self, fresh: bool) -> Option<Arc<T>> {
+        let kept = self.value.lock().unwrap_or_else(|e| e.into_inner());
+        kept.as_ref().filter(|(at, _)| !fresh || at.elapsed() < self.ttl).map(|(_, v)| v.clone())
     }
 }
 
@@ -83,6 +101,33 @@ mod tests {
         let kept = Kept::<u32>::new(Duration::from_secs(60));
         assert_eq!(kept.get(|| async { Err::<u32, &str>("down") }).await.unwrap_err(), "down");
         assert_eq!(*kept.get(|| async { Ok::<u32, &str>(7) }).await.unwrap(), 7);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn while_one_request_reads_again_the_others_get_the_previous_value() {
+        let loads = Arc::new(AtomicUsize::new(0));
+        let kept = Arc::new(Kept::new(Duration::from_millis(50)));
+        assert_eq!(*kept.get(|| count(&loads)).await.unwrap(), 1);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let slow = {
+            let (kept, loads) = (kept.clone(), loads.clone());
+            tokio::spawn(async move {
+                *kept
+                    .get(|| async {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        count(&loads).await
+                    })
+                    .await
+                    .unwrap()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        let previous = kept.get(|| async { Err::<usize, ()>(()) }).await.unwrap();
+        assert_eq!(*previous, 1, "the value being replaced");
+        assert!(started.elapsed() < Duration::from_millis(200), "without waiting for the read");
+        assert_eq!(slow.await.unwrap(), 2);
+        assert_eq!(*kept.get(|| count(&loads)).await.unwrap(), 2, "then the new one");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -164,10 +164,8 @@ pub struct AppState {
     pub config: ExplorerConfig,
     /// The queue of source verifications.
     pub verifier: verify::Verifier,
-    /// The home page's data, kept for `config.home_cache_ms`.
-    pub home: kept::Kept<data::HomeView>,
-    /// The home page rendered from it, kept as long.
-    pub home_page: kept::Kept<axum::body::Bytes>,
+    /// The home page's data and the page rendered from it, kept for `config.home_cache_ms`.
+    pub home: kept::Kept<pages::HomePage>,
 }
 
 /// Shared state handle.
@@ -248,7 +246,6 @@ pub fn router(db: Database, config: ExplorerConfig) -> Result<Router, ExplorerEr
         config,
         verifier,
         home: kept::Kept::new(home_cache),
-        home_page: kept::Kept::new(home_cache),
     });
     Ok(Router::new()
         .route("/static/style.css", get(stylesheet))

@@ -19,29 +19,44 @@ use crate::{
     verify::{self, CodeFormat, Request, VerifyError},
 };
 
+/// A query parameter as given, if it is: trimmed, and absent when empty.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// A list's cursor parameter `name` of `N` parts, checked; a refusal names the parameter.
 fn cursor_param<const N: usize>(
     value: &Option<String>,
     name: &str,
 ) -> Result<Option<[i64; N]>, String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    given(value)
         .map(lists::decode::<N>)
         .transpose()
         .map_err(|e| format!("{name}: {}", after_reason(&e)))
+}
+
+/// Refuses `?page=` on a list that pages by cursor (as it once paged by number), naming the
+/// parameter to use instead, so that an old client is told rather than shown page 1 forever.
+fn no_page_number(page: &Option<String>, cursor: &str) -> Result<(), String> {
+    match page {
+        Some(_) => Err(format!(
+            "page: this list is paged by cursor; pass the `next` of the page before as `{cursor}`"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `?before=` of the checkpoints: the id of the last checkpoint of the page before.
 #[derive(Debug, Default, Deserialize)]
 pub struct CheckpointsQuery {
     before: Option<String>,
+    page: Option<String>,
 }
 
 impl CheckpointsQuery {
     /// The cursor, checked.
     pub fn before(&self) -> Result<Option<i64>, String> {
+        no_page_number(&self.page, "before")?;
         Ok(cursor_param::<1>(&self.before, "before")?.map(|[id]| id))
     }
 }
@@ -50,14 +65,14 @@ impl CheckpointsQuery {
 #[derive(Debug, Default, Deserialize)]
 pub struct TokensQuery {
     after: Option<String>,
+    page: Option<String>,
 }
 
 impl TokensQuery {
     /// The cursor, checked.
     pub fn after(&self) -> Result<Option<data::TokensCursor>, String> {
-        self.after
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
+        no_page_number(&self.page, "after")?;
+        given(&self.after)
             .map(data::TokensCursor::parse)
             .transpose()
             .map_err(|e| format!("after: {}", after_reason(&e)))
@@ -69,11 +84,13 @@ impl TokensQuery {
 pub struct BridgeQuery {
     deposits_before: Option<String>,
     withdrawals_before: Option<String>,
+    page: Option<String>,
 }
 
 impl BridgeQuery {
     /// The cursors, checked; a refusal names the parameter.
     pub fn cursors(&self) -> Result<data::BridgeCursors, String> {
+        no_page_number(&self.page, "withdrawals_before")?;
         Ok(data::BridgeCursors {
             deposits_before: cursor_param::<1>(&self.deposits_before, "deposits_before")?
                 .map(|[nonce]| nonce),
@@ -93,18 +110,9 @@ pub struct AddressQuery {
 impl AddressQuery {
     /// The cursors, checked; a refusal names the parameter.
     pub fn cursors(&self) -> Result<data::AddressCursors, String> {
-        fn given(v: &Option<String>) -> Option<&str> {
-            v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-        }
         Ok(data::AddressCursors {
-            before: given(&self.before)
-                .map(lists::decode::<4>)
-                .transpose()
-                .map_err(|e| e.to_string())?,
-            transfers_before: given(&self.transfers_before)
-                .map(lists::decode::<5>)
-                .transpose()
-                .map_err(|e| format!("transfers_before: {}", after_reason(&e)))?,
+            before: cursor_param::<4>(&self.before, "before")?,
+            transfers_before: cursor_param::<5>(&self.transfers_before, "transfers_before")?,
         })
     }
 }
@@ -118,13 +126,7 @@ pub struct BlockQuery {
 impl BlockQuery {
     /// The cursor, checked.
     pub fn after(&self) -> Result<Option<i64>, String> {
-        self.after
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| lists::decode::<1>(s).map(|[i]| i))
-            .transpose()
-            .map_err(|e| format!("after: {}", after_reason(&e)))
+        Ok(cursor_param::<1>(&self.after, "after")?.map(|[i]| i))
     }
 }
 
@@ -139,6 +141,7 @@ pub fn after_reason(e: &ListError) -> String {
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
     transfers_before: Option<String>,
+    page: Option<String>,
     holders_before: Option<String>,
     inventory_after: Option<String>,
 }
@@ -146,6 +149,7 @@ pub struct TokenQuery {
 impl TokenQuery {
     /// Where the page of transfers starts, if not at the newest.
     pub fn transfers_before(&self) -> Result<Option<[i64; 3]>, String> {
+        no_page_number(&self.page, "transfers_before")?;
         cursor_param::<3>(&self.transfers_before, "transfers_before")
     }
 
@@ -222,20 +226,27 @@ pub async fn not_found_route(
 }
 
 async fn home(AxumState(state): AxumState<State>) -> Result<Response, ExplorerError> {
-    let html = state
-        .home_page
-        .get(|| async {
-            let view = home_view(&state).await?;
-            let html = state.templates.get_template("home.html")?.render(&*view)?;
-            Ok::<_, ExplorerError>(axum::body::Bytes::from(html))
-        })
-        .await?;
-    Ok(Html(axum::body::Bytes::clone(&html)).into_response())
+    Ok(Html(home_page(&state).await?.html.clone()).into_response())
 }
 
-/// The home page's data, kept for `home_cache_ms` and shared with the JSON API's `/home`.
-pub(crate) async fn home_view(state: &State) -> Result<Arc<data::HomeView>, ExplorerError> {
-    state.home.get(|| data::home(&state.db, state.config.stale_after_secs)).await
+/// The home page: its data (the JSON API's `/home`) and the page rendered from it, read and
+/// rendered together so that both are as old as each other.
+#[derive(Debug)]
+pub struct HomePage {
+    pub view: data::HomeView,
+    pub html: axum::body::Bytes,
+}
+
+/// The home page, kept for `home_cache_ms`.
+pub(crate) async fn home_page(state: &State) -> Result<Arc<HomePage>, ExplorerError> {
+    state
+        .home
+        .get(|| async {
+            let view = data::home(&state.db, state.config.stale_after_secs).await?;
+            let html = state.templates.get_template("home.html")?.render(&view)?;
+            Ok::<_, ExplorerError>(HomePage { view, html: html.into() })
+        })
+        .await
 }
 
 async fn block(
