@@ -912,7 +912,13 @@ impl Domain {
                     while !self.stop.load(Ordering::SeqCst) && Instant::now() < next {
                         cv.wait_until(&mut woken, next);
                     }
-                    next = (next + block_time).max(Instant::now());
+                    // The next slot of this domain's phase, skipping any a stall missed.
+                    next += block_time;
+                    let now = Instant::now();
+                    if next < now {
+                        let behind = (now - next).as_nanos() / block_time.as_nanos();
+                        next += block_time * u32::try_from(behind + 1).unwrap_or(u32::MAX);
+                    }
                 }
                 *woken = false;
             }

@@ -2,8 +2,9 @@
 //!
 //! Wallets and exchanges send one transaction per request from many connections at once. Handing
 //! each request's signature recovery to the blocking pool and back cost a thread switch or two
-//! per transaction, about a fifth of the node's time under that load (BENCHMARKS "Node under real
-//! clients"). Instead each domain has one admission thread: it takes every request waiting when it
+//! per transaction (a profile under that load counted about a fifth of the node's time in thread
+//! switching, this hand-off's and the journal waits'; BENCHMARKS "Node under real clients").
+//! Instead each domain has one admission thread: it takes every request waiting when it
 //! wakes, recovers their signers in parallel, and puts them into the pool under one lock, so the
 //! switches are paid once per group. A lone request is admitted at once, as before.
 
@@ -48,9 +49,13 @@ impl Admission {
     /// Admits one raw transaction: its hash and durability, or why it was refused.
     pub(super) async fn submit(&self, raw: Bytes) -> Result<Submitted, RpcError> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || RpcError::Internal("transaction admission has stopped".into());
-        self.queue.send(Request { raw, reply }).await.map_err(|_| stopped())?;
-        Ok(answer.await.map_err(|_| stopped())??)
+        self.queue
+            .send(Request { raw, reply })
+            .await
+            .map_err(|_| RpcError::Internal("transaction admission has stopped".into()))?;
+        Ok(answer
+            .await
+            .map_err(|_| RpcError::Internal("transaction admission failed".into()))??)
     }
 }
 
@@ -65,15 +70,27 @@ fn run(domain: Weak<Domain>, mut requests: mpsc::Receiver<Request>) {
             }
         }
         let Some(domain) = domain.upgrade() else { break };
-        let prepared: Vec<_> = if group.len() == 1 {
-            group.iter().map(|r| domain.prepare(r.raw.clone())).collect()
-        } else {
-            group.par_iter().map(|r| domain.prepare(r.raw.clone())).collect()
-        };
-        let results = domain.admit(prepared);
+        // A panic while admitting fails this group's requests (their replies are dropped: an
+        // internal error), not every later one: the thread goes on with the next group.
+        let admitted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let prepared: Vec<_> = if group.len() == 1 {
+                group.iter().map(|r| domain.prepare(r.raw.clone())).collect()
+            } else {
+                group.par_iter().map(|r| domain.prepare(r.raw.clone())).collect()
+            };
+            domain.admit(prepared)
+        }));
         drop(domain);
-        for (request, result) in group.drain(..).zip(results) {
-            let _ = request.reply.send(result);
+        match admitted {
+            Ok(results) => {
+                for (request, result) in group.drain(..).zip(results) {
+                    let _ = request.reply.send(result);
+                }
+            }
+            Err(_) => {
+                tracing::error!(transactions = group.len(), "transaction admission panicked");
+                group.clear();
+            }
         }
     }
 }
