@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bench;
 mod bridge_crash;
 mod bridge_devnet;
 mod crash;

@@ -64,6 +64,11 @@ pub struct BenchArgs {
     /// Requests in flight per endpoint when `--batch 1`.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
+    /// With `--batch 1`: send the transactions over WebSocket connections to each endpoint
+    /// (`ws://` for `http://`, the same path), as wallets that keep a socket open do; the setup
+    /// and the block following stay on HTTP.
+    #[arg(long)]
+    ws: bool,
     /// Send to this many recipients over and over instead of a fresh one per transfer
     /// (reused recipients write existing storage slots: ~34,500 gas instead of ~51,000).
     #[arg(long)]
@@ -427,6 +432,44 @@ async fn run_chain(chain: Arc<Chain>, prepared: Prepared, args: BenchArgs) -> Re
 
 type SubmitTimes = Arc<parking_lot::Mutex<HashMap<B256, f64>>>;
 
+/// A connection the transactions are sent over.
+#[derive(Clone)]
+enum Sender {
+    Http(HttpClient),
+    Ws(Arc<jsonrpsee::ws_client::WsClient>),
+}
+
+impl Sender {
+    async fn send_raw(&self, raw: Bytes) -> Result<B256, jsonrpsee::core::ClientError> {
+        match self {
+            Sender::Http(c) => c.request("eth_sendRawTransaction", rpc_params![raw]).await,
+            Sender::Ws(c) => c.request("eth_sendRawTransaction", rpc_params![raw]).await,
+        }
+    }
+}
+
+/// The connections to send over: the endpoint's HTTP clients, or as many WebSockets to it.
+async fn senders(chain: &Chain, ws: bool) -> Result<Vec<Sender>> {
+    if !ws {
+        return Ok(chain.clients.iter().cloned().map(Sender::Http).collect());
+    }
+    let url = match chain.url.strip_prefix("http") {
+        Some(rest) => format!("ws{rest}"),
+        None => bail!("--ws needs an http:// or https:// endpoint, not {}", chain.url),
+    };
+    let mut out = Vec::new();
+    for _ in 0..chain.clients.len() {
+        let c = jsonrpsee::ws_client::WsClientBuilder::default()
+            .request_timeout(Duration::from_secs(120))
+            .max_concurrent_requests(65_536)
+            .build(&url)
+            .await
+            .with_context(|| format!("WebSocket {url}"))?;
+        out.push(Sender::Ws(Arc::new(c)));
+    }
+    Ok(out)
+}
+
 /// One `eth_sendRawTransaction` per request, `concurrency` in flight, in round order.
 async fn submit_one_by_one(
     chain: &Arc<Chain>,
@@ -440,9 +483,10 @@ async fn submit_one_by_one(
     let queue: Vec<(B256, Bytes)> = prepared.rounds.into_iter().flatten().collect();
     let queue = Arc::new(parking_lot::Mutex::new(queue.into_iter().enumerate()));
     let interval = (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate));
+    let connections = senders(chain, args.ws).await?;
     let mut workers = Vec::new();
     for w in 0..args.concurrency {
-        let c = chain.clients[w % chain.clients.len()].clone();
+        let c = connections[w % connections.len()].clone();
         let (queue, times, rejected) = (queue.clone(), submit_times.clone(), rejected.clone());
         let send_latencies = send_latencies.clone();
         workers.push(tokio::spawn(async move {
@@ -453,7 +497,7 @@ async fn submit_one_by_one(
                 }
                 let sent = Instant::now();
                 times.lock().insert(hash, (sent - start).as_secs_f64());
-                let answer = c.request::<B256, _>("eth_sendRawTransaction", rpc_params![raw]).await;
+                let answer = c.send_raw(raw).await;
                 send_latencies.lock().push(sent.elapsed().as_secs_f64());
                 if let Err(e) = answer {
                     eprintln!("rejected: {e}");
@@ -552,6 +596,9 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     {
         bail!("senders, txs, batch, connections and concurrency must be positive");
     }
+    if args.ws && args.batch != 1 {
+        bail!("--ws sends one transaction per request: use it with --batch 1");
+    }
     let funder = match args.funder_key {
         Some(k) => PrivateKeySigner::from_bytes(&k)?,
         None => dev_signers(DEV_MNEMONIC, 1)?.remove(0),
@@ -588,6 +635,10 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     println!("bench {}", args.label);
     println!("  endpoints            {}", args.rpc.join(" "));
     let mode = match args.batch {
+        1 if args.ws => format!(
+            "one transaction per request over {} WebSockets, {} in flight per endpoint",
+            args.connections, args.concurrency
+        ),
         1 => format!("one transaction per request, {} in flight per endpoint", args.concurrency),
         n => format!("JSON-RPC batches of {n} (not what wallets send)"),
     };
