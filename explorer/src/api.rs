@@ -81,27 +81,11 @@ async fn token(
     let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
         return Ok(bad("domain must be an integer and address an address"));
     };
-    let before = match q.holders_before() {
-        Ok(before) => before,
-        Err(e) => return Ok(bad(&format!("holders_{e}"))),
-    };
-    let after = match q.inventory_after() {
-        Ok(after) => after,
-        Err(e) => return Ok(bad(&format!("inventory_after: {}", after_reason(&e)))),
-    };
-    let transfers_before = match q.transfers_before() {
-        Ok(cursor) => cursor,
+    let cursors = match q.cursors() {
+        Ok(cursors) => cursors,
         Err(why) => return Ok(bad(&why)),
     };
-    let view = data::token(
-        &state.db,
-        domain,
-        a.as_slice(),
-        transfers_before,
-        before.as_ref(),
-        after.as_ref(),
-    );
-    Ok(found(view.await?))
+    Ok(found(data::token(&state.db, domain, a.as_slice(), &cursors).await?))
 }
 
 /// `?after=&limit=` of a token's NFT inventory.

@@ -147,28 +147,19 @@ pub struct TokenQuery {
 }
 
 impl TokenQuery {
-    /// Where the page of transfers starts, if not at the newest.
-    pub fn transfers_before(&self) -> Result<Option<[i64; 3]>, String> {
-        no_page_number(&self.page, "transfers_before")?;
-        cursor_param::<3>(&self.transfers_before, "transfers_before")
-    }
-
-    /// Where the page of holders starts, if not at the largest.
-    pub fn holders_before(&self) -> Result<Option<HolderCursor>, ListError> {
-        self.holders_before
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
+    /// The cursors, checked; a refusal names the parameter.
+    pub fn cursors(&self) -> Result<data::TokenCursors, String> {
+        let holders_before = given(&self.holders_before)
             .map(HolderCursor::parse)
             .transpose()
-    }
-
-    /// Where the page of the NFT inventory starts, if not at the lowest id.
-    pub fn inventory_after(&self) -> Result<Option<InventoryCursor>, ListError> {
-        self.inventory_after
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
+            .map_err(|e| format!("holders_{e}"))?;
+        let inventory_after = given(&self.inventory_after)
             .map(InventoryCursor::parse)
             .transpose()
+            .map_err(|e| format!("inventory_after: {}", after_reason(&e)))?;
+        no_page_number(&self.page, "transfers_before")?;
+        let transfers_before = cursor_param::<3>(&self.transfers_before, "transfers_before")?;
+        Ok(data::TokenCursors { transfers_before, holders_before, inventory_after })
     }
 }
 
@@ -316,27 +307,11 @@ async fn token(
     let (Ok(domain), Some(a)) = (domain.parse::<i64>(), data::parse_address(&a)) else {
         return not_found(&state, "That is not a token.");
     };
-    let before = match q.holders_before() {
-        Ok(before) => before,
-        Err(e) => return bad_request(&state, &format!("holders_{e}")),
-    };
-    let after = match q.inventory_after() {
-        Ok(after) => after,
-        Err(e) => return bad_request(&state, &format!("inventory_after: {}", after_reason(&e))),
-    };
-    let transfers_before = match q.transfers_before() {
-        Ok(cursor) => cursor,
+    let cursors = match q.cursors() {
+        Ok(cursors) => cursors,
         Err(why) => return bad_request(&state, &why),
     };
-    let view = data::token(
-        &state.db,
-        domain,
-        a.as_slice(),
-        transfers_before,
-        before.as_ref(),
-        after.as_ref(),
-    );
-    match view.await? {
+    match data::token(&state.db, domain, a.as_slice(), &cursors).await? {
         Some(view) => render(&state, "token.html", view),
         None => not_found(&state, "No token is indexed at that address."),
     }

@@ -114,16 +114,29 @@ pub(super) fn token_statements() -> Vec<(String, &'static str)> {
     vec![(token_transfers_sql(), "aiiiii"), (TOKENS_SQL.to_string(), "iiai")]
 }
 
-/// Token `a` of `domain`, a page of its holders (the largest, or those below `holders_before`)
-/// and a page of its transfers (the newest, or those below `transfers_before`).
+/// Where the token page's lists start: below or after these cursors, or at their start
+/// without them.
+#[derive(Debug, Clone, Default)]
+pub struct TokenCursors {
+    /// A transfer's (block, log index, batch index).
+    pub transfers_before: Option<[i64; 3]>,
+    /// A holder's place in the holder list.
+    pub holders_before: Option<crate::holders::HolderCursor>,
+    /// An NFT inventory item.
+    pub inventory_after: Option<crate::nft::InventoryCursor>,
+}
+
+/// Token `a` of `domain`, a page of its holders (the largest, or those below
+/// `cursors.holders_before`), of its NFT inventory and of its transfers (the newest, or those
+/// below `cursors.transfers_before`).
 pub async fn token(
     db: &Database,
     domain: i64,
     a: &[u8],
-    transfers_before: Option<[i64; 3]>,
-    holders_before: Option<&crate::holders::HolderCursor>,
-    inventory_after: Option<&crate::nft::InventoryCursor>,
+    cursors: &TokenCursors,
 ) -> Result<Option<TokenView>, ExplorerError> {
+    let TokenCursors { transfers_before, holders_before, inventory_after } = cursors;
+    let transfers_before = *transfers_before;
     let Some(TokenInfo { summary, supply }) = token_summary_of(db, domain, a).await? else {
         return Ok(None);
     };
@@ -131,9 +144,10 @@ pub async fn token(
     let decimals = summary.decimals.unwrap_or(0).clamp(0, 77) as u8;
     let holder_count = crate::holders::count(db, domain, a).await?;
     let holders =
-        crate::holders::page(db, domain, a, holders_before, PAGE, supply, decimals).await?;
+        crate::holders::page(db, domain, a, holders_before.as_ref(), PAGE, supply, decimals)
+            .await?;
     let inventory =
-        crate::nft::inventory(db, domain, a, &summary.kind, inventory_after, PAGE).await?;
+        crate::nft::inventory(db, domain, a, &summary.kind, inventory_after.as_ref(), PAGE).await?;
     let sql = token_transfers_sql();
     let [block, log, batch] = transfers_before.unwrap_or([i64::MAX; 3]);
     let rows = sqlx::query(&sql)

@@ -460,7 +460,7 @@ async fn holder_pages_read_what_they_show_at_any_depth() {
     use sec_explorer::holders;
     // One connection, so that the statistics read are those of the views' statements.
     let db = fresh_postgres("sec_explorer_holders_depth", 1).await;
-    let w = |e: &str, bytes: u32| format!("decode(lpad(to_hex({e}), {}, '0'), 'hex')", bytes * 2);
+    let w = super::pg_bytes;
     let sql = format!(
         "INSERT INTO balances (domain, token, holder, token_id, balance) \
          SELECT 0, {token}, {holder}, ''::bytea, {balance} FROM generate_series(1, 100000) n",
@@ -514,7 +514,7 @@ async fn nft_transfers_by_address_skip_erc20_transfers() {
     use super::common::pg_rows_read;
     let db = fresh_postgres("sec_explorer_nft_depth", 1).await;
     load_empty_blocks(&db, 0, 10, 0).await;
-    let w = |e: &str, bytes: u32| format!("decode(lpad(to_hex({e}), {}, '0'), 'hex')", bytes * 2);
+    let w = super::pg_bytes;
     // Holder 1 (0x…01) sends an ERC-20 (0x…20) 20,000 times, in blocks 1 to 9.
     let sql = format!(
         "INSERT INTO token_transfers (domain, block_number, log_index, batch_index, tx_hash, \

@@ -582,12 +582,13 @@ async fn list_pages_read_what_they_show_at_any_depth() {
     let db = fresh_postgres("sec_explorer_lists_depth", 1).await;
     load_empty_blocks(&db, 0, 100_000, 10).await;
     load_empty_blocks(&db, 1, 1_000, 0).await;
-    let w = |e: &str| format!("decode(lpad(to_hex({e}), 64, '0'), 'hex')");
+    let w = |e: &str| super::pg_bytes(e, 32);
     let sql = format!(
-        "INSERT INTO transactions SELECT n % 2, n, 0, {h}, decode(lpad(to_hex(n % 100 + 1), 40, '0'), 'hex'), \
+        "INSERT INTO transactions SELECT n % 2, n, 0, {h}, {from}, \
          NULL, {z}, 0, 21000, 2, NULL, NULL, ''::bytea, 1600000000 + n, 1, 21000, 21000, {z}, NULL, 0, 0 \
          FROM generate_series(1, 100000) n",
         h = w("n"),
+        from = super::pg_bytes("n % 100 + 1", 20),
         z = w("0")
     );
     sqlx::query(&sql).execute(db.pool()).await.expect("insert");
@@ -649,7 +650,7 @@ async fn address_and_block_pages_read_what_they_show_at_any_depth() {
     use super::common::{load_empty_blocks, pg_rows_read};
     let db = fresh_postgres("sec_explorer_address_depth", 1).await;
     load_empty_blocks(&db, 0, 100, 0).await;
-    let w = |e: &str| format!("decode(lpad(to_hex({e}), 64, '0'), 'hex')");
+    let w = |e: &str| super::pg_bytes(e, 32);
     let (h, z) = (w("n"), w("0"));
     let aa = "decode(repeat('aa', 20), 'hex')";
     for sql in [
@@ -716,7 +717,7 @@ async fn address_and_block_pages_read_what_they_show_at_any_depth() {
 async fn bridge_token_and_checkpoint_lists_read_what_they_show_at_any_depth() {
     use super::common::pg_rows_read;
     let db = fresh_postgres("sec_explorer_list_depth", 1).await;
-    let w = |e: &str| format!("decode(lpad(to_hex({e}), 64, '0'), 'hex')");
+    let w = |e: &str| super::pg_bytes(e, 32);
     let (h, z) = (w("n"), w("0"));
     let (aa, token) = ("decode(repeat('aa', 20), 'hex')", "decode(repeat('77', 20), 'hex')");
     for sql in [
@@ -742,9 +743,11 @@ async fn bridge_token_and_checkpoint_lists_read_what_they_show_at_any_depth() {
              FROM generate_series(0, 49999) n"
         ),
         // Tokens: 50,000 of domain 0, ten first seen in each block, and the one above.
-        "INSERT INTO tokens SELECT 0, decode(lpad(to_hex(n), 40, '0'), 'hex'), 'ERC-20', \
-         'T' || n, 'T', 18, NULL, n / 10 FROM generate_series(1, 50000) n"
-            .to_string(),
+        format!(
+            "INSERT INTO tokens SELECT 0, {}, 'ERC-20', 'T' || n, 'T', 18, NULL, n / 10 \
+             FROM generate_series(1, 50000) n",
+            super::pg_bytes("n", 20)
+        ),
         format!("INSERT INTO tokens VALUES (0, {token}, 'ERC-20', 'N', 'N', 18, NULL, 0)"),
     ] {
         sqlx::query(&sql).execute(db.pool()).await.expect("insert");
@@ -799,7 +802,8 @@ async fn bridge_token_and_checkpoint_lists_read_what_they_show_at_any_depth() {
         [("a token's newest transfers", None), ("its transfers 40,000 down", Some([2_500, 0, 0]))]
     {
         let read_before = pg_rows_read(&db, "%").await;
-        let page = data::token(&db, 0, &[0x77; 20], before, None, None).await.expect("token");
+        let cursors = data::TokenCursors { transfers_before: before, ..Default::default() };
+        let page = data::token(&db, 0, &[0x77; 20], &cursors).await.expect("token");
         let page = page.expect("indexed");
         check(name, pg_rows_read(&db, "%").await - read_before);
         // Transfer n is block n / 4, log (n % 4) / 2, batch n % 2.

@@ -40,6 +40,12 @@ fn exchange(addr: SocketAddr, request: &str) -> (u16, String, String) {
     (status, head.to_string(), body)
 }
 
+/// PostgreSQL's expression for the integer expression `e` as `bytes` big-endian bytes: how the
+/// depth tests fill tables with `generate_series` (hashes, addresses, amounts).
+fn pg_bytes(e: &str, bytes: u32) -> String {
+    format!("decode(lpad(to_hex({e}), {}, '0'), 'hex')", bytes * 2)
+}
+
 /// A GET of `path`: status, head (lowercased, for matching headers) and body.
 fn fetch(addr: SocketAddr, path: &str) -> (u16, String, String) {
     let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
@@ -1107,8 +1113,8 @@ async fn trade_views_read_what_they_show_at_any_size() {
     use sec_explorer::trade;
     // One connection, so that the statistics read are those of the views' statements.
     let db = fresh_postgres("sec_explorer_trade_scale", 1).await;
-    let addr = |e: &str| format!("decode(lpad(to_hex({e}), 40, '0'), 'hex')");
-    let word = |e: &str| format!("decode(lpad(to_hex({e}), 64, '0'), 'hex')");
+    let addr = |e: &str| pg_bytes(e, 20);
+    let word = |e: &str| pg_bytes(e, 32);
     let (seller, buyer) = (addr("n % 1000 + 1"), addr("1001 + (n * 7) % 1000"));
     let n = 50_000;
     for sql in [
