@@ -346,8 +346,33 @@ async fn withdraw(args: &BridgeArgs, token: &str, amount: &str, to: Option<Addre
     Ok(())
 }
 
+/// A wait that polls often and redraws its progress line once a second.
+struct Progress {
+    started: std::time::Instant,
+    shown: Option<u64>,
+}
+
+impl Progress {
+    fn start() -> Self {
+        Self { started: std::time::Instant::now(), shown: None }
+    }
+
+    /// The whole seconds waited, when a new one has begun since the last line was drawn.
+    fn due(&mut self) -> Option<u64> {
+        let seconds = self.started.elapsed().as_secs();
+        (self.shown != Some(seconds)).then(|| {
+            self.shown = Some(seconds);
+            seconds
+        })
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
 async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
-    let started = std::time::Instant::now();
+    let mut progress = Progress::start();
     let key = args.key.context("give --key or set SEC_KEY (the L1 account that sends)")?;
     let deployment = L1Deployment::load(&args.l1_deployment)
         .with_context(|| format!("reading {}", args.l1_deployment.display()))?;
@@ -355,32 +380,30 @@ async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
     let l1 = L1Client::connect(&args.l1_rpc, PrivateKeySigner::from_bytes(&key).context("--key")?)
         .await?;
     let node = L1Client::connect(&args.rpc, PrivateKeySigner::random()).await?;
-    let mut shown = None;
     let proof = loop {
         let p: Value = node.request("sec_getWithdrawalProof", vec![json!(hash)]).await?;
         match p["status"].as_str() {
             Some("proven") => break p,
-            // the progress line once a second; the proof is looked for five times a second
-            Some(_) if shown != Some(started.elapsed().as_secs()) => {
-                shown = Some(started.elapsed().as_secs());
-                eprint!(
-                    "\rwaiting for a checkpoint to cover block {} of domain {} (last checkpoint {}, {} s)   ",
-                    quantity(&p["blockNumber"]),
-                    p["srcDomain"],
-                    p["lastCheckpoint"],
-                    started.elapsed().as_secs()
-                );
+            // the proof is looked for five times a second, the line redrawn once a second
+            Some(_) => {
+                if let Some(seconds) = progress.due() {
+                    eprint!(
+                        "\rwaiting for a checkpoint to cover block {} of domain {} (last checkpoint {}, {seconds} s)   ",
+                        quantity(&p["blockNumber"]),
+                        p["srcDomain"],
+                        p["lastCheckpoint"],
+                    );
+                }
             }
-            Some(_) => {}
             None => bail!("no domain of the chain at {} sent withdrawal {hash}", args.rpc),
         }
-        if started.elapsed() > Duration::from_secs(timeout) {
+        if progress.elapsed() > Duration::from_secs(timeout) {
             eprintln!();
             bail!("no checkpoint covers withdrawal {hash} after {timeout} s");
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let finalizable = started.elapsed();
+    let finalizable = progress.elapsed();
     let withdrawal: sec_primitives::message::Withdrawal =
         serde_json::from_value(proof["withdrawal"].clone()).context("withdrawal")?;
     let path: Vec<B256> = serde_json::from_value(proof["proof"].clone()).context("proof")?;
@@ -411,7 +434,7 @@ async fn finalize(args: &BridgeArgs, hash: B256, timeout: u64) -> Result<()> {
     println!(
         "  finalizable {:.2} s after this command started, paid {:.2} s after",
         finalizable.as_secs_f64(),
-        started.elapsed().as_secs_f64()
+        progress.elapsed().as_secs_f64()
     );
     Ok(())
 }
@@ -544,27 +567,24 @@ async fn deposit_and_wait(
         return Ok(());
     }
     // the receipt arrived (it is polled every 100 ms): the deposit is in an L1 block from here
-    let started = std::time::Instant::now();
-    let mut shown = None;
+    let mut progress = Progress::start();
     loop {
         let c = deposit_status(&args.rpc, d.nonce).await?;
         if !c.is_null() {
             eprintln!();
             print_credited(&c);
-            println!("  {:.2} s from its L1 block to the credit", started.elapsed().as_secs_f64());
+            println!("  {:.2} s from its L1 block to the credit", progress.elapsed().as_secs_f64());
             return Ok(());
         }
-        // the progress line once a second; the credit is looked for five times a second
-        let seconds = started.elapsed().as_secs();
-        if shown != Some(seconds) {
-            shown = Some(seconds);
+        // the credit is looked for five times a second, the line redrawn once a second
+        if let Some(seconds) = progress.due() {
             let head = l1.block_number().await.unwrap_or(d.block);
             eprint!(
                 "\rwaiting for domain {}: L1 block {} of the deposit, L1 head {} ({seconds} s)   ",
                 d.domain, d.block, head,
             );
         }
-        if started.elapsed() > Duration::from_secs(timeout) {
+        if progress.elapsed() > Duration::from_secs(timeout) {
             eprintln!();
             bail!(
                 "deposit {} not credited after {timeout} s; `sec bridge status --deposit {}` follows it",
