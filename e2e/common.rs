@@ -242,20 +242,15 @@ impl HardhatNode {
     fn wait_ready(&mut self) {
         let started = Instant::now();
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
         loop {
-            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                use std::io::{Read, Write};
-                let request = format!(
-                    "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let mut response = String::new();
-                if s.write_all(request.as_bytes()).is_ok()
-                    && s.read_to_string(&mut response).is_ok()
-                    && response.contains("\"result\"")
-                {
-                    return;
-                }
+            if http_exchange(self.port, &request)
+                .is_ok_and(|(_, answer)| answer.contains("\"result\""))
+            {
+                return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("hardhat node exited during startup: {status}");
@@ -351,17 +346,31 @@ impl Drop for Devnet {
 /// A plain HTTP/1.1 `GET` on 127.0.0.1:`port` (one request, `Connection: close`): the status
 /// code and the body. Enough for the JSON and HTML the explorer serves.
 pub fn http_get(port: u16, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    http_exchange(port, &request).expect("an HTTP answer")
+}
+
+/// Sends `request` (which asks for `Connection: close`) to 127.0.0.1:`port` and reads the answer
+/// to its end: the status code and the body, de-chunked.
+fn http_exchange(port: u16, request: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Error, Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.write_all(request.as_bytes())?;
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read the answer");
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP answer");
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| Error::other("not an HTTP answer"))?;
     let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
     let mut body = &raw[split + 4..];
-    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("a status");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| Error::other("no status"))?;
     if !head.contains("transfer-encoding: chunked") {
-        return (status, String::from_utf8_lossy(body).into_owned());
+        return Ok((status, String::from_utf8_lossy(body).into_owned()));
     }
     let mut out = Vec::new();
     while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
@@ -374,5 +383,5 @@ pub fn http_get(port: u16, path: &str) -> (u16, String) {
         out.extend_from_slice(&chunk[..n]);
         body = chunk[n..].strip_prefix(b"\r\n").unwrap_or(&chunk[n..]);
     }
-    (status, String::from_utf8_lossy(&out).into_owned())
+    Ok((status, String::from_utf8_lossy(&out).into_owned()))
 }
