@@ -6,6 +6,7 @@
 //! transaction before anyone can see it: readers always see a head that is on disk.
 
 use std::{
+    collections::HashMap,
     path::PathBuf,
     sync::{
         Arc,
@@ -37,6 +38,8 @@ use crate::{
     state::{Account, HeadReader, StateReadError, StateReader, WorldState},
     storage::{BlockRecord, ChainStore, StoreError, StoreReader},
     system::{L1Feed, Outboxes},
+    trie::Trie,
+    trie_store::{KnownNodes, TrieStore, TrieWriter},
 };
 
 /// Settings of one domain.
@@ -277,7 +280,16 @@ pub struct Domain {
     codes: CodeCache,
     /// Older blocks read back from disk lately, one slot per block (see [`Domain::block`]).
     read_back: Mutex<std::collections::VecDeque<(u64, ReadSlot)>>,
+    /// Writes the tries' branch hashes every [`TRIE_WRITE_BLOCKS`] blocks and on close.
+    trie_writer: Mutex<TrieWriter>,
+    /// The block of the last snapshot handed to the trie writer.
+    trie_written: std::sync::atomic::AtomicU64,
 }
+
+/// How many blocks apart the tries' branch hashes are stored. Further apart, each write
+/// coalesces more blocks' changes (the upper branches change in every block); a restart after
+/// a crash recomputes the branches the blocks since changed.
+const TRIE_WRITE_BLOCKS: u64 = 64;
 
 /// A block being read from disk, or read: whoever finds it empty reads it while holding it.
 type ReadSlot = Arc<Mutex<Option<Arc<BlockRecord>>>>;
@@ -405,6 +417,19 @@ fn canonical_hash(store: &StoreReader, number: u64) -> Result<B256, StateReadErr
     Ok(store.block_hash(number).map_err(read_error)?.unwrap_or_default())
 }
 
+/// The stored branch hashes that hold at the head `at`: all of them if they were stored at the
+/// head, none otherwise (a restart after a crash, before the head's were stored).
+fn known_nodes(
+    tries: &TrieStore,
+    _reader: &StoreReader,
+    at: (u64, B256),
+) -> Result<KnownNodes, StoreError> {
+    match tries.at()? {
+        Some(stored) if stored == at => tries.load(),
+        _ => Ok(KnownNodes::default()),
+    }
+}
+
 impl Domain {
     /// Opens the domain's store (creating genesis on first start) and loads its state.
     pub fn open(
@@ -418,16 +443,29 @@ impl Domain {
         if let (Some(epochs), 0) = (&config.epochs, config.id) {
             epochs.attach(store.clone());
         }
-        let chain = match store.head()? {
+        let tries = TrieStore::open(&config.datadir.join("trie.redb"))?;
+        let (chain, missed, fresh) = match store.head()? {
             Some(number) => {
                 let started = Instant::now();
-                let mut state = store.load_state()?;
                 let reader = store.reader()?;
                 let head = reader.header(number)?.ok_or(StoreError::Corrupt {
                     table: "headers",
                     reason: "head missing".into(),
                 })?;
-                let computed = state.state_root();
+                let head_hash = head.hash_slow();
+                let known = known_nodes(&tries, &reader, (number, head_hash))?;
+                let stored = known.len();
+                let (mut state, mut missed) = store.load_state(&known)?;
+                drop(known);
+                let loaded_ms = started.elapsed().as_millis() as u64;
+                let mut computed = state.state_root();
+                if computed != head.state_root && stored > 0 {
+                    // A stored hash is stale (the file was not written by this chain, or was
+                    // damaged): hash everything instead, and store it all again.
+                    warn!(domain = config.id, number, "stored trie hashes stale; rehashing");
+                    (state, missed) = store.load_state(&KnownNodes::default())?;
+                    computed = state.state_root();
+                }
                 if computed != head.state_root {
                     return Err(DomainError::StateRootMismatch {
                         number,
@@ -439,21 +477,34 @@ impl Domain {
                     domain = config.id,
                     number,
                     accounts = state.account_count(),
+                    stored_branches = stored,
+                    hashed_branches = missed.iter().map(|(_, p)| p.len()).sum::<usize>(),
+                    loaded_ms,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "resumed"
                 );
-                let head_hash = head.hash_slow();
                 let head_extension = reader.extension(number)?.ok_or(StoreError::Corrupt {
                     table: "extensions",
                     reason: "head extension missing".into(),
                 })?;
-                Chain { state, head, head_hash, head_extension }
+                (Chain { state, head, head_hash, head_extension }, missed, false)
             }
-            None => Self::genesis(&config, &store)?,
+            None => (Self::genesis(&config, &store)?, Vec::new(), true),
         };
         let mut chain = chain;
         chain.state.set_history_window(config.proof_window);
         chain.state.record_block(chain.head.number);
+        let at = (chain.head.number, chain.head_hash);
+        let trie_writer = if fresh {
+            // Genesis: compared with nothing, so all is written.
+            let writer =
+                TrieWriter::start(tries, config.id, at, Trie::new(), HashMap::new(), vec![]);
+            writer.write(chain.state.trie_snapshot(at));
+            writer
+        } else {
+            let (accounts, storage) = (chain.state.account_trie(), chain.state.storage_tries());
+            TrieWriter::start(tries, config.id, at, accounts, storage, missed)
+        };
         let (events, _) = broadcast::channel(4096);
         let (journal, journal_rx) = std::sync::mpsc::sync_channel(JOURNAL_QUEUE);
         let journal_thread = {
@@ -481,6 +532,8 @@ impl Domain {
             recent: Mutex::new(Default::default()),
             read_back: Mutex::new(Default::default()),
             codes: Mutex::new(Default::default()),
+            trie_writer: Mutex::new(trie_writer),
+            trie_written: std::sync::atomic::AtomicU64::new(at.0),
         });
         domain.restore_pool()?;
         Ok(domain)
@@ -884,6 +937,30 @@ impl Domain {
         let _ = self.journal.send(JournalOp::Stop);
         if let Some(t) = self.journal_thread.lock().take() {
             let _ = t.join();
+        }
+    }
+
+    /// Stores the tries' branch hashes at the head and waits until they are written, so that
+    /// the next start uses all of them. Call once the domain makes no more blocks.
+    pub fn close_tries(&self) {
+        let snapshot = {
+            let mut chain = self.chain.write();
+            let at = (chain.head.number, chain.head_hash);
+            chain.state.trie_snapshot(at)
+        };
+        self.trie_writer.lock().close(Some(snapshot));
+    }
+
+    /// Hands the tries to the trie writer if [`TRIE_WRITE_BLOCKS`] passed since the last time
+    /// and it is free; `chain` has just committed block `at`.
+    fn maybe_write_tries(&self, chain: &mut Chain, at: (u64, B256)) {
+        if at.0 < self.trie_written.load(Ordering::Relaxed) + TRIE_WRITE_BLOCKS {
+            return;
+        }
+        let writer = self.trie_writer.lock();
+        if !writer.is_busy() {
+            writer.write(chain.state.trie_snapshot(at));
+            self.trie_written.store(at.0, Ordering::Relaxed);
         }
     }
 

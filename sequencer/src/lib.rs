@@ -15,6 +15,7 @@ pub mod storage;
 pub mod system;
 pub mod testing;
 pub mod trie;
+pub mod trie_store;
 
 pub use domain::{ChainEvent, Domain, DomainConfig, DomainError, SubmitError};
 pub use node::{Node, NodeConfig};

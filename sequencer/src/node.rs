@@ -255,6 +255,7 @@ impl Node {
             // stores close here, not whenever the last reference happens to drop.
             for d in &domains {
                 d.close_journal();
+                d.close_tries();
             }
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             while domains.iter().any(|d| Arc::strong_count(d) > 1)

@@ -16,7 +16,10 @@ use revm::{
     state::{Account as EvmAccount, AccountInfo},
 };
 
-use crate::trie::Trie;
+use crate::{
+    trie::Trie,
+    trie_store::{ACCOUNT_TRIE, KnownNodes, TrieSnapshot, storage_owner},
+};
 
 /// An account as the state stores it (code lives in a separate map, by hash).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -105,7 +108,16 @@ pub struct WorldState {
     native_total: U256,
     /// The tries of the latest committed blocks, for proofs at those blocks.
     history: TrieHistory,
+    /// Accounts whose storage trie changed since the last [`WorldState::trie_snapshot`].
+    storage_changed: std::collections::HashSet<Address>,
 }
+
+/// An account as loaded from disk: its address, fields and non-zero storage slots.
+pub type LoadedAccount = (Address, Account, Vec<(U256, U256)>);
+
+/// The branches whose hashes a [`WorldState::from_stored`] computed rather than read: per trie
+/// (`None`: the account trie), their nibble paths.
+pub type MissedBranches = Vec<(Option<Address>, Vec<Vec<u8>>)>;
 
 /// The tries of the last `window` committed blocks. Tries share their nodes, so a block's
 /// entry costs the nodes its writes copied, not a copy of the state.
@@ -171,6 +183,100 @@ impl WorldState {
         hash
     }
 
+    /// The state of `accounts` (and `codes`), its tries built in key order with the branch
+    /// hashes `known` gives. Also returns the branches it had to compute, which the store of
+    /// hashes lacks. Call [`WorldState::state_root`] after, and check it: a stale hash in
+    /// `known` shows as a wrong root.
+    pub fn from_stored(
+        accounts: Vec<LoadedAccount>,
+        codes: Vec<Bytes>,
+        known: &KnownNodes,
+    ) -> (Self, MissedBranches) {
+        use rayon::prelude::*;
+        let mut state = Self::new();
+        for code in codes {
+            state.insert_code(code);
+        }
+        // Per account: its entry, its key and leaf in the account trie, its storage's misses.
+        type Built = (Address, AccountEntry, B256, Vec<u8>, Vec<Vec<u8>>);
+        let built: Vec<Built> = accounts
+            .into_par_iter()
+            .map(|(address, account, slots)| {
+                let mut entry = AccountEntry { account, ..Default::default() };
+                let mut leaves: Vec<(B256, Vec<u8>)> = Vec::with_capacity(slots.len());
+                for (slot, value) in slots {
+                    if !value.is_zero() {
+                        leaves
+                            .push((keccak256(slot.to_be_bytes::<32>()), alloy_rlp::encode(value)));
+                        entry.storage.insert(slot, value);
+                    }
+                }
+                let mut missed = Vec::new();
+                if !leaves.is_empty() {
+                    leaves.sort_unstable_by_key(|l| l.0);
+                    let finder = known.finder(&storage_owner(&address));
+                    entry.storage_trie = Trie::from_sorted(&mut leaves, &|p| finder.get(p));
+                    missed = finder.into_missed();
+                }
+                entry.storage_root = if entry.storage_trie.is_empty() {
+                    EMPTY_ROOT_HASH
+                } else {
+                    entry.storage_trie.root()
+                };
+                let leaf = alloy_rlp::encode(TrieAccount {
+                    nonce: account.nonce,
+                    balance: account.balance,
+                    storage_root: entry.storage_root,
+                    code_hash: account.code_hash,
+                });
+                (address, entry, keccak256(address), leaf, missed)
+            })
+            .collect();
+        let mut leaves = Vec::with_capacity(built.len());
+        let mut missed = Vec::new();
+        state.accounts.reserve(built.len());
+        for (address, entry, key, leaf, storage_missed) in built {
+            state.native_total += entry.account.balance;
+            state.accounts.insert(address, entry);
+            leaves.push((key, leaf));
+            if !storage_missed.is_empty() {
+                missed.push((Some(address), storage_missed));
+            }
+        }
+        leaves.par_sort_unstable_by_key(|l| l.0);
+        let finder = known.finder(&ACCOUNT_TRIE);
+        state.trie = Trie::from_sorted(&mut leaves, &|p| finder.get(p));
+        let account_missed = finder.into_missed();
+        if !account_missed.is_empty() {
+            missed.push((None, account_missed));
+        }
+        (state, missed)
+    }
+
+    /// The tries as they are now, for the store of branch hashes: the account trie and the
+    /// storage tries changed since the previous snapshot. Call after [`WorldState::state_root`].
+    pub fn trie_snapshot(&mut self, at: (u64, B256)) -> TrieSnapshot {
+        let storage = std::mem::take(&mut self.storage_changed)
+            .into_iter()
+            .map(|a| (a, self.accounts.get(&a).map(|e| e.storage_trie.clone()).unwrap_or_default()))
+            .collect();
+        TrieSnapshot { at, accounts: self.trie.clone(), storage }
+    }
+
+    /// The account trie (a snapshot: it shares the nodes).
+    pub fn account_trie(&self) -> Trie {
+        self.trie.clone()
+    }
+
+    /// Every storage trie that is not empty, by account (what a new snapshot is compared with).
+    pub fn storage_tries(&self) -> HashMap<Address, Trie> {
+        self.accounts
+            .iter()
+            .filter(|(_, e)| !e.storage_trie.is_empty())
+            .map(|(a, e)| (*a, e.storage_trie.clone()))
+            .collect()
+    }
+
     /// Loads an account and its storage as stored on disk; call [`WorldState::state_root`] after.
     pub fn load_account(
         &mut self,
@@ -179,6 +285,7 @@ impl WorldState {
         storage: impl IntoIterator<Item = (U256, U256)>,
     ) {
         let mut entry = AccountEntry { account, ..Default::default() };
+        self.storage_changed.insert(address);
         for (slot, value) in storage {
             if !value.is_zero() {
                 entry
@@ -213,6 +320,9 @@ impl WorldState {
             reverts.accounts.push((*address, previous));
             self.native_total -= previous.map(|a| a.balance).unwrap_or_default();
             self.native_total += change.account.map(|a| a.balance).unwrap_or_default();
+            if change.wiped || !change.storage.is_empty() || change.account.is_none() {
+                self.storage_changed.insert(*address);
+            }
             let entry = self.accounts.entry(*address).or_default();
             if self.history.window > 0
                 && (change.wiped || !change.storage.is_empty() || change.account.is_none())
@@ -267,6 +377,12 @@ impl WorldState {
             }
         }
         reverts
+    }
+
+    /// Takes over the accounts whose storage tries `old` changed since its last
+    /// [`WorldState::trie_snapshot`], for a state reloaded from disk in its place.
+    pub fn carry_trie_changes(&mut self, old: &mut WorldState) {
+        self.storage_changed.extend(old.storage_changed.drain());
     }
 
     /// Undoes [`WorldState::apply`]: `reverts` must be what applying the last block returned.

@@ -19,7 +19,8 @@ use sec_primitives::{DoubleVote, FinalityCertificate, SecExtension, message::Mes
 
 use crate::{
     epochs::EpochSet,
-    state::{Account, Reverts, StateChanges, WorldState},
+    state::{Account, LoadedAccount, MissedBranches, Reverts, StateChanges, WorldState},
+    trie_store::KnownNodes,
 };
 
 const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
@@ -274,31 +275,42 @@ impl ChainStore {
         self.reader()?.head()
     }
 
-    /// Loads the whole flat state into memory (at startup).
-    pub fn load_state(&self) -> Result<WorldState, StoreError> {
+    /// Loads the whole flat state into memory (at startup), its tries built with the branch
+    /// hashes `known` gives; also returns the branches it had to hash (see
+    /// [`WorldState::from_stored`]).
+    pub fn load_state(
+        &self,
+        known: &KnownNodes,
+    ) -> Result<(WorldState, MissedBranches), StoreError> {
         let tx = self.db.begin_read()?;
-        let mut state = WorldState::new();
-        let codes = tx.open_table(CODES)?;
-        for row in codes.iter()? {
+        let mut codes = Vec::new();
+        for row in tx.open_table(CODES)?.iter()? {
             let (_, code) = row?;
-            state.insert_code(Bytes::copy_from_slice(code.value()));
+            codes.push(Bytes::copy_from_slice(code.value()));
         }
-        let accounts = tx.open_table(ACCOUNTS)?;
-        let storage = tx.open_table(STORAGE)?;
-        for row in accounts.iter()? {
+        // Both tables are in address order: one pass over each, side by side.
+        let mut accounts: Vec<LoadedAccount> = Vec::new();
+        for row in tx.open_table(ACCOUNTS)?.iter()? {
             let (address, account) = row?;
-            let address_bytes = *address.value();
-            let account = decode_account(account.value())?;
-            let mut slots = Vec::new();
-            let lo = (&address_bytes, &[0u8; 32]);
-            let hi = (&address_bytes, &[0xffu8; 32]);
-            for row in storage.range(lo..=hi)? {
-                let (k, v) = row?;
-                slots.push((U256::from_be_bytes(*k.value().1), U256::from_be_bytes(*v.value())));
-            }
-            state.load_account(Address::from(address_bytes), account, slots);
+            accounts.push((
+                Address::from(*address.value()),
+                decode_account(account.value())?,
+                vec![],
+            ));
         }
-        Ok(state)
+        let mut at = 0;
+        for row in tx.open_table(STORAGE)?.iter()? {
+            let (k, v) = row?;
+            let (address, slot) = k.value();
+            while accounts.get(at).is_some_and(|a| a.0.0.0 < *address) {
+                at += 1;
+            }
+            // Slots of an account that is gone are left by nothing that writes; skip them.
+            if let Some(account) = accounts.get_mut(at).filter(|a| a.0.0.0 == *address) {
+                account.2.push((U256::from_be_bytes(*slot), U256::from_be_bytes(*v.value())));
+            }
+        }
+        Ok(WorldState::from_stored(accounts, codes, known))
     }
 
     /// Writes the genesis state and block 0 in one transaction, with epoch 0's set if any.

@@ -11,6 +11,13 @@
 //! Nodes are shared (`Arc`) and copied on write: a clone of a trie is a snapshot that costs one
 //! reference count, and later writes copy only the nodes on their paths. That is how a domain
 //! keeps the tries of its recent blocks for `eth_getProof` at those blocks.
+//!
+//! The same sharing tells what changed: [`Trie::changed_branches`] walks a trie against an
+//! older snapshot of it and skips every subtree the two still share, so the branch hashes a
+//! domain stores (see `trie_store`) are written in proportion to the writes since the last
+//! store. [`Trie::from_sorted`] builds a trie from its leaves in key order and takes the hash of
+//! every branch it is given instead of computing it: that is how a restart avoids rehashing
+//! the whole state.
 
 use std::sync::Arc;
 
@@ -273,20 +280,36 @@ impl Node {
         }
     }
 
-    /// The node's full RLP encoding; children must be committed.
+    /// The node's full RLP encoding.
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Node::Empty => out.put_u8(alloy_rlp::EMPTY_STRING_CODE),
             Node::Leaf(l) => encode_leaf(&l.path, &l.value, out),
             Node::Extension(e) => {
-                let child = e.child.cached().unwrap_or_default();
+                let child = e.child.reference().unwrap_or_default();
                 encode_extension(&e.path, &child, out)
             }
             Node::Branch(b) => {
-                let refs: [Option<RlpNode>; 16] = std::array::from_fn(|i| b.children[i].cached());
+                let refs: [Option<RlpNode>; 16] =
+                    std::array::from_fn(|i| b.children[i].reference());
                 encode_branch(&refs, out)
             }
         }
+    }
+
+    /// The node's reference: the cached one, or computed without caching. A trie built with
+    /// known branch hashes leaves the leaves below them unhashed until something changes
+    /// there, so a proof through such a branch computes its children's references here.
+    fn reference(&self) -> Option<RlpNode> {
+        if let Some(cached) = self.cached() {
+            return Some(cached);
+        }
+        if self.is_empty() {
+            return None;
+        }
+        let mut buf = Vec::new();
+        self.encode(&mut buf);
+        Some(RlpNode::from_rlp(&buf))
     }
 
     fn cached(&self) -> Option<RlpNode> {
@@ -310,6 +333,112 @@ fn commit_children(children: &mut [Node; 16], depth: usize) -> [Option<RlpNode>;
         std::array::from_fn(|i| refs[i].clone())
     } else {
         std::array::from_fn(|i| children[i].commit(depth + 1))
+    }
+}
+
+/// The nibble of `key` at `depth`.
+pub(crate) fn nibble(key: &B256, depth: usize) -> u8 {
+    let b = key[depth / 2];
+    if depth.is_multiple_of(2) { b >> 4 } else { b & 0x0f }
+}
+
+/// Builds the subtree of `leaves` (sorted, unique, non-empty values) below `depth`; `prefix` is
+/// the path to it.
+fn build(
+    leaves: &mut [(B256, Vec<u8>)],
+    depth: usize,
+    known: &(dyn Fn(&[u8]) -> Option<RlpNode> + Sync),
+) -> Node {
+    match leaves {
+        [] => Node::Empty,
+        [(key, value)] => leaf(&unpack(key)[depth..], std::mem::take(value)),
+        [first, .., last] => {
+            let mut end = depth;
+            while nibble(&first.0, end) == nibble(&last.0, end) {
+                end += 1;
+            }
+            let branch = build_branch(leaves, end, known);
+            if end > depth {
+                extension(unpack(&leaves[0].0)[depth..end].to_vec(), branch)
+            } else {
+                branch
+            }
+        }
+    }
+}
+
+/// The branch at `depth` over `leaves` (at least two, differing at `depth`), its hash taken from
+/// `known` when given.
+fn build_branch(
+    leaves: &mut [(B256, Vec<u8>)],
+    depth: usize,
+    known: &(dyn Fn(&[u8]) -> Option<RlpNode> + Sync),
+) -> Node {
+    let cache = known(&unpack(&leaves[0].0)[..depth]);
+    let mut groups: Vec<&mut [(B256, Vec<u8>)]> = Vec::with_capacity(16);
+    let mut rest = leaves;
+    for n in 0..16u8 {
+        let len = rest.iter().take_while(|(k, _)| nibble(k, depth) == n).count();
+        let (group, tail) = rest.split_at_mut(len);
+        groups.push(group);
+        rest = tail;
+    }
+    let children: Vec<Node> = if depth < 2 {
+        use rayon::prelude::*;
+        groups.into_par_iter().map(|g| build(g, depth + 1, known)).collect()
+    } else {
+        groups.into_iter().map(|g| build(g, depth + 1, known)).collect()
+    };
+    let mut branch = Branch { children: Default::default(), cache };
+    for (slot, child) in branch.children.iter_mut().zip(children) {
+        *slot = child;
+    }
+    Node::Branch(Arc::new(branch))
+}
+
+/// Whether two nodes are the same shared node (so everything below them is the same).
+fn same(a: &Node, b: &Node) -> bool {
+    match (a, b) {
+        (Node::Empty, Node::Empty) => true,
+        (Node::Leaf(a), Node::Leaf(b)) => Arc::ptr_eq(a, b),
+        (Node::Extension(a), Node::Extension(b)) => Arc::ptr_eq(a, b),
+        (Node::Branch(a), Node::Branch(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    }
+}
+
+/// Reports every branch of `new` that is not shared with `old` at the same path.
+fn diff(new: &Node, old: Option<&Node>, path: &mut Path, out: &mut dyn FnMut(&[u8], &RlpNode)) {
+    if old.is_some_and(|o| same(new, o)) {
+        return;
+    }
+    match new {
+        Node::Empty | Node::Leaf(_) => {}
+        Node::Extension(e) => {
+            let old_child = match old {
+                Some(Node::Extension(o)) if o.path == e.path => Some(&o.child),
+                _ => None,
+            };
+            let len = path.len();
+            path.extend_from_slice(&e.path);
+            diff(&e.child, old_child, path, out);
+            path.truncate(len);
+        }
+        Node::Branch(b) => {
+            // Only a committed branch has a hash to report; the caller commits first.
+            if let Some(hash) = &b.cache {
+                out(path, hash);
+            }
+            let old = match old {
+                Some(Node::Branch(o)) => Some(o),
+                _ => None,
+            };
+            for (i, child) in b.children.iter().enumerate() {
+                path.push(i as u8);
+                diff(child, old.map(|o| &o.children[i]), path, out);
+                path.pop();
+            }
+        }
     }
 }
 
@@ -339,6 +468,48 @@ impl Trie {
     /// An empty trie.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A trie of `leaves`, sorted by key with unique keys and non-empty values (the values are
+    /// taken). `known` gives the reference of the branch at a nibble path if it is known to be
+    /// current; the branch then keeps it instead of hashing what is below it. A wrong reference
+    /// gives a wrong root, which is how a caller finds out (it checks the root it expects).
+    pub fn from_sorted(
+        leaves: &mut [(B256, Vec<u8>)],
+        known: &(dyn Fn(&[u8]) -> Option<RlpNode> + Sync),
+    ) -> Self {
+        debug_assert!(leaves.windows(2).all(|w| w[0].0 < w[1].0), "leaves sorted and unique");
+        Self { root: build(leaves, 0, known), len: leaves.len() }
+    }
+
+    /// The reference of the branch at nibble path `path`, if there is one and it has been
+    /// hashed.
+    pub fn branch(&self, path: &[u8]) -> Option<RlpNode> {
+        let mut node = &self.root;
+        let mut rest = path;
+        loop {
+            match node {
+                Node::Empty | Node::Leaf(_) => return None,
+                Node::Extension(e) => {
+                    rest = rest.strip_prefix(e.path.as_slice())?;
+                    node = &e.child;
+                }
+                Node::Branch(b) => {
+                    let Some((first, tail)) = rest.split_first() else {
+                        return b.cache.clone();
+                    };
+                    node = b.children.get(*first as usize)?;
+                    rest = tail;
+                }
+            }
+        }
+    }
+
+    /// Calls `out` with the nibble path and reference of every branch of this trie that it does
+    /// not share with `old` (an earlier snapshot of it) at the same path: the branches written
+    /// or moved since. Call [`Trie::root`] first so that each has its reference.
+    pub fn changed_branches(&self, old: &Trie, out: &mut dyn FnMut(&[u8], &RlpNode)) {
+        diff(&self.root, Some(&old.root), &mut Vec::new(), out);
     }
 
     /// Number of keys.
@@ -552,6 +723,120 @@ mod tests {
         }
         let proof = snapshot.proof(&key(420));
         verify_proof(root, Nibbles::unpack(key(420)), None, &proof).unwrap();
+    }
+
+    /// The trie of `map` built from its sorted leaves, with the hashes of `known`'s branches
+    /// where `take` says so; also the paths it asked for.
+    fn built(
+        map: &BTreeMap<B256, Vec<u8>>,
+        known: &Trie,
+        take: impl Fn(&[u8]) -> bool + Sync,
+    ) -> (Trie, Vec<Vec<u8>>) {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let mut leaves: Vec<(B256, Vec<u8>)> = map.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let trie = Trie::from_sorted(&mut leaves, &|p| {
+            asked.lock().unwrap().push(p.to_vec());
+            if take(p) { known.branch(p) } else { None }
+        });
+        (trie, asked.into_inner().unwrap())
+    }
+
+    #[test]
+    fn a_trie_built_in_key_order_has_the_root_of_one_built_by_inserts() {
+        for n in [0u64, 1, 2, 17, 300, 2_000] {
+            let map: BTreeMap<B256, Vec<u8>> =
+                (0..n).map(|i| (key(i), alloy_rlp::encode(U256Wrap(i + 1)))).collect();
+            let (mut trie, _) = built(&map, &Trie::new(), |_| false);
+            assert_eq!(trie.len(), map.len());
+            assert_eq!(trie.root(), reference_root(&map), "{n} keys");
+            // and it takes later writes like any other
+            trie.insert(&key(n + 1), vec![0x05]);
+            trie.remove(&key(0));
+            let mut map = map;
+            map.insert(key(n + 1), vec![0x05]);
+            map.remove(&key(0));
+            assert_eq!(trie.root(), reference_root(&map), "{n} keys, then written");
+        }
+    }
+
+    #[test]
+    fn known_branch_hashes_are_taken_without_hashing_below_them() {
+        let map: BTreeMap<B256, Vec<u8>> =
+            (0..3_000u64).map(|i| (key(i), alloy_rlp::encode(U256Wrap(i + 1)))).collect();
+        let (mut full, asked) = built(&map, &Trie::new(), |_| false);
+        let root = full.root();
+        assert!(asked.len() > 16, "every branch is asked for: {}", asked.len());
+        assert!(asked.iter().all(|p| full.branch(p).is_some()), "each path is a branch");
+        // With every hash known the root is the same, and so are proofs through branches whose
+        // leaves were never hashed.
+        let (mut cached, _) = built(&map, &full, |_| true);
+        assert_eq!(cached.root(), root);
+        for i in [0u64, 5, 2_999] {
+            let proof = cached.proof(&key(i));
+            verify_proof(root, Nibbles::unpack(key(i)), Some(map[&key(i)].clone()), &proof)
+                .unwrap();
+        }
+        // A stale hash shows in the root.
+        let (mut written, _) = built(&map, &full, |_| true);
+        let mut changed = map.clone();
+        changed.insert(key(7), vec![0x09]);
+        let (mut other, _) = built(&changed, &Trie::new(), |_| false);
+        other.root();
+        let (mut wrong, _) = built(&map, &other, |p| p.len() == 2);
+        assert_ne!(wrong.root(), root);
+        // Writes after a build with known hashes rehash only their paths, correctly.
+        written.insert(&key(7), vec![0x09]);
+        assert_eq!(written.root(), reference_root(&changed));
+    }
+
+    #[test]
+    fn changed_branches_are_those_not_shared_with_the_snapshot() {
+        let mut trie = Trie::new();
+        let mut map = BTreeMap::new();
+        for i in 0..2_000u64 {
+            trie.insert(&key(i), alloy_rlp::encode(U256Wrap(i + 1)));
+            map.insert(key(i), alloy_rlp::encode(U256Wrap(i + 1)));
+        }
+        trie.root();
+        let mut all = BTreeMap::new();
+        trie.changed_branches(&Trie::new(), &mut |p, r| {
+            all.insert(p.to_vec(), r.clone());
+        });
+        let snapshot = trie.clone();
+        let mut none = 0;
+        trie.changed_branches(&snapshot, &mut |_, _| none += 1);
+        assert_eq!(none, 0, "nothing changed");
+        for i in [3u64, 900] {
+            trie.insert(&key(i), vec![0x01]);
+            map.insert(key(i), vec![0x01]);
+        }
+        trie.remove(&key(1_500));
+        map.remove(&key(1_500));
+        for i in 5_000..5_010u64 {
+            trie.insert(&key(i), vec![0x02]);
+            map.insert(key(i), vec![0x02]);
+        }
+        trie.root();
+        let mut changed = BTreeMap::new();
+        trie.changed_branches(&snapshot, &mut |p, r| {
+            changed.insert(p.to_vec(), r.clone());
+        });
+        // Each changed key's path changed at the root and at each branch down to it, so a few
+        // dozen branches, not all of them.
+        assert!(changed.len() < all.len() / 4, "{} of {}", changed.len(), all.len());
+        assert!(changed.contains_key(&Vec::new()), "the root branch changed");
+        // Applying the changes to the old rows gives exactly the rows of the new trie.
+        let mut rows = all;
+        rows.extend(changed);
+        let mut now = BTreeMap::new();
+        trie.changed_branches(&Trie::new(), &mut |p, r| {
+            now.insert(p.to_vec(), r.clone());
+        });
+        for (path, r) in &now {
+            assert_eq!(rows.get(path), Some(r), "branch {path:?}");
+        }
+        let (mut rebuilt, _) = built(&map, &trie, |_| true);
+        assert_eq!(rebuilt.root(), reference_root(&map));
     }
 
     struct U256Wrap(u64);

@@ -729,7 +729,9 @@ impl Domain {
         if let Err(e) = self.store.write_block(record, &sealed.changes, reverts, &sealed.index) {
             // The in-memory state already moved; reload it from disk so it matches the head.
             let window = chain.state.history_window();
-            chain.state = self.store.load_state()?;
+            let (mut state, _) = self.store.load_state(&crate::trie_store::KnownNodes::default())?;
+            state.carry_trie_changes(&mut chain.state);
+            chain.state = state;
             chain.state.state_root();
             chain.state.set_history_window(window);
             return Err(e.into());
@@ -738,6 +740,7 @@ impl Domain {
         chain.head_hash = record.hash;
         chain.head_extension = record.extension.clone();
         chain.state.record_block(record.header.number);
+        self.maybe_write_tries(&mut chain, (record.header.number, record.hash));
         {
             let mut recent = self.recent.lock();
             recent.insert(record.header.number, record.clone());

@@ -1,0 +1,378 @@
+//! The branch hashes of a domain's tries, kept on disk so that a restart does not rehash the
+//! whole state.
+//!
+//! The tries themselves live in memory ([`crate::trie`]); this file keeps, for the account trie
+//! and every storage trie, the reference of each branch node keyed by its owner and nibble path
+//! (as reth keeps `AccountsTrie` and `StoragesTrie`). On open, the tries are built from the flat
+//! state with those hashes in place, so only the leaves' paths are laid out and the few
+//! branches without a current hash are computed; the root is then checked against the head's.
+//!
+//! The hashes are written by a [`TrieWriter`] thread, every few blocks and on close, from a
+//! snapshot of the tries (a clone that shares their nodes): only the branches not shared with
+//! the previous snapshot are written, and the writes go to a file of their own so that they
+//! never hold up a block's commit. The file says which block its hashes are for; a restart at
+//! a later block (after a crash) does not use the hashes on the paths of the keys the blocks
+//! since then changed.
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
+    thread::JoinHandle,
+};
+
+use alloy_primitives::{Address, B256, keccak256};
+use alloy_trie::nodes::RlpNode;
+use parking_lot::Mutex;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use tracing::{debug, warn};
+
+use crate::{
+    storage::StoreError,
+    trie::{Trie, nibble},
+};
+
+/// (owner, nibble path) -> the branch's reference. The owner is zero for the account trie and
+/// the hashed address for a storage trie.
+const BRANCHES: TableDefinition<(&[u8; 32], &[u8]), &[u8]> = TableDefinition::new("branches");
+/// "at" -> block number (8 bytes, big-endian) and block hash: the block the hashes are for.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+/// One stored branch: its owner, its nibble path and its reference.
+type Row = (B256, Vec<u8>, RlpNode);
+
+/// The owner of the account trie's rows.
+pub const ACCOUNT_TRIE: B256 = B256::ZERO;
+
+/// The owner of an account's storage trie rows.
+pub fn storage_owner(address: &Address) -> B256 {
+    keccak256(address)
+}
+
+/// The file of branch hashes of one domain.
+#[derive(Debug)]
+pub struct TrieStore {
+    db: Database,
+}
+
+impl TrieStore {
+    /// Opens (or creates) the file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::builder().set_cache_size(16 << 20).create(path)?;
+        let tx = db.begin_write()?;
+        tx.open_table(BRANCHES)?;
+        tx.open_table(META)?;
+        tx.commit()?;
+        Ok(Self { db })
+    }
+
+    /// The block the stored hashes are for, if any were written.
+    pub fn at(&self) -> Result<Option<(u64, B256)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let meta = tx.open_table(META)?;
+        let Some(v) = meta.get("at")? else { return Ok(None) };
+        let v = v.value();
+        if v.len() != 40 {
+            return Err(StoreError::Corrupt { table: "meta", reason: "bad trie block".into() });
+        }
+        let mut number = [0u8; 8];
+        number.copy_from_slice(&v[..8]);
+        Ok(Some((u64::from_be_bytes(number), B256::from_slice(&v[8..]))))
+    }
+
+    /// Every stored hash, to build the tries with.
+    pub fn load(&self) -> Result<KnownNodes, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(BRANCHES)?;
+        let mut owners: HashMap<B256, HashMap<Vec<u8>, RlpNode>> = HashMap::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            let (owner, path) = k.value();
+            let node = RlpNode::from_raw(v.value()).ok_or_else(|| StoreError::Corrupt {
+                table: "branches",
+                reason: "reference longer than 33 bytes".into(),
+            })?;
+            owners.entry(B256::from(*owner)).or_default().insert(path.to_vec(), node);
+        }
+        Ok(KnownNodes { owners, ..Default::default() })
+    }
+
+    /// Writes `rows`, drops every row of `cleared` owners first, and records `at`.
+    fn write(&self, at: (u64, B256), cleared: &[B256], rows: &[Row]) -> Result<(), StoreError> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut table = tx.open_table(BRANCHES)?;
+            for owner in cleared {
+                let lo: &[u8] = &[];
+                let hi: &[u8] = &[0xff];
+                table.retain_in((&owner.0, lo)..(&owner.0, hi), |_, _| false)?;
+            }
+            for (owner, path, node) in rows {
+                table.insert((&owner.0, path.as_slice()), node.as_slice())?;
+            }
+            let mut value = at.0.to_be_bytes().to_vec();
+            value.extend_from_slice(at.1.as_slice());
+            tx.open_table(META)?.insert("at", value.as_slice())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Stored branch hashes, by owner and nibble path, and what must not be taken from them.
+#[derive(Debug, Default)]
+pub struct KnownNodes {
+    owners: HashMap<B256, HashMap<Vec<u8>, RlpNode>>,
+    /// Per owner, the keys (sorted) changed after the stored block: no branch on their paths
+    /// is current.
+    changed: HashMap<B256, Vec<B256>>,
+    /// Owners whose whole trie changed after the stored block (storage wiped, account gone).
+    dropped: HashSet<B256>,
+}
+
+impl KnownNodes {
+    /// Number of stored branch hashes.
+    pub fn len(&self) -> usize {
+        self.owners.values().map(HashMap::len).sum()
+    }
+
+    /// Whether nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.owners.is_empty()
+    }
+
+    /// Marks `key` of `owner`'s trie as changed since the stored block.
+    pub fn invalidate(&mut self, owner: B256, key: B256) {
+        self.changed.entry(owner).or_default().push(key);
+    }
+
+    /// Marks all of `owner`'s trie as changed since the stored block.
+    pub fn invalidate_owner(&mut self, owner: B256) {
+        self.dropped.insert(owner);
+    }
+
+    /// Sorts the invalidated keys; call after the last [`KnownNodes::invalidate`].
+    pub fn seal(&mut self) {
+        for keys in self.changed.values_mut() {
+            keys.sort_unstable();
+            keys.dedup();
+        }
+    }
+
+    /// The lookup for one trie, which records the paths it could not answer.
+    pub fn finder(&self, owner: &B256) -> Finder<'_> {
+        let nodes = if self.dropped.contains(owner) { None } else { self.owners.get(owner) };
+        Finder {
+            nodes,
+            changed: self.changed.get(owner).map(Vec::as_slice).unwrap_or_default(),
+            missed: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+/// The stored hashes of one trie, for [`Trie::from_sorted`].
+#[derive(Debug)]
+pub struct Finder<'a> {
+    nodes: Option<&'a HashMap<Vec<u8>, RlpNode>>,
+    changed: &'a [B256],
+    missed: Mutex<Vec<Vec<u8>>>,
+}
+
+impl Finder<'_> {
+    /// The current hash of the branch at `path`, if stored and not on a changed key's path.
+    pub fn get(&self, path: &[u8]) -> Option<RlpNode> {
+        let found =
+            if self.touched(path) { None } else { self.nodes.and_then(|n| n.get(path)).cloned() };
+        if found.is_none() {
+            self.missed.lock().push(path.to_vec());
+        }
+        found
+    }
+
+    /// Whether a changed key starts with `path`.
+    fn touched(&self, path: &[u8]) -> bool {
+        let mut lowest = B256::ZERO;
+        for (i, n) in path.iter().enumerate() {
+            lowest[i / 2] |= if i.is_multiple_of(2) { n << 4 } else { *n };
+        }
+        let i = self.changed.partition_point(|k| *k < lowest);
+        self.changed
+            .get(i)
+            .is_some_and(|k| path.iter().enumerate().all(|(depth, n)| nibble(k, depth) == *n))
+    }
+
+    /// The branch paths that were not answered: their hashes were computed and must be stored.
+    pub fn into_missed(self) -> Vec<Vec<u8>> {
+        self.missed.into_inner()
+    }
+}
+
+/// A snapshot of a domain's tries at a committed block, for the [`TrieWriter`].
+#[derive(Debug)]
+pub struct TrieSnapshot {
+    /// The block and its hash.
+    pub at: (u64, B256),
+    /// The account trie, its root computed.
+    pub accounts: Trie,
+    /// The storage tries changed since the previous snapshot (empty: no storage left).
+    pub storage: Vec<(Address, Trie)>,
+}
+
+/// The thread that writes the branch hashes of snapshots to a [`TrieStore`].
+#[derive(Debug)]
+pub struct TrieWriter {
+    sender: Option<mpsc::SyncSender<TrieSnapshot>>,
+    busy: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TrieWriter {
+    /// Starts the writer. `accounts` and `storage` are the tries as built on open at block
+    /// `opened` (what the first snapshot is compared with; every storage trie that is not
+    /// empty); `missed` the branches whose hashes were computed then rather than read (`None`:
+    /// the account trie), which it writes first.
+    pub fn start(
+        store: TrieStore,
+        domain: u32,
+        opened: (u64, B256),
+        accounts: Trie,
+        storage: HashMap<Address, Trie>,
+        missed: Vec<(Option<Address>, Vec<Vec<u8>>)>,
+    ) -> Self {
+        let (sender, receiver) = mpsc::sync_channel::<TrieSnapshot>(1);
+        let busy = Arc::new(AtomicBool::new(true));
+        let done = busy.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("trie-writer-{domain}"))
+            .spawn(move || {
+                let mut rows = Vec::new();
+                for (address, paths) in &missed {
+                    let (owner, trie) = match address {
+                        None => (ACCOUNT_TRIE, Some(&accounts)),
+                        Some(a) => (storage_owner(a), storage.get(a)),
+                    };
+                    for path in paths {
+                        if let Some(node) = trie.and_then(|t| t.branch(path)) {
+                            rows.push((owner, path.clone(), node));
+                        }
+                    }
+                }
+                if !rows.is_empty() || store.at().ok().flatten() != Some(opened) {
+                    store_rows(&store, domain, opened, &[], &rows);
+                }
+                done.store(false, Ordering::Release);
+                let mut last_accounts = accounts;
+                let mut last_storage = storage;
+                for snapshot in receiver {
+                    let (cleared, rows) = changes(&snapshot, &last_accounts, &last_storage);
+                    if store_rows(&store, domain, snapshot.at, &cleared, &rows) {
+                        last_accounts = snapshot.accounts;
+                        for (address, trie) in snapshot.storage {
+                            if trie.is_empty() {
+                                last_storage.remove(&address);
+                            } else {
+                                last_storage.insert(address, trie);
+                            }
+                        }
+                    }
+                    done.store(false, Ordering::Release);
+                }
+            })
+            .ok();
+        Self { sender: Some(sender), busy, thread }
+    }
+
+    /// Whether the previous snapshot is still being written.
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Acquire)
+    }
+
+    /// Hands a snapshot to the writer; call only when not [`TrieWriter::is_busy`].
+    pub fn write(&self, snapshot: TrieSnapshot) {
+        if let Some(sender) = &self.sender {
+            self.busy.store(true, Ordering::Release);
+            if sender.send(snapshot).is_err() {
+                self.busy.store(false, Ordering::Release);
+            }
+        }
+    }
+
+    /// Writes `last` (if given) and waits for every write to finish.
+    pub fn close(&mut self, last: Option<TrieSnapshot>) {
+        if let Some(snapshot) = last {
+            self.write(snapshot);
+        }
+        self.sender = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for TrieWriter {
+    fn drop(&mut self) {
+        self.close(None);
+    }
+}
+
+/// Writes one set of rows, logging the outcome; whether it was written.
+fn store_rows(
+    store: &TrieStore,
+    domain: u32,
+    at: (u64, B256),
+    cleared: &[B256],
+    rows: &[Row],
+) -> bool {
+    let started = std::time::Instant::now();
+    match store.write(at, cleared, rows) {
+        Ok(()) => {
+            debug!(
+                domain,
+                block = at.0,
+                branches = rows.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "trie hashes stored"
+            );
+            true
+        }
+        // Not fatal: the chain is intact, and the next restart computes the hashes this
+        // write would have stored (the file still names the block its rows are for).
+        Err(e) => {
+            warn!(domain, block = at.0, error = %e, "trie hashes not stored");
+            false
+        }
+    }
+}
+
+/// What a snapshot writes: the owners to clear and the branch rows, compared with the last
+/// written tries.
+fn changes(
+    snapshot: &TrieSnapshot,
+    last_accounts: &Trie,
+    last_storage: &HashMap<Address, Trie>,
+) -> (Vec<B256>, Vec<Row>) {
+    let mut rows = Vec::new();
+    snapshot.accounts.changed_branches(last_accounts, &mut |path, node| {
+        rows.push((ACCOUNT_TRIE, path.to_vec(), node.clone()))
+    });
+    let empty = Trie::new();
+    let mut cleared = Vec::new();
+    for (address, trie) in &snapshot.storage {
+        let owner = storage_owner(address);
+        let last = last_storage.get(address);
+        if trie.is_empty() {
+            if last.is_some() {
+                cleared.push(owner);
+            }
+            continue;
+        }
+        trie.changed_branches(last.unwrap_or(&empty), &mut |path, node| {
+            rows.push((owner, path.to_vec(), node.clone()))
+        });
+    }
+    (cleared, rows)
+}
