@@ -29,6 +29,9 @@ use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
 
 mod block;
+mod proof;
+
+pub use proof::ProofError;
 
 pub use block::{Expected, Proposal, Rejection, SealedBlock};
 
@@ -76,8 +79,9 @@ pub struct DomainConfig {
     pub outboxes: Option<Arc<Outboxes>>,
     /// The node's epochs; `None` for a chain without DPoS epochs (every block in epoch 0).
     pub epochs: Option<Arc<crate::epochs::Epochs>>,
-    /// How many of the latest blocks `eth_getProof` answers for (their tries are kept in
-    /// memory); 0: the head only.
+    /// How many of the latest blocks `eth_getProof` answers for; 0: the head only. The
+    /// tries of the latest 64 stay in memory; older ones are made again from the head's and the
+    /// changes since, at a cost that follows those changes.
     pub proof_window: usize,
 }
 
@@ -417,19 +421,6 @@ fn canonical_hash(store: &StoreReader, number: u64) -> Result<B256, StateReadErr
     Ok(store.block_hash(number).map_err(read_error)?.unwrap_or_default())
 }
 
-/// The stored branch hashes that hold at the head `at`: all of them if they were stored at the
-/// head, none otherwise (a restart after a crash, before the head's were stored).
-fn known_nodes(
-    tries: &TrieStore,
-    _reader: &StoreReader,
-    at: (u64, B256),
-) -> Result<KnownNodes, StoreError> {
-    match tries.at()? {
-        Some(stored) if stored == at => tries.load(),
-        _ => Ok(KnownNodes::default()),
-    }
-}
-
 impl Domain {
     /// Opens the domain's store (creating genesis on first start) and loads its state.
     pub fn open(
@@ -453,7 +444,7 @@ impl Domain {
                     reason: "head missing".into(),
                 })?;
                 let head_hash = head.hash_slow();
-                let known = known_nodes(&tries, &reader, (number, head_hash))?;
+                let known = tries.known_at(&reader, (number, head_hash))?;
                 let stored = known.len();
                 let (mut state, mut missed) = store.load_state(&known)?;
                 drop(known);
@@ -492,7 +483,7 @@ impl Domain {
             None => (Self::genesis(&config, &store)?, Vec::new(), true),
         };
         let mut chain = chain;
-        chain.state.set_history_window(config.proof_window);
+        chain.state.set_history_window(config.proof_window.min(proof::KEPT_TRIES));
         chain.state.record_block(chain.head.number);
         let at = (chain.head.number, chain.head_hash);
         let trie_writer = if fresh {
@@ -798,26 +789,6 @@ impl Domain {
         let chain = self.chain.read();
         let reader = HeadReader { state: &chain.state, block_hash: |n| canonical_hash(&store, n) };
         Ok(f(&reader, &chain.head, &chain.head_extension, chain.state.native_total()))
-    }
-
-    /// `eth_getProof` at block `number`: `Ok` with the proof when it is the head or one of the
-    /// last [`DomainConfig::proof_window`] blocks, `Err` with the oldest block that has proofs
-    /// otherwise. The tries' hashes are all current (each block's root was computed before it
-    /// became the head): a proof only reads them, under the shared lock.
-    pub fn proof_at(
-        &self,
-        number: u64,
-        address: &Address,
-        slots: &[B256],
-    ) -> Result<crate::state::AccountProof, u64> {
-        let chain = self.chain.read();
-        if number == chain.head.number {
-            return Ok(chain.state.proof(address, slots));
-        }
-        chain
-            .state
-            .proof_at(number, address, slots)
-            .ok_or_else(|| chain.state.oldest_proof_block().unwrap_or(chain.head.number))
     }
 
     /// Accepts a raw transaction into the pool: [`Domain::prepare`] then [`Domain::admit`].

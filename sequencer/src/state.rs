@@ -263,6 +263,11 @@ impl WorldState {
         TrieSnapshot { at, accounts: self.trie.clone(), storage }
     }
 
+    /// The storage trie of `address` (a snapshot), if it has storage.
+    pub fn storage_trie(&self, address: &Address) -> Option<Trie> {
+        self.accounts.get(address).map(|e| e.storage_trie.clone()).filter(|t| !t.is_empty())
+    }
+
     /// The account trie (a snapshot: it shares the nodes).
     pub fn account_trie(&self) -> Trie {
         self.trie.clone()
@@ -504,7 +509,7 @@ impl WorldState {
 /// The proof of `address` and its `slots` in the account trie `accounts`, with the account's
 /// storage trie of the same block (`None`: no storage). The account and the slot values are
 /// read from the tries themselves, so the head and a kept past block are proven alike.
-fn prove(
+pub(crate) fn prove(
     accounts: &Trie,
     storage: Option<&Trie>,
     address: &Address,

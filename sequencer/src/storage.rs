@@ -47,6 +47,10 @@ type SlotAtBlock = (&'static [u8; 20], &'static [u8; 32], u64);
 const STORAGE_HISTORY: TableDefinition<SlotAtBlock, &[u8; 32]> =
     TableDefinition::new("storage_history");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// block -> the keys it changed ([`ChangedKeys`], RLP): which accounts and slots to revert for
+/// a proof at an earlier block, and which stored trie hashes a restart after a crash must not
+/// use. Blocks written before the table existed have no row.
+const CHANGED: TableDefinition<u64, &[u8]> = TableDefinition::new("changed");
 /// Accepted transactions not yet in a block: the pool's journal, so none is lost in a crash.
 const POOL: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("pool");
 /// L1 deposit nonce -> (block, index) of the system transaction that credited it here.
@@ -122,6 +126,32 @@ pub struct StoredTx {
     pub raw: Bytes,
     /// Recovered sender, kept so that reads never recover signatures again.
     pub sender: Address,
+}
+
+/// An account a block changed, with the storage slots it changed (those a wipe or the
+/// account's removal cleared included).
+#[derive(Debug, Clone, PartialEq, Eq, RlpEncodable, RlpDecodable)]
+pub struct ChangedKeys {
+    /// The account.
+    pub address: Address,
+    /// Its slots whose value changed.
+    pub slots: Vec<U256>,
+}
+
+/// The keys of `reverts`, by account: what its block changed.
+fn changed_keys(reverts: &Reverts) -> Vec<ChangedKeys> {
+    let mut slots: std::collections::HashMap<Address, Vec<U256>> = Default::default();
+    for (address, slot, _) in &reverts.storage {
+        slots.entry(*address).or_default().push(*slot);
+    }
+    reverts
+        .accounts
+        .iter()
+        .map(|(address, _)| ChangedKeys {
+            address: *address,
+            slots: slots.remove(address).unwrap_or_default(),
+        })
+        .collect()
 }
 
 #[derive(RlpEncodable, RlpDecodable)]
@@ -243,6 +273,7 @@ impl ChainStore {
             tx.open_table(ACCOUNT_HISTORY)?;
             tx.open_table(STORAGE_HISTORY)?;
             tx.open_table(META)?;
+            tx.open_table(CHANGED)?;
             tx.open_table(POOL)?;
             tx.open_table(DEPOSITS)?;
             tx.open_table(OUTBOX)?;
@@ -396,6 +427,8 @@ impl ChainStore {
                     &before.to_be_bytes::<32>(),
                 )?;
             }
+            tx.open_table(CHANGED)?
+                .insert(number, alloy_rlp::encode(changed_keys(reverts)).as_slice())?;
         }
         Self::write_index(&tx, number, index)?;
         Self::write_block_tables(&tx, block)?;
@@ -839,6 +872,17 @@ impl StoreReader {
     pub fn delivered(&self, hash: &B256) -> Result<Option<(u64, u32)>, StoreError> {
         let t = self.tx.open_table(DELIVERED)?;
         Ok(t.get(&hash.0)?.map(|v| v.value()))
+    }
+
+    /// The keys block `number` changed; `None` for a block written before they were recorded.
+    pub fn changed(&self, number: u64) -> Result<Option<Vec<ChangedKeys>>, StoreError> {
+        let t = self.tx.open_table(CHANGED)?;
+        match t.get(number)? {
+            None => Ok(None),
+            Some(v) => Vec::<ChangedKeys>::decode(&mut v.value())
+                .map(Some)
+                .map_err(|e| corrupt("changed", e)),
+        }
     }
 
     /// The account as it was at the end of block `block`, if it changed after that block;

@@ -15,7 +15,7 @@
 //! since then changed.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     path::Path,
     sync::{
         Arc,
@@ -32,7 +32,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use tracing::{debug, warn};
 
 use crate::{
-    storage::StoreError,
+    storage::{StoreError, StoreReader},
     trie::{Trie, nibble},
 };
 
@@ -101,6 +101,39 @@ impl TrieStore {
         Ok(KnownNodes { owners, ..Default::default() })
     }
 
+    /// The stored hashes that hold at the chain's head `head`, read through `reader` (a snapshot
+    /// at that head): all of them if they were stored at the head; if they were stored at an
+    /// earlier block of this chain, all but those on the paths of the keys changed since
+    /// (after a crash); none otherwise.
+    pub fn known_at(
+        &self,
+        reader: &StoreReader,
+        head: (u64, B256),
+    ) -> Result<KnownNodes, StoreError> {
+        let Some(at) = self.at()? else { return Ok(KnownNodes::default()) };
+        if at == head {
+            return self.load();
+        }
+        if at.0 > head.0 || reader.block_hash(at.0)? != Some(at.1) {
+            return Ok(KnownNodes::default());
+        }
+        let mut known = self.load()?;
+        for number in at.0 + 1..=head.0 {
+            let Some(changed) = reader.changed(number)? else {
+                return Ok(KnownNodes::default());
+            };
+            for keys in changed {
+                known.invalidate(ACCOUNT_TRIE, keccak256(keys.address));
+                let owner = storage_owner(&keys.address);
+                for slot in keys.slots {
+                    known.invalidate(owner, keccak256(slot.to_be_bytes::<32>()));
+                }
+            }
+        }
+        known.seal();
+        Ok(known)
+    }
+
     /// Writes `rows`, drops every row of `cleared` owners first, and records `at`.
     fn write(&self, at: (u64, B256), cleared: &[B256], rows: &[Row]) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
@@ -130,8 +163,6 @@ pub struct KnownNodes {
     /// Per owner, the keys (sorted) changed after the stored block: no branch on their paths
     /// is current.
     changed: HashMap<B256, Vec<B256>>,
-    /// Owners whose whole trie changed after the stored block (storage wiped, account gone).
-    dropped: HashSet<B256>,
 }
 
 impl KnownNodes {
@@ -145,14 +176,10 @@ impl KnownNodes {
         self.owners.is_empty()
     }
 
-    /// Marks `key` of `owner`'s trie as changed since the stored block.
+    /// Marks `key` of `owner`'s trie as changed since the stored block (a wiped or removed
+    /// account's storage is all its slots changed).
     pub fn invalidate(&mut self, owner: B256, key: B256) {
         self.changed.entry(owner).or_default().push(key);
-    }
-
-    /// Marks all of `owner`'s trie as changed since the stored block.
-    pub fn invalidate_owner(&mut self, owner: B256) {
-        self.dropped.insert(owner);
     }
 
     /// Sorts the invalidated keys; call after the last [`KnownNodes::invalidate`].
@@ -165,9 +192,8 @@ impl KnownNodes {
 
     /// The lookup for one trie, which records the paths it could not answer.
     pub fn finder(&self, owner: &B256) -> Finder<'_> {
-        let nodes = if self.dropped.contains(owner) { None } else { self.owners.get(owner) };
         Finder {
-            nodes,
+            nodes: self.owners.get(owner),
             changed: self.changed.get(owner).map(Vec::as_slice).unwrap_or_default(),
             missed: Mutex::new(Vec::new()),
         }

@@ -436,11 +436,10 @@ impl EthApi {
     ) -> RpcResult<EIP1186AccountProofResponse> {
         let number = self.resolve_state_block(block)?;
         let slots: Vec<B256> = keys.iter().map(JsonStorageKey::as_b256).collect();
-        let proof = self.domain.proof_at(number, &address, &slots).map_err(|oldest| {
-            RpcError::Server(format!(
-                "proofs are kept for the latest blocks only (oldest is {oldest}, requested {number})"
-            ))
-        })?;
+        let proof = self
+            .domain
+            .proof_at(number, &address, &slots)
+            .map_err(|e| RpcError::Server(e.to_string()))?;
         Ok(EIP1186AccountProofResponse {
             address,
             balance: proof.account.balance,

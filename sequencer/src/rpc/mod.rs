@@ -64,8 +64,11 @@ pub struct RpcConfig {
     /// Longest an `eth_call`, `eth_estimateGas` or `eth_createAccessList` may execute, in
     /// milliseconds (geth: 5 s). Default 5,000.
     pub evm_timeout_ms: u64,
-    /// How many of the latest blocks `eth_getProof` answers for, per domain (their tries stay
-    /// in memory, sharing unchanged nodes; geth keeps 128 such layers). Default 64.
+    /// How many of the latest blocks `eth_getProof` answers for, per domain (reth's
+    /// `--rpc.eth-proof-window`). The tries of the latest 64 stay in memory, sharing unchanged
+    /// nodes (geth keeps 128 such layers); older blocks' tries are made again from the head's
+    /// and the keys changed since, so a proof there costs in proportion to those changes.
+    /// Default 64.
     pub proof_window: u64,
 }
 

@@ -39,6 +39,36 @@ pub fn probe_code() -> Bytes {
 
 pub const GWEI: u128 = 1_000_000_000;
 
+/// The settings of a domain driven in-process (no RPC, no block timer): chain 53500, blocks
+/// made on request, dev accounts 0 to 2 funded with 1 ether, an 8 MiB page cache.
+pub fn domain_config(dir: &Path, gas_limit: u64) -> sec_sequencer::DomainConfig {
+    let ether = U256::from(10u64).pow(U256::from(18u64));
+    sec_sequencer::DomainConfig {
+        id: 0,
+        chain_id: 53500,
+        block_time: std::time::Duration::ZERO,
+        block_phase: std::time::Duration::ZERO,
+        gas_limit,
+        initial_base_fee: 1_000_000_000,
+        pool: Default::default(),
+        datadir: dir.to_path_buf(),
+        alloc: (0..3)
+            .map(|i| {
+                (
+                    dev_key(i).address(),
+                    sec_primitives::GenesisAccount { balance: ether, ..Default::default() },
+                )
+            })
+            .collect(),
+        genesis_timestamp: 1_700_000_000,
+        db_cache_bytes: 8 << 20,
+        l1: None,
+        outboxes: None,
+        epochs: None,
+        proof_window: 0,
+    }
+}
+
 /// Dev account `i` of the dev mnemonic (funded at genesis by [`TestNode`]).
 pub fn dev_key(i: u32) -> PrivateKeySigner {
     dev_signers(DEV_MNEMONIC, i + 1).expect("dev keys").pop().expect("one key")

@@ -20,4 +20,5 @@ mod simulate;
 mod subscriptions;
 mod traces;
 mod trade;
+mod tries;
 mod verify;

@@ -1,38 +1,13 @@
 //! Block packing: by the gas transactions use, not the gas they declare, and never leaving a
 //! nonce gap behind.
 
-use std::time::Duration;
-
 use alloy_primitives::{Address, U256};
-use sec_primitives::GenesisAccount;
-use sec_sequencer::{Domain, DomainConfig, mempool::PoolConfig};
+use sec_sequencer::Domain;
 
 use crate::common::*;
 
 fn domain(dir: &std::path::Path, gas_limit: u64) -> std::sync::Arc<Domain> {
-    let ether = U256::from(10u64).pow(U256::from(18u64));
-    let config = DomainConfig {
-        id: 0,
-        chain_id: 53500,
-        block_time: Duration::ZERO,
-        block_phase: Duration::ZERO,
-        gas_limit,
-        initial_base_fee: 1_000_000_000,
-        pool: PoolConfig::default(),
-        datadir: dir.to_path_buf(),
-        alloc: (0..3)
-            .map(|i| {
-                (dev_key(i).address(), GenesisAccount { balance: ether, ..Default::default() })
-            })
-            .collect(),
-        genesis_timestamp: 1_700_000_000,
-        db_cache_bytes: 8 << 20,
-        l1: None,
-        outboxes: None,
-        epochs: None,
-        proof_window: 0,
-    };
-    Domain::open(config, dev_key(20)).unwrap()
+    Domain::open(domain_config(dir, gas_limit), dev_key(20)).unwrap()
 }
 
 #[test]
