@@ -421,6 +421,16 @@ fn canonical_hash(store: &StoreReader, number: u64) -> Result<B256, StateReadErr
     Ok(store.block_hash(number).map_err(read_error)?.unwrap_or_default())
 }
 
+/// Opens the file of stored trie hashes at `path`. It only saves work, so one that cannot be
+/// opened is replaced by an empty one (and the state hashed) rather than stopping the domain.
+fn open_tries(path: &std::path::Path, domain: u32) -> Result<TrieStore, StoreError> {
+    TrieStore::open(path).or_else(|e| {
+        warn!(domain, error = %e, "stored trie hashes unusable; starting them again");
+        let _ = std::fs::remove_file(path);
+        TrieStore::open(path)
+    })
+}
+
 impl Domain {
     /// Opens the domain's store (creating genesis on first start) and loads its state.
     pub fn open(
@@ -434,7 +444,7 @@ impl Domain {
         if let (Some(epochs), 0) = (&config.epochs, config.id) {
             epochs.attach(store.clone());
         }
-        let tries = TrieStore::open(&config.datadir.join("trie.redb"))?;
+        let tries = open_tries(&config.datadir.join("trie.redb"), config.id)?;
         let (chain, missed, fresh) = match store.head()? {
             Some(number) => {
                 let started = Instant::now();
@@ -444,15 +454,21 @@ impl Domain {
                     reason: "head missing".into(),
                 })?;
                 let head_hash = head.hash_slow();
-                let known = tries.known_at(&reader, (number, head_hash))?;
+                let known = tries.known_at(&reader, (number, head_hash)).unwrap_or_else(|e| {
+                    warn!(domain = config.id, error = %e, "stored trie hashes unreadable; rehashing");
+                    KnownNodes::default()
+                });
                 let stored = known.len();
                 let (mut state, mut missed) = store.load_state(&known)?;
                 drop(known);
                 let loaded_ms = started.elapsed().as_millis() as u64;
                 let mut computed = state.state_root();
                 if computed != head.state_root && stored > 0 {
-                    // A stored hash is stale (the file was not written by this chain, or was
-                    // damaged): hash everything instead, and store it all again.
+                    // The stored hashes do not give the head's root (the file was written for
+                    // another chain, or damaged): hash everything instead, and store it all
+                    // again. The check covers the hashes taken at the top of each unchanged
+                    // subtree; the rows below them are of the same write (one transaction per
+                    // block, and none after a failed one), so they hold too.
                     warn!(domain = config.id, number, "stored trie hashes stale; rehashing");
                     (state, missed) = store.load_state(&KnownNodes::default())?;
                     computed = state.state_root();
@@ -487,14 +503,14 @@ impl Domain {
         chain.state.record_block(chain.head.number);
         let at = (chain.head.number, chain.head_hash);
         let trie_writer = if fresh {
-            // Genesis: compared with nothing, so all is written.
-            let writer =
-                TrieWriter::start(tries, config.id, at, Trie::new(), HashMap::new(), vec![]);
+            // Genesis: compared with nothing, so all is written, in place of any earlier rows.
+            let empty = (Trie::new(), HashMap::new());
+            let writer = TrieWriter::start(tries, config.id, at, empty, vec![], true);
             writer.write(chain.state.trie_snapshot(at));
             writer
         } else {
-            let (accounts, storage) = (chain.state.account_trie(), chain.state.storage_tries());
-            TrieWriter::start(tries, config.id, at, accounts, storage, missed)
+            let built = (chain.state.account_trie(), chain.state.storage_tries());
+            TrieWriter::start(tries, config.id, at, built, missed, false)
         };
         let (events, _) = broadcast::channel(4096);
         let (journal, journal_rx) = std::sync::mpsc::sync_channel(JOURNAL_QUEUE);

@@ -442,6 +442,74 @@ fn diff(new: &Node, old: Option<&Node>, path: &mut Path, out: &mut dyn FnMut(&[u
     }
 }
 
+/// Reports every branch of `old` that the new trie (root `new_root`) no longer has at its path.
+/// `new` is the new trie's node at the same path while the two walks stay aligned; elsewhere the
+/// new trie is looked up from its root (only around the changed keys).
+fn gone(
+    old: &Node,
+    new: Option<&Node>,
+    new_root: &Node,
+    path: &mut Path,
+    out: &mut dyn FnMut(&[u8]),
+) {
+    if new.is_some_and(|n| same(old, n)) {
+        return;
+    }
+    match old {
+        Node::Empty | Node::Leaf(_) => {}
+        Node::Extension(o) => {
+            let new_child = match new {
+                Some(Node::Extension(n)) if n.path == o.path => Some(&n.child),
+                _ => None,
+            };
+            let len = path.len();
+            path.extend_from_slice(&o.path);
+            gone(&o.child, new_child, new_root, path, out);
+            path.truncate(len);
+        }
+        Node::Branch(o) => {
+            let new_branch = match new {
+                Some(Node::Branch(n)) => Some(n),
+                _ => None,
+            };
+            let kept = match new {
+                Some(n) => matches!(n, Node::Branch(_)),
+                None => matches!(node_at(new_root, path), Some(Node::Branch(_))),
+            };
+            if !kept {
+                out(path);
+            }
+            for (i, child) in o.children.iter().enumerate() {
+                path.push(i as u8);
+                gone(child, new_branch.map(|n| &n.children[i]), new_root, path, out);
+                path.pop();
+            }
+        }
+    }
+}
+
+/// The node at nibble path `path` below `root` (a path ending inside an extension has none).
+fn node_at<'a>(root: &'a Node, path: &[u8]) -> Option<&'a Node> {
+    let mut node = root;
+    let mut rest = path;
+    loop {
+        if rest.is_empty() {
+            return Some(node);
+        }
+        match node {
+            Node::Empty | Node::Leaf(_) => return None,
+            Node::Extension(e) => {
+                rest = rest.strip_prefix(e.path.as_slice())?;
+                node = &e.child;
+            }
+            Node::Branch(b) => {
+                node = b.children.get(rest[0] as usize)?;
+                rest = &rest[1..];
+            }
+        }
+    }
+}
+
 /// Puts `prefix` in front of a node that lost its parent branch.
 fn prepend(mut prefix: Path, node: Node) -> Node {
     match node {
@@ -472,8 +540,10 @@ impl Trie {
 
     /// A trie of `leaves`, sorted by key with unique keys and non-empty values (the values are
     /// taken). `known` gives the reference of the branch at a nibble path if it is known to be
-    /// current; the branch then keeps it instead of hashing what is below it. A wrong reference
-    /// gives a wrong root, which is how a caller finds out (it checks the root it expects).
+    /// current; the branch then keeps it instead of hashing what is below it. A wrong
+    /// reference at the top of a known subtree gives a wrong root, which is how a caller finds
+    /// out (it checks the root it expects); one below a known branch is not looked at until a
+    /// write under that branch rehashes it, so `known` must hold the branches of one state.
     pub fn from_sorted(
         leaves: &mut [(B256, Vec<u8>)],
         known: &(dyn Fn(&[u8]) -> Option<RlpNode> + Sync),
@@ -485,31 +555,24 @@ impl Trie {
     /// The reference of the branch at nibble path `path`, if there is one and it has been
     /// hashed.
     pub fn branch(&self, path: &[u8]) -> Option<RlpNode> {
-        let mut node = &self.root;
-        let mut rest = path;
-        loop {
-            match node {
-                Node::Empty | Node::Leaf(_) => return None,
-                Node::Extension(e) => {
-                    rest = rest.strip_prefix(e.path.as_slice())?;
-                    node = &e.child;
-                }
-                Node::Branch(b) => {
-                    let Some((first, tail)) = rest.split_first() else {
-                        return b.cache.clone();
-                    };
-                    node = b.children.get(*first as usize)?;
-                    rest = tail;
-                }
-            }
+        match node_at(&self.root, path)? {
+            Node::Branch(b) => b.cache.clone(),
+            _ => None,
         }
     }
 
-    /// Calls `out` with the nibble path and reference of every branch of this trie that it does
-    /// not share with `old` (an earlier snapshot of it) at the same path: the branches written
-    /// or moved since. Call [`Trie::root`] first so that each has its reference.
-    pub fn changed_branches(&self, old: &Trie, out: &mut dyn FnMut(&[u8], &RlpNode)) {
-        diff(&self.root, Some(&old.root), &mut Vec::new(), out);
+    /// Calls `changed` with the nibble path and reference of every branch of this trie that it
+    /// does not share with `old` (an earlier snapshot of it) at the same path: the branches
+    /// written or moved since; and `removed` with the path of every branch of `old` that this
+    /// trie has no branch at. Call [`Trie::root`] first so that each branch has its reference.
+    pub fn changed_branches(
+        &self,
+        old: &Trie,
+        changed: &mut dyn FnMut(&[u8], &RlpNode),
+        removed: &mut dyn FnMut(&[u8]),
+    ) {
+        diff(&self.root, Some(&old.root), &mut Vec::new(), changed);
+        gone(&old.root, Some(&self.root), &self.root, &mut Vec::new(), removed);
     }
 
     /// Number of keys.
@@ -789,6 +852,19 @@ mod tests {
         assert_eq!(written.root(), reference_root(&changed));
     }
 
+    /// Every branch of `trie` by path (its changes against an empty trie).
+    fn rows(trie: &Trie) -> BTreeMap<Vec<u8>, RlpNode> {
+        let mut rows = BTreeMap::new();
+        trie.changed_branches(
+            &Trie::new(),
+            &mut |p, r| {
+                rows.insert(p.to_vec(), r.clone());
+            },
+            &mut |p| panic!("nothing is removed from an empty trie: {p:?}"),
+        );
+        rows
+    }
+
     #[test]
     fn changed_branches_are_those_not_shared_with_the_snapshot() {
         let mut trie = Trie::new();
@@ -798,14 +874,11 @@ mod tests {
             map.insert(key(i), alloy_rlp::encode(U256Wrap(i + 1)));
         }
         trie.root();
-        let mut all = BTreeMap::new();
-        trie.changed_branches(&Trie::new(), &mut |p, r| {
-            all.insert(p.to_vec(), r.clone());
-        });
+        let mut stored = rows(&trie);
         let snapshot = trie.clone();
-        let mut none = 0;
-        trie.changed_branches(&snapshot, &mut |_, _| none += 1);
-        assert_eq!(none, 0, "nothing changed");
+        let (mut changed, mut removed) = (0, 0);
+        trie.changed_branches(&snapshot, &mut |_, _| changed += 1, &mut |_| removed += 1);
+        assert_eq!((changed, removed), (0, 0), "nothing changed");
         for i in [3u64, 900] {
             trie.insert(&key(i), vec![0x01]);
             map.insert(key(i), vec![0x01]);
@@ -817,23 +890,56 @@ mod tests {
             map.insert(key(i), vec![0x02]);
         }
         trie.root();
-        let mut changed = BTreeMap::new();
-        trie.changed_branches(&snapshot, &mut |p, r| {
-            changed.insert(p.to_vec(), r.clone());
-        });
+        let (mut changed, mut removed) = (BTreeMap::new(), Vec::new());
+        trie.changed_branches(
+            &snapshot,
+            &mut |p, r| {
+                changed.insert(p.to_vec(), r.clone());
+            },
+            &mut |p| removed.push(p.to_vec()),
+        );
         // Each changed key's path changed at the root and at each branch down to it, so a few
         // dozen branches, not all of them.
-        assert!(changed.len() < all.len() / 4, "{} of {}", changed.len(), all.len());
+        assert!(changed.len() < stored.len() / 4, "{} of {}", changed.len(), stored.len());
         assert!(changed.contains_key(&Vec::new()), "the root branch changed");
-        // Applying the changes to the old rows gives exactly the rows of the new trie.
-        let mut rows = all;
-        rows.extend(changed);
-        let mut now = BTreeMap::new();
-        trie.changed_branches(&Trie::new(), &mut |p, r| {
-            now.insert(p.to_vec(), r.clone());
-        });
-        for (path, r) in &now {
-            assert_eq!(rows.get(path), Some(r), "branch {path:?}");
+        // Removing the removed rows, then writing the changed ones, gives exactly the rows of
+        // the new trie.
+        for p in &removed {
+            stored.remove(p);
+        }
+        stored.extend(changed);
+        assert_eq!(stored, rows(&trie));
+
+        // Removals that empty whole branches, and a trie that shrinks to a few keys: the rows
+        // follow, step by step.
+        let mut stored = rows(&trie);
+        let mut last = trie.clone();
+        for step in 0..4u64 {
+            let keep = [2_000u64, 200, 20, 2][step as usize];
+            for i in (0..2_000u64).chain(5_000..5_010) {
+                if i % 2_000 >= keep || i >= 5_000 {
+                    trie.remove(&key(i));
+                    map.remove(&key(i));
+                }
+            }
+            trie.insert(&key(90_000 + step), vec![0x03]);
+            map.insert(key(90_000 + step), vec![0x03]);
+            assert_eq!(trie.root(), reference_root(&map));
+            let mut removed = Vec::new();
+            let mut changed = BTreeMap::new();
+            trie.changed_branches(
+                &last,
+                &mut |p, r| {
+                    changed.insert(p.to_vec(), r.clone());
+                },
+                &mut |p| removed.push(p.to_vec()),
+            );
+            for p in &removed {
+                stored.remove(p);
+            }
+            stored.extend(changed);
+            assert_eq!(stored, rows(&trie), "after step {step}");
+            last = trie.clone();
         }
         let (mut rebuilt, _) = built(&map, &trie, |_| true);
         assert_eq!(rebuilt.root(), reference_root(&map));

@@ -9,17 +9,22 @@
 //!
 //! The hashes are written by a [`TrieWriter`] thread, every few blocks and on close, from a
 //! snapshot of the tries (a clone that shares their nodes): only the branches not shared with
-//! the previous snapshot are written, and the writes go to a file of their own so that they
-//! never hold up a block's commit. The file says which block its hashes are for; a restart at
-//! a later block (after a crash) does not use the hashes on the paths of the keys the blocks
-//! since then changed.
+//! the previous snapshot are written (and those gone removed), and the writes go to a file of
+//! their own so that they never hold up a block's commit. The file says which block its hashes
+//! are for; a restart at a later block (after a crash) does not use the hashes on the paths of
+//! the keys the blocks since then changed.
+//!
+//! The file is a cache: one that cannot be opened or read is started again and the state
+//! hashed. Its rows are only ever written whole, one block at a time, so the root check on open
+//! (which covers the hashes taken at the top of each unchanged subtree) also vouches for the
+//! rows below them; a file altered by hand below that top is not detected.
 
 use std::{
     collections::HashMap,
     path::Path,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicUsize, Ordering},
         mpsc,
     },
     thread::JoinHandle,
@@ -134,26 +139,47 @@ impl TrieStore {
         Ok(known)
     }
 
-    /// Writes `rows`, drops every row of `cleared` owners first, and records `at`.
-    fn write(&self, at: (u64, B256), cleared: &[B256], rows: &[Row]) -> Result<(), StoreError> {
+    /// Writes a batch in one transaction: its removals first, then its rows, and records its
+    /// block.
+    fn write(&self, batch: &Batch) -> Result<(), StoreError> {
         let tx = self.db.begin_write()?;
         {
+            if batch.reset {
+                tx.delete_table(BRANCHES)?;
+            }
             let mut table = tx.open_table(BRANCHES)?;
-            for owner in cleared {
+            for owner in &batch.cleared {
                 let lo: &[u8] = &[];
                 let hi: &[u8] = &[0xff];
                 table.retain_in((&owner.0, lo)..(&owner.0, hi), |_, _| false)?;
             }
-            for (owner, path, node) in rows {
+            for (owner, path) in &batch.removed {
+                table.remove((&owner.0, path.as_slice()))?;
+            }
+            for (owner, path, node) in &batch.rows {
                 table.insert((&owner.0, path.as_slice()), node.as_slice())?;
             }
-            let mut value = at.0.to_be_bytes().to_vec();
-            value.extend_from_slice(at.1.as_slice());
+            let mut value = batch.at.0.to_be_bytes().to_vec();
+            value.extend_from_slice(batch.at.1.as_slice());
             tx.open_table(META)?.insert("at", value.as_slice())?;
         }
         tx.commit()?;
         Ok(())
     }
+}
+
+/// What one write stores: the tries as they are at block `at`, as changes to the file's rows.
+#[derive(Debug, Default)]
+struct Batch {
+    at: (u64, B256),
+    /// Drop every row first (a new chain in a data directory that held another).
+    reset: bool,
+    /// Owners whose tries are now empty.
+    cleared: Vec<B256>,
+    /// Branches that no longer exist.
+    removed: Vec<(B256, Vec<u8>)>,
+    /// Branches new or changed.
+    rows: Vec<Row>,
 }
 
 /// Stored branch hashes, by owner and nibble path, and what must not be taken from them.
@@ -249,10 +275,17 @@ pub struct TrieSnapshot {
 }
 
 /// The thread that writes the branch hashes of snapshots to a [`TrieStore`].
+///
+/// Each write is one transaction, so the file always holds the rows of one block. After a
+/// failed write the thread writes nothing more: a later snapshot compared with the tries the
+/// failed write was to store would leave that write's rows stale while naming a later block.
+/// The file then still names the block of its last write, and the next start recomputes what
+/// changed since.
 #[derive(Debug)]
 pub struct TrieWriter {
     sender: Option<mpsc::SyncSender<TrieSnapshot>>,
-    busy: Arc<AtomicBool>,
+    /// Snapshots handed over and not yet written (the first write counts as one).
+    outstanding: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -260,22 +293,23 @@ impl TrieWriter {
     /// Starts the writer. `accounts` and `storage` are the tries as built on open at block
     /// `opened` (what the first snapshot is compared with; every storage trie that is not
     /// empty); `missed` the branches whose hashes were computed then rather than read (`None`:
-    /// the account trie), which it writes first.
+    /// the account trie), which it writes first. `reset` drops every stored row first (a new
+    /// chain).
     pub fn start(
         store: TrieStore,
         domain: u32,
         opened: (u64, B256),
-        accounts: Trie,
-        storage: HashMap<Address, Trie>,
+        (accounts, storage): (Trie, HashMap<Address, Trie>),
         missed: Vec<(Option<Address>, Vec<Vec<u8>>)>,
+        reset: bool,
     ) -> Self {
         let (sender, receiver) = mpsc::sync_channel::<TrieSnapshot>(1);
-        let busy = Arc::new(AtomicBool::new(true));
-        let done = busy.clone();
+        let outstanding = Arc::new(AtomicUsize::new(1));
+        let done = outstanding.clone();
         let thread = std::thread::Builder::new()
             .name(format!("trie-writer-{domain}"))
             .spawn(move || {
-                let mut rows = Vec::new();
+                let mut first = Batch { at: opened, reset, ..Default::default() };
                 for (address, paths) in &missed {
                     let (owner, trie) = match address {
                         None => (ACCOUNT_TRIE, Some(&accounts)),
@@ -283,19 +317,20 @@ impl TrieWriter {
                     };
                     for path in paths {
                         if let Some(node) = trie.and_then(|t| t.branch(path)) {
-                            rows.push((owner, path.clone(), node));
+                            first.rows.push((owner, path.clone(), node));
                         }
                     }
                 }
-                if !rows.is_empty() || store.at().ok().flatten() != Some(opened) {
-                    store_rows(&store, domain, opened, &[], &rows);
-                }
-                done.store(false, Ordering::Release);
+                let mut healthy =
+                    (first.rows.is_empty() && !reset && store.at().ok().flatten() == Some(opened))
+                        || store_batch(&store, domain, &first);
+                done.fetch_sub(1, Ordering::AcqRel);
                 let mut last_accounts = accounts;
                 let mut last_storage = storage;
                 for snapshot in receiver {
-                    let (cleared, rows) = changes(&snapshot, &last_accounts, &last_storage);
-                    if store_rows(&store, domain, snapshot.at, &cleared, &rows) {
+                    if healthy {
+                        let batch = changes(&snapshot, &last_accounts, &last_storage);
+                        healthy = store_batch(&store, domain, &batch);
                         last_accounts = snapshot.accounts;
                         for (address, trie) in snapshot.storage {
                             if trie.is_empty() {
@@ -305,24 +340,25 @@ impl TrieWriter {
                             }
                         }
                     }
-                    done.store(false, Ordering::Release);
+                    done.fetch_sub(1, Ordering::AcqRel);
                 }
             })
             .ok();
-        Self { sender: Some(sender), busy, thread }
+        Self { sender: Some(sender), outstanding, thread }
     }
 
-    /// Whether the previous snapshot is still being written.
+    /// Whether a snapshot is still being written.
     pub fn is_busy(&self) -> bool {
-        self.busy.load(Ordering::Acquire)
+        self.outstanding.load(Ordering::Acquire) > 0
     }
 
-    /// Hands a snapshot to the writer; call only when not [`TrieWriter::is_busy`].
+    /// Hands a snapshot to the writer. When not [`TrieWriter::is_busy`] this never waits (the
+    /// writer's queue is empty).
     pub fn write(&self, snapshot: TrieSnapshot) {
         if let Some(sender) = &self.sender {
-            self.busy.store(true, Ordering::Release);
+            self.outstanding.fetch_add(1, Ordering::AcqRel);
             if sender.send(snapshot).is_err() {
-                self.busy.store(false, Ordering::Release);
+                self.outstanding.fetch_sub(1, Ordering::AcqRel);
             }
         }
     }
@@ -345,60 +381,58 @@ impl Drop for TrieWriter {
     }
 }
 
-/// Writes one set of rows, logging the outcome; whether it was written.
-fn store_rows(
-    store: &TrieStore,
-    domain: u32,
-    at: (u64, B256),
-    cleared: &[B256],
-    rows: &[Row],
-) -> bool {
+/// Writes one batch, logging the outcome; whether it was written.
+fn store_batch(store: &TrieStore, domain: u32, batch: &Batch) -> bool {
     let started = std::time::Instant::now();
-    match store.write(at, cleared, rows) {
+    match store.write(batch) {
         Ok(()) => {
             debug!(
                 domain,
-                block = at.0,
-                branches = rows.len(),
+                block = batch.at.0,
+                branches = batch.rows.len(),
+                removed = batch.removed.len(),
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "trie hashes stored"
             );
             true
         }
-        // Not fatal: the chain is intact, and the next restart computes the hashes this
-        // write would have stored (the file still names the block its rows are for).
+        // Not fatal: the chain is intact. The writer stops (see [`TrieWriter`]), and the next
+        // start recomputes the hashes changed since the file's block.
         Err(e) => {
-            warn!(domain, block = at.0, error = %e, "trie hashes not stored");
+            warn!(domain, block = batch.at.0, error = %e, "trie hashes not stored; no more until a restart");
             false
         }
     }
 }
 
-/// What a snapshot writes: the owners to clear and the branch rows, compared with the last
-/// written tries.
+/// What a snapshot writes, compared with the last written tries.
 fn changes(
     snapshot: &TrieSnapshot,
     last_accounts: &Trie,
     last_storage: &HashMap<Address, Trie>,
-) -> (Vec<B256>, Vec<Row>) {
-    let mut rows = Vec::new();
-    snapshot.accounts.changed_branches(last_accounts, &mut |path, node| {
-        rows.push((ACCOUNT_TRIE, path.to_vec(), node.clone()))
-    });
+) -> Batch {
+    let mut batch = Batch { at: snapshot.at, ..Default::default() };
+    let (rows, removed) = (&mut batch.rows, &mut batch.removed);
+    snapshot.accounts.changed_branches(
+        last_accounts,
+        &mut |path, node| rows.push((ACCOUNT_TRIE, path.to_vec(), node.clone())),
+        &mut |path| removed.push((ACCOUNT_TRIE, path.to_vec())),
+    );
     let empty = Trie::new();
-    let mut cleared = Vec::new();
     for (address, trie) in &snapshot.storage {
         let owner = storage_owner(address);
         let last = last_storage.get(address);
         if trie.is_empty() {
             if last.is_some() {
-                cleared.push(owner);
+                batch.cleared.push(owner);
             }
             continue;
         }
-        trie.changed_branches(last.unwrap_or(&empty), &mut |path, node| {
-            rows.push((owner, path.to_vec(), node.clone()))
-        });
+        trie.changed_branches(
+            last.unwrap_or(&empty),
+            &mut |path, node| rows.push((owner, path.to_vec(), node.clone())),
+            &mut |path| removed.push((owner, path.to_vec())),
+        );
     }
-    (cleared, rows)
+    batch
 }

@@ -25,6 +25,10 @@ use crate::{
 /// older ones are made again on request).
 pub(crate) const KEPT_TRIES: usize = 64;
 
+/// How many times the tries are taken again when the head moved on (see
+/// [`Domain::proof_from_changes`]).
+const ROUNDS: usize = 8;
+
 /// Why `eth_getProof` at a block could not be answered.
 #[derive(Debug, thiserror::Error)]
 pub enum ProofError {
@@ -44,6 +48,9 @@ pub enum ProofError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The head moved on faster than the history since the block was read.
+    #[error("the chain moved on while the state of block {0} was being made again; try again")]
+    Busy(u64),
     /// The tries made again do not hash to the block's state root.
     #[error("the state of block {0} could not be made again")]
     Mismatch(u64),
@@ -88,7 +95,9 @@ impl Domain {
     ) -> Result<AccountProof, ProofError> {
         let mut changed: BTreeMap<u64, Vec<crate::storage::ChangedKeys>> = BTreeMap::new();
         let mut wanted: BTreeSet<Address> = BTreeSet::from([*address]);
-        loop {
+        // Each round takes the tries of the accounts the previous one found changed; a head
+        // that keeps changing new accounts' storage faster than the history is read ends it.
+        for _ in 0..ROUNDS {
             let (head, reader, accounts, storage) = {
                 let chain = self.chain.read();
                 let reader = self.store.reader()?;
@@ -118,6 +127,7 @@ impl Domain {
             }
             return set_back(number, &reader, accounts, storage, &keys, address, slots);
         }
+        Err(ProofError::Busy(number))
     }
 }
 

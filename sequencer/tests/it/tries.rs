@@ -214,4 +214,14 @@ fn restarts_take_the_stored_branch_hashes_and_past_proofs_are_made_from_the_chan
     drop(domain);
     let (_, hashed, matches) = load(path);
     assert!(matches && hashed == 0, "the hashes were stored again");
+
+    // A file that is not a database at all is started again.
+    std::fs::write(path.join("trie.redb"), b"not a database").unwrap();
+    let domain = Domain::open(config(path), dev_key(20)).unwrap();
+    assert_eq!(domain.head().0, more[2].0);
+    domain.close_journal();
+    domain.close_tries();
+    drop(domain);
+    let (stored, hashed, matches) = load(path);
+    assert!(matches && hashed == 0 && stored > 40, "and written whole");
 }
