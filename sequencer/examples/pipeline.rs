@@ -133,6 +133,8 @@ fn main() {
         (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0usize);
     let (mut execute, mut root, mut commit, mut total) =
         (Duration::ZERO, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    // On stderr, so that a profiler can be attached once the setup is done.
+    eprintln!("producing {blocks} blocks");
     for b in 0..blocks {
         let raws: Vec<Bytes> = senders
             .par_iter()
