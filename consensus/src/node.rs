@@ -152,7 +152,7 @@ impl ValidatorNode {
         let domains = self.domains;
         let _ = tokio::task::spawn_blocking(move || {
             for d in &domains {
-                d.close_journal();
+                d.close();
             }
         })
         .await;

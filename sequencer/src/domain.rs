@@ -927,6 +927,14 @@ impl Domain {
         }
     }
 
+    /// Closes what the domain writes behind its blocks, once it makes no more: the journal
+    /// ([`Domain::close_journal`]) and the tries' branch hashes ([`Domain::close_tries`]). Every
+    /// node's shutdown calls this.
+    pub fn close(&self) {
+        self.close_journal();
+        self.close_tries();
+    }
+
     /// Stores the tries' branch hashes at the head and waits until they are written, so that
     /// the next start uses all of them. Call once the domain makes no more blocks.
     pub fn close_tries(&self) {

@@ -254,8 +254,7 @@ impl Node {
             // The last block's journal removals; then, once the RPC's references are gone, the
             // stores close here, not whenever the last reference happens to drop.
             for d in &domains {
-                d.close_journal();
-                d.close_tries();
+                d.close();
             }
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             while domains.iter().any(|d| Arc::strong_count(d) > 1)

@@ -127,8 +127,7 @@ fn restarts_take_the_stored_branch_hashes_and_past_proofs_are_made_from_the_chan
     let domain = Domain::open(config(path), dev_key(20)).unwrap();
     let mut nonce = 0;
     let blocks: Vec<(u64, B256)> = (0..6).map(|r| block(&domain, r, &mut nonce)).collect();
-    domain.close_journal();
-    domain.close_tries();
+    domain.close();
     drop(domain);
 
     // A clean stop stored every branch at the head: nothing is hashed again.
@@ -186,8 +185,7 @@ fn restarts_take_the_stored_branch_hashes_and_past_proofs_are_made_from_the_chan
     let domain = Domain::open(config(path), dev_key(20)).unwrap();
     let proof = domain.proof_at(more[0].0, &store_contract(), &probes).unwrap();
     verified(more[0].1, store_contract(), &probes, &proof);
-    domain.close_journal();
-    domain.close_tries();
+    domain.close();
     drop(domain);
     assert_eq!(load(path).1, 0);
 
@@ -209,8 +207,7 @@ fn restarts_take_the_stored_branch_hashes_and_past_proofs_are_made_from_the_chan
     assert!(!load(path).2, "the stale hash gives another root");
     let domain = Domain::open(config(path), dev_key(20)).unwrap();
     assert_eq!(domain.head().0, more[2].0);
-    domain.close_journal();
-    domain.close_tries();
+    domain.close();
     drop(domain);
     let (_, hashed, matches) = load(path);
     assert!(matches && hashed == 0, "the hashes were stored again");
@@ -219,8 +216,7 @@ fn restarts_take_the_stored_branch_hashes_and_past_proofs_are_made_from_the_chan
     std::fs::write(path.join("trie.redb"), b"not a database").unwrap();
     let domain = Domain::open(config(path), dev_key(20)).unwrap();
     assert_eq!(domain.head().0, more[2].0);
-    domain.close_journal();
-    domain.close_tries();
+    domain.close();
     drop(domain);
     let (stored, hashed, matches) = load(path);
     assert!(matches && hashed == 0 && stored > 40, "and written whole");
