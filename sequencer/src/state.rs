@@ -18,7 +18,7 @@ use revm::{
 
 use crate::{
     trie::Trie,
-    trie_store::{ACCOUNT_TRIE, KnownNodes, TrieSnapshot, storage_owner},
+    trie_store::{ACCOUNT_TRIE, KnownNodes, TrieSnapshot},
 };
 
 /// An account as the state stores it (code lives in a separate map, by hash).
@@ -202,6 +202,9 @@ impl WorldState {
         let built: Vec<Built> = accounts
             .into_par_iter()
             .map(|(address, account, slots)| {
+                // The account's key in the account trie, which also owns its storage trie's
+                // stored hashes (see `trie_store::storage_owner`).
+                let key = keccak256(address);
                 let mut entry = AccountEntry { account, ..Default::default() };
                 let mut leaves: Vec<(B256, Vec<u8>)> = Vec::with_capacity(slots.len());
                 for (slot, value) in slots {
@@ -214,7 +217,7 @@ impl WorldState {
                 let mut missed = Vec::new();
                 if !leaves.is_empty() {
                     leaves.sort_unstable_by_key(|l| l.0);
-                    let finder = known.finder(&storage_owner(&address));
+                    let finder = known.finder(&key);
                     entry.storage_trie = Trie::from_sorted(&mut leaves, &|p| finder.get(p));
                     missed = finder.into_missed();
                 }
@@ -229,7 +232,7 @@ impl WorldState {
                     storage_root: entry.storage_root,
                     code_hash: account.code_hash,
                 });
-                (address, entry, keccak256(address), leaf, missed)
+                (address, entry, key, leaf, missed)
             })
             .collect();
         let mut leaves = Vec::with_capacity(built.len());
@@ -290,7 +293,6 @@ impl WorldState {
         storage: impl IntoIterator<Item = (U256, U256)>,
     ) {
         let mut entry = AccountEntry { account, ..Default::default() };
-        self.storage_changed.insert(address);
         for (slot, value) in storage {
             if !value.is_zero() {
                 entry
@@ -299,8 +301,15 @@ impl WorldState {
                 entry.storage.insert(slot, value);
             }
         }
+        let has_storage = !entry.storage_trie.is_empty();
         if let Some(old) = self.accounts.insert(address, entry) {
             self.native_total -= old.account.balance;
+            if !old.storage_trie.is_empty() {
+                self.storage_changed.insert(address);
+            }
+        }
+        if has_storage {
+            self.storage_changed.insert(address);
         }
         self.native_total += account.balance;
         self.dirty_account(address);
@@ -325,14 +334,15 @@ impl WorldState {
             reverts.accounts.push((*address, previous));
             self.native_total -= previous.map(|a| a.balance).unwrap_or_default();
             self.native_total += change.account.map(|a| a.balance).unwrap_or_default();
+            let entry = self.accounts.entry(*address).or_default();
             if change.wiped || !change.storage.is_empty() || change.account.is_none() {
                 self.storage_changed.insert(*address);
-            }
-            let entry = self.accounts.entry(*address).or_default();
-            if self.history.window > 0
-                && (change.wiped || !change.storage.is_empty() || change.account.is_none())
-            {
-                self.history.pending.entry(*address).or_insert_with(|| entry.storage_trie.clone());
+                if self.history.window > 0 {
+                    self.history
+                        .pending
+                        .entry(*address)
+                        .or_insert_with(|| entry.storage_trie.clone());
+                }
             }
             // A wiped slot that the block writes again reverts to its value before the wipe.
             let mut wiped = HashMap::new();

@@ -37,6 +37,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use tracing::{debug, warn};
 
 use crate::{
+    state::MissedBranches,
     storage::{StoreError, StoreReader},
     trie::{Trie, nibble},
 };
@@ -53,7 +54,8 @@ type Row = (B256, Vec<u8>, RlpNode);
 /// The owner of the account trie's rows.
 pub const ACCOUNT_TRIE: B256 = B256::ZERO;
 
-/// The owner of an account's storage trie rows.
+/// The owner of an account's storage trie rows: the account's key in the account trie, as
+/// reth's hashed address.
 pub fn storage_owner(address: &Address) -> B256 {
     keccak256(address)
 }
@@ -128,8 +130,9 @@ impl TrieStore {
                 return Ok(KnownNodes::default());
             };
             for keys in changed {
-                known.invalidate(ACCOUNT_TRIE, keccak256(keys.address));
+                // The account's key is also the owner of its storage trie's rows.
                 let owner = storage_owner(&keys.address);
+                known.invalidate(ACCOUNT_TRIE, owner);
                 for slot in keys.slots {
                     known.invalidate(owner, keccak256(slot.to_be_bytes::<32>()));
                 }
@@ -300,7 +303,7 @@ impl TrieWriter {
         domain: u32,
         opened: (u64, B256),
         (accounts, storage): (Trie, HashMap<Address, Trie>),
-        missed: Vec<(Option<Address>, Vec<Vec<u8>>)>,
+        missed: MissedBranches,
         reset: bool,
     ) -> Self {
         let (sender, receiver) = mpsc::sync_channel::<TrieSnapshot>(1);
