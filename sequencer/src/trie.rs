@@ -407,6 +407,23 @@ fn same(a: &Node, b: &Node) -> bool {
     }
 }
 
+/// The other trie's node below extension `e`, when the other trie has an extension of the same
+/// path at the same place (the two walks of [`diff`] and [`gone`] stay aligned).
+fn below_extension<'a>(e: &Extension, other: Option<&'a Node>) -> Option<&'a Node> {
+    match other {
+        Some(Node::Extension(o)) if o.path == e.path => Some(&o.child),
+        _ => None,
+    }
+}
+
+/// The other trie's node at the same place, if it is a branch (its children then align).
+fn as_branch(other: Option<&Node>) -> Option<&Branch> {
+    match other {
+        Some(Node::Branch(o)) => Some(o),
+        _ => None,
+    }
+}
+
 /// Reports every branch of `new` that is not shared with `old` at the same path.
 fn diff(new: &Node, old: Option<&Node>, path: &mut Path, out: &mut dyn FnMut(&[u8], &RlpNode)) {
     if old.is_some_and(|o| same(new, o)) {
@@ -415,13 +432,9 @@ fn diff(new: &Node, old: Option<&Node>, path: &mut Path, out: &mut dyn FnMut(&[u
     match new {
         Node::Empty | Node::Leaf(_) => {}
         Node::Extension(e) => {
-            let old_child = match old {
-                Some(Node::Extension(o)) if o.path == e.path => Some(&o.child),
-                _ => None,
-            };
             let len = path.len();
             path.extend_from_slice(&e.path);
-            diff(&e.child, old_child, path, out);
+            diff(&e.child, below_extension(e, old), path, out);
             path.truncate(len);
         }
         Node::Branch(b) => {
@@ -429,10 +442,7 @@ fn diff(new: &Node, old: Option<&Node>, path: &mut Path, out: &mut dyn FnMut(&[u
             if let Some(hash) = &b.cache {
                 out(path, hash);
             }
-            let old = match old {
-                Some(Node::Branch(o)) => Some(o),
-                _ => None,
-            };
+            let old = as_branch(old);
             for (i, child) in b.children.iter().enumerate() {
                 path.push(i as u8);
                 diff(child, old.map(|o| &o.children[i]), path, out);
@@ -458,20 +468,13 @@ fn gone(
     match old {
         Node::Empty | Node::Leaf(_) => {}
         Node::Extension(o) => {
-            let new_child = match new {
-                Some(Node::Extension(n)) if n.path == o.path => Some(&n.child),
-                _ => None,
-            };
             let len = path.len();
             path.extend_from_slice(&o.path);
-            gone(&o.child, new_child, new_root, path, out);
+            gone(&o.child, below_extension(o, new), new_root, path, out);
             path.truncate(len);
         }
         Node::Branch(o) => {
-            let new_branch = match new {
-                Some(Node::Branch(n)) => Some(n),
-                _ => None,
-            };
+            let new_branch = as_branch(new);
             let kept = match new {
                 Some(n) => matches!(n, Node::Branch(_)),
                 None => matches!(node_at(new_root, path), Some(Node::Branch(_))),
