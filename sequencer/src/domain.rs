@@ -81,7 +81,7 @@ pub struct DomainConfig {
     pub epochs: Option<Arc<crate::epochs::Epochs>>,
     /// How many of the latest blocks `eth_getProof` answers for; 0: the head only. The
     /// tries of the latest 64 stay in memory; older ones are made again from the head's and the
-    /// changes since, at a cost that follows those changes.
+    /// changes since, at a cost that is mostly those changes.
     pub proof_window: usize,
 }
 

@@ -6,8 +6,9 @@
 //! the block are made again, as reth does: the head's tries, shared rather than copied, with
 //! every account and slot the later blocks changed set back to its value at that block (from
 //! the per-block changed keys and the history tables), and their root checked against the
-//! block's state root before anything is proven. The cost follows what changed since the
-//! block, not the size of the state.
+//! block's state root before anything is proven. The cost is mostly what changed since the
+//! block: a proof through the same 30,000 transfers took 37 ms at 105,001 accounts and 81 ms at
+//! 5,005,001 (BENCHMARKS, "Stored branch hashes").
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

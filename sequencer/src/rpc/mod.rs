@@ -67,7 +67,7 @@ pub struct RpcConfig {
     /// How many of the latest blocks `eth_getProof` answers for, per domain (reth's
     /// `--rpc.eth-proof-window`). The tries of the latest 64 stay in memory, sharing unchanged
     /// nodes (geth keeps 128 such layers); older blocks' tries are made again from the head's
-    /// and the keys changed since, so a proof there costs in proportion to those changes.
+    /// and the keys changed since, so a proof there costs mostly in proportion to those changes.
     /// Default 64.
     pub proof_window: u64,
 }
