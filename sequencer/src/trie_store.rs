@@ -11,9 +11,9 @@
 //! snapshot of the tries (a clone that shares their nodes): only the branches not shared with
 //! the previous snapshot are written (and those gone removed), and the writes go to a file of
 //! their own, so that a block's commit never waits for them (they share only the CPU: no
-//! measurable change in throughput, BENCHMARKS "Stored branch hashes"). The file says which block its hashes
-//! are for; a restart at a later block (after a crash) does not use the hashes on the paths of
-//! the keys the blocks since then changed.
+//! measurable change in throughput, BENCHMARKS "Stored branch hashes"). The file says which
+//! block its hashes are for; a restart at a later block (after a crash) does not use the hashes
+//! on the paths of the keys the blocks since then changed.
 //!
 //! The file is a cache: one that cannot be opened or read is started again and the state
 //! hashed. Its rows are only ever written whole, one block at a time, so the root check on open
