@@ -79,6 +79,24 @@ mod tests {
         Ok(loads.fetch_add(1, Ordering::SeqCst) + 1)
     }
 
+    /// A request in its own task whose read, if it makes one, takes `ms`.
+    fn slow_get(
+        kept: &Arc<Kept<usize>>,
+        loads: &Arc<AtomicUsize>,
+        ms: u64,
+    ) -> tokio::task::JoinHandle<usize> {
+        let (kept, loads) = (kept.clone(), loads.clone());
+        tokio::spawn(async move {
+            *kept
+                .get(|| async {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    count(&loads).await
+                })
+                .await
+                .unwrap()
+        })
+    }
+
     #[tokio::test]
     async fn a_value_is_read_once_per_ttl() {
         let loads = AtomicUsize::new(0);
@@ -110,18 +128,7 @@ mod tests {
         let kept = Arc::new(Kept::new(Duration::from_millis(50)));
         assert_eq!(*kept.get(|| count(&loads)).await.unwrap(), 1);
         tokio::time::sleep(Duration::from_millis(60)).await;
-        let slow = {
-            let (kept, loads) = (kept.clone(), loads.clone());
-            tokio::spawn(async move {
-                *kept
-                    .get(|| async {
-                        tokio::time::sleep(Duration::from_millis(300)).await;
-                        count(&loads).await
-                    })
-                    .await
-                    .unwrap()
-            })
-        };
+        let slow = slow_get(&kept, &loads, 300);
         tokio::time::sleep(Duration::from_millis(50)).await;
         let started = std::time::Instant::now();
         let previous = kept.get(|| async { Err::<usize, ()>(()) }).await.unwrap();
@@ -135,20 +142,7 @@ mod tests {
     async fn waiting_requests_share_one_read() {
         let loads = Arc::new(AtomicUsize::new(0));
         let kept = Arc::new(Kept::new(Duration::from_secs(60)));
-        let tasks: Vec<_> = (0..16)
-            .map(|_| {
-                let (kept, loads) = (kept.clone(), loads.clone());
-                tokio::spawn(async move {
-                    *kept
-                        .get(|| async {
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            count(&loads).await
-                        })
-                        .await
-                        .unwrap()
-                })
-            })
-            .collect();
+        let tasks: Vec<_> = (0..16).map(|_| slow_get(&kept, &loads, 50)).collect();
         for task in tasks {
             assert_eq!(task.await.unwrap(), 1);
         }
