@@ -109,6 +109,24 @@ impl NodeProcess {
     }
 }
 
+/// Runs `sec bench ARGS --rpc` against domains 0 and 1 of `node` and returns what it printed;
+/// it must succeed.
+pub fn bench(node: &NodeProcess, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_sec"))
+        .arg("bench")
+        .args(args)
+        .arg("--rpc")
+        .arg(node.url(0))
+        .arg(node.url(1))
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{stdout}");
+    stdout
+}
+
 impl Drop for NodeProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();

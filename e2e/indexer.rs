@@ -38,15 +38,7 @@ async fn killed_indexer_resumes_to_the_same_database() {
     let rpc = format!("http://127.0.0.1:{port}");
 
     // A chain worth indexing: ERC-20 transfers from many senders in both domains.
-    let status = Command::new(env!("CARGO_BIN_EXE_sec"))
-        .args(["bench", "--senders", "100", "--txs", "6000", "--rpc"])
-        .arg(node.url(0))
-        .arg(node.url(1))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .status()
-        .expect("bench runs");
-    assert!(status.success());
+    bench(&node, &["--senders", "100", "--txs", "6000"]);
     let head = quantity(&call(&client(&node.url(0)), "eth_blockNumber", vec![]).await.unwrap());
 
     let clean = dir.path().join("clean.db");
